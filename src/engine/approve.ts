@@ -1,0 +1,26 @@
+import { ShadowGitError } from './errors.js';
+import { encodeTag, signatureNow } from './gitformat.js';
+import { listApproved, NAME_TRAILER, tagNameFor, type ApprovedRevision, type SnapshotInfo } from './history.js';
+import type { Repository } from './repo.js';
+
+/**
+ * Marks `snapshot` approved: an annotated tag whose name is derived from `name`, whose subject
+ * line is "name: description" (what `git tag -n` shows) and whose trailer keeps the name as typed.
+ */
+export async function approveSnapshot(repo: Repository, snapshot: SnapshotInfo, name: string, options: { description?: string; force?: boolean }): Promise<ApprovedRevision> {
+  const displayName = name.trim().replace(/\s+/g, ' ');
+  if (!displayName) throw new ShadowGitError('the approved name is empty; give a name such as "Feature Complete".', 'EUSAGE');
+  const tag = tagNameFor(displayName);
+  const existing = (await listApproved(repo)).find((a) => a.tag === tag);
+  if (existing && !options.force) {
+    throw new ShadowGitError(`the name "${displayName}" is already in use (tag ${tag}, on snapshot ${existing.commit.slice(0, 12)}); choose another name or pass --force to move it.`, 'EEXISTS');
+  }
+  const description = options.description?.trim() ?? '';
+  const subject = description ? `${displayName}: ${description.split('\n')[0]}` : displayName;
+  const rest = description.includes('\n') ? `\n\n${description.split('\n').slice(1).join('\n').trim()}` : '';
+  const tagger = signatureNow();
+  const content = encodeTag({ object: snapshot.commit, type: 'commit', tag, tagger, message: `${subject}${rest}\n\n${NAME_TRAILER}: ${displayName}\n` });
+  const oid = await repo.objects.write('tag', content);
+  await repo.refs.write(`refs/tags/${tag}`, oid);
+  return { name: displayName, tag, commit: snapshot.commit, description, date: new Date(tagger.timestamp * 1000) };
+}

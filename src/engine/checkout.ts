@@ -1,0 +1,111 @@
+import { ShadowGitError } from './errors.js';
+import { writeFileAtomic, readFileIfExists } from './fsutil.js';
+import { readSnapshot, type SnapshotInfo } from './history.js';
+import type { FlatTree } from './record.js';
+import type { Repository } from './repo.js';
+import { applyPlan, checkPlan, clearJournal, inScope, planRestore, readJournal, verifyPlanObjects, writeJournal, type Journal } from './restore.js';
+import { readWorktree, STAT_CACHE, takeSnapshot } from './snapshot.js';
+import { readFlatTree } from './treeread.js';
+
+/** The record `undo` follows: the state before the last rollback or restore. */
+export const LAST_CHECKOUT = 'last-checkout.json';
+
+export interface CheckoutResult {
+  target: SnapshotInfo;
+  /** The snapshot holding the state before the checkout (created now, or the latest one). */
+  preRollback: SnapshotInfo;
+  preRollbackCreated: boolean;
+  written: string[];
+  deleted: string[];
+}
+
+export interface CheckoutOptions {
+  /** Trigger of the safety snapshot: pre-rollback, pre-restore, pre-undo, guard… */
+  trigger: string;
+  op: string;
+  /** Worktree-relative posix paths to limit the checkout to (restore). */
+  paths?: string[];
+  onProgress?: (files: number) => void;
+}
+
+/** Keeps only entries in scope, for comparing a partial restore. */
+function scoped(files: FlatTree, scope: string[] | undefined): FlatTree {
+  if (!scope) return files;
+  return new Map([...files].filter(([p]) => inScope(p, scope)));
+}
+
+function sameFiles(a: FlatTree, b: FlatTree): string[] {
+  const differing: string[] = [];
+  for (const [p, e] of a) {
+    const o = b.get(p);
+    if (!o || o.oid !== e.oid || o.mode !== e.mode) differing.push(p);
+  }
+  for (const p of b.keys()) if (!a.has(p)) differing.push(p);
+  return differing.sort();
+}
+
+/**
+ * Checks `target` out into the working tree (all of it, or `paths`). The caller holds the lock.
+ * Order: validate the target tree → safety snapshot → plan and refuse conflicts → verify the
+ * blobs to write → journal → write → re-scan and prove the tree equals the target → clear.
+ */
+export async function checkout(repo: Repository, target: SnapshotInfo, options: CheckoutOptions): Promise<CheckoutResult> {
+  const targetFiles = await readFlatTree(repo.objects, target.tree);
+  const pre = await takeSnapshot(repo, { trigger: options.trigger, message: `before ${options.op} to ${target.id}`, onProgress: options.onProgress });
+  if (options.paths) {
+    // A path the target lacks is fine if it exists now (restoring it means deleting it).
+    for (const p of options.paths) {
+      const known = (files: FlatTree) => [...files.keys()].some((f) => inScope(f, [p]));
+      if (!known(targetFiles) && !known(pre.files)) {
+        throw new ShadowGitError(`${p || '.'} is in neither snapshot ${target.id} nor the working tree; check the path (relative to the current directory).`, 'ENOPATH');
+      }
+    }
+  }
+  const plan = planRestore(pre.files, targetFiles, options.paths);
+  await checkPlan(repo.worktree, plan, pre.skipped);
+  await verifyPlanObjects(repo, plan, targetFiles);
+
+  const journal: Journal = { op: options.op, target: target.commit, before: pre.snapshot.commit, paths: options.paths, startedAt: new Date().toISOString() };
+  await writeJournal(repo, journal);
+  await applyPlan(repo, plan, pre.files, targetFiles, options.paths);
+  await finishCheckout(repo, journal, targetFiles);
+  return { target, preRollback: pre.snapshot, preRollbackCreated: pre.created, written: plan.write, deleted: plan.delete };
+}
+
+/** Re-scans, proves the tree equals the target, records the way back, clears the journal. */
+async function finishCheckout(repo: Repository, journal: Journal, targetFiles: FlatTree): Promise<void> {
+  const after = await readWorktree(repo, { write: false });
+  const differing = sameFiles(scoped(after.files, journal.paths), scoped(targetFiles, journal.paths));
+  if (differing.length > 0) {
+    throw new ShadowGitError(
+      `after the ${journal.op}, ${differing.length} path(s) do not match the target (${differing.slice(0, 3).join(', ')}); your previous state is in snapshot ${journal.before.slice(0, 12)} — run \`shadowgit rollback ${journal.before.slice(0, 12)}\` to return to it.`,
+      'EVERIFY',
+    );
+  }
+  await after.cache.save(repo.statePath(STAT_CACHE));
+  await writeFileAtomic(repo.statePath(LAST_CHECKOUT), JSON.stringify({ op: journal.op, before: journal.before, target: journal.target, at: new Date().toISOString() }));
+  await clearJournal(repo);
+}
+
+/**
+ * A checkout that was cut off (crash, kill) left its journal: record the half-written tree as a
+ * snapshot (nothing is lost), then finish writing the target. Returns what was recovered.
+ */
+export async function recoverInterruptedCheckout(repo: Repository): Promise<Journal | undefined> {
+  const journal = await readJournal(repo);
+  if (!journal) return undefined;
+  const target = await readSnapshot(repo, journal.target);
+  const targetFiles = await readFlatTree(repo.objects, target.tree);
+  const now = await takeSnapshot(repo, { trigger: 'interrupted', message: `state left by an interrupted ${journal.op}` });
+  const plan = planRestore(now.files, targetFiles, journal.paths);
+  await checkPlan(repo.worktree, plan, now.skipped);
+  await verifyPlanObjects(repo, plan, targetFiles);
+  await applyPlan(repo, plan, now.files, targetFiles, journal.paths);
+  await finishCheckout(repo, journal, targetFiles);
+  return journal;
+}
+
+export async function readLastCheckout(repo: Repository): Promise<{ op: string; before: string; target: string; at: string } | undefined> {
+  const raw = await readFileIfExists(repo.statePath(LAST_CHECKOUT));
+  return raw ? JSON.parse(raw.toString('utf8')) : undefined;
+}

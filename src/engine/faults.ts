@@ -1,0 +1,15 @@
+/**
+ * Deterministic crash points for the fault-injection suite. With SHADOWGIT_FAULT="step:N" the
+ * process kills itself (SIGKILL, no cleanup) the Nth time it reaches `step`; unset, this is a
+ * no-op costing one comparison. Steps: object, tree, commit, ref, journal, worktree-file, statcache.
+ */
+const spec = process.env.SHADOWGIT_FAULT;
+const [faultStep, faultCountText] = spec ? spec.split(':') : [];
+const faultAt = Number(faultCountText ?? 1);
+let reached = 0;
+
+export async function faultPoint(step: string): Promise<void> {
+  if (step !== faultStep) return;
+  reached += 1;
+  if (reached === faultAt) process.kill(process.pid, 'SIGKILL');
+}

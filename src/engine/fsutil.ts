@@ -1,0 +1,90 @@
+import { promises as fsp, constants as fsc } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** A temp name beside `target`, so the final rename never crosses a filesystem. */
+export function tempPathFor(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/**
+ * Replaces `target` with `data` so that a reader (or a crash) sees the old file or the new one,
+ * never a mix: temp file in the same directory, fsync, rename, fsync of the directory.
+ */
+export async function writeFileAtomic(target: string, data: string | Uint8Array, options: { mode?: number; durable?: boolean } = {}): Promise<void> {
+  const tmp = tempPathFor(target);
+  const handle = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, options.mode ?? 0o644);
+  try {
+    await handle.writeFile(data);
+    if (options.durable !== false) await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  if (options.mode !== undefined) await fsp.chmod(tmp, options.mode);
+  try {
+    await fsp.rename(tmp, target);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+  if (options.durable !== false) await syncDirectory(path.dirname(target));
+}
+
+export async function syncDirectory(dir: string): Promise<void> {
+  let handle: fsp.FileHandle | undefined;
+  try {
+    handle = await fsp.open(dir, fsc.O_RDONLY);
+    await handle.sync();
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename is still atomic there.
+  } finally {
+    await handle?.close();
+  }
+}
+
+export async function readFileIfExists(file: string): Promise<Buffer | undefined> {
+  try {
+    return await fsp.readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export async function exists(file: string): Promise<boolean> {
+  try {
+    await fsp.lstat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Total bytes of regular files under `dir` (what the directory costs on disk, roughly). */
+export async function directorySize(dir: string): Promise<number> {
+  const entries = await fsp.readdir(dir, { withFileTypes: true }).catch(() => []);
+  const sizes = await Promise.all(
+    entries.map(async (entry) => {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) return directorySize(full);
+      if (entry.isFile()) return (await fsp.lstat(full).catch(() => ({ size: 0 }))).size;
+      return 0;
+    }),
+  );
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
+/** Runs `worker` over `items` with at most `limit` in flight. */
+export async function forEachLimit<T>(items: readonly T[], limit: number, worker: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      await worker(items[index]!, index);
+    }
+  });
+  await Promise.all(runners);
+}

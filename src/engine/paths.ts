@@ -1,0 +1,68 @@
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { ShadowGitError } from './errors.js';
+import { CONFIG_FILE, type ShadowGitConfig } from './config.js';
+
+/** $SHADOWGIT_HOME, else the XDG data directory. */
+export function shadowHome(): string {
+  if (process.env.SHADOWGIT_HOME) return path.resolve(process.env.SHADOWGIT_HOME);
+  const xdg = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  return path.join(xdg, 'shadowgit');
+}
+
+/**
+ * The working tree to protect: `explicit` when given (-C), else the nearest ancestor of `cwd`
+ * holding `.shadowgit` or `.git`, else `cwd`. Always a real path, so one tree maps to one repo.
+ */
+export async function findWorktree(cwd: string, explicit?: string): Promise<string> {
+  const start = explicit ? path.resolve(cwd, explicit) : cwd;
+  let real: string;
+  try {
+    real = await fsp.realpath(start);
+  } catch {
+    throw new ShadowGitError(`working tree ${start} does not exist; pass an existing directory with -C.`);
+  }
+  const stat = await fsp.stat(real);
+  if (!stat.isDirectory()) throw new ShadowGitError(`${real} is not a directory; pass a directory with -C.`);
+  if (explicit) return real;
+  for (let dir = real; ; dir = path.dirname(dir)) {
+    for (const marker of [CONFIG_FILE, '.git']) {
+      try {
+        await fsp.lstat(path.join(dir, marker));
+        return dir;
+      } catch {
+        // keep looking upwards
+      }
+    }
+    if (path.dirname(dir) === dir) return real;
+  }
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/** One shadow repository per working tree, keyed by the tree's real path. */
+export function shadowRepoPath(worktree: string, config: ShadowGitConfig): string {
+  let repo: string;
+  if (config.repo) {
+    const expanded = config.repo.startsWith('~/') ? path.join(os.homedir(), config.repo.slice(2)) : config.repo;
+    repo = path.resolve(worktree, expanded);
+  } else {
+    const key = createHash('sha256').update(worktree).digest('hex').slice(0, 16);
+    const name = (path.basename(worktree) || 'root').replace(/[^A-Za-z0-9._-]/g, '_');
+    repo = path.join(shadowHome(), 'repos', `${name}-${key}.git`);
+  }
+  if (isInside(repo, worktree)) {
+    throw new ShadowGitError(`the shadow repository ${repo} would be inside the working tree; set "repo" in .shadowgit to a path outside ${worktree}.`, 'ECONFIG');
+  }
+  return repo;
+}
+
+/** Posix relative path from the working tree root; never starts with "./". */
+export function toRepoPath(worktree: string, file: string): string {
+  return path.relative(worktree, file).split(path.sep).join('/');
+}

@@ -1,0 +1,207 @@
+import { promises as fsp, constants as fsc } from 'node:fs';
+import path from 'node:path';
+import { ShadowGitError } from './errors.js';
+import { forEachLimit, readFileIfExists, tempPathFor, writeFileAtomic } from './fsutil.js';
+import { faultPoint } from './faults.js';
+import { MODE_EXEC, MODE_LINK } from './gitformat.js';
+import type { FlatTree } from './record.js';
+import type { Repository } from './repo.js';
+import type { SkippedPath } from './scan.js';
+
+export const JOURNAL = 'journal.json';
+
+/** What a rollback or restore is about to do; written before the first file is touched. */
+export interface Journal {
+  op: string;
+  /** Commit whose tree is being checked out. */
+  target: string;
+  /** Snapshot that holds the state before the operation (the way back). */
+  before: string;
+  /** Limits the operation to these paths (restore); absent for a whole-tree rollback. */
+  paths?: string[];
+  startedAt: string;
+}
+
+export interface RestorePlan {
+  write: string[];
+  delete: string[];
+}
+
+export function inScope(relPath: string, scope: string[] | undefined): boolean {
+  if (!scope) return true;
+  return scope.some((prefix) => prefix === '' || relPath === prefix || relPath.startsWith(`${prefix}/`));
+}
+
+/**
+ * What must change to turn `current` into `target` within `scope`: paths whose content or mode
+ * differs, and recorded paths absent from the target. Ignored files are in neither map, so they
+ * are never touched.
+ */
+export function planRestore(current: FlatTree, target: FlatTree, scope?: string[]): RestorePlan {
+  const write: string[] = [];
+  const remove: string[] = [];
+  for (const [p, entry] of target) {
+    if (!inScope(p, scope)) continue;
+    const now = current.get(p);
+    if (!now || now.oid !== entry.oid || now.mode !== entry.mode) write.push(p);
+  }
+  for (const p of current.keys()) if (inScope(p, scope) && !target.has(p)) remove.push(p);
+  return { write: write.sort(), delete: remove.sort() };
+}
+
+async function lstatOrUndefined(file: string) {
+  try {
+    return await fsp.lstat(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Refuses, before anything is written, a plan that would write through a symlink, replace a
+ * file nobody could back up, or replace a directory that still holds unrecorded files.
+ */
+export async function checkPlan(worktree: string, plan: RestorePlan, skipped: SkippedPath[]): Promise<void> {
+  const deleting = new Set(plan.delete);
+  const unreadable = new Map(skipped.map((s) => [s.path, s.reason]));
+  const checkedDirs = new Set<string>();
+  for (const rel of plan.write) {
+    if (unreadable.has(rel)) {
+      throw new ShadowGitError(`${rel} could not be backed up (${unreadable.get(rel)}), so it will not be overwritten; fix that, or move the file away, and try again.`, 'ECONFLICT');
+    }
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      if (checkedDirs.has(dir)) continue;
+      checkedDirs.add(dir);
+      const stat = await lstatOrUndefined(path.join(worktree, dir));
+      if (!stat || stat.isDirectory() || deleting.has(dir)) continue;
+      throw new ShadowGitError(`${dir} is ${stat.isSymbolicLink() ? 'a symlink' : 'a file'} that is not recorded (ignored or unreadable), where the target needs a directory; move it away and try again.`, 'ECONFLICT');
+    }
+    const stat = await lstatOrUndefined(path.join(worktree, rel));
+    if (stat?.isDirectory()) {
+      const leftovers = await unrecordedUnder(worktree, rel, deleting);
+      if (leftovers.length > 0) {
+        throw new ShadowGitError(`${rel} is a directory holding files that are not recorded (${leftovers.slice(0, 3).join(', ')}), where the target has a file; move them away and try again.`, 'ECONFLICT');
+      }
+    }
+  }
+}
+
+async function unrecordedUnder(worktree: string, rel: string, deleting: Set<string>): Promise<string[]> {
+  const found: string[] = [];
+  const entries = await fsp.readdir(path.join(worktree, rel), { withFileTypes: true });
+  for (const entry of entries) {
+    const child = `${rel}/${entry.name}`;
+    if (entry.isDirectory()) found.push(...(await unrecordedUnder(worktree, child, deleting)));
+    else if (!deleting.has(child)) found.push(child);
+  }
+  return found;
+}
+
+/**
+ * Makes sure every parent of `rel` is a real directory, never following a symlink: a component
+ * that is a symlink or file at this point was recorded and planned for deletion, so it goes.
+ */
+async function ensureParents(worktree: string, rel: string, made: Set<string>): Promise<void> {
+  const parts = rel.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    const dir = parts.slice(0, i).join('/');
+    if (made.has(dir)) continue;
+    const full = path.join(worktree, dir);
+    const stat = await lstatOrUndefined(full);
+    if (stat && !stat.isDirectory()) await fsp.unlink(full);
+    if (!stat || !stat.isDirectory()) await fsp.mkdir(full).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+    made.add(dir);
+  }
+}
+
+async function writeEntry(repo: Repository, rel: string, entry: { oid: string; mode: string }, current: FlatTree): Promise<void> {
+  const full = path.join(repo.worktree, rel);
+  const before = current.get(rel);
+  if (before && before.oid === entry.oid && before.mode !== MODE_LINK && entry.mode !== MODE_LINK) {
+    await fsp.chmod(full, entry.mode === MODE_EXEC ? 0o755 : 0o644);
+    return;
+  }
+  const content = await repo.objects.readTyped(entry.oid, 'blob', rel);
+  const existing = await lstatOrUndefined(full);
+  if (existing?.isDirectory()) await fsp.rm(full, { recursive: true });
+  const tmp = tempPathFor(full);
+  if (entry.mode === MODE_LINK) {
+    await fsp.symlink(content.toString('utf8'), tmp);
+  } else {
+    const mode = entry.mode === MODE_EXEC ? 0o755 : 0o644;
+    const handle = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, mode);
+    try {
+      await handle.writeFile(content);
+      await handle.chmod(mode);
+    } finally {
+      await handle.close();
+    }
+  }
+  await faultPoint('worktree-file');
+  try {
+    await fsp.rename(tmp, full);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Removes directories emptied by deletions, deepest first; non-empty ones stay. */
+async function pruneEmptyDirs(worktree: string, deleted: string[], scope: string[] | undefined): Promise<void> {
+  const dirs = new Set<string>();
+  for (const rel of deleted) for (let d = path.posix.dirname(rel); d !== '.'; d = path.posix.dirname(d)) dirs.add(d);
+  const deepestFirst = [...dirs].sort((a, b) => b.split('/').length - a.split('/').length);
+  for (const dir of deepestFirst) {
+    if (scope && !inScope(dir, scope)) continue;
+    await fsp.rmdir(path.join(worktree, dir)).catch(() => undefined);
+  }
+}
+
+/**
+ * Applies a checked plan: deletions first (so file↔directory swaps have room), then writes, each
+ * file through a temp file and rename in its own directory.
+ */
+export async function applyPlan(repo: Repository, plan: RestorePlan, current: FlatTree, target: FlatTree, scope?: string[]): Promise<void> {
+  for (const rel of plan.delete) {
+    const full = path.join(repo.worktree, rel);
+    const stat = await lstatOrUndefined(full);
+    if (stat && !stat.isDirectory()) await fsp.unlink(full);
+    await faultPoint('worktree-file');
+  }
+  await pruneEmptyDirs(repo.worktree, plan.delete, scope);
+  const made = new Set<string>();
+  // Parents are created in path order first, so concurrent writers never race on a mkdir.
+  for (const rel of plan.write) await ensureParents(repo.worktree, rel, made);
+  await forEachLimit(plan.write, 16, async (rel) => writeEntry(repo, rel, target.get(rel)!, current));
+}
+
+/** Reads every blob the plan will write, so a damaged snapshot is refused before any write. */
+export async function verifyPlanObjects(repo: Repository, plan: RestorePlan, target: FlatTree): Promise<void> {
+  await forEachLimit(plan.write, 16, async (rel) => {
+    await repo.objects.readTyped(target.get(rel)!.oid, 'blob', rel);
+  });
+}
+
+export async function writeJournal(repo: Repository, journal: Journal): Promise<void> {
+  await faultPoint('journal');
+  await writeFileAtomic(repo.statePath(JOURNAL), JSON.stringify(journal));
+}
+
+export async function readJournal(repo: Repository): Promise<Journal | undefined> {
+  const raw = await readFileIfExists(repo.statePath(JOURNAL));
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw.toString('utf8')) as Journal;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function clearJournal(repo: Repository): Promise<void> {
+  await fsp.rm(repo.statePath(JOURNAL), { force: true });
+}

@@ -1,0 +1,13 @@
+/**
+ * shadowgit's library API: the same operations as the CLI, for programs.
+ *
+ *   import { ShadowGit } from 'shadowgit';
+ *   const sg = await ShadowGit.open({ worktree: '/path/to/project' });
+ *   await sg.snapshot({ message: 'before codemod' });
+ */
+export { ShadowGit } from './shadowgit.js';
+export type { OpenOptions, SnapshotReport, ListedSnapshot, ApproveReport, CheckoutReport, RollbackPlan, StatusReport } from './shadowgit.js';
+export type { FileChange, ChangeStatus } from './engine/diff.js';
+export type { SnapshotInfo, ApprovedRevision, ChangeCounts } from './engine/history.js';
+export { ShadowGitError, LockBusyError, CorruptObjectError } from './engine/errors.js';
+export { parseConfig, type ShadowGitConfig } from './engine/config.js';

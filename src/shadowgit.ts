@@ -1,0 +1,289 @@
+import path from 'node:path';
+import { approveSnapshot } from './engine/approve.js';
+import { checkout, readLastCheckout, recoverInterruptedCheckout, type CheckoutResult } from './engine/checkout.js';
+import { compareTrees, patchFor, type FileChange } from './engine/diff.js';
+import { ShadowGitError } from './engine/errors.js';
+import { directorySize } from './engine/fsutil.js';
+import { listApproved, listSnapshots, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/history.js';
+import { RepoLock } from './engine/lock.js';
+import { appendOp, OPLOG } from './engine/oplog.js';
+import type { FlatTree } from './engine/record.js';
+import { Repository } from './engine/repo.js';
+import { readJournal, planRestore } from './engine/restore.js';
+import type { SkippedPath } from './engine/scan.js';
+import { filesOfTree, readWorktree, takeSnapshot } from './engine/snapshot.js';
+import { readFlatTree } from './engine/treeread.js';
+
+export interface OpenOptions {
+  /** The working tree (like -C); default: found from `cwd` as the CLI does. */
+  worktree?: string;
+  cwd?: string;
+}
+
+export interface SnapshotReport {
+  id: string;
+  commit: string;
+  created: boolean;
+  message: string;
+  trigger: string;
+  changes: ChangeCounts;
+  skipped: SkippedPath[];
+}
+
+export interface ListedSnapshot {
+  id: string;
+  commit: string;
+  date: string;
+  message: string;
+  trigger: string;
+  tags: string[];
+  changes: ChangeCounts;
+}
+
+export interface ApproveReport {
+  name: string;
+  tag: string;
+  commit: string;
+  id: string;
+  snapshotCreated: boolean;
+}
+
+export interface CheckoutReport {
+  target: { id: string; commit: string };
+  preRollback: { id: string; commit: string; created: boolean };
+  written: number;
+  deleted: number;
+  writtenPaths: string[];
+  deletedPaths: string[];
+}
+
+export interface RollbackPlan {
+  target: SnapshotInfo;
+  write: string[];
+  delete: string[];
+}
+
+export interface StatusReport {
+  worktree: string;
+  repo: string;
+  initialized: boolean;
+  lastSnapshot?: { id: string; commit: string; date: string; ageSeconds: number; message: string };
+  changes: { added: string[]; modified: string[]; deleted: string[] };
+  skipped: SkippedPath[];
+  snapshots: number;
+  approved: number;
+  repoBytes: number;
+  lock?: { pid: number; command: string; since: string; stale: boolean };
+  interruptedOperation?: string;
+}
+
+export type ProgressCallback = (files: number) => void;
+
+function checkoutReport(result: CheckoutResult): CheckoutReport {
+  return {
+    target: { id: result.target.id, commit: result.target.commit },
+    preRollback: { id: result.preRollback.id, commit: result.preRollback.commit, created: result.preRollbackCreated },
+    written: result.written.length,
+    deleted: result.deleted.length,
+    writtenPaths: result.written,
+    deletedPaths: result.deleted,
+  };
+}
+
+/**
+ * The library surface: one working tree and its shadow repository. Every operation that writes
+ * takes the repository lock, finishes an interrupted rollback first, and appends to the op log.
+ */
+export class ShadowGit {
+  private constructor(readonly repository: Repository) {}
+
+  static async open(options: OpenOptions = {}): Promise<ShadowGit> {
+    return new ShadowGit(await Repository.open(options));
+  }
+
+  get worktree(): string {
+    return this.repository.worktree;
+  }
+
+  /** Absolute path of the shadow git directory. */
+  get repoPath(): string {
+    return this.repository.gitdir;
+  }
+
+  private async mutate<T>(op: string, args: Record<string, unknown>, fn: () => Promise<T>, commitsOf: (result: T) => string[]): Promise<T> {
+    const repo = this.repository;
+    await repo.ensureCreated();
+    const started = Date.now();
+    return repo.withLock(op, async () => {
+      try {
+        await recoverInterruptedCheckout(repo);
+        const result = await fn();
+        await appendOp(repo.statePath(OPLOG), { time: new Date(started).toISOString(), op, args, commits: commitsOf(result), durationMs: Date.now() - started, outcome: 'ok' });
+        return result;
+      } catch (err) {
+        await appendOp(repo.statePath(OPLOG), { time: new Date(started).toISOString(), op, args, commits: [], durationMs: Date.now() - started, outcome: 'error', error: (err as Error).message }).catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  async snapshot(options: { message?: string; trigger?: string; onProgress?: ProgressCallback } = {}): Promise<SnapshotReport> {
+    return this.mutate(
+      'snapshot',
+      { message: options.message, trigger: options.trigger ?? 'manual' },
+      async () => {
+        const result = await takeSnapshot(this.repository, options);
+        const s = result.snapshot;
+        return { id: s.id, commit: s.commit, created: result.created, message: s.message, trigger: s.trigger, changes: result.changes, skipped: result.skipped };
+      },
+      (r) => (r.created ? [r.commit] : []),
+    );
+  }
+
+  async list(options: { limit?: number; approved?: boolean } = {}): Promise<ListedSnapshot[]> {
+    if (!(await this.repository.exists())) return [];
+    const approved = await listApproved(this.repository);
+    const tagsByCommit = new Map<string, string[]>();
+    for (const a of approved) tagsByCommit.set(a.commit, [...(tagsByCommit.get(a.commit) ?? []), a.name]);
+    let snapshots = await listSnapshots(this.repository);
+    if (options.approved) snapshots = snapshots.filter((s) => tagsByCommit.has(s.commit));
+    if (options.limit !== undefined) snapshots = snapshots.slice(0, options.limit);
+    return snapshots.map((s) => ({ id: s.id, commit: s.commit, date: s.date.toISOString(), message: s.message, trigger: s.trigger, tags: tagsByCommit.get(s.commit) ?? [], changes: s.changes }));
+  }
+
+  async approved(): Promise<ApprovedRevision[]> {
+    if (!(await this.repository.exists())) return [];
+    return listApproved(this.repository);
+  }
+
+  /** Snapshots the tree if it changed, then tags that snapshot with `name`. */
+  async approve(name: string, options: { description?: string; force?: boolean } = {}): Promise<ApproveReport> {
+    return this.mutate(
+      'approve',
+      { name, description: options.description, force: options.force ?? false },
+      async () => {
+        const result = await takeSnapshot(this.repository, { trigger: 'approve', message: `approve ${name.trim()}` });
+        const approved = await approveSnapshot(this.repository, result.snapshot, name, options);
+        return { name: approved.name, tag: approved.tag, commit: approved.commit, id: result.snapshot.id, snapshotCreated: result.created };
+      },
+      (r) => [r.commit],
+    );
+  }
+
+  async resolve(rev: string): Promise<SnapshotInfo> {
+    await this.repository.requireExisting();
+    return resolveRevision(this.repository, rev);
+  }
+
+  /** What a rollback to `rev` would write and delete, without changing anything. */
+  async planRollback(rev: string): Promise<RollbackPlan> {
+    const target = await this.resolve(rev);
+    const [targetFiles, current] = await Promise.all([readFlatTree(this.repository.objects, target.tree), readWorktree(this.repository, { write: false })]);
+    const plan = planRestore(current.files, targetFiles);
+    return { target, write: plan.write, delete: plan.delete };
+  }
+
+  /** Records the current state (pre-rollback snapshot), then checks `rev` out. */
+  async rollback(rev: string, options: { onProgress?: ProgressCallback } = {}): Promise<CheckoutReport> {
+    await this.repository.requireExisting();
+    return this.mutate(
+      'rollback',
+      { rev },
+      async () => checkoutReport(await checkout(this.repository, await resolveRevision(this.repository, rev), { op: 'rollback', trigger: 'pre-rollback', onProgress: options.onProgress })),
+      (r) => [r.preRollback.commit, r.target.commit],
+    );
+  }
+
+  /** Returns the tree to its state before the last rollback, restore or undo. */
+  async undo(): Promise<CheckoutReport> {
+    await this.repository.requireExisting();
+    return this.mutate(
+      'undo',
+      {},
+      async () => {
+        const last = await readLastCheckout(this.repository);
+        if (!last) throw new ShadowGitError('there is no rollback or restore to undo; `shadowgit list` shows the snapshots you can roll back to.', 'ENOTHING');
+        const target = await resolveRevision(this.repository, last.before);
+        return checkoutReport(await checkout(this.repository, target, { op: 'undo', trigger: 'pre-undo' }));
+      },
+      (r) => [r.preRollback.commit, r.target.commit],
+    );
+  }
+
+  /**
+   * Restores `paths` (relative to `cwd`, default the working tree root) from `rev`, after a
+   * pre-restore snapshot. Paths the revision lacks are deleted.
+   */
+  async restore(rev: string, paths: string[], options: { cwd?: string } = {}): Promise<CheckoutReport> {
+    await this.repository.requireExisting();
+    if (paths.length === 0) throw new ShadowGitError('name the files or directories to restore after `--`, e.g. `shadowgit restore latest -- src/app.ts`.', 'EUSAGE');
+    const scope = paths.map((p) => this.toWorktreePath(p, options.cwd));
+    return this.mutate(
+      'restore',
+      { rev, paths: scope },
+      async () => checkoutReport(await checkout(this.repository, await resolveRevision(this.repository, rev), { op: 'restore', trigger: 'pre-restore', paths: scope })),
+      (r) => [r.preRollback.commit, r.target.commit],
+    );
+  }
+
+  /** A path as given on the command line → posix path relative to the working tree. */
+  toWorktreePath(p: string, cwd = this.worktree): string {
+    const absolute = path.resolve(cwd, p);
+    const rel = path.relative(this.worktree, absolute);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) throw new ShadowGitError(`${p} is outside the working tree ${this.worktree}; name a path inside it.`, 'ENOPATH');
+    return rel.split(path.sep).join('/');
+  }
+
+  /**
+   * Changes between two revisions, or between a revision (default: the latest snapshot) and the
+   * working tree. `to` undefined means the working tree.
+   */
+  async diff(from?: string, to?: string): Promise<{ from: SnapshotInfo; to?: SnapshotInfo; changes: FileChange[] }> {
+    const fromInfo = await this.resolve(from ?? 'latest');
+    const fromFiles = await readFlatTree(this.repository.objects, fromInfo.tree);
+    if (to !== undefined) {
+      const toInfo = await resolveRevision(this.repository, to);
+      return { from: fromInfo, to: toInfo, changes: compareTrees(fromFiles, await readFlatTree(this.repository.objects, toInfo.tree)) };
+    }
+    const current = await readWorktree(this.repository, { write: false });
+    return { from: fromInfo, changes: compareTrees(fromFiles, current.files) };
+  }
+
+  /** Unified diff of one change from `diff()`; `worktree` says its new side is the working tree. */
+  async patch(change: FileChange, worktree: boolean): Promise<string> {
+    return patchFor(this.repository, change, worktree);
+  }
+
+  async status(): Promise<StatusReport> {
+    const repo = this.repository;
+    const report: StatusReport = { worktree: repo.worktree, repo: repo.gitdir, initialized: await repo.exists(), changes: { added: [], modified: [], deleted: [] }, skipped: [], snapshots: 0, approved: 0, repoBytes: 0 };
+    if (!report.initialized) return report;
+    await repo.checkSafety();
+    const [snapshots, approved, repoBytes, lock, journal, current] = await Promise.all([
+      listSnapshots(repo),
+      listApproved(repo),
+      directorySize(repo.gitdir),
+      RepoLock.inspect(repo.statePath('lock')),
+      readJournal(repo),
+      readWorktree(repo, { write: false }),
+    ]);
+    Object.assign(report, { snapshots: snapshots.length, approved: approved.length, repoBytes, skipped: current.skipped });
+    if (lock) report.lock = { pid: lock.pid, command: lock.command, since: lock.since, stale: lock.stale };
+    if (journal) report.interruptedOperation = journal.op;
+    const last = snapshots[0];
+    if (last) {
+      report.lastSnapshot = { id: last.id, commit: last.commit, date: last.date.toISOString(), ageSeconds: Math.max(0, Math.round((Date.now() - last.date.getTime()) / 1000)), message: last.message };
+      const lastFiles = await filesOfTree(repo, last.tree, { tree: current.tree, files: current.files });
+      const changes = compareTrees(lastFiles, current.files);
+      for (const c of changes) report.changes[c.status === 'mode' ? 'modified' : c.status].push(c.path);
+    } else {
+      report.changes.added = [...current.files.keys()].sort();
+    }
+    return report;
+  }
+
+  /** Path → blob id of every recorded file in the working tree now (for impact analysis). */
+  async trackedFiles(): Promise<FlatTree> {
+    return (await readWorktree(this.repository, { write: false })).files;
+  }
+}
