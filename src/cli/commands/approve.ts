@@ -1,0 +1,31 @@
+import type { Argv, CommandModule } from 'yargs';
+import { openRepo, runCommand, type GlobalArgs } from '../context.js';
+import { color, print, printJson, short } from '../output.js';
+
+interface Args extends GlobalArgs {
+  name: string;
+  message?: string;
+  force?: boolean;
+}
+
+export const approveCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'approve <name>',
+  describe: 'Mark the current state as an approved revision (annotated tag)',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .positional('name', { type: 'string', demandOption: true, describe: 'Display name, spaces allowed ("Feature Complete")' })
+      .option('message', { alias: 'm', type: 'string', describe: 'Description stored with the approval' })
+      .option('force', { alias: 'f', type: 'boolean', describe: 'Move the name if it is already in use' })
+      .example('$0 approve "Feature Complete"', 'snapshot if needed, then tag it')
+      .example('$0 approve v2-login -m "login flow reviewed"', 'with a description') as Argv<Args>,
+  handler: (args) =>
+    runCommand(async () => {
+      const sg = await openRepo(args);
+      const result = await sg.approve(String(args.name), { description: args.message, force: args.force });
+      if (args.json) {
+        printJson({ name: result.name, tag: result.tag, commit: result.commit, id: result.id });
+        return;
+      }
+      print(`Approved ${color.green(`"${result.name}"`)} (tag ${result.tag}) on snapshot ${color.bold(result.id)} (${short(result.commit)})${result.snapshotCreated ? ', recorded just now' : ''}.`);
+    }),
+};

@@ -1,0 +1,25 @@
+import type { CommandModule } from 'yargs';
+import type { GlobalArgs } from '../context.js';
+import { approveCommand } from './approve.js';
+import { diffCommand } from './diff.js';
+import { initCommand } from './init.js';
+import { listCommand } from './list.js';
+import { restoreCommand } from './restore.js';
+import { rollbackCommand } from './rollback.js';
+import { snapshotCommand } from './snapshot.js';
+import { statusCommand } from './status.js';
+import { undoCommand } from './undo.js';
+
+/** Every command, in the order `--help` lists them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: Array<CommandModule<GlobalArgs, any>> = [
+  snapshotCommand,
+  listCommand,
+  approveCommand,
+  rollbackCommand,
+  undoCommand,
+  restoreCommand,
+  diffCommand,
+  statusCommand,
+  initCommand,
+];

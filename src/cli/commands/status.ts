@@ -1,0 +1,39 @@
+import type { Argv, CommandModule } from 'yargs';
+import { openRepo, runCommand, type GlobalArgs } from '../context.js';
+import { absoluteTime, color, formatBytes, print, printJson, relativeTime, short } from '../output.js';
+
+export const statusCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+  command: 'status',
+  describe: 'Show the working tree, its shadow repo and what changed since the last snapshot',
+  builder: (y: Argv<GlobalArgs>) => y.example('$0 status', 'human-readable summary').example('$0 status --json', 'machine-readable summary'),
+  handler: (args) =>
+    runCommand(async () => {
+      const sg = await openRepo(args);
+      const status = await sg.status();
+      if (args.json) {
+        printJson(status);
+        return;
+      }
+      print(`Working tree:  ${status.worktree}`);
+      print(`Shadow repo:   ${status.repo}${status.initialized ? ` (${formatBytes(status.repoBytes)})` : ' (not created yet)'}`);
+      if (!status.lastSnapshot) {
+        print('Last snapshot: none — `shadowgit snapshot` records the first.');
+      } else {
+        const s = status.lastSnapshot;
+        print(`Last snapshot: ${color.bold(s.id)} (${short(s.commit)}) ${relativeTime(s.date)}, ${absoluteTime(s.date)} — ${s.message}`);
+      }
+      print(`Snapshots:     ${status.snapshots}, approved: ${status.approved}`);
+      if (status.lock) print(`Lock:          held by pid ${status.lock.pid} (${status.lock.command})${status.lock.stale ? ' — stale, will be recovered' : ''}`);
+      if (status.interruptedOperation) print(color.yellow(`Interrupted ${status.interruptedOperation}: the next command finishes it.`));
+      const { added, modified, deleted } = status.changes;
+      const total = added.length + modified.length + deleted.length;
+      if (total === 0) {
+        print(status.initialized ? 'No changes since the last snapshot.' : '');
+        return;
+      }
+      print(`Changes since the last snapshot (${total}):`);
+      const lines = [...added.map((p) => color.green(`  A ${p}`)), ...modified.map((p) => color.yellow(`  M ${p}`)), ...deleted.map((p) => color.red(`  D ${p}`))];
+      for (const line of lines.slice(0, 50)) print(line);
+      if (lines.length > 50) print(`  …and ${lines.length - 50} more (see --json)`);
+    }),
+};
