@@ -6,7 +6,7 @@ import { ShadowGitError } from './engine/errors.js';
 import { directorySize } from './engine/fsutil.js';
 import { listApproved, listSnapshots, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/history.js';
 import { RepoLock } from './engine/lock.js';
-import { appendOp, OPLOG } from './engine/oplog.js';
+import { appendOp, opRecord, OPLOG, readOps, type OpRecord, type ReadOpsOptions } from './engine/oplog.js';
 import type { FlatTree } from './engine/record.js';
 import { Repository } from './engine/repo.js';
 import { readJournal, planRestore } from './engine/restore.js';
@@ -118,10 +118,10 @@ export class ShadowGit {
       try {
         await recoverInterruptedCheckout(repo);
         const result = await fn();
-        await appendOp(repo.statePath(OPLOG), { time: new Date(started).toISOString(), op, args, commits: commitsOf(result), durationMs: Date.now() - started, outcome: 'ok' });
+        await appendOp(repo.statePath(OPLOG), opRecord(op, args, started, { commits: commitsOf(result) }));
         return result;
       } catch (err) {
-        await appendOp(repo.statePath(OPLOG), { time: new Date(started).toISOString(), op, args, commits: [], durationMs: Date.now() - started, outcome: 'error', error: (err as Error).message }).catch(() => undefined);
+        await appendOp(repo.statePath(OPLOG), opRecord(op, args, started, { commits: [], error: (err as Error).message })).catch(() => undefined);
         throw err;
       }
     });

@@ -1,6 +1,7 @@
 import { promises as fsp, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { faultPoint } from './faults.js';
 
 /** A temp name beside `target`, so the final rename never crosses a filesystem. */
 export function tempPathFor(target: string): string {
@@ -10,10 +11,13 @@ export function tempPathFor(target: string): string {
 /**
  * Replaces `target` with `data` so that a reader (or a crash) sees the old file or the new one,
  * never a mix: temp file in the same directory, fsync, rename, fsync of the directory.
+ * `keepMode` gives the new file the permission bits of the one it replaces; `faultStep` names a
+ * crash point (see faults.ts) between the durable temp file and the rename.
  */
-export async function writeFileAtomic(target: string, data: string | Uint8Array, options: { mode?: number; durable?: boolean } = {}): Promise<void> {
+export async function writeFileAtomic(target: string, data: string | Uint8Array, options: { mode?: number; durable?: boolean; keepMode?: boolean; faultStep?: string } = {}): Promise<void> {
+  const mode = options.mode ?? (options.keepMode ? await fsp.stat(target).then((s) => s.mode & 0o7777, () => undefined) : undefined);
   const tmp = tempPathFor(target);
-  const handle = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, options.mode ?? 0o644);
+  const handle = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, mode ?? 0o644);
   try {
     await handle.writeFile(data);
     if (options.durable !== false) await handle.sync();
@@ -23,7 +27,8 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
     throw err;
   }
   await handle.close();
-  if (options.mode !== undefined) await fsp.chmod(tmp, options.mode);
+  if (mode !== undefined) await fsp.chmod(tmp, mode);
+  if (options.faultStep) await faultPoint(options.faultStep);
   try {
     await fsp.rename(tmp, target);
   } catch (err) {

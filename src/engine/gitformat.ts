@@ -79,7 +79,16 @@ function parseSignature(text: string): Signature {
   return { name: match[1]!, email: match[2]!, timestamp: Number(match[3]), tzOffset: match[4] === '-' ? -offset : offset };
 }
 
-export function signatureNow(now: Date = new Date()): Signature {
+/**
+ * The clock of every new commit and tag. SHADOWGIT_NOW (an ISO date) pins it: a test-only hook so
+ * retention tests can make snapshots with controlled dates; never set it in normal use.
+ */
+export function clockNow(): Date {
+  const pinned = process.env.SHADOWGIT_NOW;
+  return pinned ? new Date(pinned) : new Date();
+}
+
+export function signatureNow(now: Date = clockNow()): Signature {
   return { name: 'shadowgit', email: 'shadowgit@localhost', timestamp: Math.floor(now.getTime() / 1000), tzOffset: -now.getTimezoneOffset() };
 }
 

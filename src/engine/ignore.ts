@@ -6,23 +6,38 @@ import ignore, { type Ignore } from 'ignore';
 export const DEFAULT_EXCLUDES = ['node_modules/'];
 const IGNORE_FILES = ['.gitignore', '.shadowgitignore'];
 
+interface Level {
+  rules: Ignore;
+  /**
+   * Paths are tested relative to this directory. It starts as the ignore file's own directory
+   * and moves down to any directory this level ignores but a deeper level re-included: the
+   * `ignore` package also matches a path's ancestors, and git never asks a level about the
+   * contents of a directory that level excluded.
+   */
+  base: string;
+}
+
+function relativeTo(base: string, relPath: string): string {
+  return base === '' ? relPath : relPath.slice(base.length + 1);
+}
+
 /**
- * The ignore rules in force inside one directory: its own .gitignore/.shadowgitignore, then its
- * parent's, up to the root, then the lowest-precedence defaults and config excludes. The deepest
+ * The ignore rules in force inside one directory: its own .gitignore/.shadowgitignore, its
+ * parents', up to the root, then the lowest-precedence defaults and config excludes. The deepest
  * level with a matching rule decides, as in git.
  */
 export class DirRules {
   private constructor(
-    private readonly base: string,
-    private readonly rules: Ignore | undefined,
-    private readonly parent: DirRules | undefined,
+    private readonly dir: string,
+    /** Deepest (highest precedence) first. */
+    private readonly levels: Level[],
   ) {}
 
   static root(excludes: string[]): DirRules {
-    return new DirRules('', ignore({ allowRelativePaths: true }).add([...DEFAULT_EXCLUDES, ...excludes]), undefined);
+    return new DirRules('', [{ rules: ignore({ allowRelativePaths: true }).add([...DEFAULT_EXCLUDES, ...excludes]), base: '' }]);
   }
 
-  /** Rules for `relDir` (a child of this directory), reading its ignore files if any. */
+  /** Rules for `relDir`, a directory found not ignored, reading its ignore files if any. */
   async child(worktree: string, relDir: string, names: ReadonlySet<string>): Promise<DirRules> {
     const texts: string[] = [];
     for (const name of IGNORE_FILES) {
@@ -33,14 +48,14 @@ export class DirRules {
         // An unreadable ignore file ignores nothing; the file itself is reported by the scan.
       }
     }
-    if (texts.length === 0) return this.base === relDir ? this : new DirRules(relDir, undefined, this);
-    return new DirRules(relDir, ignore({ allowRelativePaths: true }).add(texts.join('\n')), this);
+    const levels = relDir === this.dir ? this.levels : this.levels.map((level) => (level.rules.test(`${relativeTo(level.base, relDir)}/`).ignored ? { rules: level.rules, base: relDir } : level));
+    if (texts.length === 0) return levels === this.levels ? this : new DirRules(relDir, levels);
+    return new DirRules(relDir, [{ rules: ignore({ allowRelativePaths: true }).add(texts.join('\n')), base: relDir }, ...levels]);
   }
 
   ignores(relPath: string, isDir: boolean): boolean {
-    for (let level: DirRules | undefined = this; level; level = level.parent) {
-      if (!level.rules) continue;
-      const local = level.base === '' ? relPath : relPath.slice(level.base.length + 1);
+    for (const level of this.levels) {
+      const local = relativeTo(level.base, relPath);
       const result = level.rules.test(isDir ? `${local}/` : local);
       if (result.ignored) return true;
       if (result.unignored) return false;

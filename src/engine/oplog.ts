@@ -13,6 +13,13 @@ export interface OpRecord {
   error?: string;
 }
 
+/** The record of an operation that started at `started` (ms) and ends now. */
+export function opRecord(op: string, args: Record<string, unknown>, started: number, result: { commits: string[]; error?: string }): OpRecord {
+  const record: OpRecord = { time: new Date(started).toISOString(), op, args, commits: result.commits, durationMs: Date.now() - started, outcome: result.error === undefined ? 'ok' : 'error' };
+  if (result.error !== undefined) record.error = result.error;
+  return record;
+}
+
 /**
  * Appends one JSON line per operation. At 1 MiB the log is rotated to `oplog.1.jsonl` (one
  * generation kept), so it never grows without bound.
@@ -23,9 +30,17 @@ export async function appendOp(file: string, record: OpRecord): Promise<void> {
   await fsp.appendFile(file, `${JSON.stringify(record)}\n`);
 }
 
-export async function readOps(file: string): Promise<OpRecord[]> {
+export interface ReadOpsOptions {
+  /** Only these operations (e.g. ["guard", "rollback"]). */
+  ops?: string[];
+  /** Only the newest N records (after filtering). */
+  limit?: number;
+}
+
+/** The logged operations, oldest first, from the rotated generation and the current file. */
+export async function readOps(file: string, options: ReadOpsOptions = {}): Promise<OpRecord[]> {
   const texts = await Promise.all([fsp.readFile(file.replace(/\.jsonl$/, '.1.jsonl'), 'utf8').catch(() => ''), fsp.readFile(file, 'utf8').catch(() => '')]);
-  const records: OpRecord[] = [];
+  let records: OpRecord[] = [];
   for (const line of texts.join('').split('\n')) {
     if (!line.trim()) continue;
     try {
@@ -34,5 +49,7 @@ export async function readOps(file: string): Promise<OpRecord[]> {
       // A line cut short by a crash is skipped.
     }
   }
+  if (options.ops && options.ops.length > 0) records = records.filter((r) => options.ops!.includes(r.op));
+  if (options.limit !== undefined) records = records.slice(Math.max(0, records.length - options.limit));
   return records;
 }

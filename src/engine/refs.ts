@@ -4,7 +4,8 @@ import { readFileIfExists, writeFileAtomic } from './fsutil.js';
 import { faultPoint } from './faults.js';
 
 export const SNAPSHOT_REF = 'refs/heads/snapshots';
-export const NOTES_REF = 'refs/notes/shadowgit';
+/** git's default notes ref, so a plain `git notes show <commit>` reads snapshot notes. */
+export const NOTES_REF = 'refs/notes/commits';
 
 /** Loose refs and packed-refs of one repository; writes are atomic and durable. */
 export class RefStore {
