@@ -1,0 +1,256 @@
+#!/usr/bin/env node
+// `npm run bench`: shadowgit against native git on identical, generated trees, side by side.
+// Usage: node scripts/bench.mjs [--quick] [--cases medium,large,huge] [--rounds N] [--out results.json] [--keep] [--skip-impact]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { generateHugeFile, generateTree, mutateFiles, touchHugeFile, TREE_SHAPES } from './bench/tree.mjs';
+import { diskUsage, median, rssMethod, run, runAll } from './bench/measure.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(ROOT, 'bin', 'shadowgit');
+
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    cases: { type: 'string' },
+    rounds: { type: 'string' },
+    out: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    'skip-impact': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (opts.help) {
+  console.log(`node scripts/bench.mjs [options]
+  --quick            medium tree only, 3 rounds (for iterating)
+  --cases LIST       comma-separated: medium, large, huge (default: all three)
+  --rounds N         rounds per tree case (default 5; huge: 1)
+  --out FILE         also write the results as JSON
+  --keep             keep the generated trees (path printed)
+  --skip-impact      skip scripts/bench-impact.mjs`);
+  process.exit(0);
+}
+const cases = (opts.cases ?? (opts.quick ? 'medium' : 'medium,large,huge')).split(',');
+const rounds = Number(opts.rounds ?? (opts.quick ? 3 : 5));
+
+const gitEnv = {
+  ...process.env,
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_AUTHOR_NAME: 'bench',
+  GIT_AUTHOR_EMAIL: 'bench@localhost',
+  GIT_COMMITTER_NAME: 'bench',
+  GIT_COMMITTER_EMAIL: 'bench@localhost',
+};
+delete gitEnv.NODE_OPTIONS;
+
+if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) {
+  console.error('bench: dist/ is missing; run `npm run build` first.');
+  process.exit(1);
+}
+
+/** One side of the comparison: a tree copy and the commands that act on it. */
+function shadowgitSide(tree, home) {
+  const env = { ...process.env, SHADOWGIT_HOME: home, NO_COLOR: '1' };
+  delete env.NODE_OPTIONS;
+  const sg = (...args) => run(BIN, ['-C', tree, ...args, '--json'], { env });
+  const json = (r) => JSON.parse(r.stdout);
+  return {
+    reset: () => rmSync(home, { recursive: true, force: true }),
+    snapshot: (expect) => {
+      const r = sg('snapshot', '-m', 'bench');
+      const out = json(r);
+      if (expect && out.changes.modified !== expect) throw new Error(`shadowgit recorded ${out.changes.modified} modified files, expected ${expect}`);
+      return r;
+    },
+    status: () => {
+      const r = sg('status');
+      const { changes } = json(r);
+      if (changes.added.length + changes.modified.length + changes.deleted.length !== 0) throw new Error('shadowgit status reports changes on an unchanged tree');
+      return r;
+    },
+    rollback: (expect) => {
+      const r = sg('rollback', 'latest~1');
+      if (expect !== undefined && json(r).written !== expect) throw new Error(`shadowgit rollback wrote ${json(r).written} files, expected ${expect}`);
+      return r;
+    },
+    repoBytes: () => diskUsage(path.join(home, 'repos')),
+  };
+}
+
+function nativeSide(tree, bare) {
+  const git = ['git', ['--git-dir', bare, '--work-tree', tree]];
+  const g = (args, okCodes) => [git[0], [...git[1], ...args], okCodes];
+  return {
+    reset: () => {
+      rmSync(bare, { recursive: true, force: true });
+      execFileSync('git', ['init', '--bare', '-q', bare], { env: gitEnv });
+    },
+    // `commit` exits 1 when there is nothing to commit: that is the no-change case.
+    snapshot: () => runAll([g(['add', '-A']), g(['commit', '-q', '-m', 'bench'], [0, 1])], { cwd: tree, env: gitEnv }),
+    status: () => {
+      const r = run(...g(['status', '--porcelain']).slice(0, 2), { cwd: tree, env: gitEnv });
+      if (r.stdout.trim() !== '') throw new Error(`git status reports changes on an unchanged tree:\n${r.stdout.slice(0, 500)}`);
+      return r;
+    },
+    rollback: () => run(...g(['reset', '--hard', '-q', 'HEAD~1']).slice(0, 2), { cwd: tree, env: gitEnv }),
+    repoBytes: () => diskUsage(bare),
+  };
+}
+
+/** Runs one operation on both sides, in the round's order, and keeps the samples. */
+function step(results, name, round, sides) {
+  const order = round % 2 === 0 ? ['shadowgit', 'git'] : ['git', 'shadowgit'];
+  const row = (results[name] ??= { shadowgit: [], git: [], shadowgitRss: [], gitRss: [] });
+  for (const side of order) {
+    const r = sides[side]();
+    row[side].push(r.ms);
+    row[`${side}Rss`].push(r.rssKiB);
+  }
+}
+
+function summarize(results) {
+  return Object.entries(results).map(([name, row]) => {
+    const sg = median(row.shadowgit);
+    const git = median(row.git);
+    return { name, shadowgitMs: sg, gitMs: git, ratio: sg / git, shadowgitRssMiB: Math.max(...row.shadowgitRss.filter(Boolean)) / 1024, gitRssMiB: Math.max(...row.gitRss.filter(Boolean)) / 1024, samples: row };
+  });
+}
+
+function prepareCopies(base) {
+  const sgTree = path.join(base, 'sg', 'work');
+  const gitTree = path.join(base, 'git', 'work');
+  mkdirSync(sgTree, { recursive: true });
+  mkdirSync(path.dirname(gitTree), { recursive: true });
+  return { sgTree, gitTree, home: path.join(base, 'home'), bare: path.join(base, 'native.git') };
+}
+
+function benchTree(base, caseName) {
+  const shape = TREE_SHAPES[caseName];
+  const { sgTree, gitTree, home, bare } = prepareCopies(base);
+  const t0 = Date.now();
+  const manifest = generateTree(sgTree, shape);
+  execFileSync('cp', ['-a', sgTree, gitTree]);
+  log(`  generated ${manifest.files} files in ${shape.dirs} directories (${(manifest.bytes / 2 ** 20).toFixed(0)} MiB) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const sides = { sg: shadowgitSide(sgTree, home), git: nativeSide(gitTree, bare) };
+  const results = {};
+  const both = (name, round, sgFn, gitFn) => step(results, name, round, { shadowgit: sgFn, git: gitFn });
+  let sizes;
+  for (let round = 0; round < rounds; round++) {
+    sides.sg.reset();
+    sides.git.reset();
+    both('first snapshot', round, () => sides.sg.snapshot(), () => sides.git.snapshot());
+    both('no-change snapshot', round, () => sides.sg.snapshot(), () => sides.git.snapshot());
+    mutateFiles([sgTree, gitTree], manifest, 1, round * 1000 + 1);
+    both('one-file snapshot', round, () => sides.sg.snapshot(1), () => sides.git.snapshot());
+    mutateFiles([sgTree, gitTree], manifest, 100, round * 1000 + 2);
+    both('100-file snapshot', round, () => sides.sg.snapshot(100), () => sides.git.snapshot());
+    both('status, nothing changed', round, () => sides.sg.status(), () => sides.git.status());
+    both('rollback of 100 files', round, () => sides.sg.rollback(100), () => sides.git.rollback());
+    sizes ??= { shadowgitBytes: sides.sg.repoBytes(), gitBytes: sides.git.repoBytes() };
+    log(`  round ${round + 1}/${rounds} done`);
+  }
+  checkSameTrees(sgTree, gitTree, manifest);
+  return { files: manifest.files, dirs: shape.dirs, bytes: manifest.bytes, rows: summarize(results), sizes };
+}
+
+/** After the rollbacks both copies must hold the same bytes again (cheap spot check on edited files). */
+function checkSameTrees(a, b, manifest) {
+  for (const rel of manifest.textFiles.slice(0, 2000)) {
+    if (!readFileSync(path.join(a, rel)).equals(readFileSync(path.join(b, rel)))) throw new Error(`the two tree copies differ at ${rel} after rollback`);
+  }
+}
+
+function benchHugeFile(base) {
+  const { sgTree, gitTree, home, bare } = prepareCopies(base);
+  const sgFile = path.join(sgTree, 'huge.bin');
+  const gitFile = path.join(gitTree, 'huge.bin');
+  generateHugeFile(sgFile, 2026);
+  execFileSync('cp', ['--sparse=always', sgFile, gitFile]);
+  const sides = { sg: shadowgitSide(sgTree, home), git: nativeSide(gitTree, bare) };
+  const results = {};
+  const hugeRounds = Number(opts.rounds ?? 1);
+  let sizes;
+  for (let round = 0; round < hugeRounds; round++) {
+    sides.sg.reset();
+    sides.git.reset();
+    step(results, 'first snapshot (2 GiB file)', round, { shadowgit: () => sides.sg.snapshot(), git: () => sides.git.snapshot() });
+    for (const file of [sgFile, gitFile]) touchHugeFile(file, round + 7);
+    step(results, 'snapshot after 1 MiB changed', round, { shadowgit: () => sides.sg.snapshot(1), git: () => sides.git.snapshot() });
+    step(results, 'rollback of the 2 GiB file', round, { shadowgit: () => sides.sg.rollback(1), git: () => sides.git.rollback() });
+    sizes ??= { shadowgitBytes: sides.sg.repoBytes(), gitBytes: sides.git.repoBytes() };
+    log(`  round ${round + 1}/${hugeRounds} done`);
+  }
+  return { files: 1, dirs: 0, bytes: 2 ** 31, rows: summarize(results), sizes };
+}
+
+function log(line) {
+  process.stderr.write(`${line}\n`);
+}
+
+const fmtMs = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+const fmtMiB = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+function render(name, result) {
+  const lines = [
+    `### ${name}: ${result.files.toLocaleString('en-US')} files, ${result.dirs.toLocaleString('en-US')} directories, ${fmtMiB(result.bytes)}`,
+    '',
+    '| operation | shadowgit | native git | ratio | shadowgit peak RSS | git peak RSS |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...result.rows.map((r) => `| ${r.name} | ${fmtMs(r.shadowgitMs)} | ${fmtMs(r.gitMs)} | ${r.ratio.toFixed(2)}× | ${r.shadowgitRssMiB.toFixed(0)} MiB | ${Number.isFinite(r.gitRssMiB) ? `${r.gitRssMiB.toFixed(0)} MiB` : 'n/a'} |`),
+    '',
+    `Repository on disk after one round: shadowgit ${fmtMiB(result.sizes.shadowgitBytes)}, native git ${fmtMiB(result.sizes.gitBytes)} (loose objects, before any gc).`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+const gitVersion = execFileSync('git', ['--version'], { encoding: 'utf8' }).trim();
+const machine = {
+  date: new Date().toISOString(),
+  cores: os.cpus().length,
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  loadAverage: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+  node: process.version,
+  git: gitVersion,
+  rss: rssMethod,
+  rounds,
+};
+console.log(`## shadowgit vs native git — ${machine.date}`);
+console.log('');
+console.log(`${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB RAM, load average at start ${machine.loadAverage}; node ${machine.node}, ${machine.git}.`);
+console.log(`Wall time of the real CLI process (start-up included), median of ${rounds} alternating rounds; peak RSS by ${machine.rss}, the largest seen.`);
+console.log('');
+
+const report = { machine, cases: {} };
+const workRoot = mkdtempSync(path.join(os.tmpdir(), 'sg-bench-'));
+try {
+  for (const name of cases) {
+    log(`${name}:`);
+    const base = path.join(workRoot, name);
+    mkdirSync(base);
+    let result;
+    if (name === 'huge') result = benchHugeFile(base);
+    else if (TREE_SHAPES[name]) result = benchTree(base, name);
+    else throw new Error(`unknown case "${name}"; the cases are medium, large, huge`);
+    report.cases[name] = result;
+    console.log(render(name === 'huge' ? 'huge-file' : name, result));
+    if (!opts.keep) rmSync(base, { recursive: true, force: true });
+  }
+} finally {
+  if (!opts.keep) rmSync(workRoot, { recursive: true, force: true });
+  else log(`trees kept in ${workRoot}`);
+}
+if (opts.out) writeFileSync(opts.out, `${JSON.stringify(report, null, 2)}\n`);
+
+const impact = path.join(ROOT, 'scripts', 'bench-impact.mjs');
+if (!opts['skip-impact'] && existsSync(impact)) {
+  console.log('## impact');
+  const r = spawnSync(process.execPath, [impact, ...(opts.quick ? ['--quick'] : [])], { stdio: 'inherit' });
+  if (r.status !== 0) process.exitCode = r.status ?? 1;
+}
