@@ -24,9 +24,9 @@ export async function main(argv: string[]): Promise<void> {
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .epilog('Docs: README.md. Every command takes --help.')
+    // Command bodies report their own errors (runCommand); what reaches here is a usage mistake.
     .fail((message, err) => {
-      if (err) throw err;
-      process.stderr.write(`${color.red('shadowgit:')} ${message}\nRun \`shadowgit --help\` for usage.\n`);
+      process.stderr.write(`${color.red('shadowgit:')} ${message || err?.message} Run \`shadowgit --help\` for usage.\n`);
       process.exit(EXIT_USAGE);
     }) as Argv<GlobalArgs>;
   for (const command of commands) cli = cli.command(command);

@@ -74,7 +74,7 @@ export async function checkout(repo: Repository, target: SnapshotInfo, options: 
 
 /** Re-scans, proves the tree equals the target, records the way back, clears the journal. */
 async function finishCheckout(repo: Repository, journal: Journal, targetFiles: FlatTree): Promise<void> {
-  const after = await readWorktree(repo, { write: false });
+  const after = await readWorktree(repo, { write: false, known: targetFiles });
   const differing = sameFiles(scoped(after.files, journal.paths), scoped(targetFiles, journal.paths));
   if (differing.length > 0) {
     throw new ShadowGitError(

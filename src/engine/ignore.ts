@@ -4,7 +4,7 @@ import ignore, { type Ignore } from 'ignore';
 
 /** Excluded unless a project's own ignore file re-includes them (like git's info/exclude). */
 export const DEFAULT_EXCLUDES = ['node_modules/'];
-const IGNORE_FILES = ['.gitignore', '.shadowgitignore'];
+export const IGNORE_FILES = ['.gitignore', '.shadowgitignore'];
 
 interface Level {
   rules: Ignore;

@@ -9,7 +9,7 @@ interface LockOwner {
   since: string;
 }
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -14,7 +14,8 @@ export function shadowHome(): string {
 
 /**
  * The working tree to protect: `explicit` when given (-C), else the nearest ancestor of `cwd`
- * holding `.shadowgit` or `.git`, else `cwd`. Always a real path, so one tree maps to one repo.
+ * holding `.shadowgit` or `.git` or already having a shadow repo, else `cwd`. Always a real
+ * path, so one tree maps to one repo.
  */
 export async function findWorktree(cwd: string, explicit?: string): Promise<string> {
   const start = explicit ? path.resolve(cwd, explicit) : cwd;
@@ -28,9 +29,9 @@ export async function findWorktree(cwd: string, explicit?: string): Promise<stri
   if (!stat.isDirectory()) throw new ShadowGitError(`${real} is not a directory; pass a directory with -C.`);
   if (explicit) return real;
   for (let dir = real; ; dir = path.dirname(dir)) {
-    for (const marker of [CONFIG_FILE, '.git']) {
+    for (const marker of [path.join(dir, CONFIG_FILE), path.join(dir, '.git'), path.join(defaultRepoPath(dir), 'HEAD')]) {
       try {
-        await fsp.lstat(path.join(dir, marker));
+        await fsp.lstat(marker);
         return dir;
       } catch {
         // keep looking upwards
@@ -45,6 +46,12 @@ function isInside(child: string, parent: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
+function defaultRepoPath(worktree: string): string {
+  const key = createHash('sha256').update(worktree).digest('hex').slice(0, 16);
+  const name = (path.basename(worktree) || 'root').replace(/[^A-Za-z0-9._-]/g, '_');
+  return path.join(shadowHome(), 'repos', `${name}-${key}.git`);
+}
+
 /** One shadow repository per working tree, keyed by the tree's real path. */
 export function shadowRepoPath(worktree: string, config: ShadowGitConfig): string {
   let repo: string;
@@ -52,9 +59,7 @@ export function shadowRepoPath(worktree: string, config: ShadowGitConfig): strin
     const expanded = config.repo.startsWith('~/') ? path.join(os.homedir(), config.repo.slice(2)) : config.repo;
     repo = path.resolve(worktree, expanded);
   } else {
-    const key = createHash('sha256').update(worktree).digest('hex').slice(0, 16);
-    const name = (path.basename(worktree) || 'root').replace(/[^A-Za-z0-9._-]/g, '_');
-    repo = path.join(shadowHome(), 'repos', `${name}-${key}.git`);
+    repo = defaultRepoPath(worktree);
   }
   if (isInside(repo, worktree)) {
     throw new ShadowGitError(`the shadow repository ${repo} would be inside the working tree; set "repo" in .shadowgit to a path outside ${worktree}.`, 'ECONFIG');

@@ -52,9 +52,10 @@ async function readStable(file: string): Promise<{ content: Buffer; stat: Stats 
  * Turns a scan into git objects: unchanged files (stat cache hit) reuse their blob id, changed
  * ones are hashed (and, when `store` is given, written); trees are built bottom-up and only
  * those not already in the repository are written. Without a store nothing is written: that is
- * how `status` and `diff` learn the working tree's ids.
+ * how `status` and `diff` learn the working tree's ids; `known` lists files whose blobs the
+ * repository holds (a checkout's target), which the new cache may then remember.
  */
-export async function recordTree(worktree: string, scan: ScanResult, previous: StatCache, store: ObjectStore | undefined): Promise<RecordedTree> {
+export async function recordTree(worktree: string, scan: ScanResult, previous: StatCache, store: ObjectStore | undefined, known?: FlatTree): Promise<RecordedTree> {
   const files: FlatTree = new Map();
   const cache = new StatCache(undefined, new Map(), new Set(), 0);
   const skipped = [...scan.skipped];
@@ -90,7 +91,9 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
         oid = store ? await store.write('blob', read.content) : hashObject('blob', read.content);
       }
       files.set(file.path, { oid, mode });
-      cache.files.set(file.path, { mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, size: stat.size, ino: stat.ino, mode, oid });
+      // The cache lets later snapshots skip writing a blob, so it only names blobs the
+      // repository is known to hold: written now, or already part of `known`.
+      if (store || known?.get(file.path)?.oid === oid) cache.files.set(file.path, { mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, size: stat.size, ino: stat.ino, mode, oid });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOENT' ? 'vanished during the scan' : (err as Error).message;
@@ -116,7 +119,7 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
       await faultPoint('tree');
       await store.write('tree', content);
     }
-    cache.trees.add(oid);
+    if (store || previous.trees.has(oid)) cache.trees.add(oid);
     return oid;
   };
   const tree = (await buildTree(scan.root))!;

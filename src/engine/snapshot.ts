@@ -36,10 +36,10 @@ export interface WorktreeState {
  * Scans the working tree and computes its git ids. With `write`, new blobs and trees go into
  * the object store; without, nothing is written (status, diff).
  */
-export async function readWorktree(repo: Repository, options: { write: boolean; onProgress?: (files: number) => void }): Promise<WorktreeState> {
+export async function readWorktree(repo: Repository, options: { write: boolean; known?: FlatTree; onProgress?: (files: number) => void }): Promise<WorktreeState> {
   const cache = await StatCache.load(repo.statePath(STAT_CACHE));
   const scan = await scanWorktree(repo.worktree, repo.config.exclude, options.onProgress);
-  return recordTree(repo.worktree, scan, cache, options.write ? repo.objects : undefined);
+  return recordTree(repo.worktree, scan, cache, options.write ? repo.objects : undefined, options.known);
 }
 
 /** The files of the tree the stat cache describes, when it is `tree`; else read from objects. */

@@ -70,7 +70,7 @@ export function runCliAsync(sandbox: Sandbox, args: string[], options: { cwd?: s
 }
 
 export function runJson<T = any>(sandbox: Sandbox, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): T {
-  const result = runCli(sandbox, [...args, '--json'], options);
+  const result = runCli(sandbox, ['--json', ...args], options);
   if (result.code !== 0) throw new Error(`shadowgit ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
   return JSON.parse(result.stdout) as T;
 }

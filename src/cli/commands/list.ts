@@ -12,7 +12,11 @@ export const listCommand: CommandModule<GlobalArgs, Args> = {
   describe: 'List snapshots, newest first',
   builder: (y: Argv<GlobalArgs>) =>
     y
-      .option('limit', { alias: 'n', type: 'number', describe: 'Show at most N snapshots' })
+      .option('limit', { alias: 'n', type: 'number', requiresArg: true, describe: 'Show at most N snapshots' })
+      .check((argv) => {
+        if (argv.limit !== undefined && !(Number.isInteger(argv.limit) && argv.limit > 0)) throw new Error('--limit takes a whole number greater than 0.');
+        return true;
+      })
       .option('approved', { type: 'boolean', describe: 'Only approved revisions' })
       .example('$0 list', 'all snapshots')
       .example('$0 list -n 10 --approved', 'the ten newest approved revisions')
