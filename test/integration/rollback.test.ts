@@ -78,6 +78,24 @@ describe('rollback', () => {
     expect((await fsp.stat(path.join(sb.worktree, 'run.sh'))).mode & 0o111).toBe(0o111);
   });
 
+  test('a nested repository: its files roll back, its .git is never written or recorded', async () => {
+    await writeTree(sb.worktree, { 'vendor/lib/lib.c': 'v1', 'top.txt': 't1' });
+    execFileSync('git', ['init', '-q', path.join(sb.worktree, 'vendor/lib')]);
+    execFileSync('git', ['-C', path.join(sb.worktree, 'vendor/lib'), 'add', '.']);
+    const nestedGit = path.join(sb.worktree, 'vendor/lib/.git');
+    const sg = await ShadowGit.open({ worktree: sb.worktree });
+    const first = await sg.snapshot();
+    expect([...gitTreeFiles(sg.repoPath, first.commit).keys()].sort()).toEqual(['top.txt', 'vendor/lib/lib.c']);
+    await writeTree(sb.worktree, { 'vendor/lib/lib.c': 'v2', 'vendor/lib/new.c': 'n' });
+    const nestedBefore = await fingerprint(nestedGit);
+
+    await sg.rollback(first.id);
+    expect(await fsp.readFile(path.join(sb.worktree, 'vendor/lib/lib.c'), 'utf8')).toBe('v1');
+    await expect(fsp.access(path.join(sb.worktree, 'vendor/lib/new.c'))).rejects.toThrow();
+    expect(await fingerprint(nestedGit)).toBe(nestedBefore);
+    await expect(fsp.access(path.join(sb.worktree, 'vendor/lib/.git_disabled'))).rejects.toThrow();
+  });
+
   test('never writes through a working-tree symlink that points outside', async () => {
     await writeTree(sb.worktree, { 'd/f.txt': 'inside' });
     const outside = path.join(sb.dir, 'outside');
