@@ -6,6 +6,12 @@
  *   await sg.snapshot({ message: 'before codemod' });
  */
 export { ShadowGit } from './shadowgit.js';
+export type { PruneReport } from './shadowgit.js';
+export type { GcReport } from './engine/gc.js';
+export type { VerifyReport, CheckedRevision, ObjectProblem } from './engine/verify.js';
+export type { ExportResult, ExportFormat } from './engine/export.js';
+export type { SnapshotDetails } from './engine/show.js';
+export type { RetentionDecision } from './engine/retention.js';
 export type { OpenOptions, SnapshotReport, ListedSnapshot, ApproveReport, CheckoutReport, RollbackPlan, StatusReport } from './shadowgit.js';
 export type { FileChange, ChangeStatus } from './engine/diff.js';
 export type { SnapshotInfo, ApprovedRevision, ChangeCounts } from './engine/history.js';

@@ -12,6 +12,14 @@ import { Repository } from './engine/repo.js';
 import { readJournal, planRestore } from './engine/restore.js';
 import type { SkippedPath } from './engine/scan.js';
 import { filesOfTree, readWorktree, takeSnapshot } from './engine/snapshot.js';
+import { addNote } from './engine/notes.js';
+import { collectGarbage, type GcReport } from './engine/gc.js';
+import { executePrune, planPrune, recoverInterruptedPrune } from './engine/prune.js';
+import { resolvePolicy, type PolicySource, type RetentionDecision } from './engine/retention.js';
+import type { RetentionPolicy } from './engine/config.js';
+import { verifyRepository, type VerifyReport } from './engine/verify.js';
+import { exportSnapshot, type ExportResult } from './engine/export.js';
+import { snapshotDetails, type SnapshotDetails } from './engine/show.js';
 import { readFlatTree } from './engine/treeread.js';
 
 export interface OpenOptions {
@@ -79,6 +87,18 @@ export interface StatusReport {
 
 export type ProgressCallback = (files: number) => void;
 
+export interface PruneReport {
+  policy: RetentionPolicy;
+  policySource: PolicySource;
+  dryRun: boolean;
+  decisions: RetentionDecision[];
+  removed: number;
+  kept: number;
+  /** Kept snapshots whose commit hash changed because an older snapshot went (their ids stay). */
+  rewritten: number;
+  gc?: GcReport;
+}
+
 function checkoutReport(result: CheckoutResult): CheckoutReport {
   return {
     target: { id: result.target.id, commit: result.target.commit },
@@ -117,6 +137,7 @@ export class ShadowGit {
     return repo.withLock(op, async () => {
       try {
         await recoverInterruptedCheckout(repo);
+        await recoverInterruptedPrune(repo);
         const result = await fn();
         await appendOp(repo.statePath(OPLOG), opRecord(op, args, started, { commits: commitsOf(result) }));
         return result;
@@ -127,13 +148,15 @@ export class ShadowGit {
     });
   }
 
-  async snapshot(options: { message?: string; trigger?: string; onProgress?: ProgressCallback } = {}): Promise<SnapshotReport> {
+  /** `note` is attached as a git note (appended when the tree was unchanged and the latest snapshot already has one). */
+  async snapshot(options: { message?: string; trigger?: string; note?: string; onProgress?: ProgressCallback } = {}): Promise<SnapshotReport> {
     return this.mutate(
       'snapshot',
-      { message: options.message, trigger: options.trigger ?? 'manual' },
+      { message: options.message, trigger: options.trigger ?? 'manual', note: options.note !== undefined },
       async () => {
         const result = await takeSnapshot(this.repository, options);
         const s = result.snapshot;
+        if (options.note !== undefined) await addNote(this.repository, s.commit, options.note);
         return { id: s.id, commit: s.commit, created: result.created, message: s.message, trigger: s.trigger, changes: result.changes, skipped: result.skipped };
       },
       (r) => (r.created ? [r.commit] : []),
@@ -280,6 +303,53 @@ export class ShadowGit {
       report.changes.added = [...current.files.keys()].sort();
     }
     return report;
+  }
+
+  /** Message, trailers, note and changed files of one snapshot. */
+  async show(rev: string): Promise<SnapshotDetails> {
+    return snapshotDetails(this.repository, await this.resolve(rev));
+  }
+
+  /**
+   * Applies a retention policy (options, else `.shadowgit` retention, else the default), keeping
+   * approved revisions and undo points whatever it says; then runs gc unless `gc: false`.
+   */
+  async prune(options: { policy?: RetentionPolicy; dryRun?: boolean; gc?: boolean; graceMs?: number } = {}): Promise<PruneReport> {
+    await this.repository.requireExisting();
+    const { policy, source } = resolvePolicy(options.policy ?? {}, this.repository.config.retention);
+    if (options.dryRun) {
+      const decisions = await planPrune(this.repository, policy);
+      const removed = decisions.filter((d) => !d.keep).length;
+      return { policy, policySource: source, dryRun: true, decisions, removed, kept: decisions.length - removed, rewritten: 0 };
+    }
+    return this.mutate(
+      'prune',
+      { policy, gc: options.gc !== false },
+      async () => {
+        const decisions = await planPrune(this.repository, policy);
+        const outcome = await executePrune(this.repository, decisions);
+        const gc = options.gc === false ? undefined : await collectGarbage(this.repository, { graceMs: options.graceMs });
+        return { policy, policySource: source, dryRun: false, decisions, removed: outcome.removed.length, kept: outcome.kept, rewritten: outcome.rewritten, gc };
+      },
+      () => [],
+    );
+  }
+
+  /** Deletes unreachable objects (older than the grace period) and packs the rest. */
+  async gc(options: { graceMs?: number } = {}): Promise<GcReport> {
+    await this.repository.requireExisting();
+    return this.mutate('gc', { graceMs: options.graceMs }, () => collectGarbage(this.repository, options), () => []);
+  }
+
+  /** Re-reads and re-hashes every object of every snapshot (or, quick, the latest and approved ones). */
+  async verify(options: { quick?: boolean } = {}): Promise<VerifyReport> {
+    await this.repository.requireExisting();
+    return this.repository.withLock('verify', () => verifyRepository(this.repository, options));
+  }
+
+  /** Writes the tree of `rev` to `out`: a directory, or a .tar/.tar.gz archive. */
+  async export(rev: string, out: string, options: { force?: boolean; cwd?: string } = {}): Promise<ExportResult> {
+    return exportSnapshot(this.repository, await this.resolve(rev), path.resolve(options.cwd ?? process.cwd(), out), options);
   }
 
   /** Path → blob id of every recorded file in the working tree now (for impact analysis). */

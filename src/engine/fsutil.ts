@@ -68,14 +68,20 @@ export async function exists(file: string): Promise<boolean> {
   }
 }
 
-/** Total bytes of regular files under `dir` (what the directory costs on disk, roughly). */
-export async function directorySize(dir: string): Promise<number> {
+/**
+ * Total bytes of regular files under `dir`; with `allocated`, the bytes their blocks take on disk
+ * (what many small loose objects really cost, and what packing them saves).
+ */
+export async function directorySize(dir: string, measure: 'size' | 'allocated' = 'size'): Promise<number> {
   const entries = await fsp.readdir(dir, { withFileTypes: true }).catch(() => []);
   const sizes = await Promise.all(
     entries.map(async (entry) => {
       const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) return directorySize(full);
-      if (entry.isFile()) return (await fsp.lstat(full).catch(() => ({ size: 0 }))).size;
+      if (entry.isDirectory()) return directorySize(full, measure);
+      if (entry.isFile()) {
+        const stat = await fsp.lstat(full).catch(() => ({ size: 0, blocks: 0 }));
+        return measure === 'allocated' ? stat.blocks * 512 : stat.size;
+      }
       return 0;
     }),
   );

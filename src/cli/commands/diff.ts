@@ -10,6 +10,12 @@ interface Args extends GlobalArgs {
 
 const LETTER = { added: 'A', modified: 'M', deleted: 'D', mode: 'T' } as const;
 
+/** "M src/app.ts", coloured by status (also used by `show`). */
+export function changeLine(change: { path: string; status: keyof typeof LETTER }): string {
+  const paint = { added: color.green, modified: color.yellow, deleted: color.red, mode: color.cyan };
+  return paint[change.status](`${LETTER[change.status]} ${change.path}`);
+}
+
 export const diffCommand: CommandModule<GlobalArgs, Args> = {
   command: 'diff [from] [to]',
   describe: 'Show what changed between snapshots, or between a snapshot and the working tree',
@@ -36,10 +42,9 @@ export const diffCommand: CommandModule<GlobalArgs, Args> = {
         print('No differences.');
         return;
       }
-      const paint = { added: color.green, modified: color.yellow, deleted: color.red, mode: color.cyan };
       for (const c of result.changes) {
         if (!args.patch) {
-          print(paint[c.status](`${LETTER[c.status]} ${c.path}`));
+          print(changeLine(c));
           continue;
         }
         for (const line of (await sg.patch(c, worktree)).trimEnd().split('\n')) {

@@ -2,12 +2,17 @@ import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from '../context.js';
 import { approveCommand } from './approve.js';
 import { diffCommand } from './diff.js';
+import { exportCommand } from './export.js';
+import { gcCommand } from './gc.js';
 import { initCommand } from './init.js';
 import { listCommand } from './list.js';
+import { pruneCommand } from './prune.js';
 import { restoreCommand } from './restore.js';
 import { rollbackCommand } from './rollback.js';
+import { showCommand } from './show.js';
 import { snapshotCommand } from './snapshot.js';
 import { statusCommand } from './status.js';
+import { verifyCommand } from './verify.js';
 import { undoCommand } from './undo.js';
 
 /** Every command, in the order `--help` lists them. */
@@ -20,6 +25,11 @@ export const commands: Array<CommandModule<GlobalArgs, any>> = [
   undoCommand,
   restoreCommand,
   diffCommand,
+  showCommand,
+  pruneCommand,
+  gcCommand,
+  verifyCommand,
+  exportCommand,
   statusCommand,
   initCommand,
 ];

@@ -1,9 +1,22 @@
 import type { Argv, CommandModule } from 'yargs';
-import { openRepo, runCommand, type GlobalArgs } from '../context.js';
+import { promises as fsp } from 'node:fs';
+import { text } from 'node:stream/consumers';
+import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { color, print, printJson, progress, short, warnSkipped } from '../output.js';
 
 interface Args extends GlobalArgs {
   message?: string;
+  note?: string;
+  noteFile?: string;
+}
+
+/** The note text from FILE, or from stdin for "-". */
+async function readNoteFile(file: string): Promise<string> {
+  try {
+    return file === '-' ? await text(process.stdin) : await fsp.readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read the note file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path.`);
+  }
 }
 
 export const snapshotCommand: CommandModule<GlobalArgs, Args> = {
@@ -12,6 +25,9 @@ export const snapshotCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .option('message', { alias: 'm', type: 'string', describe: 'What this snapshot is for' })
+      .option('note', { type: 'string', describe: 'Free text kept as a git note (a prompt, a chat log); `shadowgit show` prints it' })
+      .option('note-file', { type: 'string', describe: 'Read the note from a file (- for stdin)', conflicts: 'note' })
+      .example('$0 snapshot -m "before refactor" --note-file prompt.txt', 'keep the assistant prompt with the snapshot')
       .example('$0 snapshot', 'record the working tree')
       .example('$0 snapshot -m "before codemod"', 'record it with a message')
       .example('$0 snapshot --json', 'machine-readable result') as Argv<Args>,
@@ -19,15 +35,17 @@ export const snapshotCommand: CommandModule<GlobalArgs, Args> = {
     runCommand(async () => {
       const sg = await openRepo(args);
       const bar = progress('Scanning', Boolean(args.json));
-      const result = await sg.snapshot({ message: args.message, onProgress: bar.update });
+      const note = args.noteFile !== undefined ? await readNoteFile(args.noteFile) : args.note;
+      const result = await sg.snapshot({ message: args.message, note, onProgress: bar.update });
       bar.done();
       if (args.json) {
-        printJson({ id: result.id, commit: result.commit, created: result.created, changes: result.changes, skipped: result.skipped });
+        printJson({ id: result.id, commit: result.commit, created: result.created, changes: result.changes, skipped: result.skipped, noted: note !== undefined });
         return;
       }
       warnSkipped(result.skipped);
       const { added, modified, deleted } = result.changes;
       if (result.created) print(`Recorded snapshot ${color.bold(result.id)} (${short(result.commit)}): ${color.green(`+${added}`)} ${color.yellow(`~${modified}`)} ${color.red(`-${deleted}`)}`);
       else print(`No changes since snapshot ${color.bold(result.id)} (${short(result.commit)}); nothing recorded.`);
+      if (note !== undefined) print(`Note attached to ${color.bold(result.id)}; \`shadowgit show ${result.id}\` prints it.`);
     }),
 };

@@ -1,0 +1,34 @@
+import type { Argv, CommandModule } from 'yargs';
+import { openRepo, runCommand, type GlobalArgs } from '../context.js';
+import { color, formatBytes, print, printJson, short } from '../output.js';
+
+interface Args extends GlobalArgs {
+  rev: string;
+  out: string;
+  force?: boolean;
+}
+
+export const exportCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'export <rev> <out>',
+  describe: 'Write a snapshot as a clean copy: a directory, or a .tar / .tar.gz archive',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .positional('rev', { type: 'string', demandOption: true, describe: 'Snapshot id, commit hash, approved name, or latest~N' })
+      .positional('out', { type: 'string', demandOption: true, describe: 'Directory, or a file name ending in .tar, .tar.gz or .tgz' })
+      .option('force', { alias: 'f', type: 'boolean', describe: 'Replace OUT if it exists (a non-empty directory or a file)' })
+      .example('$0 export "Feature Complete" ../release', 'the approved revision as a directory')
+      .example('$0 export latest ../snapshot.tar.gz', 'the latest snapshot as a gzipped tarball')
+      .example('$0 export qzkmtvrw out --force', 'replace an existing export') as Argv<Args>,
+  handler: (args) =>
+    runCommand(async () => {
+      const sg = await openRepo(args);
+      const info = await sg.resolve(String(args.rev));
+      const result = await sg.export(info.commit, String(args.out), { force: args.force, cwd: process.cwd() });
+      if (args.json) {
+        printJson({ id: info.id, commit: info.commit, ...result });
+        return;
+      }
+      const what = result.format === 'directory' ? 'directory' : `${result.format} archive`;
+      print(`Exported snapshot ${color.bold(info.id)} (${short(info.commit)}) to ${what} ${result.out}: ${result.files} file(s), ${result.symlinks} symlink(s), ${formatBytes(result.bytes)}.`);
+    }),
+};

@@ -1,0 +1,37 @@
+import type { Argv, CommandModule } from 'yargs';
+import { parseGracePeriod, type GcReport } from '../../engine/gc.js';
+import { openRepo, runCommand, type GlobalArgs } from '../context.js';
+import { formatBytes, print, printJson } from '../output.js';
+
+interface Args extends GlobalArgs {
+  grace: string;
+}
+
+export function gcJson(report: GcReport): unknown {
+  return { ...report, bytesFreed: Math.max(0, report.bytesBefore - report.bytesAfter) };
+}
+
+export function renderGc(report: GcReport): void {
+  const recent = report.keptRecent > 0 ? `, kept ${report.keptRecent} recent unreachable object(s) for now` : '';
+  print(
+    `gc: ${formatBytes(report.bytesBefore)} → ${formatBytes(report.bytesAfter)} of objects; deleted ${report.deletedObjects} unreachable object(s)${recent}; ${report.reachableObjects} reachable object(s) in ${report.packs.length} pack(s).`,
+  );
+}
+
+export const gcCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'gc',
+  describe: 'Delete objects no snapshot or approved revision needs, and pack the rest',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .option('grace', { type: 'string', default: '15m', describe: 'Keep unreachable objects younger than this (0, 90s, 15m, 2h)' })
+      .example('$0 gc', 'reclaim space, keeping objects from the last 15 minutes')
+      .example('$0 gc --grace 0 --json', 'delete every unreachable object now; machine-readable report') as Argv<Args>,
+  handler: (args) =>
+    runCommand(async () => {
+      const graceMs = parseGracePeriod(args.grace);
+      const sg = await openRepo(args);
+      const report = await sg.gc({ graceMs });
+      if (args.json) printJson(gcJson(report));
+      else renderGc(report);
+    }),
+};

@@ -1,0 +1,77 @@
+import type { Argv, CommandModule } from 'yargs';
+import type { RetentionPolicy } from '../../engine/config.js';
+import { parseGracePeriod } from '../../engine/gc.js';
+import type { PruneReport } from '../../shadowgit.js';
+import { openRepo, runCommand, type GlobalArgs } from '../context.js';
+import { absoluteTime, color, print, printJson, short, table } from '../output.js';
+import { gcJson, renderGc } from './gc.js';
+
+/** yargs camel-cases --keep-last into keepLast: the flags land as the policy's own fields. */
+interface Args extends GlobalArgs, RetentionPolicy {
+  dryRun?: boolean;
+  gc: boolean;
+  grace: string;
+}
+
+function describePolicy(report: PruneReport): string {
+  const p = report.policy;
+  const parts = [
+    p.keepLast && `last ${p.keepLast}`,
+    p.keepHourly && `hourly ${p.keepHourly}`,
+    p.keepDaily && `daily ${p.keepDaily}`,
+    p.keepWeekly && `weekly ${p.keepWeekly}`,
+    p.keepMonthly && `monthly ${p.keepMonthly}`,
+    p.keepWithin && `within ${p.keepWithin}`,
+  ].filter(Boolean);
+  const source = { options: 'command line', config: '.shadowgit', default: 'default policy' }[report.policySource];
+  return `${parts.join(', ')} (${source})`;
+}
+
+export const pruneCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'prune',
+  describe: 'Remove old snapshots by a retention policy, then reclaim their space (gc)',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .option('keep-last', { type: 'number', describe: 'Keep the N newest snapshots' })
+      .option('keep-hourly', { type: 'number', describe: 'Keep the newest snapshot of each of the last N hours that have one' })
+      .option('keep-daily', { type: 'number', describe: 'Keep the newest snapshot of each of the last N days that have one' })
+      .option('keep-weekly', { type: 'number', describe: 'Keep the newest snapshot of each of the last N weeks (ISO) that have one' })
+      .option('keep-monthly', { type: 'number', describe: 'Keep the newest snapshot of each of the last N months that have one' })
+      .option('keep-within', { type: 'string', describe: 'Keep every snapshot within this duration of the newest (2d, 36h, 1y6m)' })
+      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Only show what would be removed and why each snapshot is kept' })
+      .option('gc', { type: 'boolean', default: true, describe: 'Run gc afterwards (--no-gc to skip)' })
+      .option('grace', { type: 'string', default: '15m', describe: 'gc keeps unreachable objects younger than this (0, 90s, 15m, 2h)' })
+      .example('$0 prune --dry-run', 'preview the policy from .shadowgit (or the default)')
+      .example('$0 prune --keep-last 20 --keep-daily 7', 'keep the 20 newest and one a day for a week')
+      .example('$0 prune --keep-within 36h --no-gc', 'keep the last 36 hours; reclaim space later')
+      .epilog('Approved revisions and the snapshots undo needs are always kept. Default policy: last 50, hourly 24, daily 7, weekly 4.') as Argv<Args>,
+  handler: (args) =>
+    runCommand(async () => {
+      const policy: RetentionPolicy = { keepLast: args.keepLast, keepHourly: args.keepHourly, keepDaily: args.keepDaily, keepWeekly: args.keepWeekly, keepMonthly: args.keepMonthly, keepWithin: args.keepWithin };
+      const graceMs = parseGracePeriod(args.grace);
+      const sg = await openRepo(args);
+      const report = await sg.prune({ policy, dryRun: args.dryRun, gc: args.gc, graceMs });
+      if (args.json) {
+        const { decisions, gc, ...rest } = report;
+        const snapshots = decisions.map((d) => ({ id: d.snapshot.id, commit: d.snapshot.commit, date: d.snapshot.date.toISOString(), message: d.snapshot.message, keep: d.keep, reasons: d.reasons }));
+        printJson({ ...rest, snapshots, ...(gc ? { gc: gcJson(gc) } : {}) });
+        return;
+      }
+      if (report.dryRun) {
+        const rows = report.decisions.map((d) => [
+          color.bold(d.snapshot.id),
+          short(d.snapshot.commit),
+          absoluteTime(d.snapshot.date),
+          d.snapshot.message,
+          d.keep ? color.green('keep') : color.red('remove'),
+          d.reasons.join('\n'),
+        ]);
+        if (rows.length > 0) print(table(['id', 'commit', 'date', 'message', 'action', 'why kept'], rows));
+        print(`Would remove ${report.removed} of ${report.decisions.length} snapshots; policy: ${describePolicy(report)}.`);
+        return;
+      }
+      const rewritten = report.rewritten > 0 ? `; ${report.rewritten} kept snapshot(s) got new commit hashes (their ids are unchanged)` : '';
+      print(`Removed ${report.removed} of ${report.decisions.length} snapshots, kept ${report.kept}${rewritten}; policy: ${describePolicy(report)}.`);
+      if (report.gc) renderGc(report.gc);
+    }),
+};

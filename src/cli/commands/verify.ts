@@ -1,0 +1,49 @@
+import type { Argv, CommandModule } from 'yargs';
+import type { CheckedRevision, VerifyReport } from '../../engine/verify.js';
+import { openRepo, runCommand, type GlobalArgs } from '../context.js';
+import { color, print, printJson, short, table } from '../output.js';
+
+interface Args extends GlobalArgs {
+  quick?: boolean;
+}
+
+function problemLines(revision: CheckedRevision): string {
+  const lines = revision.problems.slice(0, 5).map((p) => `${p.path}: ${short(p.oid)} ${p.problem}`);
+  if (revision.problems.length > 5) lines.push(`…and ${revision.problems.length - 5} more (see --json)`);
+  return lines.join('\n');
+}
+
+function render(report: VerifyReport): void {
+  const damaged = report.snapshots.filter((s) => !s.ok);
+  const damagedApproved = report.approved.filter((a) => !a.ok);
+  if (damaged.length + damagedApproved.length > 0) {
+    const rows = [...damaged.map((s) => [color.bold(s.id), short(s.commit), '', problemLines(s)]), ...damagedApproved.map((a) => [color.bold(a.id), short(a.commit), a.name ?? '', problemLines(a)])];
+    print(table(['snapshot', 'commit', 'approved', 'problems'], rows));
+  }
+  for (const pack of report.packs.filter((p) => p.problem)) print(color.red(`pack ${pack.name}: ${pack.problem}`));
+  for (const note of report.notes) print(color.red(`${note.path}: ${note.problem}`));
+  if (report.chainBrokenAt) print(color.red(`The snapshot chain is cut at ${short(report.chainBrokenAt)}: older snapshots cannot be reached.`));
+  const intact = report.snapshots.length - damaged.length;
+  const scope = report.quick ? 'latest snapshot and approved revisions' : 'all snapshots';
+  const summary = `Checked ${report.objectsChecked} objects (${scope}): ${intact} snapshot(s) intact, ${damaged.length} damaged; ${report.approved.length - damagedApproved.length} of ${report.approved.length} approved revision(s) intact.`;
+  print(report.ok ? color.green(summary) : color.red(summary));
+  if (!report.ok) print('Damaged snapshots cannot be rolled back to; roll back to an intact one, or restore the shadow repository from a backup.');
+}
+
+export const verifyCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'verify',
+  describe: 'Re-read and re-hash every object of every snapshot; report damaged snapshots',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .option('quick', { type: 'boolean', describe: 'Only the latest snapshot and the approved revisions' })
+      .example('$0 verify', 'check everything; exit 1 if anything is damaged')
+      .example('$0 verify --quick --json', 'fast check, machine-readable') as Argv<Args>,
+  handler: (args) =>
+    runCommand(async () => {
+      const sg = await openRepo(args);
+      const report = await sg.verify({ quick: args.quick });
+      if (args.json) printJson(report);
+      else render(report);
+      return report.ok ? 0 : 1;
+    }),
+};
