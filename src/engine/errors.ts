@@ -32,3 +32,18 @@ export class CorruptObjectError extends ShadowGitError {
     );
   }
 }
+
+/**
+ * A full (or read-only) disk is for the user to fix, not a bug: say so in one sentence. Every
+ * write is temp file + rename and the ref moves last, so nothing recorded before is harmed.
+ * Other errors are returned unchanged.
+ */
+export function explainFilesystemError(err: unknown): unknown {
+  const { code, path } = (err ?? {}) as NodeJS.ErrnoException;
+  const where = path ? ` (writing ${path})` : '';
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new ShadowGitError(`the disk is full${where}; free some space and run the command again — existing snapshots are intact, and an interrupted rollback or restore is finished by the next command.`, 'ENOSPC');
+  }
+  if (code === 'EROFS') return new ShadowGitError(`the file system is read-only${where}; remount it writable, or set "repo" in .shadowgit to a writable place.`, 'EROFS');
+  return err;
+}

@@ -27,8 +27,11 @@ export async function readFlatTree(store: ObjectStore, tree: string): Promise<Fl
       throw new CorruptObjectError(oid, dir || '/', `not a valid tree (${(err as Error).message})`);
     }
     const subtrees: Array<Promise<void>> = [];
+    const names = new Set<string>();
     for (const entry of entries) {
-      const problem = unsafeEntryName(entry.name);
+      // A name twice (say a symlink and a directory) would let one write land through the other.
+      const problem = unsafeEntryName(entry.name) ?? (names.has(entry.name) ? `the name "${entry.name}" twice` : undefined);
+      names.add(entry.name);
       const rel = dir === '' ? entry.name : `${dir}/${entry.name}`;
       if (problem) throw new ShadowGitError(`the snapshot's tree ${oid} holds ${problem} (at ${JSON.stringify(dir || '/')}); it was tampered with, so nothing was written — run \`shadowgit verify\`.`, 'ETAMPERED');
       if (entry.mode === MODE_TREE) subtrees.push(walk(entry.oid, rel));
