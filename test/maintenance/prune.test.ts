@@ -1,0 +1,162 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, runCli, runJson, writeTree, type Sandbox, type TreeFile } from '../helpers/sandbox.js';
+
+/**
+ * Snapshots with controlled dates (SHADOWGIT_NOW pins the commit clock), pruned by each policy
+ * form; native git checks the rewritten repository.
+ */
+
+interface Listed {
+  id: string;
+  commit: string;
+  tags: string[];
+  changes: { added: number; modified: number; deleted: number };
+}
+interface PruneJson {
+  removed: number;
+  kept: number;
+  rewritten: number;
+  policySource: string;
+  snapshots: Array<{ id: string; keep: boolean; reasons: string[] }>;
+  gc?: { bytesBefore: number; bytesAfter: number; deletedObjects: number };
+}
+
+const worktreeFiles = (root: string) => diskFiles(root, (_rel, name) => name === '.git');
+
+function utc(sb: Sandbox): void {
+  // Retention buckets are local time (as restic's); pin the zone so the expectations hold anywhere.
+  sb.env.TZ = 'UTC';
+}
+
+async function snapshotAt(sb: Sandbox, date: string, files: Record<string, string>, extra: string[] = []): Promise<string> {
+  await writeTree(sb.worktree, files);
+  return runJson<{ id: string }>(sb, ['snapshot', '-m', `at ${date}`, ...extra], { env: { SHADOWGIT_NOW: date } }).id;
+}
+
+function keptIds(result: PruneJson): string[] {
+  return result.snapshots.filter((s) => s.keep).map((s) => s.id);
+}
+
+describe('prune', () => {
+  let sb: Sandbox;
+  afterEach(async () => sb.cleanup());
+
+  test('each policy form keeps exactly the expected snapshots; approved and undo points survive; ids, tags, notes and undo stay valid', async () => {
+    sb = makeSandbox('sg-prune-');
+    utc(sb);
+    const s: string[] = [];
+    s[1] = await snapshotAt(sb, '2026-02-01T09:00:00Z', { 'a.txt': 'one\n', 'keep/bin.sh': '#!/bin/sh\n' });
+    await fsp.chmod(path.join(sb.worktree, 'keep/bin.sh'), 0o755);
+    s[2] = await snapshotAt(sb, '2026-02-01T09:30:00Z', { 'a.txt': 'two\n' });
+    s[3] = await snapshotAt(sb, '2026-02-01T10:15:00Z', { 'b.txt': 'only in three\n' });
+    s[4] = await snapshotAt(sb, '2026-02-02T08:00:00Z', { 'a.txt': 'four\n' }, ['--note', 'prompt: add the login form']);
+    runJson(sb, ['approve', 'Release One'], { env: { SHADOWGIT_NOW: '2026-02-02T08:05:00Z' } });
+    s[5] = await snapshotAt(sb, '2026-02-02T08:20:00Z', { 'a.txt': 'five\n' });
+    s[6] = await snapshotAt(sb, '2026-02-09T12:00:00Z', { 'six.bin': 'unique content of snapshot six\n' });
+    await fsp.rm(path.join(sb.worktree, 'six.bin'));
+    s[7] = await snapshotAt(sb, '2026-02-09T12:10:00Z', { 'a.txt': 'seven\n' });
+    s[8] = await snapshotAt(sb, '2026-02-09T12:20:00Z', { 'a.txt': 'eight\n' });
+    // A rollback with unrecorded changes: its pre-rollback snapshot (s9) is the undo point, s2 its target.
+    await writeTree(sb.worktree, { 'a.txt': 'nine, never snapshotted by hand\n' });
+    const rollback = runJson(sb, ['rollback', s[2]!, '--yes'], { env: { SHADOWGIT_NOW: '2026-02-09T12:30:00Z' } });
+    s[9] = rollback.preRollback.id;
+    expect(rollback.preRollback.created).toBe(true);
+    const { repo } = runJson(sb, ['status']);
+
+    const before = runJson<Listed[]>(sb, ['list']);
+    expect(before.map((x) => x.id)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1].map((i) => s[i]));
+    const filesBefore = new Map<string, Map<string, TreeFile>>(before.map((x) => [x.id, gitTreeFiles(repo, x.commit)]));
+    const tagBefore = git(repo, ['cat-file', 'tag', 'refs/tags/release-one']) as string;
+    const sixBlob = (git(repo, ['rev-parse', `${before.find((x) => x.id === s[6])!.commit}:six.bin`]) as string).trim();
+
+    const dry = (args: string[]) => runJson<PruneJson>(sb, ['prune', '--dry-run', ...args]);
+    const ids = (...n: number[]) => n.map((i) => s[i]);
+    // Protected whatever the policy: s4 (approved), s9 (undo point), s2 (target of the last rollback).
+    expect(keptIds(dry(['--keep-last', '2']))).toEqual(ids(9, 8, 4, 2));
+    expect(keptIds(dry(['--keep-hourly', '3']))).toEqual(ids(9, 5, 4, 3, 2));
+    expect(keptIds(dry(['--keep-daily', '2']))).toEqual(ids(9, 5, 4, 2));
+    expect(keptIds(dry(['--keep-weekly', '3']))).toEqual(ids(9, 5, 4, 3, 2));
+    expect(keptIds(dry(['--keep-monthly', '1']))).toEqual(ids(9, 4, 2));
+    expect(keptIds(dry(['--keep-within', '1d']))).toEqual(ids(9, 8, 7, 6, 4, 2));
+    expect(keptIds(dry(['--keep-within', '36h', '--keep-last', '1']))).toEqual(ids(9, 8, 7, 6, 4, 2));
+
+    const preview = dry(['--keep-last', '2']);
+    const reasons = Object.fromEntries(preview.snapshots.map((x) => [x.id, x.reasons]));
+    expect(reasons[s[9]!]).toEqual(['last snapshot', 'undo point (state before the last rollback)']);
+    expect(reasons[s[4]!]).toEqual(['approved: Release One']);
+    expect(reasons[s[2]!]).toEqual(['target of the last rollback']);
+    expect(reasons[s[6]!]).toEqual([]);
+    expect(preview).toMatchObject({ removed: 5, kept: 4, policySource: 'options' });
+    const text = runCli(sb, ['prune', '--dry-run', '--keep-last', '2']);
+    expect(text.stdout).toMatch(/Would remove 5 of 9 snapshots; policy: last 2 \(command line\)/);
+    // A dry run changes nothing.
+    expect(runJson<Listed[]>(sb, ['list']).map((x) => x.commit)).toEqual(before.map((x) => x.commit));
+
+    const pruned = runJson<PruneJson>(sb, ['prune', '--keep-last', '2', '--grace', '0']);
+    expect(pruned).toMatchObject({ removed: 5, kept: 4, rewritten: 4 });
+    const after = runJson<Listed[]>(sb, ['list']);
+    expect(after.map((x) => x.id)).toEqual(ids(9, 8, 4, 2));
+    fsck(repo);
+    expect((git(repo, ['rev-list', '--count', 'refs/heads/snapshots']) as string).trim()).toBe('4');
+
+    // Trees, dates and messages are unchanged; change counts are recomputed against the new parent.
+    for (const snapshot of after) expectSameFiles(gitTreeFiles(repo, snapshot.commit), filesBefore.get(snapshot.id)!);
+    const s2 = after.find((x) => x.id === s[2])!;
+    expect((git(repo, ['log', '-1', '--format=%at %ct %s', s2.commit]) as string).trim()).toBe(`${Date.parse('2026-02-01T09:30:00Z') / 1000} ${Date.parse('2026-02-01T09:30:00Z') / 1000} at 2026-02-01T09:30:00Z`);
+    expect(s2.changes).toEqual({ added: 2, modified: 0, deleted: 0 });
+    const s4 = after.find((x) => x.id === s[4])!;
+    expect(s4.changes).toEqual({ added: 1, modified: 1, deleted: 0 }); // b.txt from s3 came in, a.txt changed
+
+    // The approved tag moved to the rewritten commit with its message and tagger intact.
+    expect(s4.tags).toEqual(['Release One']);
+    const tagAfter = git(repo, ['cat-file', 'tag', 'refs/tags/release-one']) as string;
+    expect(tagAfter).toBe(tagBefore.replace(/^object [0-9a-f]{40}/, `object ${s4.commit}`));
+    // The note followed its snapshot, readable by plain `git notes show`.
+    expect(git(repo, ['notes', 'show', s4.commit])).toBe('prompt: add the login form\n');
+    // Space of removed snapshots is reclaimed: content only snapshot six had is gone.
+    expect(() => git(repo, ['cat-file', '-e', sixBlob])).toThrow();
+    expect(pruned.gc!.deletedObjects).toBeGreaterThan(0);
+    expect(pruned.gc!.bytesAfter).toBeLessThan(pruned.gc!.bytesBefore);
+
+    // undo still returns to the state before the rollback (its record was re-pointed).
+    runJson(sb, ['undo']);
+    expectSameFiles(await worktreeFiles(sb.worktree), filesBefore.get(s[9]!)!);
+    // Every kept snapshot rolls back byte-exact, by the id users saw before the prune.
+    for (const id of ids(2, 4, 8)) {
+      runJson(sb, ['rollback', id!, '--yes']);
+      expectSameFiles(await worktreeFiles(sb.worktree), filesBefore.get(id!)!);
+    }
+    fsck(repo);
+  });
+
+  test('a prune killed while moving refs is finished by the next command; an empty policy is refused; .shadowgit supplies the policy', async () => {
+    sb = makeSandbox('sg-prune-crash-');
+    utc(sb);
+    await writeTree(sb.worktree, { '.shadowgit': '{ "retention": { "keepLast": 1 } }\n' });
+    const first = await snapshotAt(sb, '2026-03-01T10:00:00Z', { 'a.txt': '1\n' });
+    const middle = await snapshotAt(sb, '2026-03-01T11:00:00Z', { 'a.txt': '2\n' });
+    runJson(sb, ['approve', 'Middle'], { env: { SHADOWGIT_NOW: '2026-03-01T11:01:00Z' } });
+    const last = await snapshotAt(sb, '2026-03-01T12:00:00Z', { 'a.txt': '3\n' });
+    const { repo } = runJson(sb, ['status']);
+
+    const empty = runCli(sb, ['prune', '--keep-last', '0']);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toMatch(/keeps no snapshot at all, so prune refuses to run; give at least one rule/);
+    expect(runJson<PruneJson>(sb, ['prune', '--dry-run'])).toMatchObject({ policySource: 'config', removed: 1 });
+
+    // Killed after the first ref moved: the journal holds the rest.
+    const crashed = runCli(sb, ['prune', '--no-gc'], { env: { SHADOWGIT_FAULT: 'prune-ref:1' } });
+    expect(crashed.code).not.toBe(0);
+    await expect(fsp.access(path.join(repo, 'shadowgit', 'prune-journal.json'))).resolves.toBeUndefined();
+    runJson(sb, ['gc', '--grace', '0']);
+    await expect(fsp.access(path.join(repo, 'shadowgit', 'prune-journal.json'))).rejects.toThrow();
+    const listed = runJson<Listed[]>(sb, ['list']);
+    expect(listed.map((x) => x.id)).toEqual([last, middle]);
+    expect(listed[1]!.tags).toEqual(['Middle']);
+    expect(listed.map((x) => x.id)).not.toContain(first);
+    fsck(repo);
+    const verify = runCli(sb, ['verify']);
+    expect(verify.code).toBe(0);
+  });
+});
