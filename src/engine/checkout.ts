@@ -3,7 +3,7 @@ import { writeFileAtomic, readFileIfExists } from './fsutil.js';
 import { readSnapshot, type SnapshotInfo } from './history.js';
 import type { FlatTree } from './record.js';
 import type { Repository } from './repo.js';
-import { applyPlan, checkPlan, clearJournal, inScope, planRestore, readJournal, verifyPlanObjects, writeJournal, type Journal } from './restore.js';
+import { applyPlan, checkPlan, clearJournal, inScope, JOURNAL, planRestore, readJournal, verifyPlanObjects, writeJournal, type Journal } from './restore.js';
 import { readWorktree, STAT_CACHE, takeSnapshot } from './snapshot.js';
 import { readFlatTree } from './treeread.js';
 
@@ -94,6 +94,19 @@ async function finishCheckout(repo: Repository, journal: Journal, targetFiles: F
 export async function recoverInterruptedCheckout(repo: Repository): Promise<Journal | undefined> {
   const journal = await readJournal(repo);
   if (!journal) return undefined;
+  try {
+    await finishInterrupted(repo, journal);
+  } catch (err) {
+    const why = err instanceof Error ? err.message.replace(/[.;]?\s*$/, '') : String(err);
+    throw new ShadowGitError(
+      `an interrupted ${journal.op} could not be finished (${why}); your state before it is snapshot ${journal.before.slice(0, 12)} — fix the cause, or delete ${repo.statePath(JOURNAL)} to abandon it and \`shadowgit rollback ${journal.before.slice(0, 12)}\`.`,
+      'EINTERRUPTED',
+    );
+  }
+  return journal;
+}
+
+async function finishInterrupted(repo: Repository, journal: Journal): Promise<void> {
   const target = await readSnapshot(repo, journal.target);
   const targetFiles = await readFlatTree(repo.objects, target.tree);
   const now = await takeSnapshot(repo, { trigger: 'interrupted', message: `state left by an interrupted ${journal.op}` });
@@ -102,7 +115,6 @@ export async function recoverInterruptedCheckout(repo: Repository): Promise<Jour
   await verifyPlanObjects(repo, plan, targetFiles);
   await applyPlan(repo, plan, now.files, targetFiles, journal.paths);
   await finishCheckout(repo, journal, targetFiles);
-  return journal;
 }
 
 export async function readLastCheckout(repo: Repository): Promise<{ op: string; before: string; target: string; at: string } | undefined> {

@@ -1,0 +1,43 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { diskFiles, expectSameFiles, fsck, gitTreeFiles, makeSandbox, runCli, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
+
+let sb: Sandbox;
+beforeEach(() => {
+  sb = makeSandbox('sg-crash-');
+});
+afterEach(async () => {
+  await sb.cleanup();
+});
+
+const files = (root: string) => diskFiles(root, (_rel, name) => name === '.git' || name === 'node_modules');
+
+describe('a rollback killed half-way', () => {
+  test('leaves a journal; the next command records the half-written state and finishes it', async () => {
+    const v1: Record<string, string> = {};
+    for (let i = 0; i < 10; i++) v1[`f${i}.txt`] = `version one ${i}`;
+    await writeTree(sb.worktree, v1);
+    const target = runJson(sb, ['snapshot']);
+    const targetFiles = await files(sb.worktree);
+    const v2: Record<string, string> = {};
+    for (let i = 0; i < 10; i++) v2[`f${i}.txt`] = `version two ${i}`;
+    await writeTree(sb.worktree, v2);
+    const before = await files(sb.worktree);
+
+    const killed = runCli(sb, ['rollback', target.id, '--yes'], { env: { SHADOWGIT_FAULT: 'worktree-file:4' } });
+    expect(killed.code).not.toBe(0);
+    const { repo } = runJson(sb, ['status']);
+    await expect(fsp.access(path.join(repo, 'shadowgit', 'journal.json'))).resolves.toBeUndefined();
+
+    const next = runJson(sb, ['snapshot']);
+    expect(next.created).toBe(true);
+    expectSameFiles(await files(sb.worktree), targetFiles);
+    await expect(fsp.access(path.join(repo, 'shadowgit', 'journal.json'))).rejects.toThrow();
+    const list = runJson(sb, ['list']);
+    expect(list.map((s: { trigger: string }) => s.trigger)).toEqual(['manual', 'interrupted', 'pre-rollback', 'manual']);
+    expectSameFiles(gitTreeFiles(repo, list[0].commit), targetFiles);
+    // The state before the rollback is intact in its pre-rollback snapshot.
+    expectSameFiles(gitTreeFiles(repo, list[2].commit), before);
+    fsck(repo);
+  });
+});
