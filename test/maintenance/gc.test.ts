@@ -1,0 +1,122 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, runCli, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { Repository } from '../../src/engine/repo.js';
+import { readWorktree, STAT_CACHE } from '../../src/engine/snapshot.js';
+
+interface GcJson {
+  bytesBefore: number;
+  bytesAfter: number;
+  reachableObjects: number;
+  packedObjects: number;
+  deletedObjects: number;
+  keptRecent: number;
+  packs: string[];
+}
+
+let sb: Sandbox;
+afterEach(async () => sb.cleanup());
+
+const worktreeFiles = (root: string) => diskFiles(root, (_rel, name) => name === '.git');
+
+function looseCount(repo: string): number {
+  return Number(/^count: (\d+)$/m.exec(git(repo, ['count-objects', '-v']) as string)![1]);
+}
+
+/** Writes an object no snapshot references, with native git, and returns its id. */
+function strayBlob(repo: string, content: string): string {
+  const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
+  return execFileSync('git', ['--git-dir', repo, 'hash-object', '-w', '--stdin'], { input: content, env, encoding: 'utf8' }).trim();
+}
+
+async function backdate(repo: string, oid: string, minutes: number): Promise<void> {
+  const when = new Date(Date.now() - minutes * 60_000);
+  await fsp.utimes(path.join(repo, 'objects', oid.slice(0, 2), oid.slice(2)), when, when);
+}
+
+test('gc packs everything reachable into packs native git reads, keeps young strays, and every command works from packs', async () => {
+  sb = makeSandbox('sg-gc-');
+  await writeTree(sb.worktree, { 'src/app.ts': 'v1\n', 'bin/run.sh': '#!/bin/sh\necho hi\n', 'big.bin': randomBytes(300_000) });
+  await fsp.chmod(path.join(sb.worktree, 'bin/run.sh'), 0o755);
+  await fsp.symlink('src/app.ts', path.join(sb.worktree, 'link'));
+  const s1 = runJson(sb, ['snapshot', '-m', 'one']);
+  runJson(sb, ['approve', 'Base']);
+  await writeTree(sb.worktree, { 'src/app.ts': 'v2\n', 'src/new.ts': 'new\n' });
+  const s2 = runJson(sb, ['snapshot', '-m', 'two']);
+  const { repo } = runJson(sb, ['status']);
+  const diffBefore = runJson(sb, ['diff', s1.id, s2.id]);
+  const filesOf = new Map([s1, s2].map((s) => [s.id, gitTreeFiles(repo, s.commit)]));
+
+  const young = strayBlob(repo, 'written a moment ago by someone else\n');
+  const old = strayBlob(repo, 'left over long ago\n');
+  await backdate(repo, old, 60);
+
+  const report = runJson<GcJson>(sb, ['gc']);
+  expect(report.deletedObjects).toBe(1);
+  expect(report.keptRecent).toBe(1);
+  expect(report.packedObjects).toBe(report.reachableObjects);
+  expect(report.bytesAfter).toBeLessThan(report.bytesBefore);
+  expect(() => git(repo, ['cat-file', '-e', old])).toThrow();
+  expect(git(repo, ['cat-file', 'blob', young])).toBe('written a moment ago by someone else\n');
+  expect(looseCount(repo)).toBe(1); // only the young stray is still loose
+  fsck(repo);
+  const inPack = Number(/^in-pack: (\d+)$/m.exec(git(repo, ['count-objects', '-v']) as string)![1]);
+  expect(inPack).toBe(report.reachableObjects);
+  for (const [id, files] of filesOf) expectSameFiles(gitTreeFiles(repo, runJson(sb, ['show', id]).commit), files);
+
+  // Everything reads from packs now.
+  expect(runJson(sb, ['list']).map((s: { id: string }) => s.id)).toEqual([s2.id, s1.id]);
+  expect(runJson(sb, ['diff', s1.id, s2.id])).toEqual(diffBefore);
+  expect(runCli(sb, ['verify']).code).toBe(0);
+  runJson(sb, ['rollback', 'Base', '--yes']);
+  expectSameFiles(await worktreeFiles(sb.worktree), filesOf.get(s1.id)!);
+  runJson(sb, ['undo']);
+  expectSameFiles(await worktreeFiles(sb.worktree), filesOf.get(s2.id)!);
+  await writeTree(sb.worktree, { 'src/app.ts': 'broken\n' });
+  runJson(sb, ['restore', s2.id, '--', 'src/app.ts']);
+  expect(await fsp.readFile(path.join(sb.worktree, 'src/app.ts'), 'utf8')).toBe('v2\n');
+
+  // A new snapshot on top of packed history (the stat cache reuses packed ids), then gc again.
+  await writeTree(sb.worktree, { 'src/third.ts': 'third\n' });
+  const s3 = runJson(sb, ['snapshot', '-m', 'three']);
+  fsck(repo);
+  const again = runJson<GcJson>(sb, ['gc', '--grace', '0']);
+  expect(again.deletedObjects).toBe(1); // the young stray, now past a zero grace period
+  expect(looseCount(repo)).toBe(0);
+  fsck(repo);
+  expect(gitTreeFiles(repo, s3.commit).get('src/third.ts')!.content.toString()).toBe('third\n');
+  // Nothing left to do: the packs stay as they are.
+  expect(runJson<GcJson>(sb, ['gc', '--grace', '0']).packs).toEqual(again.packs);
+});
+
+test('objects the stat cache names survive gc even when no snapshot references them', async () => {
+  sb = makeSandbox('sg-gc-cache-');
+  await writeTree(sb.worktree, { 'a.txt': 'a\n' });
+  runJson(sb, ['snapshot']);
+  const { repo } = runJson(sb, ['status']);
+  // A recorder that wrote its objects and its cache but no commit (e.g. killed just before it):
+  // the cache now vouches for a blob no ref reaches.
+  await writeTree(sb.worktree, { 'pending.txt': 'recorded, not yet committed\n' });
+  process.env.SHADOWGIT_HOME = sb.home;
+  const repository = await Repository.open({ worktree: sb.worktree });
+  const state = await readWorktree(repository, { write: true });
+  await state.cache.save(repository.statePath(STAT_CACHE));
+  const pending = state.files.get('pending.txt')!.oid;
+  expect(git(repo, ['rev-list', '--objects', '--all'])).not.toContain(pending);
+  await backdate(repo, pending, 60);
+
+  runJson(sb, ['gc', '--grace', '0']);
+  expect(git(repo, ['cat-file', 'blob', pending])).toBe('recorded, not yet committed\n');
+  const next = runJson(sb, ['snapshot']);
+  fsck(repo);
+  expect(gitTreeFiles(repo, next.commit).get('pending.txt')!.content.toString()).toBe('recorded, not yet committed\n');
+
+  // Control: without the cache naming it, the same kind of stray is deleted.
+  await writeTree(sb.worktree, { 'other.txt': 'cached, then the cache is gone\n' });
+  const other = (await readWorktree(repository, { write: true })).files.get('other.txt')!.oid;
+  await backdate(repo, other, 60);
+  runJson(sb, ['gc', '--grace', '0']);
+  expect(() => git(repo, ['cat-file', '-e', other])).toThrow();
+});
