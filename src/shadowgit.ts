@@ -2,7 +2,7 @@ import path from 'node:path';
 import { approveSnapshot } from './engine/approve.js';
 import { checkout, readLastCheckout, recoverInterruptedCheckout, type CheckoutResult } from './engine/checkout.js';
 import { compareTrees, patchFor, type FileChange } from './engine/diff.js';
-import { ShadowGitError } from './engine/errors.js';
+import { explainFilesystemError, ShadowGitError } from './engine/errors.js';
 import { directorySize } from './engine/fsutil.js';
 import { listApproved, listSnapshots, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/history.js';
 import { RepoLock } from './engine/lock.js';
@@ -132,20 +132,24 @@ export class ShadowGit {
 
   private async mutate<T>(op: string, args: Record<string, unknown>, fn: () => Promise<T>, commitsOf: (result: T) => string[]): Promise<T> {
     const repo = this.repository;
-    await repo.ensureCreated();
     const started = Date.now();
-    return repo.withLock(op, async () => {
-      try {
-        await recoverInterruptedCheckout(repo);
-        await recoverInterruptedPrune(repo);
-        const result = await fn();
-        await appendOp(repo.statePath(OPLOG), opRecord(op, args, started, { commits: commitsOf(result) }));
-        return result;
-      } catch (err) {
-        await appendOp(repo.statePath(OPLOG), opRecord(op, args, started, { commits: [], error: (err as Error).message })).catch(() => undefined);
-        throw err;
-      }
-    });
+    try {
+      await repo.ensureCreated();
+      return await repo.withLock(op, async () => {
+        try {
+          await recoverInterruptedCheckout(repo);
+          await recoverInterruptedPrune(repo);
+          const result = await fn();
+          await appendOp(repo.statePath(OPLOG), opRecord(op, args, started, { commits: commitsOf(result) }));
+          return result;
+        } catch (err) {
+          await appendOp(repo.statePath(OPLOG), opRecord(op, args, started, { commits: [], error: (err as Error).message })).catch(() => undefined);
+          throw err;
+        }
+      });
+    } catch (err) {
+      throw explainFilesystemError(err);
+    }
   }
 
   /** `note` is attached as a git note (appended when the tree was unchanged and the latest snapshot already has one). */

@@ -1,7 +1,8 @@
 /**
  * Deterministic crash points for the fault-injection suite. With SHADOWGIT_FAULT="step:N" the
  * process kills itself (SIGKILL, no cleanup) the Nth time it reaches `step`; unset, this is a
- * no-op costing one comparison. Steps: object, tree, commit, ref, journal, worktree-file, statcache.
+ * no-op costing one comparison. Steps: object, tree, commit, ref, journal, worktree-file, statcache,
+ * pack, gc-delete, prune-journal, prune-ref, safe-write (the list the fault suite walks: test/faults/lib/crash.ts).
  */
 const spec = process.env.SHADOWGIT_FAULT;
 const [faultStep, faultCountText] = spec ? spec.split(':') : [];

@@ -5,7 +5,8 @@ import { faultPoint } from './faults.js';
 
 /** A temp name beside `target`, so the final rename never crosses a filesystem. */
 export function tempPathFor(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // Only the start of the name: a 255-byte name plus the suffix would exceed NAME_MAX.
+  return path.join(path.dirname(target), `.${path.basename(target).slice(0, 40)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
 /**

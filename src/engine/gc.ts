@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { readLastCheckout } from './checkout.js';
 import { ShadowGitError } from './errors.js';
+import { faultPoint } from './faults.js';
 import { directorySize, forEachLimit } from './fsutil.js';
 import { decodeCommit, decodeTag, decodeTree, MODE_TREE } from './gitformat.js';
 import { listPacks, readPackIndexIds, writePack, type WrittenPack } from './pack.js';
@@ -165,6 +166,7 @@ export async function collectGarbage(repo: Repository, options: { graceMs?: numb
     deletedObjects += packedUnreachable.filter((oid) => !looseIds.has(oid)).length;
   }
   await forEachLimit(loose.objects, 16, async (object) => {
+    await faultPoint('gc-delete');
     if (reachable.has(object.oid)) {
       if (repack) await fsp.rm(object.file, { force: true });
     } else if (object.mtimeMs < cutoff) {

@@ -11,6 +11,8 @@ const POINTS = {
   rollback: ['journal:1', 'worktree-file:3'],
   restore: ['worktree-file:1', 'statcache:2'],
   undo: ['worktree-file:2', 'ref:1'],
+  prune: ['prune-journal:1', 'prune-ref:1'],
+  gc: ['pack:1', 'gc-delete:5'],
 } as const;
 
 describe('crash anywhere (quick, fixed seed)', () => {

@@ -14,16 +14,16 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { makeSandbox, writeTree, type Sandbox } from '../../helpers/sandbox.js';
-import { diskTree, fsckStrict, makeScratch, reachableObjects, refsOf, snapshotChain, treeBlobs } from './native.js';
+import { diskTree, fsckStrict, gitOut, gitRun, makeScratch, reachableObjects, refsOf, snapshotChain, treeBlobs } from './native.js';
 import { emptyRow, tally, type ScenarioRow } from './report.js';
 import { seededRandom, shadowgit, type Run } from './run.js';
 
 const execFileAsync = promisify(execFile);
 
 /** Every write step the engine exposes to SHADOWGIT_FAULT (src/engine/faults.ts). */
-export const FAULT_STEPS = ['object', 'tree', 'commit', 'ref', 'journal', 'worktree-file', 'statcache'];
+export const FAULT_STEPS = ['object', 'tree', 'commit', 'ref', 'journal', 'worktree-file', 'statcache', 'pack', 'gc-delete', 'prune-journal', 'prune-ref'];
 
-export type CrashCommand = 'snapshot' | 'approve' | 'rollback' | 'restore' | 'undo';
+export type CrashCommand = 'snapshot' | 'approve' | 'rollback' | 'restore' | 'undo' | 'prune' | 'gc';
 
 export interface Fixture {
   sandbox: Sandbox;
@@ -36,6 +36,8 @@ export interface Fixture {
   env: NodeJS.ProcessEnv;
   snapshots: Array<{ name: string; commit: string; tree: string }>;
   tags: Map<string, string>;
+  /** Tree each tag peels to: what must survive a prune, which rewrites commits. */
+  tagTrees: Map<string, string>;
   trees: { A: string; B: string; C: string; D: string; restored: string };
   /** Blobs of D, the unrecorded state every command starts from: what must never be lost. */
   startBlobs: Array<{ path: string; oid: string; size: number }>;
@@ -120,6 +122,8 @@ export async function buildFixture(seed: number): Promise<Fixture> {
   const byTree = new Set(chain.map((c) => c.tree));
   for (const [name, tree] of Object.entries(expected)) if (!byTree.has(tree)) throw new Error(`fixture: state ${name} (${tree}) was not recorded byte-exact`);
   const tags = new Map([...(await refsOf(gitdir))].filter(([ref]) => ref.startsWith('refs/tags/')));
+  const tagTrees = new Map<string, string>();
+  for (const ref of tags.keys()) tagTrees.set(ref, (await gitOut(gitdir, ['rev-parse', `${ref}^{tree}`])).trim());
   const saved = path.join(sandbox.dir, 'saved');
   await copyDir(live, saved);
   return {
@@ -132,12 +136,17 @@ export async function buildFixture(seed: number): Promise<Fixture> {
     env,
     snapshots,
     tags,
+    tagTrees,
     trees: { A: treeA, B: treeB, C: treeC, D: treeD, restored: treeRestored },
     startBlobs: await treeBlobs(scratch, treeD),
   };
 }
 
-function commandUnderTest(f: Fixture, command: CrashCommand): { args: string[]; newTree: string } {
+/**
+ * The command line, the working tree it should leave, and how a pre-crash snapshot is known to
+ * survive: by commit, or (prune rewrites the chain) by tree, with `droppable` trees it may remove.
+ */
+function commandUnderTest(f: Fixture, command: CrashCommand): { args: string[]; newTree: string; byTree?: boolean; droppable?: string[] } {
   const s2 = f.snapshots.find((s) => s.tree === f.trees.B)!.commit;
   switch (command) {
     case 'snapshot':
@@ -150,6 +159,11 @@ function commandUnderTest(f: Fixture, command: CrashCommand): { args: string[]; 
       return { args: ['restore', s2, '--json', '--', 'src'], newTree: f.trees.restored };
     case 'undo':
       return { args: ['undo', '--json'], newTree: f.trees.C };
+    case 'gc':
+      return { args: ['gc', '--grace', '0', '--json'], newTree: f.trees.D };
+    case 'prune':
+      // Keeps S3 (newest; undo needs it) and S1 (approved); only S2 may go.
+      return { args: ['prune', '--keep-last', '1', '--grace', '0', '--json'], newTree: f.trees.D, byTree: true, droppable: [f.trees.B] };
   }
 }
 
@@ -171,7 +185,7 @@ interface TrialOutcome {
 /** One trial: reset, run with the kill, then every check of the issue. */
 export async function crashTrial(f: Fixture, command: CrashCommand, kill: Kill, index: number, extraChecks: string[] = []): Promise<TrialOutcome> {
   await copyDir(f.saved, f.live);
-  const { args, newTree } = commandUnderTest(f, command);
+  const { args, newTree, byTree, droppable = [] } = commandUnderTest(f, command);
   const env = kill.fault ? { ...f.env, SHADOWGIT_FAULT: kill.fault } : f.env;
   const what = `${command} ${kill.fault ?? (kill.delayMs === undefined ? "with no kill" : `killed after ${kill.delayMs}ms`)}`;
   const problems: string[] = [];
@@ -197,18 +211,22 @@ export async function crashTrial(f: Fixture, command: CrashCommand, kill: Kill, 
   if (chain.some((c) => c.parents > 1)) problems.push(`${what}: the snapshot chain is not linear`);
   let snapshotsLost = 0;
   for (const s of f.snapshots) {
-    if (!chain.some((c) => c.commit === s.commit && c.tree === s.tree)) snapshotsLost++;
+    if (droppable.includes(s.tree)) continue;
+    if (!chain.some((c) => c.tree === s.tree && (byTree || c.commit === s.commit))) snapshotsLost++;
   }
   const refs = await refsOf(f.gitdir);
-  for (const [ref, oid] of f.tags) if (refs.get(ref) !== oid) snapshotsLost++;
+  for (const [ref, oid] of f.tags) {
+    if (byTree ? (await gitRun(f.gitdir, ['rev-parse', `${ref}^{tree}`])).stdout.trim() !== f.tagTrees.get(ref) : refs.get(ref) !== oid) snapshotsLost++;
+  }
   if (snapshotsLost > 0) problems.push(`${what}: ${snapshotsLost} snapshot(s) or approvals from before the crash are gone`);
   if (!chain.some((c) => c.tree === f.trees.D)) problems.push(`${what}: the state before the command is in no snapshot`);
   const reachable = await reachableObjects(f.gitdir);
   const bytesLost = f.startBlobs.filter((b) => !reachable.has(b.oid)).reduce((sum, b) => sum + b.size, 0);
 
   // Byte-exact restore through the product, one snapshot per trial in turn.
-  const probe = f.snapshots[index % f.snapshots.length]!;
-  const back = await shadowgit(['rollback', probe.commit, '--json'], { cwd: f.work, env: f.env });
+  const probe = f.snapshots.filter((s) => !droppable.includes(s.tree))[index % (f.snapshots.length - droppable.length)]!;
+  const probeCommit = chain.find((c) => c.tree === probe.tree)?.commit ?? probe.commit;
+  const back = await shadowgit(['rollback', probeCommit, '--json'], { cwd: f.work, env: f.env });
   if (back.code !== 0) problems.push(`${what}: rollback to ${probe.name} afterwards failed: ${back.stderr.trim()}`);
   else if ((await diskTree(f.scratch, f.work)) !== probe.tree) problems.push(`${what}: rollback to ${probe.name} afterwards is not byte-exact`);
   return { problems, snapshotsLost, bytesLost, crashed: run.killed, ms: run.ms };

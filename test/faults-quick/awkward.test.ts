@@ -1,0 +1,10 @@
+import { awkwardCases, awkwardScenario } from '../faults/lib/awkward.js';
+import { publish } from '../faults/lib/report.js';
+
+const SIZES = { manyFiles: 2000, sparseBytes: 12 * 2 ** 20 };
+
+test('awkward working trees are recorded byte-exact, or skipped, reported and left alone', async () => {
+  const row = publish(await awkwardScenario(SIZES));
+  expect(row.notes).toEqual([]);
+  expect(row.trials + (row.skipped?.length ?? 0)).toBe(awkwardCases(SIZES).length);
+});
