@@ -43,11 +43,6 @@ export interface GcReport {
  * them without checking they exist, so they must never be deleted while it names them).
  */
 async function collectRoots(repo: Repository): Promise<{ commitish: string[]; cachedTrees: string[]; cachedBlobs: string[] }> {
-  const commitish = [...(await repo.refs.list('refs/')).values()];
-  const last = await readLastCheckout(repo);
-  const journal = await readJournal(repo);
-  for (const c of [last?.before, last?.target, journal?.before, journal?.target]) if (c) commitish.push(c);
-  const cache = await StatCache.load(repo.statePath(STAT_CACHE));
   const existing = async (oids: string[]) => {
     const found: string[] = [];
     await forEachLimit(oids, 16, async (oid) => {
@@ -55,6 +50,12 @@ async function collectRoots(repo: Repository): Promise<{ commitish: string[]; ca
     });
     return found;
   };
+  // A ref naming a missing object is damage (gc stops on it); a state file naming one is only stale.
+  const last = await readLastCheckout(repo);
+  const journal = await readJournal(repo);
+  const stateCommits = await existing([last?.before, last?.target, journal?.before, journal?.target].filter((c): c is string => c !== undefined));
+  const commitish = [...(await repo.refs.list('refs/')).values(), ...stateCommits];
+  const cache = await StatCache.load(repo.statePath(STAT_CACHE));
   const cachedTrees = await existing([...(cache.tree ? [cache.tree] : []), ...cache.trees]);
   const cachedBlobs = await existing([...new Set([...cache.files.values()].map((f) => f.oid))]);
   return { commitish, cachedTrees, cachedBlobs };

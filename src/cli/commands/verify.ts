@@ -27,7 +27,7 @@ function render(report: VerifyReport): void {
   const scope = report.quick ? 'latest snapshot and approved revisions' : 'all snapshots';
   const summary = `Checked ${report.objectsChecked} objects (${scope}): ${intact} snapshot(s) intact, ${damaged.length} damaged; ${report.approved.length - damagedApproved.length} of ${report.approved.length} approved revision(s) intact.`;
   print(report.ok ? color.green(summary) : color.red(summary));
-  if (!report.ok) print('Damaged snapshots cannot be rolled back to; roll back to an intact one, or restore the shadow repository from a backup.');
+  if (!report.ok) print('Rollback and restore refuse to write from a damaged object: roll back to an intact snapshot, or restore the shadow repository from a backup.');
 }
 
 export const verifyCommand: CommandModule<GlobalArgs, Args> = {
