@@ -42,22 +42,16 @@ export interface GcReport {
  * interrupted checkout's commits, and the stat cache's tree, subtrees and blobs (the cache reuses
  * them without checking they exist, so they must never be deleted while it names them).
  */
-async function collectRoots(repo: Repository): Promise<{ commitish: string[]; cachedTrees: string[]; cachedBlobs: string[] }> {
-  const existing = async (oids: string[]) => {
-    const found: string[] = [];
-    await forEachLimit(oids, 16, async (oid) => {
-      if (await repo.objects.has(oid)) found.push(oid);
-    });
-    return found;
-  };
+async function collectRoots(repo: Repository, stored: Set<string>): Promise<{ commitish: string[]; cachedTrees: string[]; cachedBlobs: string[] }> {
+  const existing = (oids: string[]) => oids.filter((oid) => stored.has(oid));
   // A ref naming a missing object is damage (gc stops on it); a state file naming one is only stale.
   const last = await readLastCheckout(repo);
   const journal = await readJournal(repo);
-  const stateCommits = await existing([last?.before, last?.target, journal?.before, journal?.target].filter((c): c is string => c !== undefined));
+  const stateCommits = existing([last?.before, last?.target, journal?.before, journal?.target].filter((c): c is string => c !== undefined));
   const commitish = [...(await repo.refs.list('refs/')).values(), ...stateCommits];
   const cache = await StatCache.load(repo.statePath(STAT_CACHE));
-  const cachedTrees = await existing([...(cache.tree ? [cache.tree] : []), ...cache.trees]);
-  const cachedBlobs = await existing([...new Set([...cache.files.values()].map((f) => f.oid))]);
+  const cachedTrees = existing([...(cache.tree ? [cache.tree] : []), ...cache.trees]);
+  const cachedBlobs = existing([...new Set([...cache.files.values()].map((f) => f.oid))]);
   return { commitish, cachedTrees, cachedBlobs };
 }
 
@@ -138,16 +132,16 @@ export async function collectGarbage(repo: Repository, options: { graceMs?: numb
   await fsp.mkdir(packDir, { recursive: true });
   const bytesBefore = await directorySize(objectsDir, 'allocated');
 
-  const roots = await collectRoots(repo);
-  const marked = await markReachable(repo, [...roots.commitish, ...roots.cachedTrees], roots.cachedBlobs);
-  const reachable = new Set([...marked.metadata, ...marked.blobs]);
-
   const cutoff = Date.now() - graceMs;
   const loose = await inventoryLoose(objectsDir);
   const oldPacks = await listPacks(packDir);
-  const packed = new Map<string, string[]>();
-  for (const name of oldPacks) packed.set(name, await readPackIndexIds(path.join(packDir, `${name}.idx`)));
-  const packedIds = new Set([...packed.values()].flat());
+  const packedIds = new Set<string>();
+  for (const name of oldPacks) for (const oid of await readPackIndexIds(path.join(packDir, `${name}.idx`))) packedIds.add(oid);
+  const looseIds = new Set(loose.objects.map((o) => o.oid));
+
+  const roots = await collectRoots(repo, new Set([...looseIds, ...packedIds]));
+  const marked = await markReachable(repo, [...roots.commitish, ...roots.cachedTrees], roots.cachedBlobs);
+  const reachable = new Set([...marked.metadata, ...marked.blobs]);
 
   const looseReachable = loose.objects.filter((o) => reachable.has(o.oid));
   const packedUnreachable = [...packedIds].filter((oid) => !reachable.has(oid));
@@ -163,7 +157,6 @@ export async function collectGarbage(repo: Repository, options: { graceMs?: numb
       await fsp.rm(path.join(packDir, `${name}.idx`), { force: true });
       await fsp.rm(path.join(packDir, `${name}.pack`), { force: true });
     }
-    const looseIds = new Set(loose.objects.map((o) => o.oid));
     deletedObjects += packedUnreachable.filter((oid) => !looseIds.has(oid)).length;
   }
   await forEachLimit(loose.objects, 16, async (object) => {

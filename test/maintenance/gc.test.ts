@@ -5,16 +5,9 @@ import path from 'node:path';
 import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, runCli, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
 import { Repository } from '../../src/engine/repo.js';
 import { readWorktree, STAT_CACHE } from '../../src/engine/snapshot.js';
+import type { GcReport } from '../../src/engine/gc.js';
 
-interface GcJson {
-  bytesBefore: number;
-  bytesAfter: number;
-  reachableObjects: number;
-  packedObjects: number;
-  deletedObjects: number;
-  keptRecent: number;
-  packs: string[];
-}
+type GcJson = GcReport & { bytesFreed: number };
 
 let sb: Sandbox;
 afterEach(async () => sb.cleanup());
