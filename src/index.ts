@@ -17,3 +17,5 @@ export type { FileChange, ChangeStatus } from './engine/diff.js';
 export type { SnapshotInfo, ApprovedRevision, ChangeCounts } from './engine/history.js';
 export { ShadowGitError, LockBusyError, CorruptObjectError } from './engine/errors.js';
 export { parseConfig, type ShadowGitConfig } from './engine/config.js';
+export { impact, walkDependents, testMatcher, DEFAULT_TEST_GLOBS, type ImpactOptions, type ImpactResult, type ImpactDependent, type Edge, type EdgeKind } from './impact/index.js';
+export { toDot as impactToDot, toMermaid as impactToMermaid } from './impact/format.js';

@@ -4,8 +4,10 @@ import { approveCommand } from './approve.js';
 import { diffCommand } from './diff.js';
 import { exportCommand } from './export.js';
 import { gcCommand } from './gc.js';
+import { impactCommand } from './impact.js';
 import { initCommand } from './init.js';
 import { listCommand } from './list.js';
+import { precheckCommand } from './precheck.js';
 import { pruneCommand } from './prune.js';
 import { restoreCommand } from './restore.js';
 import { rollbackCommand } from './rollback.js';
@@ -31,5 +33,7 @@ export const commands: Array<CommandModule<GlobalArgs, any>> = [
   verifyCommand,
   exportCommand,
   statusCommand,
+  impactCommand,
+  precheckCommand,
   initCommand,
 ];

@@ -1,0 +1,101 @@
+import type { TypeScript } from './tsloader.js';
+
+/** How one file refers to another. */
+export type EdgeKind = 'import' | 'export' | 'dynamic' | 'require' | 'reference' | 'import-equals' | 'import-type';
+
+export const EDGE_KINDS: readonly EdgeKind[] = ['import', 'export', 'dynamic', 'require', 'reference', 'import-equals', 'import-type'];
+
+/** One module specifier found in a file. */
+export interface Specifier {
+  specifier: string;
+  kind: EdgeKind;
+  /** `import type`, `export type`, all-`type` named imports, `typeof import('…')`: erased at run time. */
+  typeOnly: boolean;
+}
+
+export interface Extracted {
+  specifiers: Specifier[];
+  /** The first syntax error, `line:col message`; the specifiers found around it still count. */
+  error?: string;
+}
+
+/** File extensions that are modules in the graph. */
+export const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'] as const;
+const GRAPH_EXTENSIONS = new Set<string>([...SOURCE_EXTENSIONS, '.json']);
+
+function extensionOf(p: string): string {
+  const slash = p.lastIndexOf('/');
+  const dot = p.lastIndexOf('.');
+  return dot > slash + 1 ? p.slice(dot).toLowerCase() : '';
+}
+
+/** A file the graph holds as a node: sources (with .d.ts) and JSON. */
+export function isGraphFile(p: string): boolean {
+  return GRAPH_EXTENSIONS.has(extensionOf(p));
+}
+
+/** A file whose imports are read (JSON files are leaves). */
+export function isParsedFile(p: string): boolean {
+  const ext = extensionOf(p);
+  return ext !== '.json' && GRAPH_EXTENSIONS.has(ext);
+}
+
+/** Cheap pre-check: only files that may contain `import(`/`require(` get the full-tree walk. */
+const CALL_HINT = /\b(?:import|require)\s*\(/;
+
+/**
+ * Reads every module specifier of one file from a parse-only syntax tree (no program, no type
+ * checker): imports, re-exports, `export *`, `import x = require()`, triple-slash path
+ * references, and — anywhere in the file — `import('literal')`, `require('literal')` and
+ * `typeof import('literal')`. Specifiers that are not string literals are not edges.
+ */
+export function extractSpecifiers(ts: TypeScript, fileName: string, text: string): Extracted {
+  const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, false);
+  const out: Specifier[] = [];
+  const add = (node: import('ts-morph').ts.Node | undefined, kind: EdgeKind, typeOnly: boolean) => {
+    if (node && (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) && node.text) out.push({ specifier: node.text, kind, typeOnly });
+  };
+  for (const ref of sf.referencedFiles) if (ref.fileName) out.push({ specifier: ref.fileName, kind: 'reference', typeOnly: false });
+
+  for (const statement of sf.statements) {
+    if (ts.isImportDeclaration(statement)) {
+      const clause = statement.importClause;
+      let typeOnly = Boolean(clause?.isTypeOnly);
+      if (clause && !typeOnly && !clause.name && clause.namedBindings && ts.isNamedImports(clause.namedBindings)) {
+        const elements = clause.namedBindings.elements;
+        typeOnly = elements.length > 0 && elements.every((e) => e.isTypeOnly);
+      }
+      add(statement.moduleSpecifier, 'import', typeOnly);
+    } else if (ts.isExportDeclaration(statement)) {
+      let typeOnly = statement.isTypeOnly;
+      const clause = statement.exportClause;
+      if (!typeOnly && clause && ts.isNamedExports(clause)) typeOnly = clause.elements.length > 0 && clause.elements.every((e) => e.isTypeOnly);
+      add(statement.moduleSpecifier, 'export', typeOnly);
+    } else if (ts.isImportEqualsDeclaration(statement) && ts.isExternalModuleReference(statement.moduleReference)) {
+      add(statement.moduleReference.expression, 'import-equals', statement.isTypeOnly);
+    }
+  }
+
+  if (CALL_HINT.test(text)) {
+    const visit = (node: import('ts-morph').ts.Node): void => {
+      if (ts.isCallExpression(node) && node.arguments.length >= 1) {
+        const callee = node.expression;
+        if (callee.kind === ts.SyntaxKind.ImportKeyword) add(node.arguments[0], 'dynamic', false);
+        else if (ts.isIdentifier(callee) && callee.text === 'require' && node.arguments.length === 1) add(node.arguments[0], 'require', false);
+      } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
+        add(node.argument.literal, 'import-type', true);
+      }
+      ts.forEachChild(node, visit);
+    };
+    ts.forEachChild(sf, visit);
+  }
+
+  const diagnostics = (sf as unknown as { parseDiagnostics?: Array<import('ts-morph').ts.DiagnosticWithLocation> }).parseDiagnostics;
+  const first = diagnostics?.[0];
+  let error: string | undefined;
+  if (first) {
+    const { line, character } = sf.getLineAndCharacterOfPosition(first.start);
+    error = `${line + 1}:${character + 1} ${ts.flattenDiagnosticMessageText(first.messageText, ' ')}`;
+  }
+  return error ? { specifiers: out, error } : { specifiers: out };
+}

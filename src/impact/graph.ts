@@ -1,0 +1,258 @@
+import { createHash } from 'node:crypto';
+import { promises as fsp, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { writeFileAtomic } from '../engine/fsutil.js';
+import { hashObject } from '../engine/objects.js';
+import type { FlatTree } from '../engine/record.js';
+import type { Repository } from '../engine/repo.js';
+import { EDGE_KINDS, extractSpecifiers, isParsedFile, type EdgeKind, type Specifier } from './extract.js';
+import { isResolutionInput, resolutionKey, Resolver, UNRESOLVED } from './resolve.js';
+import { loadTypeScript, saveCodeCache, typeScriptLoad, type TypeScript } from './tsloader.js';
+import type { FileSet } from './workspaces.js';
+
+const require = createRequire(import.meta.url);
+
+export const IMPACT_CACHE = 'impact-cache.json';
+/** Directory (in the shadow repo's state) for V8's compiled code of the TypeScript compiler. */
+export const CODE_CACHE_DIR = 'impact-v8cache';
+/** Bump when what extractSpecifiers or Resolver produce changes meaning. */
+const FORMAT = 3;
+
+/** One resolved reference between two files of the tree. */
+export interface Edge {
+  from: string;
+  to: string;
+  kind: EdgeKind;
+  typeOnly: boolean;
+}
+
+export interface GraphStats {
+  /** Files in the graph (sources and JSON). */
+  files: number;
+  /** Files parsed in this run (content new to the cache). */
+  parsed: number;
+  /** Files whose specifiers came from the cache. */
+  reused: number;
+  /** Specifiers resolved through the compiler in this run (the rest came from the cache). */
+  resolved: number;
+  /** Whether this run loaded the TypeScript compiler, and how long that took. */
+  typescript: { loaded: boolean; ms: number; codeCache: boolean };
+  /** Whether the cache had to be dropped entirely, and why. */
+  cacheReset?: string;
+}
+
+export interface ImportGraph {
+  files: string[];
+  edges: Edge[];
+  unresolved: Array<{ from: string; specifier: string }>;
+  errors: Array<{ path: string; message: string }>;
+  stats: GraphStats;
+}
+
+type CachedSpec = [string, number];
+type CachedFile = [oid: string, specs: CachedSpec[], error?: string];
+
+interface CacheData {
+  format: number;
+  extractor: string;
+  files: Record<string, CachedFile>;
+  inputs: string;
+  resolutions: Record<string, string>;
+  /** Problems found reading tsconfig files, kept as long as the resolutions are. */
+  configErrors: Array<{ path: string; message: string }>;
+}
+
+const encodeSpec = (s: Specifier): CachedSpec => [s.specifier, EDGE_KINDS.indexOf(s.kind) | (s.typeOnly ? 16 : 0)];
+const decodeSpec = ([specifier, code]: CachedSpec): Specifier => ({ specifier, kind: EDGE_KINDS[code & 15] ?? 'import', typeOnly: (code & 16) !== 0 });
+
+function extractorId(): string {
+  let morph = 'unknown';
+  try {
+    morph = (require('ts-morph/package.json') as { version: string }).version;
+  } catch {
+    // the version only keys the cache
+  }
+  return `${FORMAT}/ts-morph@${morph}`;
+}
+
+async function loadCache(file: string, extractor: string): Promise<{ data: CacheData; reset?: string }> {
+  const empty = (reset?: string) => ({ data: { format: FORMAT, extractor, files: {}, inputs: '', resolutions: {}, configErrors: [] }, reset });
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch {
+    return empty('no cache yet');
+  }
+  try {
+    const data = JSON.parse(text) as CacheData;
+    if (data.format !== FORMAT || data.extractor !== extractor || typeof data.files !== 'object' || typeof data.resolutions !== 'object') return empty('cache from another version');
+    return { data };
+  } catch {
+    return empty('damaged cache');
+  }
+}
+
+/**
+ * Files of the working tree for the resolver: membership from the file list, content read
+ * from disk (package.json and tsconfig files are small and few).
+ */
+function fileSetOf(worktree: string, files: ReadonlySet<string>): FileSet {
+  const texts = new Map<string, string | undefined>();
+  const readText = (rel: string) => {
+    if (!texts.has(rel)) {
+      let text: string | undefined;
+      try {
+        text = readFileSync(path.join(worktree, rel), 'utf8');
+      } catch {
+        text = undefined;
+      }
+      texts.set(rel, text);
+    }
+    return texts.get(rel);
+  };
+  const json = new Map<string, Record<string, unknown> | undefined>();
+  return {
+    has: (rel) => files.has(rel),
+    readText,
+    readJson: (rel) => {
+      if (!json.has(rel)) {
+        let value: Record<string, unknown> | undefined;
+        try {
+          const parsed = JSON.parse(readText(rel) ?? 'null') as unknown;
+          value = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+        } catch {
+          value = undefined;
+        }
+        json.set(rel, value);
+      }
+      return json.get(rel);
+    },
+  };
+}
+
+/**
+ * The import graph of the working tree. Specifiers are read from a parse-only syntax tree and
+ * cached by blob id; resolutions are cached by (directory, kind, specifier) and dropped as a
+ * whole when any tsconfig/jsconfig, package.json, pnpm-workspace.yaml or lerna.json changes,
+ * or when a module is added or removed (either can change what a specifier means). The
+ * compiler is loaded only when something is not in the cache.
+ */
+export async function buildGraph(repo: Repository, tracked: FlatTree, nodes: string[]): Promise<ImportGraph> {
+  const worktree = repo.worktree;
+  const cacheFile = repo.statePath(IMPACT_CACHE);
+  const codeCacheDir = (await repo.exists()) ? repo.statePath(CODE_CACHE_DIR) : undefined;
+  const extractor = extractorId();
+  const { data: cache, reset } = await loadCache(cacheFile, extractor);
+  let dirty = false;
+
+  const nodeSet = new Set(nodes);
+  const inputs = createHash('sha1');
+  for (const [p, entry] of [...tracked].filter(([p]) => isResolutionInput(p)).sort(([a], [b]) => (a < b ? -1 : 1))) inputs.update(`${p}\0${entry.oid}\n`);
+  inputs.update('\0files\n');
+  for (const p of nodes) inputs.update(`${p}\n`);
+  const inputsId = inputs.digest('hex');
+  let resolutions = new Map(Object.entries(cache.resolutions));
+  let configErrors = Array.isArray(cache.configErrors) ? cache.configErrors : [];
+  if (cache.inputs !== inputsId) {
+    if (resolutions.size > 0) dirty = true;
+    resolutions = new Map();
+    configErrors = [];
+  }
+
+  const cachedFiles = new Map(Object.entries(cache.files));
+  const specsOf = new Map<string, Specifier[]>();
+  const errors: Array<{ path: string; message: string }> = [];
+  const toParse: string[] = [];
+  let reused = 0;
+  for (const p of nodes) {
+    if (!isParsedFile(p)) continue;
+    const hit = cachedFiles.get(p);
+    if (hit && hit[0] === tracked.get(p)?.oid) {
+      specsOf.set(p, hit[1].map(decodeSpec));
+      if (hit[2]) errors.push({ path: p, message: hit[2] });
+      reused++;
+    } else toParse.push(p);
+  }
+
+  let ts: TypeScript | undefined;
+  let parsed = 0;
+  if (toParse.length > 0) {
+    ts = await loadTypeScript(codeCacheDir);
+    const parser = ts;
+    // Synchronous reads: these files are small, and a thread-pool round trip per file costs more than the read.
+    for (const p of toParse) {
+      let content: Buffer;
+      try {
+        content = readFileSync(path.join(worktree, p));
+      } catch (err) {
+        errors.push({ path: p, message: `cannot read: ${(err as Error).message}` });
+        specsOf.set(p, []);
+        continue;
+      }
+      const extracted = extractSpecifiers(parser, p, content.toString('utf8'));
+      parsed++;
+      specsOf.set(p, extracted.specifiers);
+      if (extracted.error) errors.push({ path: p, message: extracted.error });
+      // Keyed by the id of the bytes actually parsed, so a file edited since the scan is parsed again next time.
+      cachedFiles.set(p, [hashObject('blob', content), extracted.specifiers.map(encodeSpec), ...(extracted.error ? [extracted.error] : [])] as CachedFile);
+      dirty = true;
+    }
+  }
+  for (const p of cachedFiles.keys()) {
+    if (!nodeSet.has(p)) {
+      cachedFiles.delete(p);
+      dirty = true;
+    }
+  }
+
+  let resolver: Resolver | undefined;
+  const edges: Edge[] = [];
+  const unresolved: Array<{ from: string; specifier: string }> = [];
+  for (const p of nodes) {
+    const specs = specsOf.get(p);
+    if (!specs) continue;
+    for (const s of specs) {
+      const key = resolutionKey(p, s.specifier, s.kind);
+      let target = resolutions.get(key);
+      if (target === undefined) {
+        if (!resolver) {
+          ts ??= await loadTypeScript(codeCacheDir);
+          resolver = new Resolver(ts, worktree, nodeSet, fileSetOf(worktree, new Set(tracked.keys())));
+        }
+        target = resolver.resolve(p, s.specifier, s.kind);
+        resolutions.set(key, target);
+        dirty = true;
+      }
+      if (target === UNRESOLVED) unresolved.push({ from: p, specifier: s.specifier });
+      else if (target && target !== p) edges.push({ from: p, to: target, kind: s.kind, typeOnly: s.typeOnly });
+    }
+  }
+  if (resolver) {
+    const seen = new Set(configErrors.map((e) => `${e.path}\0${e.message}`));
+    for (const e of resolver.configErrors) if (!seen.has(`${e.path}\0${e.message}`)) configErrors.push(e);
+  }
+  errors.push(...configErrors);
+
+  if (dirty) {
+    const out: CacheData = { format: FORMAT, extractor, files: Object.fromEntries(cachedFiles), inputs: inputsId, resolutions: Object.fromEntries(resolutions), configErrors };
+    try {
+      if (!(await repo.exists())) await repo.ensureCreated();
+      await fsp.mkdir(repo.stateDir, { recursive: true });
+      // Not fsynced: losing the cache only costs a re-parse.
+      await writeFileAtomic(cacheFile, JSON.stringify(out), { durable: false });
+      await saveCodeCache();
+    } catch {
+      // A read-only shadow repo still gets an answer, just not a cached one.
+    }
+  }
+
+  errors.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return {
+    files: nodes,
+    edges,
+    unresolved,
+    errors,
+    stats: { files: nodes.length, parsed, reused, resolved: resolver?.resolved ?? 0, typescript: typeScriptLoad(), ...(reset && reset !== 'no cache yet' ? { cacheReset: reset } : {}) },
+  };
+}
