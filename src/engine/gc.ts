@@ -147,7 +147,7 @@ export async function collectGarbage(repo: Repository, options: { graceMs?: numb
   const packedUnreachable = [...packedIds].filter((oid) => !reachable.has(oid));
   const repack = looseReachable.length > 0 || packedUnreachable.length > 0;
   const written = repack ? await packReachable(repo, packDir, marked) : [];
-  const packs = repack ? written.map((p) => p.name) : oldPacks;
+  const packs = repack ? written.map((p) => p.name).sort() : oldPacks;
 
   let deletedObjects = 0;
   let keptRecent = 0;
