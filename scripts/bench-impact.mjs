@@ -237,7 +237,9 @@ export async function runImpactBench({ modules = 3000, seed = 42, runs = 3, keep
     // One real edit: toggles an extra import in one module, so the answer's input changes.
     const changeOneFile = async () => {
       flip++;
-      await fsp.writeFile(changedFull, flip % 2 ? `import { m000 } from './m000.js';\n${original}\n// edit ${flip}\n` : `${original}\n// edit ${flip}\n`);
+      const spec = path.posix.relative(path.posix.dirname(facts.changed), facts.target).replace(/\.ts$/, '.js');
+      const name = path.posix.basename(facts.target, '.ts');
+      await fsp.writeFile(changedFull, flip % 2 ? `import { ${name} as edited${flip} } from './${spec}';\nexport { edited${flip} };\n${original}\n// edit ${flip}\n` : `${original}\n// edit ${flip}\n`);
     };
 
     await measure(node, sg('snapshot', '-m', 'bench'), { cwd: dir, env });

@@ -168,7 +168,7 @@ export async function buildGraph(repo: Repository, tracked: FlatTree, nodes: str
   for (const p of nodes) {
     if (!isParsedFile(p)) continue;
     const hit = cachedFiles.get(p);
-    if (hit && hit[0] === tracked.get(p)?.oid) {
+    if (hit && Array.isArray(hit) && Array.isArray(hit[1]) && hit[0] === tracked.get(p)?.oid) {
       specsOf.set(p, hit[1].map(decodeSpec));
       if (hit[2]) errors.push({ path: p, message: hit[2] });
       reused++;

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { promises as fsp, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { makeSandbox, runCli, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { makeSandbox, repoOf, runCli, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
 beforeEach(async () => {
@@ -139,6 +139,20 @@ describe('shadowgit impact', () => {
     expect(r.stats.resolved).toBeGreaterThan(0);
     expect(r.dependents.map((d) => d.path)).toEqual(['src/top.ts', 'src/top.test.ts']);
     expect(runJson<Json>(sb, ['impact', 'src/mid.ts']).dependents).toEqual([]);
+  });
+
+  test('a damaged cache is rebuilt, not trusted', async () => {
+    runJson<Json>(sb, ['impact', 'src/leaf.ts']);
+    await fsp.writeFile(path.join(repoOf(sb), 'shadowgit', 'impact-cache.json'), '{"format": 3, "files": ');
+    const r = runJson<Json>(sb, ['impact', 'src/leaf.ts']);
+    expect(r.stats.parsed).toBe(5);
+    expect(r.dependents).toHaveLength(3);
+  });
+
+  test('--no-types drops type-only importers', async () => {
+    await writeTree(sb.worktree, { 'src/shape.ts': "import type { leaf } from './leaf.js';\nexport type Shape = typeof leaf;\n" });
+    expect(runJson<Json>(sb, ['impact', 'src/leaf.ts']).dependents.map((d) => d.path)).toContain('src/shape.ts');
+    expect(runJson<Json>(sb, ['impact', 'src/leaf.ts', '--no-types']).dependents.map((d) => d.path)).not.toContain('src/shape.ts');
   });
 
   test('the snapshot path never loads the compiler', async () => {

@@ -28,10 +28,12 @@ export function chain(via: string[]): string {
 /** The human-readable report; `limit` caps each list (precheck keeps to one screen). */
 export function printImpactText(result: ImpactResult, options: { limit?: number; heading?: string } = {}): void {
   const limit = options.limit ?? Infinity;
-  const capped = <T>(list: T[], show: (item: T) => void, indent = '  ') => {
-    for (const item of list.slice(0, limit)) show(item);
-    if (list.length > limit) print(color.dim(`${indent}…and ${list.length - limit} more (see --json)`));
+  const capped = <T>(list: T[], show: (item: T) => void, max = limit) => {
+    for (const item of list.slice(0, max)) show(item);
+    if (list.length > max) print(color.dim(`  …and ${list.length - max} more (see --json)`));
   };
+  // Gaps and parse errors concern the whole tree, not only this change: a few lines are enough.
+  const problems = Math.min(limit, 20);
   if (options.heading !== undefined) print(options.heading);
   print(color.bold(`Changed (${result.targets.length}):`));
   capped(result.targets, (t) => print(`  ${t}`));
@@ -66,12 +68,12 @@ export function printImpactText(result: ImpactResult, options: { limit?: number;
   if (result.unresolved.length > 0) {
     print('');
     print(color.yellow(`Unresolved (${result.unresolved.length}) — imports of this tree that lead nowhere, so dependents may be missing:`));
-    capped(result.unresolved, (u) => print(`  ${u.from}: '${u.specifier}'`));
+    capped(result.unresolved, (u) => print(`  ${u.from}: '${u.specifier}'`), problems);
   }
   if (result.errors.length > 0) {
     print('');
     print(color.yellow(`Parse errors (${result.errors.length}) — the imports around them still count:`));
-    capped(result.errors, (e) => print(`  ${e.path}:${e.message}`));
+    capped(result.errors, (e) => print(`  ${e.path}:${e.message}`), problems);
   }
   print('');
   const direct = result.dependents.filter((d) => d.depth === 1).length;
