@@ -15,6 +15,8 @@ import { StatCache } from './statcache.js';
 export const DEFAULT_GRACE_MS = 15 * 60_000;
 /** isomorphic-git reads a whole pack into memory and cannot address past 2 GiB: blob packs are split. */
 const MAX_PACK_BYTES = 512 * 1024 * 1024;
+/** Routine gc adds packs for new objects; past this many, it rewrites them into one set. */
+const MAX_PACKS = 8;
 
 /** A grace period as typed: "0", "90s", "15m", "2h", "1d". */
 export function parseGracePeriod(text: string): number {
@@ -143,26 +145,32 @@ export async function collectGarbage(repo: Repository, options: { graceMs?: numb
   const marked = await markReachable(repo, [...roots.commitish, ...roots.cachedTrees], roots.cachedBlobs);
   const reachable = new Set([...marked.metadata, ...marked.blobs]);
 
-  const looseReachable = loose.objects.filter((o) => reachable.has(o.oid));
+  // Old packs holding unreachable objects (after a prune), or too many packs: rewrite them all.
+  // Otherwise only the loose reachable objects not packed yet go into new packs.
   const packedUnreachable = [...packedIds].filter((oid) => !reachable.has(oid));
-  const repack = looseReachable.length > 0 || packedUnreachable.length > 0;
-  const written = repack ? await packReachable(repo, packDir, marked) : [];
-  const packs = repack ? written.map((p) => p.name).sort() : oldPacks;
+  const full = packedUnreachable.length > 0 || oldPacks.length >= MAX_PACKS;
+  const inPacks = (oid: string) => reachable.has(oid) && (full || !packedIds.has(oid));
+  const toPack = { metadata: new Set([...marked.metadata].filter(inPacks)), blobs: new Set([...marked.blobs].filter(inPacks)) };
+  const looseToPack = loose.objects.some((o) => toPack.metadata.has(o.oid) || toPack.blobs.has(o.oid));
+  const written = full || looseToPack ? await packObjects(repo, packDir, toPack) : [];
+  const packs = [...(full ? [] : oldPacks), ...written.map((p) => p.name)].filter((n, i, all) => all.indexOf(n) === i).sort();
 
   let deletedObjects = 0;
   let keptRecent = 0;
-  if (repack) {
-    // The new packs hold every reachable object: the old ones and the loose copies can go.
+  if (full) {
+    // The new packs hold every reachable object: the old ones can go.
     for (const name of oldPacks.filter((n) => !packs.includes(n))) {
       await fsp.rm(path.join(packDir, `${name}.idx`), { force: true });
       await fsp.rm(path.join(packDir, `${name}.pack`), { force: true });
     }
     deletedObjects += packedUnreachable.filter((oid) => !looseIds.has(oid)).length;
   }
+  const packedNow = full || looseToPack ? reachable : packedIds;
   await forEachLimit(loose.objects, 16, async (object) => {
     await faultPoint('gc-delete');
     if (reachable.has(object.oid)) {
-      if (repack) await fsp.rm(object.file, { force: true });
+      // A loose copy of an object a pack now holds.
+      if (packedNow.has(object.oid)) await fsp.rm(object.file, { force: true });
     } else if (object.mtimeMs < cutoff) {
       await fsp.rm(object.file, { force: true });
       deletedObjects++;
@@ -186,10 +194,10 @@ export async function collectGarbage(repo: Repository, options: { graceMs?: numb
  * Commits, tags and trees go into one small pack (what list, diff and verify read), blobs into
  * packs of about MAX_PACK_BYTES (what restore reads), so reading history never loads file contents.
  */
-async function packReachable(repo: Repository, packDir: string, reachable: { metadata: Set<string>; blobs: Set<string> }): Promise<WrittenPack[]> {
+async function packObjects(repo: Repository, packDir: string, objects: { metadata: Set<string>; blobs: Set<string> }): Promise<WrittenPack[]> {
   const packs: WrittenPack[] = [];
-  if (reachable.metadata.size > 0) packs.push(await writePack(repo.objects, packDir, [...reachable.metadata].sort()));
-  for (let rest = [...reachable.blobs].sort(); rest.length > 0; ) {
+  if (objects.metadata.size > 0) packs.push(await writePack(repo.objects, packDir, [...objects.metadata].sort()));
+  for (let rest = [...objects.blobs].sort(); rest.length > 0; ) {
     const pack = await writePack(repo.objects, packDir, rest, MAX_PACK_BYTES);
     packs.push(pack);
     rest = rest.slice(pack.objects);

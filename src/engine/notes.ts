@@ -29,12 +29,13 @@ export async function readNote(repo: Repository, commit: string): Promise<string
 }
 
 /**
- * Writes a notes tree and a notes commit on top of the current notes ref, without moving the ref:
- * callers move it once everything else they write is durable. Undefined when there are no notes.
+ * Writes a notes tree and a notes commit on top of the current notes ref (or, with `history:
+ * false`, as a new root, so older notes trees become garbage), without moving the ref: callers
+ * move it once everything else they write is durable. Undefined when there are no notes.
  */
-export async function writeNotesCommit(repo: Repository, notes: Map<string, string>, message: string): Promise<string | undefined> {
-  const parent = await repo.refs.read(NOTES_REF);
-  if (notes.size === 0 && !parent) return undefined;
+export async function writeNotesCommit(repo: Repository, notes: Map<string, string>, message: string, options: { history?: boolean } = {}): Promise<string | undefined> {
+  const parent = options.history === false ? undefined : await repo.refs.read(NOTES_REF);
+  if (notes.size === 0 && !(await repo.refs.read(NOTES_REF))) return undefined;
   const entries: TreeEntry[] = [...notes].map(([commit, blob]) => ({ name: commit, mode: MODE_FILE, oid: blob }));
   const tree = await repo.objects.write('tree', encodeTree(entries));
   const signature = signatureNow();

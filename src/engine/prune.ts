@@ -167,7 +167,8 @@ async function remapNotes(repo: Repository, mapping: Map<string, string>, remove
     if (target !== commit) changed = true;
     remapped.set(target, blob);
   }
-  return changed ? writeNotesCommit(repo, remapped, `Notes rewritten by 'shadowgit prune'`) : undefined;
+  // No history: notes of removed snapshots must not stay reachable through older notes commits.
+  return changed ? writeNotesCommit(repo, remapped, `Notes rewritten by 'shadowgit prune'`, { history: false }) : undefined;
 }
 
 /** Added/modified/deleted file counts between two trees, skipping identical subtrees. */

@@ -77,6 +77,9 @@ test('gc packs everything reachable into packs native git reads, keeps young str
   fsck(repo);
   const again = runJson<GcJson>(sb, ['gc', '--grace', '0']);
   expect(again.deletedObjects).toBe(1); // the young stray, now past a zero grace period
+  // Routine gc only adds packs for the new objects; the existing packs stay.
+  expect(again.packs).toEqual(expect.arrayContaining(report.packs));
+  expect(again.packedObjects).toBeLessThan(again.reachableObjects);
   expect(looseCount(repo)).toBe(0);
   fsck(repo);
   expect(gitTreeFiles(repo, s3.commit).get('src/third.ts')!.content.toString()).toBe('third\n');

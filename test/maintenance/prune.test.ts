@@ -53,7 +53,7 @@ describe('prune', () => {
     s[4] = await snapshotAt(sb, '2026-02-02T08:00:00Z', { 'a.txt': 'four\n' }, ['--note', 'prompt: add the login form']);
     runJson(sb, ['approve', 'Release One'], { env: { SHADOWGIT_NOW: '2026-02-02T08:05:00Z' } });
     s[5] = await snapshotAt(sb, '2026-02-02T08:20:00Z', { 'a.txt': 'five\n' });
-    s[6] = await snapshotAt(sb, '2026-02-09T12:00:00Z', { 'six.bin': 'unique content of snapshot six\n' });
+    s[6] = await snapshotAt(sb, '2026-02-09T12:00:00Z', { 'six.bin': 'unique content of snapshot six\n' }, ['--note', 'a note that goes with snapshot six']);
     await fsp.rm(path.join(sb.worktree, 'six.bin'));
     s[7] = await snapshotAt(sb, '2026-02-09T12:10:00Z', { 'a.txt': 'seven\n' });
     s[8] = await snapshotAt(sb, '2026-02-09T12:20:00Z', { 'a.txt': 'eight\n' });
@@ -69,6 +69,7 @@ describe('prune', () => {
     const filesBefore = new Map<string, Map<string, TreeFile>>(before.map((x) => [x.id, gitTreeFiles(repo, x.commit)]));
     const tagBefore = git(repo, ['cat-file', 'tag', 'refs/tags/release-one']) as string;
     const sixBlob = (git(repo, ['rev-parse', `${before.find((x) => x.id === s[6])!.commit}:six.bin`]) as string).trim();
+    const sixNote = (git(repo, ['notes', 'list', before.find((x) => x.id === s[6])!.commit]) as string).trim();
 
     const dry = (args: string[]) => runJson<PruneJson>(sb, ['prune', '--dry-run', ...args]);
     const ids = (...n: number[]) => n.map((i) => s[i]);
@@ -116,6 +117,8 @@ describe('prune', () => {
     expect(git(repo, ['notes', 'show', s4.commit])).toBe('prompt: add the login form\n');
     // Space of removed snapshots is reclaimed: content only snapshot six had is gone.
     expect(() => git(repo, ['cat-file', '-e', sixBlob])).toThrow();
+    expect(() => git(repo, ['cat-file', '-e', sixNote])).toThrow();
+    expect((git(repo, ['notes', 'list']) as string).trim().split('\n')).toHaveLength(1);
     expect(pruned.gc!.deletedObjects).toBeGreaterThan(0);
     expect(pruned.gc!.bytesAfter).toBeLessThan(pruned.gc!.bytesBefore);
 
