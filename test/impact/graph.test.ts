@@ -44,6 +44,9 @@ describe('every edge kind', () => {
       'src/globals.d.ts': 'declare const GLOBAL_FLAG: boolean;\n',
       'src/uses-globals.ts': '/// <reference path="./globals.d.ts" />\nexport const g = GLOBAL_FLAG;\n',
       'src/data.json': '{ "a": 1 }\n',
+      'src/api.d.ts': 'export interface Api { call(): void }\n',
+      'src/api.js': 'export const api = {};\n',
+      'src/uses-api.ts': "import type { Api } from './api';\nimport { api } from './api.js';\nexport const x: Api = api as Api;\n",
       'src/uses-json.ts': "import data from './data.json';\nexport const d = data.a;\n",
       'src/esm.mts': "import { leaf } from './leaf.js';\nexport { leaf };\n",
       'src/barrel/index.ts': "export * from '../leaf';\n",
@@ -113,6 +116,8 @@ describe('every edge kind', () => {
   test('triple-slash path references, .d.ts targets and JSON imports', async () => {
     expect(chains(await impact(sg, { paths: ['src/globals.d.ts'] }))).toEqual({ 'src/uses-globals.ts': 'src/uses-globals.ts > src/globals.d.ts' });
     expect(chains(await impact(sg, { paths: ['src/data.json'] }))).toEqual({ 'src/uses-json.ts': 'src/uses-json.ts > src/data.json' });
+    // Beside a .js file, the declaration file is what TypeScript resolves to.
+    expect(chains(await impact(sg, { paths: ['src/api.d.ts'] }))).toEqual({ 'src/uses-api.ts': 'src/uses-api.ts > src/api.d.ts' });
   });
 
   test('a cycle: each member reaches the other once, without looping', async () => {
