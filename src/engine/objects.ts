@@ -1,22 +1,24 @@
-import { promises as fsp, constants as fsc, createReadStream } from 'node:fs';
+import { promises as fsp, constants as fsc, createReadStream, createWriteStream, existsSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
-import { CorruptObjectError, ShadowGitError } from './errors.js';
-import { tempPathFor } from './fsutil.js';
+import { Transform, Writable } from 'node:stream';
+import { CorruptObjectError } from './errors.js';
 import { faultPoint } from './faults.js';
+import { sameStat } from './scan.js';
 
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
 
 const deflate = promisify(zlib.deflate);
 const inflate = promisify(zlib.inflate);
-/** Speed over a few percent of size: loose objects are repacked by `gc` anyway. */
+/** Speed over a few percent of size: loose objects are repacked by `gc` anyway (git's default too). */
 const DEFLATE_OPTIONS = { level: zlib.constants.Z_BEST_SPEED };
 /** Files above this are hashed and deflated as a stream, never whole in memory. */
 export const STREAM_THRESHOLD = 8 * 1024 * 1024;
+/** Loose objects whose compressed form is above this are inflated as a stream when written out. */
+const STREAM_READ_THRESHOLD = 1024 * 1024;
 
 export function objectHeader(type: ObjectType, size: number): Buffer {
   return Buffer.from(`${type} ${size}\0`);
@@ -30,23 +32,34 @@ export function looseObjectPath(gitdir: string, oid: string): string {
   return path.join(gitdir, 'objects', oid.slice(0, 2), oid.slice(2));
 }
 
+/** Git's own temp-object prefix: a crash leftover is one `git fsck` ignores (and `git prune` removes). */
+function tempObjectPath(dir: string): string {
+  return path.join(dir, `tmp_obj_${process.pid}_${randomBytes(4).toString('hex')}`);
+}
+
+/** A blob read from a file as a stream, with the file's stat that matches what was read. */
+export interface StreamedBlob {
+  oid: string;
+  stat: Stats;
+  /** False when the file kept changing while read: the content is one read, not one moment. */
+  consistent: boolean;
+}
+
 /**
  * Object store of one shadow repository. Writes are loose objects made atomic by temp file +
  * rename (a crash leaves a stray temp file, never a truncated object under the real name).
  */
 export class ObjectStore {
   private readonly knownDirs = new Set<string>();
+  /** Writes in flight, so two identical files hashed at once are deflated once. */
+  private readonly pending = new Map<string, Promise<void>>();
   private packReader: ((oid: string) => Promise<{ type: string; object: Uint8Array } | undefined>) | undefined;
 
   constructor(readonly gitdir: string) {}
 
   async has(oid: string): Promise<boolean> {
-    try {
-      await fsp.access(looseObjectPath(this.gitdir, oid));
-      return true;
-    } catch {
-      return (await this.readPacked(oid)) !== undefined;
-    }
+    if (existsSync(looseObjectPath(this.gitdir, oid))) return true;
+    return (await this.readPacked(oid)) !== undefined;
   }
 
   private async ensureDir(oid: string): Promise<string> {
@@ -58,54 +71,39 @@ export class ObjectStore {
     return dir;
   }
 
-  /** Writes `content` as an object unless it exists; returns its id. */
-  async write(type: ObjectType, content: Uint8Array): Promise<string> {
-    const oid = hashObject(type, content);
+  /**
+   * Writes `content` as an object unless it exists; returns its id. `oid`, when the caller has
+   * already hashed the content, saves hashing it twice. Deflate runs on the thread pool, so the
+   * caller can read and hash the next file meanwhile.
+   */
+  async write(type: ObjectType, content: Uint8Array, oid = hashObject(type, content)): Promise<string> {
+    const inFlight = this.pending.get(oid);
+    if (inFlight) {
+      await inFlight;
+      return oid;
+    }
     const target = looseObjectPath(this.gitdir, oid);
-    if (await pathExists(target)) return oid;
-    await this.ensureDir(oid);
-    const deflated = await deflate(Buffer.concat([objectHeader(type, content.length), content]), DEFLATE_OPTIONS);
-    await writeNewFile(target, deflated);
+    if (existsSync(target)) return oid;
+    const writing = (async () => {
+      await this.ensureDir(oid);
+      const deflated = await deflate(Buffer.concat([objectHeader(type, content.length), content]), DEFLATE_OPTIONS);
+      await writeNewFile(target, deflated);
+    })();
+    this.pending.set(oid, writing);
+    try {
+      await writing;
+    } finally {
+      this.pending.delete(oid);
+    }
     return oid;
   }
 
-  /**
-   * Streams a large file into a blob: hash and deflate while reading, so memory stays flat.
-   * `expectedSize` is the size from lstat; a file that grows or shrinks while read is an error
-   * the caller retries.
-   */
-  async writeBlobFromFile(file: string, expectedSize: number): Promise<string> {
-    const hash = createHash('sha1').update(objectHeader('blob', expectedSize));
-    const tmpDir = path.join(this.gitdir, 'objects');
-    const tmp = tempPathFor(path.join(tmpDir, 'incoming'));
-    let seen = 0;
-    const gzip = zlib.createDeflate(DEFLATE_OPTIONS);
-    gzip.write(objectHeader('blob', expectedSize));
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        seen += chunk.length;
-        hash.update(chunk);
-        done(null, chunk);
-      },
-    });
-    try {
-      const out = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444);
-      try {
-        await pipeline(createReadStream(file), tap, gzip, out.createWriteStream());
-      } finally {
-        await out.close().catch(() => undefined);
-      }
-      if (seen !== expectedSize) throw new ShadowGitError(`${file} changed size while it was read`, 'ECHANGED');
-      const oid = hash.digest('hex');
-      const target = looseObjectPath(this.gitdir, oid);
-      await this.ensureDir(oid);
-      if (await pathExists(target)) await fsp.rm(tmp, { force: true });
-      else await fsp.rename(tmp, target);
-      return oid;
-    } catch (err) {
-      await fsp.rm(tmp, { force: true });
-      throw err;
-    }
+  /** Moves a finished temp object into place under its id (or drops it when the object exists). */
+  async adoptTemp(tmp: string, oid: string): Promise<void> {
+    await this.ensureDir(oid);
+    const target = looseObjectPath(this.gitdir, oid);
+    if (existsSync(target)) await fsp.rm(tmp, { force: true });
+    else await fsp.rename(tmp, target);
   }
 
   /** Reads and verifies an object; a missing or damaged one throws CorruptObjectError. */
@@ -144,6 +142,61 @@ export class ObjectStore {
     return object.content;
   }
 
+  /**
+   * Writes blob `oid`'s content to `handle`, verifying type and id. A large loose object is
+   * inflated as a stream (a 2 GB file never sits in memory); damage is reported after some bytes
+   * may have been written, so callers write to a temp file and rename only on success.
+   */
+  async writeBlobTo(oid: string, handle: fsp.FileHandle, where?: string): Promise<void> {
+    const loose = looseObjectPath(this.gitdir, oid);
+    const size = await fsp.stat(loose).then((s) => s.size, () => undefined);
+    if (size === undefined || size <= STREAM_READ_THRESHOLD) {
+      await handle.writeFile(await this.readTyped(oid, 'blob', where));
+      return;
+    }
+    await this.streamLooseBlob(oid, loose, where, handleSink(handle));
+  }
+
+  /** Proves blob `oid` is intact without holding it in memory when it is large. */
+  async verifyBlob(oid: string, where?: string): Promise<void> {
+    const loose = looseObjectPath(this.gitdir, oid);
+    const size = await fsp.stat(loose).then((s) => s.size, () => undefined);
+    if (size === undefined || size <= STREAM_READ_THRESHOLD) await this.readTyped(oid, 'blob', where);
+    else await this.streamLooseBlob(oid, loose, where, discard());
+  }
+
+  private async streamLooseBlob(oid: string, loose: string, where: string | undefined, sink: Writable): Promise<void> {
+    const hash = createHash('sha1');
+    let header: Buffer | undefined = Buffer.alloc(0);
+    let declared = 0;
+    let seen = 0;
+    const parse = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        if (header) {
+          header = Buffer.concat([header, chunk]);
+          const nul = header.indexOf(0);
+          if (nul < 0) return header.length > 64 ? done(new CorruptObjectError(oid, where, 'damaged (bad header)')) : done();
+          const match = /^blob (\d+)$/.exec(header.subarray(0, nul).toString('latin1'));
+          if (!match) return done(new CorruptObjectError(oid, where, 'damaged (bad header, or not a blob)'));
+          declared = Number(match[1]);
+          chunk = header.subarray(nul + 1);
+          header = undefined;
+        }
+        seen += chunk.length;
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(createReadStream(loose), zlib.createInflate(), parse, sink);
+    } catch (err) {
+      if (err instanceof CorruptObjectError) throw err;
+      throw new CorruptObjectError(oid, where, 'damaged (it does not inflate)');
+    }
+    if (header || seen !== declared) throw new CorruptObjectError(oid, where, 'damaged (bad header)');
+    if (hash.digest('hex') !== oid) throw new CorruptObjectError(oid, where, 'damaged (its content does not match its id)');
+  }
+
   /** Packed objects (after `gc`) are read through isomorphic-git, loaded only when needed. */
   private async readPacked(oid: string): Promise<{ type: string; object: Uint8Array } | undefined> {
     const packDir = path.join(this.gitdir, 'objects', 'pack');
@@ -165,22 +218,74 @@ export class ObjectStore {
   }
 }
 
+/**
+ * Streams a large file into a blob of `store` (or only hashes it, without a store): hash and
+ * deflate while reading, so memory stays flat. The file is read through one descriptor whose
+ * stat before and after must agree; a file that keeps changing is read up to three times and
+ * then recorded as read, marked inconsistent so that nothing trusts its stat later.
+ */
+export async function streamBlob(file: string, store?: ObjectStore): Promise<StreamedBlob> {
+  for (let attempt = 1; ; attempt++) {
+    const handle = await fsp.open(file, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+    const tmp = store ? tempObjectPath(path.join(store.gitdir, 'objects')) : undefined;
+    try {
+      const before = await handle.stat();
+      const hash = createHash('sha1').update(objectHeader('blob', before.size));
+      let seen = 0;
+      const tap = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          seen += chunk.length;
+          hash.update(chunk);
+          done(null, chunk);
+        },
+      });
+      const source = handle.createReadStream({ start: 0, end: Math.max(0, before.size - 1), autoClose: false, highWaterMark: 1 << 20 });
+      if (tmp) {
+        const gzip = zlib.createDeflate(DEFLATE_OPTIONS);
+        gzip.write(objectHeader('blob', before.size));
+        // A path-based stream closes itself; a FileHandle's stream without autoClose keeps the
+        // handle referenced and its close() never settles.
+        await pipeline(source, tap, gzip, createWriteStream(tmp, { flags: 'wx', mode: 0o444 }));
+      } else {
+        await pipeline(source, tap, discard());
+      }
+      const after = await handle.stat();
+      const consistent = sameStat(before, after) && seen === before.size;
+      if (!consistent && attempt < 3) continue;
+      // A file that shrank while read would give a blob whose header lies: never store that.
+      if (seen !== before.size) throw new Error(`${file} kept changing size while it was read`);
+      const oid = hash.digest('hex');
+      if (tmp) await store!.adoptTemp(tmp, oid);
+      return { oid, stat: after, consistent };
+    } finally {
+      await handle.close();
+      if (tmp) await fsp.rm(tmp, { force: true });
+    }
+  }
+}
+
 function isObjectType(type: string | undefined): type is ObjectType {
   return type === 'blob' || type === 'tree' || type === 'commit' || type === 'tag';
 }
 
-async function pathExists(file: string): Promise<boolean> {
-  try {
-    await fsp.access(file);
-    return true;
-  } catch {
-    return false;
-  }
+/** Writes to a caller's open handle (a FileHandle's own stream would keep it from closing). */
+function handleSink(handle: fsp.FileHandle): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      (async () => {
+        for (let at = 0; at < chunk.length; ) at += (await handle.write(chunk, at, chunk.length - at)).bytesWritten;
+      })().then(() => done(), done);
+    },
+  });
+}
+
+function discard(): Writable {
+  return new Writable({ write: (_chunk, _enc, done) => done() });
 }
 
 /** Temp file + rename: the object's real name only ever holds a whole object. */
 async function writeNewFile(target: string, data: Uint8Array): Promise<void> {
-  const tmp = tempPathFor(target);
+  const tmp = tempObjectPath(path.dirname(target));
   await fsp.writeFile(tmp, data, { mode: 0o444, flag: 'wx' });
   await faultPoint('object');
   await fsp.rename(tmp, target);

@@ -1,9 +1,9 @@
-import { promises as fsp, type Stats } from 'node:fs';
+import { closeSync, constants as fsc, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { forEachLimit } from './fsutil.js';
 import { encodeTree, MODE_EXEC, MODE_FILE, MODE_LINK, MODE_TREE, type EntryMode, type TreeEntry } from './gitformat.js';
-import { hashObject, STREAM_THRESHOLD, type ObjectStore } from './objects.js';
-import type { ScanResult, ScannedDir, ScannedFile, SkippedPath } from './scan.js';
+import { hashObject, STREAM_THRESHOLD, streamBlob, type ObjectStore } from './objects.js';
+import { fileStatOf, reasonOf, sameStat, type FileStat, type ScanResult, type ScannedDir, type ScannedFile, type SkippedPath } from './scan.js';
 import { StatCache } from './statcache.js';
 import { faultPoint } from './faults.js';
 
@@ -28,36 +28,56 @@ function modeOf(file: ScannedFile): EntryMode {
   return file.executable ? MODE_EXEC : MODE_FILE;
 }
 
-const sameStat = (a: Stats, b: Stats) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+/** A stat no scan ever matches: the file is hashed again next time. */
+const NEVER_MATCHES: FileStat = { mtimeMs: -1, ctimeMs: -1, size: -1, ino: -1, mode: 0 };
+
+/** Files read and hashed at once: enough to keep deflate busy on the thread pool, bounded in memory. */
+const HASH_CONCURRENCY = 8;
 
 /**
- * Reads a file's content consistently: fstat before and after the read must agree, else the
- * file changed while read and is read again. Returns the stat that matches the content.
+ * Reads a file's content consistently: fstat before and after the read (one descriptor, never
+ * following a symlink) must agree, else the file changed while read and is read again. After
+ * three tries the last read is recorded with a stat that never matches, so the next snapshot
+ * looks at the file again instead of trusting a stat that does not describe the content.
+ * Synchronous: for small files the system calls are cheaper than a promise each.
  */
-async function readStable(file: string): Promise<{ content: Buffer; stat: Stats }> {
-  for (let attempt = 0; ; attempt++) {
-    const handle = await fsp.open(file, 'r');
+function readStable(file: string): { content: Buffer; stat: FileStat } {
+  for (let attempt = 1; ; attempt++) {
+    const fd = openSync(file, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
     try {
-      const before = await handle.stat();
-      const content = await handle.readFile();
-      const after = await handle.stat();
-      if ((sameStat(before, after) && content.length === after.size) || attempt >= 3) return { content, stat: after };
+      const before = fstatSync(fd);
+      if (!before.isFile()) throw Object.assign(new Error('not a regular file any more'), { code: 'ECHANGED' });
+      const content = Buffer.allocUnsafe(before.size);
+      let read = 0;
+      while (read < content.length) {
+        const n = readSync(fd, content, read, content.length - read, read);
+        if (n === 0) break;
+        read += n;
+      }
+      const after = fstatSync(fd);
+      const consistent = sameStat(before, after) && read === after.size;
+      if (consistent) return { content, stat: fileStatOf(after) };
+      if (attempt >= 3) return { content: content.subarray(0, read), stat: NEVER_MATCHES };
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 }
 
 /**
  * Turns a scan into git objects: unchanged files (stat cache hit) reuse their blob id, changed
- * ones are hashed (and, when `store` is given, written); trees are built bottom-up and only
- * those not already in the repository are written. Without a store nothing is written: that is
- * how `status` and `diff` learn the working tree's ids; `known` lists files whose blobs the
- * repository holds (a checkout's target), which the new cache may then remember.
+ * ones are hashed (and, when `store` is given, written); trees are built bottom-up, a directory
+ * whose entries all match the cache keeps its cached tree id without being encoded again, and
+ * only new trees are written. Without a store nothing is written: that is how `status` and
+ * `diff` learn the working tree's ids; `known` lists files whose blobs the repository holds (a
+ * checkout's target), which the new cache may then remember.
+ *
+ * The cache lets later snapshots skip writing, so it only ever names objects the repository
+ * holds: written now, carried over from the previous cache, or part of `known`.
  */
 export async function recordTree(worktree: string, scan: ScanResult, previous: StatCache, store: ObjectStore | undefined, known?: FlatTree): Promise<RecordedTree> {
   const files: FlatTree = new Map();
-  const cache = new StatCache(undefined, new Map(), new Set(), 0);
+  const cache = StatCache.empty();
   const skipped = [...scan.skipped];
   const toHash: ScannedFile[] = [];
 
@@ -67,71 +87,81 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
       const oid = previous.lookup(file.path, file.stat, mode);
       if (oid) {
         files.set(file.path, { oid, mode });
-        cache.files.set(file.path, { mtimeMs: file.stat.mtimeMs, ctimeMs: file.stat.ctimeMs, size: file.stat.size, ino: file.stat.ino, mode, oid });
+        cache.files.set(file.path, { ...file.stat, mode, oid });
       } else toHash.push(file);
     }
-    dir.dirs.forEach(collect);
+    for (const sub of dir.dirs) collect(sub);
   };
   collect(scan.root);
 
-  await forEachLimit(toHash, 16, async (file) => {
+  await forEachLimit(toHash, HASH_CONCURRENCY, async (file) => {
     const full = path.join(worktree, file.path);
     const mode = modeOf(file);
     try {
       let oid: string;
       let stat = file.stat;
       if (file.kind === 'link') {
-        const target = await fsp.readlink(full, { encoding: 'buffer' });
-        oid = store ? await store.write('blob', target) : hashObject('blob', target);
+        const target = readlinkSync(full, { encoding: 'buffer' });
+        oid = hashObject('blob', target);
+        if (store) await store.write('blob', target, oid);
       } else if (file.stat.size > STREAM_THRESHOLD) {
-        oid = store ? await store.writeBlobFromFile(full, file.stat.size) : await hashFileStreaming(full, file.stat.size);
+        const blob = await streamBlob(full, store);
+        oid = blob.oid;
+        stat = blob.consistent ? fileStatOf(blob.stat) : NEVER_MATCHES;
       } else {
-        const read = await readStable(full);
+        const read = readStable(full);
         stat = read.stat;
-        oid = store ? await store.write('blob', read.content) : hashObject('blob', read.content);
+        oid = hashObject('blob', read.content);
+        if (store) await store.write('blob', read.content, oid);
       }
       files.set(file.path, { oid, mode });
-      // The cache lets later snapshots skip writing a blob, so it only names blobs the
-      // repository is known to hold: written now, or already part of `known`.
       if (store || known?.get(file.path)?.oid === oid) cache.files.set(file.path, { mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, size: stat.size, ino: stat.ino, mode, oid });
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOENT' ? 'vanished during the scan' : (err as Error).message;
-      skipped.push({ path: file.path, reason });
+      skipped.push({ path: file.path, reason: (err as NodeJS.ErrnoException).code === 'ECHANGED' ? 'changed into something else during the scan' : reasonOf(err) });
     }
   });
 
-  const buildTree = async (dir: ScannedDir): Promise<string | undefined> => {
+  const treeWrites: Array<{ oid: string; content: Buffer }> = [];
+  /** Returns the directory's tree id (undefined when empty) and whether it equals the cached one. */
+  const buildTree = (dir: ScannedDir): { oid: string | undefined; same: boolean } => {
+    const cached = previous.dirs.get(dir.path);
+    let same = cached !== undefined;
     const entries: TreeEntry[] = [];
     for (const file of dir.files) {
       const entry = files.get(file.path);
-      if (entry) entries.push({ name: path.posix.basename(file.path), mode: entry.mode, oid: entry.oid });
+      if (!entry) continue;
+      const before = previous.files.get(file.path);
+      if (!before || before.oid !== entry.oid || before.mode !== entry.mode) same = false;
+      entries.push({ name: path.posix.basename(file.path), mode: entry.mode, oid: entry.oid });
     }
     for (const sub of dir.dirs) {
-      const oid = await buildTree(sub);
-      if (oid) entries.push({ name: path.posix.basename(sub.path), mode: MODE_TREE, oid });
+      const built = buildTree(sub);
+      if (!built.same) same = false;
+      if (built.oid) entries.push({ name: path.posix.basename(sub.path), mode: MODE_TREE, oid: built.oid });
     }
     // Git has no empty trees below the root: an empty directory is not recorded.
-    if (entries.length === 0 && dir.path !== '') return undefined;
+    if (entries.length === 0 && dir.path !== '') return { oid: undefined, same: cached === undefined };
+    // Every entry now was an entry before, with the same id, and there are as many: same tree.
+    if (same && cached!.entries === entries.length) {
+      cache.dirs.set(dir.path, cached!);
+      return { oid: cached!.tree, same: true };
+    }
     const content = encodeTree(entries);
     const oid = hashObject('tree', content);
-    if (store && !previous.trees.has(oid)) {
-      await faultPoint('tree');
-      await store.write('tree', content);
-    }
-    if (store || previous.trees.has(oid)) cache.trees.add(oid);
-    return oid;
+    treeWrites.push({ oid, content });
+    if (store) cache.dirs.set(dir.path, { tree: oid, entries: entries.length });
+    return { oid, same: false };
   };
-  const tree = (await buildTree(scan.root))!;
+  const root = buildTree(scan.root);
+  const tree = root.oid!;
+  if (store) {
+    await forEachLimit(treeWrites, HASH_CONCURRENCY, async ({ oid, content }) => {
+      await faultPoint('tree');
+      await store.write('tree', content, oid);
+    });
+  }
   cache.tree = tree;
+  cache.unchangedSinceLoad = toHash.length === 0 && root.same && previous.files.size === cache.files.size && previous.dirs.size === cache.dirs.size && previous.tree === tree;
   skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { tree, files, skipped, cache };
-}
-
-async function hashFileStreaming(file: string, size: number): Promise<string> {
-  const { createHash } = await import('node:crypto');
-  const { createReadStream } = await import('node:fs');
-  const hash = createHash('sha1').update(`blob ${size}\0`);
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }

@@ -127,18 +127,21 @@ async function writeEntry(repo: Repository, rel: string, entry: { oid: string; m
     await fsp.chmod(full, entry.mode === MODE_EXEC ? 0o755 : 0o644);
     return;
   }
-  const content = await repo.objects.readTyped(entry.oid, 'blob', rel);
   const existing = await lstatOrUndefined(full);
   if (existing?.isDirectory()) await fsp.rm(full, { recursive: true });
   const tmp = tempPathFor(full);
   if (entry.mode === MODE_LINK) {
-    await fsp.symlink(content.toString('utf8'), tmp);
+    await fsp.symlink((await repo.objects.readTyped(entry.oid, 'blob', rel)).toString('utf8'), tmp);
   } else {
     const mode = entry.mode === MODE_EXEC ? 0o755 : 0o644;
     const handle = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, mode);
     try {
-      await handle.writeFile(content);
+      // Streamed for large blobs: a 2 GB file never sits in memory.
+      await repo.objects.writeBlobTo(entry.oid, handle, rel);
       await handle.chmod(mode);
+    } catch (err) {
+      await fsp.rm(tmp, { force: true });
+      throw err;
     } finally {
       await handle.close();
     }
@@ -184,7 +187,7 @@ export async function applyPlan(repo: Repository, plan: RestorePlan, current: Fl
 /** Reads every blob the plan will write, so a damaged snapshot is refused before any write. */
 export async function verifyPlanObjects(repo: Repository, plan: RestorePlan, target: FlatTree): Promise<void> {
   await forEachLimit(plan.write, 16, async (rel) => {
-    await repo.objects.readTyped(target.get(rel)!.oid, 'blob', rel);
+    await repo.objects.verifyBlob(target.get(rel)!.oid, rel);
   });
 }
 

@@ -7,7 +7,7 @@ import { StatCache } from './statcache.js';
 import { diffFlat, readFlatTree, type TreeChanges } from './treeread.js';
 import { faultPoint } from './faults.js';
 
-export const STAT_CACHE = 'statcache.json';
+export const STAT_CACHE = 'statcache';
 
 export interface SnapshotOptions {
   message?: string;
