@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { ShadowGit } from '../../src/shadowgit.js';
 import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, runCli, runJson, writeTree, type Sandbox, type TreeFile } from '../helpers/sandbox.js';
 
 /**
@@ -34,6 +35,16 @@ async function snapshotAt(sb: Sandbox, date: string, files: Record<string, strin
   return runJson<{ id: string }>(sb, ['snapshot', '-m', `at ${date}`, ...extra], { env: { SHADOWGIT_NOW: date } }).id;
 }
 
+/** Runs a library call with the commit clock pinned (in-process: building a long history costs no process spawns). */
+async function at<T>(date: string, fn: () => Promise<T>): Promise<T> {
+  process.env.SHADOWGIT_NOW = date;
+  try {
+    return await fn();
+  } finally {
+    delete process.env.SHADOWGIT_NOW;
+  }
+}
+
 function keptIds(result: PruneJson): string[] {
   return result.snapshots.filter((s) => s.keep).map((s) => s.id);
 }
@@ -45,21 +56,27 @@ describe('prune', () => {
   test('each policy form keeps exactly the expected snapshots; approved and undo points survive; ids, tags, notes and undo stay valid', async () => {
     sb = makeSandbox('sg-prune-');
     utc(sb);
+    process.env.SHADOWGIT_HOME = sb.home;
+    const sg = await ShadowGit.open({ worktree: sb.worktree });
+    const snap = async (date: string, files: Record<string, string>, note?: string) => {
+      await writeTree(sb.worktree, files);
+      return (await at(date, () => sg.snapshot({ message: `at ${date}`, note }))).id;
+    };
     const s: string[] = [];
-    s[1] = await snapshotAt(sb, '2026-02-01T09:00:00Z', { 'a.txt': 'one\n', 'keep/bin.sh': '#!/bin/sh\n' });
+    s[1] = await snap('2026-02-01T09:00:00Z', { 'a.txt': 'one\n', 'keep/bin.sh': '#!/bin/sh\n' });
     await fsp.chmod(path.join(sb.worktree, 'keep/bin.sh'), 0o755);
-    s[2] = await snapshotAt(sb, '2026-02-01T09:30:00Z', { 'a.txt': 'two\n' });
-    s[3] = await snapshotAt(sb, '2026-02-01T10:15:00Z', { 'b.txt': 'only in three\n' });
-    s[4] = await snapshotAt(sb, '2026-02-02T08:00:00Z', { 'a.txt': 'four\n' }, ['--note', 'prompt: add the login form']);
-    runJson(sb, ['approve', 'Release One'], { env: { SHADOWGIT_NOW: '2026-02-02T08:05:00Z' } });
-    s[5] = await snapshotAt(sb, '2026-02-02T08:20:00Z', { 'a.txt': 'five\n' });
-    s[6] = await snapshotAt(sb, '2026-02-09T12:00:00Z', { 'six.bin': 'unique content of snapshot six\n' }, ['--note', 'a note that goes with snapshot six']);
+    s[2] = await snap('2026-02-01T09:30:00Z', { 'a.txt': 'two\n' });
+    s[3] = await snap('2026-02-01T10:15:00Z', { 'b.txt': 'only in three\n' });
+    s[4] = await snap('2026-02-02T08:00:00Z', { 'a.txt': 'four\n' }, 'prompt: add the login form');
+    await at('2026-02-02T08:05:00Z', () => sg.approve('Release One'));
+    s[5] = await snap('2026-02-02T08:20:00Z', { 'a.txt': 'five\n' });
+    s[6] = await snap('2026-02-09T12:00:00Z', { 'six.bin': 'unique content of snapshot six\n' }, 'a note that goes with snapshot six');
     await fsp.rm(path.join(sb.worktree, 'six.bin'));
-    s[7] = await snapshotAt(sb, '2026-02-09T12:10:00Z', { 'a.txt': 'seven\n' });
-    s[8] = await snapshotAt(sb, '2026-02-09T12:20:00Z', { 'a.txt': 'eight\n' });
+    s[7] = await snap('2026-02-09T12:10:00Z', { 'a.txt': 'seven\n' });
+    s[8] = await snap('2026-02-09T12:20:00Z', { 'a.txt': 'eight\n' });
     // A rollback with unrecorded changes: its pre-rollback snapshot (s9) is the undo point, s2 its target.
     await writeTree(sb.worktree, { 'a.txt': 'nine, never snapshotted by hand\n' });
-    const rollback = runJson(sb, ['rollback', s[2]!, '--yes'], { env: { SHADOWGIT_NOW: '2026-02-09T12:30:00Z' } });
+    const rollback = await at('2026-02-09T12:30:00Z', () => sg.rollback(s[2]!));
     s[9] = rollback.preRollback.id;
     expect(rollback.preRollback.created).toBe(true);
     const { repo } = runJson(sb, ['status']);
