@@ -1,7 +1,7 @@
 import { awkwardCases, awkwardScenario } from '../faults/lib/awkward.js';
 import { publish } from '../faults/lib/report.js';
 
-const SIZES = { manyFiles: 2000, sparseBytes: 12 * 2 ** 20 };
+const SIZES = { manyFiles: 500, sparseBytes: 12 * 2 ** 20 };
 
 test('awkward working trees are recorded byte-exact, or skipped, reported and left alone', async () => {
   const row = publish(await awkwardScenario(SIZES));

@@ -103,12 +103,13 @@ async function shadowRepoFull(base: string, baseEnv: NodeJS.ProcessEnv, scratch:
   const problems: string[] = [];
   await writeTree(work, { 'README.md': 'unrecorded edit before a rollback\n', 'new.bin': randomBytes(200 * 1024) });
   const tree = await diskTree(scratch, work);
+  const first = (await snapshotChain(gitdir)).at(-1)!.commit;
   await fill(filler, 0);
-  const rollback = await run(['rollback', 'latest~2', '--json']);
+  const rollback = await run(['rollback', first, '--json']);
   problems.push(...refusedForSpace('rollback on a full disk', rollback));
   if ((await diskTree(scratch, work)) !== tree) problems.push('rollback on a full disk: the working tree changed although the pre-rollback snapshot could not be written');
   await fsp.rm(filler);
-  const retry = await run(['rollback', 'latest~2', '--json']);
+  const retry = await run(['rollback', first, '--json']);
   if (retry.code !== 0) problems.push(`rollback after freeing space failed: ${retry.stderr.trim()}`);
   if (!(await snapshotChain(gitdir)).some((c) => c.tree === tree)) problems.push('rollback after freeing space: the state before it is in no snapshot');
   tally(row, problems);

@@ -53,6 +53,13 @@ async function evilRollback(ctx: Ctx, extra: RawEntry[], command = ['rollback', 
 const file = (gitdir: string, name: string | Buffer, content: string): RawEntry => ({ mode: '100644', name, oid: blob(gitdir, content) });
 const dir = (gitdir: string, name: string | Buffer, entries: RawEntry[]): RawEntry => ({ mode: '40000', name, oid: tree(gitdir, entries) });
 
+/** An excluded (so unrecorded) symlink `out` to the outside directory, and a target with a directory `out`. */
+async function excludedSymlinkOut(c: Ctx, command: string[]): Promise<string[]> {
+  await fsp.writeFile(path.join(c.work, '.shadowgit'), '{ "exclude": ["out"] }\n');
+  await fsp.symlink('../outside', path.join(c.work, 'out'));
+  return evilRollback(c, [dir(c.gitdir, 'out', [file(c.gitdir, 'victim.txt', 'overwritten\n')])], command);
+}
+
 const CASES: HostileCase[] = [
   { name: 'tree entry ".."', expect: 'refuse', setup: (c) => evilRollback(c, [dir(c.gitdir, '..', [file(c.gitdir, 'escaped.txt', 'escaped\n')])]) },
   { name: 'tree entry "."', expect: 'refuse', setup: (c) => evilRollback(c, [dir(c.gitdir, '.', [file(c.gitdir, 'dot.txt', 'dot\n')])]) },
@@ -125,20 +132,12 @@ const CASES: HostileCase[] = [
   {
     name: 'unrecorded (excluded) symlink to outside where the target has a directory',
     expect: 'refuse',
-    setup: async (c) => {
-      await fsp.writeFile(path.join(c.work, '.shadowgit'), '{ "exclude": ["out"] }\n');
-      await fsp.symlink('../outside', path.join(c.work, 'out'));
-      return evilRollback(c, [dir(c.gitdir, 'out', [file(c.gitdir, 'victim.txt', 'overwritten\n')])]);
-    },
+    setup: (c) => excludedSymlinkOut(c, ['rollback', 'evil', '--json']),
   },
   {
     name: 'restore through an unrecorded symlink to outside',
     expect: 'refuse',
-    setup: async (c) => {
-      await fsp.writeFile(path.join(c.work, '.shadowgit'), '{ "exclude": ["out"] }\n');
-      await fsp.symlink('../outside', path.join(c.work, 'out'));
-      return evilRollback(c, [dir(c.gitdir, 'out', [file(c.gitdir, 'victim.txt', 'overwritten\n')])], ['restore', 'evil', '--json', '--', 'out']);
-    },
+    setup: (c) => excludedSymlinkOut(c, ['restore', 'evil', '--json', '--', 'out']),
   },
 ];
 
