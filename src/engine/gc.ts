@@ -100,7 +100,7 @@ interface LooseObject {
   mtimeMs: number;
 }
 
-/** Loose objects, and temp files left by crashed writers (deleted once older than the grace period). */
+/** Loose objects, and files left by crashed writers (deleted once older than the grace period). */
 async function inventoryLoose(objectsDir: string): Promise<{ objects: LooseObject[]; strayTemps: Array<{ file: string; mtimeMs: number }> }> {
   const objects: LooseObject[] = [];
   const strayTemps: Array<{ file: string; mtimeMs: number }> = [];
@@ -115,9 +115,13 @@ async function inventoryLoose(objectsDir: string): Promise<{ objects: LooseObjec
       else if (name.endsWith('.tmp') || name.startsWith('tmp_obj_')) strayTemps.push({ file, mtimeMs });
     }
   }
-  for (const name of await fsp.readdir(path.join(objectsDir, 'pack'))) {
+  // A pack without its index (a gc cut off between the two renames, or while deleting old
+  // packs) is invisible to every reader: only a leftover.
+  const packFiles = await fsp.readdir(path.join(objectsDir, 'pack'));
+  for (const name of packFiles) {
     const file = path.join(objectsDir, 'pack', name);
-    if (name.endsWith('.tmp')) strayTemps.push({ file, mtimeMs: (await fsp.stat(file)).mtimeMs });
+    const orphanPack = name.endsWith('.pack') && !packFiles.includes(`${name.slice(0, -5)}.idx`);
+    if (name.endsWith('.tmp') || orphanPack) strayTemps.push({ file, mtimeMs: (await fsp.stat(file)).mtimeMs });
   }
   return { objects, strayTemps };
 }

@@ -116,3 +116,28 @@ test('objects the stat cache names survive gc even when no snapshot references t
   runJson(sb, ['gc', '--grace', '0']);
   expect(() => git(repo, ['cat-file', '-e', other])).toThrow();
 });
+
+test('a gc killed between writing a pack and its index, or while deleting, leaves every snapshot readable; the next gc cleans up', async () => {
+  sb = makeSandbox('sg-gc-crash-');
+  await writeTree(sb.worktree, { 'a.txt': 'a\n', 'dir/b.txt': 'b\n' });
+  const first = runJson(sb, ['snapshot']);
+  await writeTree(sb.worktree, { 'a.txt': 'a2\n' });
+  const second = runJson(sb, ['snapshot']);
+  const { repo } = runJson(sb, ['status']);
+  const expected = [first, second].map((s) => gitTreeFiles(repo, s.commit));
+  const packDir = path.join(repo, 'objects', 'pack');
+
+  for (const fault of ['pack:1', 'gc-delete:2']) {
+    expect(runCli(sb, ['gc', '--grace', '0'], { env: { SHADOWGIT_FAULT: fault } }).code).not.toBe(0);
+    expect(runCli(sb, ['verify']).code).toBe(0);
+    [first, second].forEach((s, i) => expectSameFiles(gitTreeFiles(repo, s.commit), expected[i]!));
+  }
+  runJson(sb, ['gc', '--grace', '0']);
+  const names = await fsp.readdir(packDir);
+  for (const pack of names.filter((n) => n.endsWith('.pack'))) expect(names).toContain(pack.replace(/\.pack$/, '.idx'));
+  expect(names.filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  expect(looseCount(repo)).toBe(0);
+  fsck(repo);
+  runJson(sb, ['rollback', first.id, '--yes']);
+  expectSameFiles(await diskFiles(sb.worktree), expected[0]!);
+});
