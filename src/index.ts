@@ -19,3 +19,4 @@ export { ShadowGitError, LockBusyError, CorruptObjectError } from './engine/erro
 export { parseConfig, type ShadowGitConfig } from './engine/config.js';
 export { impact, walkDependents, testMatcher, DEFAULT_TEST_GLOBS, type ImpactOptions, type ImpactResult, type ImpactDependent, type Edge, type EdgeKind } from './impact/index.js';
 export { toDot as impactToDot, toMermaid as impactToMermaid } from './impact/format.js';
+export { safeModifyFile, safeWriteFile, withSnapshot, type SafeEditOptions, type SafeEditResult, type WithSnapshotOptions } from './safe.js';

@@ -21,6 +21,7 @@ import { verifyRepository, type VerifyReport } from './engine/verify.js';
 import { exportSnapshot, type ExportResult } from './engine/export.js';
 import { snapshotDetails, type SnapshotDetails } from './engine/show.js';
 import { readFlatTree } from './engine/treeread.js';
+import { readWatcher, type WatchSnapshot } from './engine/watch.js';
 
 export interface OpenOptions {
   /** The working tree (like -C); default: found from `cwd` as the CLI does. */
@@ -83,6 +84,8 @@ export interface StatusReport {
   repoBytes: number;
   lock?: { pid: number; command: string; since: string; stale: boolean };
   interruptedOperation?: string;
+  /** The `shadowgit watch` process of this tree, if any (stale: it died without cleaning up). */
+  watcher?: { pid: number; since: string; stale: boolean; lastSnapshot?: WatchSnapshot };
 }
 
 export type ProgressCallback = (files: number) => void;
@@ -286,15 +289,17 @@ export class ShadowGit {
     const report: StatusReport = { worktree: repo.worktree, repo: repo.gitdir, initialized: await repo.exists(), changes: { added: [], modified: [], deleted: [] }, skipped: [], snapshots: 0, approved: 0, repoBytes: 0 };
     if (!report.initialized) return report;
     await repo.checkSafety();
-    const [snapshots, approved, repoBytes, lock, journal, current] = await Promise.all([
+    const [snapshots, approved, repoBytes, lock, journal, current, watcher] = await Promise.all([
       listSnapshots(repo),
       listApproved(repo),
       directorySize(repo.gitdir),
       RepoLock.inspect(repo.statePath('lock')),
       readJournal(repo),
       readWorktree(repo, { write: false }),
+      readWatcher(repo),
     ]);
     Object.assign(report, { snapshots: snapshots.length, approved: approved.length, repoBytes, skipped: current.skipped });
+    if (watcher) report.watcher = { pid: watcher.state.pid, since: watcher.state.since, stale: watcher.stale, lastSnapshot: watcher.state.lastSnapshot };
     if (lock) report.lock = { pid: lock.pid, command: lock.command, since: lock.since, stale: lock.stale };
     if (journal) report.interruptedOperation = journal.op;
     const last = snapshots[0];
@@ -307,6 +312,21 @@ export class ShadowGit {
       report.changes.added = [...current.files.keys()].sort();
     }
     return report;
+  }
+
+  /**
+   * Appends an operation made of several facade calls (guard, safe edits) to the op log; each
+   * call inside it is logged on its own as well.
+   */
+  async logOperation(op: string, args: Record<string, unknown>, started: number, result: { commits: string[]; error?: string }): Promise<void> {
+    await this.repository.ensureCreated();
+    await appendOp(this.repository.statePath(OPLOG), opRecord(op, args, started, result));
+  }
+
+  /** The operation log, oldest first. */
+  async operations(options: ReadOpsOptions = {}): Promise<OpRecord[]> {
+    if (!(await this.repository.exists())) return [];
+    return readOps(this.repository.statePath(OPLOG), options);
   }
 
   /** Message, trailers, note and changed files of one snapshot. */

@@ -4,11 +4,15 @@ import { approveCommand } from './approve.js';
 import { diffCommand } from './diff.js';
 import { exportCommand } from './export.js';
 import { gcCommand } from './gc.js';
+import { doctorCommand } from './doctor.js';
+import { guardCommand } from './guard.js';
 import { impactCommand } from './impact.js';
 import { initCommand } from './init.js';
 import { listCommand } from './list.js';
-import { precheckCommand } from './precheck.js';
 import { pruneCommand } from './prune.js';
+import { logCommand } from './log.js';
+import { precheckCommand } from './precheck.js';
+import { recoverCommand } from './recover.js';
 import { restoreCommand } from './restore.js';
 import { rollbackCommand } from './rollback.js';
 import { showCommand } from './show.js';
@@ -16,6 +20,7 @@ import { snapshotCommand } from './snapshot.js';
 import { statusCommand } from './status.js';
 import { verifyCommand } from './verify.js';
 import { undoCommand } from './undo.js';
+import { watchCommand } from './watch.js';
 
 /** Every command, in the order `--help` lists them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -33,6 +38,11 @@ export const commands: Array<CommandModule<GlobalArgs, any>> = [
   verifyCommand,
   exportCommand,
   statusCommand,
+  watchCommand,
+  guardCommand,
+  doctorCommand,
+  recoverCommand,
+  logCommand,
   impactCommand,
   precheckCommand,
   initCommand,

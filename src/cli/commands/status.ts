@@ -24,6 +24,11 @@ export const statusCommand: CommandModule<GlobalArgs, GlobalArgs> = {
       }
       print(`Snapshots:     ${status.snapshots}, approved: ${status.approved}`);
       if (status.lock) print(`Lock:          held by pid ${status.lock.pid} (${status.lock.command})${status.lock.stale ? ' — stale, will be recovered' : ''}`);
+      if (status.watcher) {
+        const w = status.watcher;
+        if (w.stale) print(color.yellow(`Watcher:       pid ${w.pid} died without stopping; the next \`shadowgit watch\` cleans it up.`));
+        else print(`Watcher:       running (pid ${w.pid}) since ${absoluteTime(w.since)}${w.lastSnapshot ? `, last snapshot ${w.lastSnapshot.id} ${relativeTime(w.lastSnapshot.at)}` : ''}`);
+      } else if (status.initialized) print('Watcher:       not running (`shadowgit watch --detach` starts one)');
       if (status.interruptedOperation) print(color.yellow(`Interrupted ${status.interruptedOperation}: the next command finishes it.`));
       const { added, modified, deleted } = status.changes;
       const total = added.length + modified.length + deleted.length;

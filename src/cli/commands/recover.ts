@@ -1,0 +1,40 @@
+import type { Argv, CommandModule } from 'yargs';
+import { recoverFiles, type RecoverReport } from '../../engine/recover.js';
+import { openRepo, runCommand, type GlobalArgs } from '../context.js';
+import { color, print, printJson, short, table } from '../output.js';
+
+interface Args extends GlobalArgs {
+  paths?: string[];
+  '--'?: string[];
+}
+
+export function renderRecover(report: RecoverReport): void {
+  if (report.restored.length > 0) {
+    print(table(['Restored', 'Was', 'From snapshot'], report.restored.map((r) => [r.path, r.problem, `${r.from.id} (${short(r.from.commit)})`])));
+    const pre = report.restores.map((r) => r.preRollback.id).join(', ');
+    print(`The damaged state is kept in snapshot ${color.bold(pre)}; \`shadowgit undo\` brings it back.`);
+  }
+  for (const u of report.unrecoverable) print(color.red(`Cannot recover ${u.path} (${u.problem}): no snapshot holds a healthy copy.`));
+  for (const p of report.healthy) print(`${p} is healthy; left alone.`);
+  if (report.restored.length === 0 && report.unrecoverable.length === 0 && report.healthy.length === 0) print('Nothing to recover: every critical file is healthy.');
+}
+
+export const recoverCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'recover [paths..]',
+  describe: 'Restore damaged critical files (or the named files) from the newest snapshot where they were healthy',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .positional('paths', { type: 'string', array: true, describe: 'Files to check and restore (default: every damaged critical file)' })
+      .example('$0 recover', 'restore every critical file `shadowgit doctor` reports as damaged')
+      .example('$0 recover -- src/main.ts config/app.json', 'check and restore these files')
+      .epilog('A file is damaged when it is missing, empty, all NUL bytes, or does not parse (JSON, TypeScript/JavaScript). A snapshot of the current state is taken first.') as Argv<Args>,
+  handler: (args) =>
+    runCommand(async () => {
+      const sg = await openRepo(args);
+      const named = [...(args.paths ?? []), ...(args['--'] ?? [])].map(String);
+      const report = await recoverFiles(sg, named.length > 0 ? named.map((p) => sg.toWorktreePath(p, process.cwd())) : undefined);
+      if (args.json) printJson(report);
+      else renderRecover(report);
+      return report.unrecoverable.length > 0 ? 1 : 0;
+    }),
+};

@@ -1,0 +1,323 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import picomatch from 'picomatch';
+import { ShadowGitError } from './errors.js';
+import { forEachLimit } from './fsutil.js';
+import { decodeTree, MODE_TREE } from './gitformat.js';
+import { listSnapshots, type SnapshotInfo } from './history.js';
+import { RepoLock } from './lock.js';
+import type { Repository } from './repo.js';
+import { readJournal } from './restore.js';
+import { scanWorktree, type ScannedDir } from './scan.js';
+import { readFlatTree } from './treeread.js';
+import { readWatcher } from './watch.js';
+
+/** Always critical; `"critical"` in .shadowgit adds to these. */
+export const DEFAULT_CRITICAL = ['**/package.json', '**/tsconfig*.json', '**/package-lock.json', '**/npm-shrinkwrap.json', '**/yarn.lock', '**/pnpm-lock.yaml'];
+
+const GiB = 1024 ** 3;
+const DISK_WARN = GiB;
+const DISK_CRITICAL = 512 * 1024 ** 2;
+const STALE_SNAPSHOT_SECONDS = 7 * 24 * 3600;
+
+export type Severity = 'ok' | 'info' | 'warn' | 'error';
+
+export interface SnapshotRef {
+  id: string;
+  commit: string;
+  date: string;
+}
+
+export interface Finding {
+  check: 'repo' | 'integrity' | 'lock' | 'journal' | 'watcher' | 'disk' | 'snapshot-age' | 'critical-file';
+  severity: Severity;
+  message: string;
+  /** Critical-file findings: the file, and the newest snapshot holding a healthy copy. */
+  path?: string;
+  lastHealthy?: SnapshotRef;
+}
+
+export interface DoctorReport {
+  worktree: string;
+  repo: string;
+  healthy: boolean;
+  findings: Finding[];
+}
+
+type Ts = (typeof import('ts-morph'))['ts'];
+const SCRIPT = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/i;
+/** JSON files whose tools accept comments and trailing commas. */
+const JSONC = /(^|\/)((ts|js)config[^/]*\.json|\.vscode\/[^/]+\.json)$/i;
+
+/**
+ * Syntax checks of one file's bytes: not empty, not all NUL, JSON parses, TS/JS parses. The
+ * TypeScript parser (bundled with ts-morph) is loaded only when a script file is checked.
+ */
+export class ContentChecker {
+  private ts: Ts | undefined;
+  private readonly verdicts = new Map<string, string | undefined>();
+
+  /** The problem with `content` as the file `relPath`, or undefined when healthy. */
+  async problem(relPath: string, content: Buffer, cacheKey?: string): Promise<string | undefined> {
+    const key = cacheKey && `${relPath}\0${cacheKey}`;
+    if (key && this.verdicts.has(key)) return this.verdicts.get(key);
+    const verdict = await this.check(relPath, content);
+    if (key) this.verdicts.set(key, verdict);
+    return verdict;
+  }
+
+  private async check(relPath: string, content: Buffer): Promise<string | undefined> {
+    if (content.length === 0) return 'empty (0 bytes)';
+    if (content.every((b) => b === 0)) return `only NUL bytes (${content.length}): truncated or zeroed`;
+    const text = content.toString('utf8');
+    if (/\.json$/i.test(relPath)) {
+      if (JSONC.test(relPath)) {
+        const errors: ParseError[] = [];
+        parseJsonc(text, errors, { allowTrailingComma: true });
+        if (errors.length > 0) return `invalid JSON at line ${lineAt(text, errors[0]!.offset)}: ${printParseErrorCode(errors[0]!.error)}`;
+      } else {
+        try {
+          JSON.parse(text);
+        } catch (err) {
+          return `invalid JSON: ${(err as Error).message}`;
+        }
+      }
+    }
+    if (SCRIPT.test(relPath)) {
+      this.ts ??= (await import('ts-morph')).ts;
+      const ts = this.ts;
+      const source = ts.createSourceFile(relPath, text, ts.ScriptTarget.Latest, false, scriptKind(ts, relPath));
+      const diagnostics = (source as unknown as { parseDiagnostics: import('ts-morph').ts.DiagnosticWithLocation[] }).parseDiagnostics;
+      const first = diagnostics[0];
+      if (first) {
+        const { line } = source.getLineAndCharacterOfPosition(first.start);
+        return `syntax error at line ${line + 1}: ${ts.flattenDiagnosticMessageText(first.messageText, ' ').replace(/\.$/, '')}${diagnostics.length > 1 ? ` (and ${diagnostics.length - 1} more)` : ''}`;
+      }
+    }
+    return undefined;
+  }
+}
+
+function scriptKind(ts: Ts, file: string): import('ts-morph').ts.ScriptKind {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.tsx') return ts.ScriptKind.TSX;
+  if (ext === '.jsx') return ts.ScriptKind.JSX;
+  if (ext === '.js' || ext === '.mjs' || ext === '.cjs') return ts.ScriptKind.JS;
+  return ts.ScriptKind.TS;
+}
+
+function lineAt(text: string, offset: number): number {
+  return text.slice(0, offset).split('\n').length;
+}
+
+function flattenScan(dir: ScannedDir, out: string[] = []): string[] {
+  for (const f of dir.files) if (f.kind === 'file') out.push(f.path);
+  for (const d of dir.dirs) flattenScan(d, out);
+  return out;
+}
+
+/**
+ * Finds healthy copies of files in the snapshot history, newest first. Blobs are looked up path
+ * by path through the trees (not whole trees), and verdicts are cached per blob.
+ */
+export class HealthHistory {
+  private snapshots: SnapshotInfo[] | undefined;
+  private readonly treeCache = new Map<string, Promise<Map<string, { oid: string; mode: string }>>>();
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly checker: ContentChecker,
+  ) {}
+
+  async newestHealthy(relPath: string): Promise<SnapshotInfo | undefined> {
+    if (!(await this.repo.exists())) return undefined;
+    this.snapshots ??= await listSnapshots(this.repo);
+    for (const snapshot of this.snapshots) {
+      const oid = await this.blobAt(snapshot.tree, relPath);
+      if (!oid) continue;
+      let content: Buffer;
+      try {
+        content = await this.repo.objects.readTyped(oid, 'blob', relPath);
+      } catch {
+        continue; // a damaged copy is no copy
+      }
+      if ((await this.checker.problem(relPath, content, oid)) === undefined) return snapshot;
+    }
+    return undefined;
+  }
+
+  private async blobAt(tree: string, relPath: string): Promise<string | undefined> {
+    const parts = relPath.split('/');
+    let oid = tree;
+    for (let i = 0; i < parts.length; i++) {
+      let entries: Map<string, { oid: string; mode: string }>;
+      try {
+        entries = await this.entries(oid);
+      } catch {
+        return undefined;
+      }
+      const entry = entries.get(parts[i]!);
+      if (!entry) return undefined;
+      const last = i === parts.length - 1;
+      if (last !== (entry.mode !== MODE_TREE)) return undefined;
+      oid = entry.oid;
+    }
+    return oid;
+  }
+
+  private entries(tree: string): Promise<Map<string, { oid: string; mode: string }>> {
+    let cached = this.treeCache.get(tree);
+    if (!cached) {
+      cached = this.repo.objects.readTyped(tree, 'tree').then((content) => new Map(decodeTree(content).map((e) => [e.name, { oid: e.oid, mode: e.mode }])));
+      this.treeCache.set(tree, cached);
+    }
+    return cached;
+  }
+}
+
+export interface CriticalFile {
+  path: string;
+  /** Undefined when healthy. */
+  problem?: string;
+}
+
+/**
+ * The critical files (defaults + `"critical"` globs) that exist now or existed in the latest
+ * snapshot, each checked on disk. A file the latest snapshot holds and the tree lacks is missing.
+ */
+export async function checkCriticalFiles(repo: Repository, checker: ContentChecker): Promise<CriticalFile[]> {
+  const isCritical = picomatch([...DEFAULT_CRITICAL, ...repo.config.critical], { dot: true });
+  const scan = await scanWorktree(repo.worktree, repo.config.exclude);
+  const onDisk = new Set(flattenScan(scan.root).filter((p) => isCritical(p)));
+  const head = (await repo.exists()) ? await repo.head() : undefined;
+  const recorded = head ? [...(await readFlatTree(repo.objects, (await listSnapshots(repo, 1))[0]!.tree)).keys()].filter((p) => isCritical(p)) : [];
+  const paths = [...new Set([...onDisk, ...recorded])].sort();
+  const results: CriticalFile[] = [];
+  await forEachLimit(paths, 8, async (p) => {
+    results.push({ path: p, problem: await checkOnDisk(repo, checker, p) });
+  });
+  return results.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+/** The problem with the file at `relPath` in the working tree now, or undefined if healthy. */
+export async function checkOnDisk(repo: Repository, checker: ContentChecker, relPath: string): Promise<string | undefined> {
+  const full = path.join(repo.worktree, relPath);
+  let content: Buffer;
+  try {
+    const stat = await fsp.lstat(full);
+    if (!stat.isFile()) return stat.isSymbolicLink() ? undefined : 'not a regular file';
+    content = await fsp.readFile(full);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `unreadable (${(err as Error).message})`;
+  }
+  return checker.problem(relPath, content);
+}
+
+const snapshotRef = (s: SnapshotInfo): SnapshotRef => ({ id: s.id, commit: s.commit, date: s.date.toISOString() });
+
+async function freeBytes(dir: string): Promise<number> {
+  for (let d = dir; ; d = path.dirname(d)) {
+    try {
+      const stats = await fsp.statfs(d);
+      return stats.bavail * stats.bsize;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(d) === d) throw err;
+    }
+  }
+}
+
+function formatGiB(bytes: number): string {
+  return `${(bytes / GiB).toFixed(2)} GiB`;
+}
+
+async function checkRepository(repo: Repository, findings: Finding[]): Promise<SnapshotInfo | undefined> {
+  if (!(await repo.exists())) {
+    findings.push({ check: 'repo', severity: 'warn', message: 'no shadow repository yet, so nothing is protected; run `shadowgit snapshot` or `shadowgit watch --detach`.' });
+    return undefined;
+  }
+  let snapshots: SnapshotInfo[];
+  try {
+    await repo.checkSafety();
+    snapshots = await listSnapshots(repo);
+  } catch (err) {
+    findings.push({ check: 'repo', severity: 'error', message: `the shadow repository cannot be read: ${(err as Error).message}` });
+    return undefined;
+  }
+  findings.push({ check: 'repo', severity: 'ok', message: `shadow repository readable, ${snapshots.length} snapshot(s).` });
+  const latest = snapshots[0];
+  if (!latest) return undefined;
+  try {
+    const files = await readFlatTree(repo.objects, latest.tree);
+    await forEachLimit([...files], 8, async ([p, entry]) => {
+      await repo.objects.read(entry.oid, p);
+    });
+    findings.push({ check: 'integrity', severity: 'ok', message: `latest snapshot ${latest.id}: all ${files.size} file object(s) present and intact.` });
+  } catch (err) {
+    findings.push({ check: 'integrity', severity: 'error', message: `latest snapshot ${latest.id} is damaged: ${(err as Error).message}` });
+  }
+  const age = Math.round((Date.now() - latest.date.getTime()) / 1000);
+  const ageText = age < 3600 ? `${Math.round(age / 60)} min` : age < 172800 ? `${Math.round(age / 3600)} h` : `${Math.round(age / 86400)} days`;
+  findings.push(
+    age > STALE_SNAPSHOT_SECONDS
+      ? { check: 'snapshot-age', severity: 'warn', message: `the last snapshot (${latest.id}) is ${ageText} old; run \`shadowgit snapshot\`, or \`shadowgit watch --detach\` to keep them coming.` }
+      : { check: 'snapshot-age', severity: 'info', message: `the last snapshot (${latest.id}) is ${ageText} old.` },
+  );
+  return latest;
+}
+
+async function checkState(repo: Repository, findings: Finding[]): Promise<void> {
+  const lock = await RepoLock.inspect(repo.statePath('lock'));
+  if (!lock) findings.push({ check: 'lock', severity: 'ok', message: 'the repository is not locked.' });
+  else if (lock.stale) findings.push({ check: 'lock', severity: 'warn', message: `a stale lock from pid ${lock.pid} (\`${lock.command}\`, ${lock.since}) is left; the next command removes it.` });
+  else findings.push({ check: 'lock', severity: 'info', message: `locked by pid ${lock.pid} (\`${lock.command}\`) since ${lock.since}.` });
+
+  const journal = await readJournal(repo).catch(() => undefined);
+  if (journal) findings.push({ check: 'journal', severity: 'warn', message: `an interrupted ${journal.op} (started ${journal.startedAt}) is pending; the next command finishes it.` });
+
+  const watcher = await readWatcher(repo);
+  if (!watcher) findings.push({ check: 'watcher', severity: 'info', message: 'no watcher is running (`shadowgit watch --detach` starts one).' });
+  else if (watcher.stale) findings.push({ check: 'watcher', severity: 'warn', message: `the watcher (pid ${watcher.state.pid}) died without stopping; \`shadowgit watch\` cleans it up.` });
+  else findings.push({ check: 'watcher', severity: 'ok', message: `watcher running (pid ${watcher.state.pid}) since ${watcher.state.since}.` });
+}
+
+async function checkDisk(repo: Repository, findings: Finding[]): Promise<void> {
+  try {
+    const free = await freeBytes(repo.gitdir);
+    const where = `free where the shadow repository lives (${path.dirname(repo.gitdir)})`;
+    if (free < DISK_CRITICAL) findings.push({ check: 'disk', severity: 'error', message: `only ${formatGiB(free)} ${where}; snapshots may fail — free some space or run \`shadowgit gc\`.` });
+    else if (free < DISK_WARN) findings.push({ check: 'disk', severity: 'warn', message: `${formatGiB(free)} ${where}; below 1 GiB.` });
+    else findings.push({ check: 'disk', severity: 'ok', message: `${formatGiB(free)} ${where}.` });
+  } catch (err) {
+    findings.push({ check: 'disk', severity: 'warn', message: `cannot tell the free disk space: ${(err as Error).message}` });
+  }
+}
+
+/** Every check; `healthy` is false when any finding is a warning or an error. */
+export async function diagnose(repo: Repository): Promise<DoctorReport> {
+  const findings: Finding[] = [];
+  await checkRepository(repo, findings);
+  if (await repo.exists()) await checkState(repo, findings);
+  await checkDisk(repo, findings);
+
+  const checker = new ContentChecker();
+  const history = new HealthHistory(repo, checker);
+  let critical: CriticalFile[] = [];
+  try {
+    critical = await checkCriticalFiles(repo, checker);
+  } catch (err) {
+    if (!(err instanceof ShadowGitError)) throw err;
+    findings.push({ check: 'critical-file', severity: 'error', message: `cannot list the critical files: ${err.message}` });
+  }
+  for (const file of critical) {
+    const last = await history.newestHealthy(file.path);
+    const lastHealthy = last ? snapshotRef(last) : undefined;
+    if (!file.problem) {
+      findings.push({ check: 'critical-file', severity: 'ok', path: file.path, message: 'healthy.', lastHealthy });
+      continue;
+    }
+    const fix = last ? `healthy in snapshot ${last.id} — \`shadowgit recover ${file.path}\` restores it` : 'no snapshot holds a healthy copy';
+    findings.push({ check: 'critical-file', severity: 'error', path: file.path, message: `${file.problem}; ${fix}.`, lastHealthy });
+  }
+  return { worktree: repo.worktree, repo: repo.gitdir, healthy: findings.every((f) => f.severity === 'ok' || f.severity === 'info'), findings };
+}

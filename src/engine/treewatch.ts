@@ -1,0 +1,145 @@
+import { promises as fsp, watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
+import { DirRules, IGNORE_FILES } from './ignore.js';
+
+const join = (dir: string, name: string) => (dir === '' ? name : `${dir}/${name}`);
+const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
+
+interface WatchedDir {
+  watcher: FSWatcher;
+  rules: DirRules;
+}
+
+export interface TreeWatcherEvents {
+  /** A recorded path (file or directory, worktree-relative posix; '' is the root) changed. */
+  onChange(relPath: string): void;
+  /** Watching is degraded (e.g. the system's limit on watches is reached). */
+  onWarning(message: string): void;
+}
+
+/**
+ * Watches exactly the directories a snapshot records: one non-recursive fs.watch per directory,
+ * entered with the same ignore rules as the scanner (DirRules), so ignored directories
+ * (node_modules, build output) and every `.git` hold no watch and never wake anyone. A
+ * library like chokidar would need those rules as a synchronous predicate and watch
+ * per-file; one watch per directory is all "something changed here" needs.
+ */
+export class TreeWatcher {
+  private readonly dirs = new Map<string, WatchedDir>();
+  private closed = false;
+  private limitReported = false;
+
+  constructor(
+    private readonly worktree: string,
+    private readonly excludes: string[],
+    private readonly events: TreeWatcherEvents,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.addDir('', this.rootRules());
+  }
+
+  get watchedDirectories(): number {
+    return this.dirs.size;
+  }
+
+  /** True when some directories could not be watched; callers fall back to periodic snapshots. */
+  get degraded(): boolean {
+    return this.limitReported;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const { watcher } of this.dirs.values()) watcher.close();
+    this.dirs.clear();
+  }
+
+  private rootRules(): DirRules {
+    return DirRules.root(this.excludes);
+  }
+
+  /** Watch first, then list: nothing created between the two calls goes unseen. */
+  private async addDir(rel: string, parentRules: DirRules): Promise<void> {
+    if (this.closed || this.dirs.has(rel)) return;
+    const absolute = path.join(this.worktree, rel);
+    let watcher: FSWatcher;
+    try {
+      watcher = watch(absolute, { persistent: true }, (_event, name) => this.onEvent(rel, name ? String(name) : undefined));
+    } catch (err) {
+      this.reportFailure(rel, err);
+      return;
+    }
+    watcher.on('error', () => this.removeDir(rel));
+    const entry: WatchedDir = { watcher, rules: parentRules };
+    this.dirs.set(rel, entry);
+    let names;
+    try {
+      names = await fsp.readdir(absolute, { withFileTypes: true });
+    } catch {
+      this.removeDir(rel);
+      return;
+    }
+    entry.rules = await parentRules.child(this.worktree, rel, new Set(names.map((n) => n.name)));
+    const children = names.filter((n) => n.isDirectory() && n.name !== '.git').map((n) => join(rel, n.name));
+    await Promise.all(children.filter((child) => !entry.rules.ignores(child, true)).map((child) => this.addDir(child, entry.rules)));
+  }
+
+  private removeDir(rel: string): void {
+    for (const [dir, { watcher }] of this.dirs) {
+      if (dir === rel || rel === '' || dir.startsWith(`${rel}/`)) {
+        watcher.close();
+        this.dirs.delete(dir);
+      }
+    }
+  }
+
+  private reportFailure(rel: string, err: unknown): void {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return;
+    if (this.limitReported) return;
+    this.limitReported = true;
+    const why = code === 'ENOSPC' || code === 'EMFILE' ? 'the system limit on file watches is reached (on Linux raise fs.inotify.max_user_watches)' : (err as Error).message;
+    this.events.onWarning(`cannot watch ${rel || '.'} and possibly more directories: ${why}; changes there are recorded by the periodic snapshot instead.`);
+  }
+
+  private onEvent(dir: string, name: string | undefined): void {
+    const entry = this.dirs.get(dir);
+    if (!entry || this.closed) return;
+    if (name === undefined) {
+      this.events.onChange(dir);
+      return;
+    }
+    if (name === '.git' || name.split(/[\\/]/).includes('.git')) return;
+    const child = join(dir, name);
+    if (IGNORE_FILES.includes(name)) {
+      void this.reload(dir);
+      this.events.onChange(child);
+      return;
+    }
+    void this.classify(child, entry.rules);
+  }
+
+  private async classify(child: string, rules: DirRules): Promise<void> {
+    let isDir: boolean;
+    try {
+      isDir = (await fsp.lstat(path.join(this.worktree, child))).isDirectory();
+    } catch {
+      // Gone: a watched directory was removed or renamed away, or a file was deleted.
+      const wasWatched = this.dirs.has(child);
+      if (wasWatched) this.removeDir(child);
+      if (wasWatched || !(rules.ignores(child, false) || rules.ignores(child, true))) this.events.onChange(child);
+      return;
+    }
+    if (rules.ignores(child, isDir)) return;
+    if (isDir && !this.dirs.has(child)) await this.addDir(child, rules);
+    this.events.onChange(child);
+  }
+
+  /** An ignore file changed in `dir`: re-enter the subtree with fresh rules. */
+  private async reload(dir: string): Promise<void> {
+    const parentRules = dir === '' ? this.rootRules() : this.dirs.get(parentOf(dir))?.rules;
+    if (!parentRules) return;
+    this.removeDir(dir);
+    await this.addDir(dir, parentRules);
+  }
+}
