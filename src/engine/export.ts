@@ -50,8 +50,9 @@ export async function exportSnapshot(repo: Repository, snapshot: SnapshotInfo, o
   const staging = format === 'directory' ? tempPathFor(out) : await fsp.mkdtemp(path.join(os.tmpdir(), 'shadowgit-export-'));
   try {
     await fsp.mkdir(staging, { recursive: true, mode: 0o755 });
-    const result = await writeFiles(repo, files, staging);
-    await stampDates(staging, files, snapshot.date);
+    const dirs = ancestorDirectories([...files.keys()]);
+    const result = await writeFiles(repo, files, dirs, staging);
+    await stampDates(staging, files, dirs, snapshot.date);
     if (format === 'directory') await replaceWith(staging, out);
     else await writeArchive(staging, out, format);
     return { out, format, ...result };
@@ -60,11 +61,20 @@ export async function exportSnapshot(repo: Repository, snapshot: SnapshotInfo, o
   }
 }
 
+/** Every directory that holds a path, parents before children ("a", "a/b", …). */
+function ancestorDirectories(paths: string[]): string[] {
+  const dirs = new Set<string>();
+  for (const p of paths) {
+    const parts = p.split('/');
+    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+  }
+  return [...dirs].sort();
+}
+
 /** Regular files first, symlinks last, so no write can follow a link this export made. */
-async function writeFiles(repo: Repository, files: Map<string, { oid: string; mode: string }>, root: string): Promise<{ files: number; symlinks: number; bytes: number }> {
+async function writeFiles(repo: Repository, files: Map<string, { oid: string; mode: string }>, dirs: string[], root: string): Promise<{ files: number; symlinks: number; bytes: number }> {
   const paths = [...files.keys()].sort();
-  const dirs = new Set(paths.map((p) => path.posix.dirname(p)).filter((d) => d !== '.'));
-  for (const dir of [...dirs].sort()) await fsp.mkdir(path.join(root, dir), { recursive: true, mode: 0o755 });
+  for (const dir of dirs) await fsp.mkdir(path.join(root, dir), { mode: 0o755 });
   let bytes = 0;
   const links = paths.filter((p) => files.get(p)!.mode === MODE_LINK);
   await forEachLimit(
@@ -92,12 +102,11 @@ async function writeFiles(repo: Repository, files: Map<string, { oid: string; mo
 }
 
 /** Every file, link and directory gets the snapshot's date: the copy says when its content is from. */
-async function stampDates(root: string, files: Map<string, { mode: string }>, date: Date): Promise<void> {
+async function stampDates(root: string, files: Map<string, { mode: string }>, dirs: string[], date: Date): Promise<void> {
   await forEachLimit([...files], 16, async ([rel, entry]) => {
     const full = path.join(root, rel);
     await (entry.mode === MODE_LINK ? fsp.lutimes(full, date, date) : fsp.utimes(full, date, date));
   });
-  const dirs = new Set([...files.keys()].flatMap((p) => p.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
   for (const dir of [...dirs, '']) await fsp.utimes(path.join(root, dir), date, date);
 }
 

@@ -22,9 +22,19 @@ test('export writes a directory, a .tar and a .tar.gz equal to the snapshot (mod
   const expected = gitTreeFiles(repo, snap.commit);
 
   const dir = path.join(sb.dir, 'out');
-  const result = runJson(sb, ['export', 'Ready', dir]);
+  // A restrictive umask (inherited by the CLI) must not leak into the export's modes.
+  const umask = process.umask(0o077);
+  let result;
+  try {
+    result = runJson(sb, ['export', 'Ready', dir]);
+  } finally {
+    process.umask(umask);
+  }
   expect(result).toMatchObject({ id: snap.id, commit: snap.commit, format: 'directory', files: 4, symlinks: 1, out: dir });
   expectSameFiles(await diskFiles(dir), expected);
+  for (const sub of ['docs', 'docs/deep', 'docs/deep/er', 'bin']) expect((await fsp.stat(path.join(dir, sub))).mode & 0o777).toBe(0o755);
+  // Files carry the snapshot's date.
+  expect((await fsp.stat(path.join(dir, 'src/app.ts'))).mtime.toISOString()).toBe(runJson(sb, ['show', snap.id]).date);
 
   for (const name of ['snap.tar', 'snap.tar.gz']) {
     const archive = path.join(sb.dir, name);
