@@ -96,7 +96,8 @@ export async function recoverInterruptedPrune(repo: Repository): Promise<boolean
   try {
     journal = JSON.parse(raw.toString('utf8')) as PruneJournal;
   } catch {
-    // Cut off while being written: no ref had moved yet, so the prune simply did not happen.
+    // Written atomically, so this is outside damage. Nothing is lost by dropping it: every ref
+    // still names a whole commit, and gc keeps whatever any ref reaches.
     await fsp.rm(repo.statePath(PRUNE_JOURNAL), { force: true });
     return false;
   }
