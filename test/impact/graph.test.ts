@@ -10,7 +10,10 @@ import { impact, testMatcher, type ImpactResult } from '../../src/impact/index.j
 import { makeSandbox, writeTree, type Sandbox } from '../helpers/sandbox.js';
 
 const sandboxes: Sandbox[] = [];
+const savedHome = process.env.SHADOWGIT_HOME;
 afterAll(async () => {
+  if (savedHome === undefined) delete process.env.SHADOWGIT_HOME;
+  else process.env.SHADOWGIT_HOME = savedHome;
   for (const s of sandboxes) await s.cleanup();
 });
 
