@@ -1,0 +1,102 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { fsck, git, makeSandbox, repoOf, runCli, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { fileAt as fileAtCommit, headOf, opsOf, startCli, waitFor, type Running } from './helpers.js';
+
+let sb: Sandbox;
+let repo: string;
+let watcher: Running | undefined;
+
+beforeEach(async () => {
+  sb = makeSandbox('sg-watch-');
+  await writeTree(sb.worktree, { '.gitignore': 'dist/\n', 'src/app.ts': 'export const v = 1;\n', 'README.md': 'readme\n', 'dist/out.js': 'built\n', 'node_modules/dep/index.js': 'dep\n', '.git/HEAD': 'ref: refs/heads/main\n' });
+  repo = repoOf(sb);
+});
+afterEach(async () => {
+  if (watcher && watcher.child.exitCode === null && watcher.child.signalCode === null) {
+    watcher.child.kill('SIGKILL');
+    await watcher.exited;
+  }
+  watcher = undefined;
+  await sb.cleanup();
+});
+
+const watchOps = () => opsOf(repo).filter((o) => o.op === 'snapshot' && o.args.trigger === 'watch');
+const stateFile = () => path.join(repo, 'shadowgit', 'watch.json');
+const fileAt = (commit: string, file: string) => fileAtCommit(repo, commit, file);
+const triggerOf = (commit: string) => /Shadowgit-Trigger: (\S+)/.exec(git(repo, ['cat-file', 'commit', commit]))?.[1];
+
+test('a foreground watcher snapshots settled edits, ignores ignored paths, and takes a final snapshot on SIGTERM', async () => {
+  watcher = startCli(sb, ['watch', '--debounce', '0.2', '--interval', '10']);
+  const initial = await waitFor('the initial watch snapshot', () => headOf(repo));
+  expect(triggerOf(initial)).toBe('watch');
+  expect(fileAt(initial, 'src/app.ts')).toBe('export const v = 1;\n');
+  expect(fileAt(initial, 'node_modules/dep/index.js')).toBeUndefined();
+  const state = await waitFor('watch.json', () => fsp.readFile(stateFile(), 'utf8').then(JSON.parse, () => undefined));
+  expect(state.pid).toBe(watcher.child.pid);
+  // Root, src: node_modules, dist (.gitignore) and .git hold no watch.
+  expect(state.watchedDirectories).toBe(2);
+
+  // Ignored paths never wake it: no snapshot is even attempted.
+  const opsBefore = watchOps().length;
+  await writeTree(sb.worktree, { 'node_modules/dep/index.js': 'changed dep\n', 'dist/out.js': 'rebuilt\n', '.git/index': 'x', 'node_modules/new/file.js': 'new\n' });
+  const quietUntil = Date.now() + 1500; // 7× the debounce
+  await waitFor('the quiet window', () => Date.now() > quietUntil);
+  expect(watchOps().length).toBe(opsBefore);
+
+  // A real edit, in a directory created after the watcher started, is recorded.
+  await writeTree(sb.worktree, { 'src/new/deep.ts': 'export const deep = 2;\n' });
+  await fsp.writeFile(path.join(sb.worktree, 'src/app.ts'), 'export const v = 2;\n');
+  const second = await waitFor('the edit snapshot', () => {
+    const head = headOf(repo)!;
+    return head !== initial && fileAt(head, 'src/app.ts') === 'export const v = 2;\n' && fileAt(head, 'src/new/deep.ts') !== undefined && head;
+  });
+  expect(triggerOf(second)).toBe('watch');
+
+  // An edit right before SIGTERM is in the final snapshot; the watcher exits 0 and cleans up.
+  await fsp.writeFile(path.join(sb.worktree, 'README.md'), 'last words\n');
+  watcher.child.kill('SIGTERM');
+  const { code } = await watcher.exited;
+  expect(code).toBe(0);
+  const final = headOf(repo)!;
+  expect(triggerOf(final)).toBe('watch');
+  expect(fileAt(final, 'README.md')).toBe('last words\n');
+  expect(runJson<Array<{ op: string }>>(sb, ['log', '--op', 'snapshot']).every((o) => o.op === 'snapshot')).toBe(true);
+  await expect(fsp.access(stateFile())).rejects.toThrow();
+  expect(runJson(sb, ['status']).watcher).toBeUndefined();
+  fsck(repo);
+});
+
+test('--detach runs in the background, status shows it, a stale watcher is cleaned up, --stop stops it', async () => {
+  // A watcher that died without cleaning up: status reports it stale, the next watch replaces it.
+  runCli(sb, ['snapshot']);
+  await fsp.writeFile(stateFile(), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), since: '2020-01-01T00:00:00.000Z', dirty: { paths: [], overflow: false } }));
+  expect(runJson(sb, ['status']).watcher).toMatchObject({ stale: true });
+  expect(runCli(sb, ['doctor']).stdout).toMatch(/died without stopping/);
+
+  const started = runCli(sb, ['watch', '--detach', '--debounce', '0.2', '--interval', '10']);
+  expect(started.stderr).toBe('');
+  expect(started.code).toBe(0);
+  const pid = Number(/pid (\d+)/.exec(started.stdout)![1]);
+  const status = runJson(sb, ['status']);
+  expect(status.watcher).toMatchObject({ pid, stale: false });
+
+  // A second watcher on the same tree is refused with one sentence.
+  const again = runCli(sb, ['watch', '--detach']);
+  expect(again.code).toBe(1);
+  expect(again.stderr).toMatch(/already running .*watch --stop/);
+
+  // The background watcher coexists with a manual snapshot through the lock.
+  await fsp.writeFile(path.join(sb.worktree, 'src/app.ts'), 'export const v = 3;\n');
+  runCli(sb, ['snapshot', '-m', 'manual']);
+  await fsp.writeFile(path.join(sb.worktree, 'src/app.ts'), 'export const v = 4;\n');
+  await waitFor('the background snapshot', () => fileAt(headOf(repo)!, 'src/app.ts')?.includes('4'));
+  expect(triggerOf(headOf(repo)!)).toBe('watch');
+
+  const stopped = runJson(sb, ['watch', '--stop']);
+  expect(stopped).toMatchObject({ stopped: true, pid });
+  expect(() => process.kill(pid, 0)).toThrow();
+  expect(runJson(sb, ['status']).watcher).toBeUndefined();
+  expect(runCli(sb, ['watch', '--stop']).stdout).toMatch(/No watcher is running/);
+  fsck(repo);
+});
