@@ -1,5 +1,5 @@
 import { ShadowGitError } from '../engine/errors.js';
-import { ShadowGit } from '../shadowgit.js';
+import type { ShadowGit } from '../shadowgit.js';
 import { color } from './output.js';
 
 export interface GlobalArgs {
@@ -17,6 +17,8 @@ export class UsageError extends ShadowGitError {
 }
 
 export async function openRepo(args: GlobalArgs): Promise<ShadowGit> {
+  // Loaded here, not at the top: `--version` and `--help` need no engine.
+  const { ShadowGit } = await import('../shadowgit.js');
   return ShadowGit.open({ worktree: args.C, cwd: process.cwd() });
 }
 
