@@ -16,19 +16,35 @@ import { shadowgit } from './run.js';
 
 const execFileAsync = promisify(execFile);
 
-interface Ctx {
-  sandbox: Sandbox;
-  work: string;
-  env: NodeJS.ProcessEnv;
-  scratch: string;
+interface Runner {
   run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
   json<T = any>(args: string[]): Promise<T>;
 }
 
+interface Ctx extends Runner {
+  sandbox: Sandbox;
+  work: string;
+  env: NodeJS.ProcessEnv;
+  scratch: string;
+}
+
+function runner(sandbox: Sandbox, asUser?: number): Runner {
+  const run = (args: string[]) => shadowgit(args, { cwd: sandbox.worktree, env: sandbox.env, timeoutMs: 20 * 60 * 1000, asUser });
+  return {
+    run,
+    json: async (args) => {
+      const result = await run(args);
+      if (result.code !== 0) throw new Error(`shadowgit ${args.join(' ')} failed (${result.code ?? result.signal}): ${result.stderr.trim()}`);
+      return JSON.parse(result.stdout);
+    },
+  };
+}
+
+/** A user that is not root, for the cases root would sail through (root reads any directory). */
+const NOBODY = 65534;
+
 interface AwkwardCase {
   name: string;
-  /** Why it cannot run here, if it cannot. */
-  unavailable?: () => string | undefined;
   check(ctx: Ctx): Promise<string[]>;
 }
 
@@ -54,7 +70,14 @@ async function roundTrip(ctx: Ctx, change: () => Promise<void>): Promise<string[
 
 const isRoot = () => process.getuid?.() === 0;
 
-export function awkwardCases(options: { manyFiles: number; sparseBytes: number }): AwkwardCase[] {
+export interface AwkwardSizes {
+  manyFiles: number;
+  sparseBytes: number;
+  /** Snapshots taken while files churn. */
+  churnSnapshots: number;
+}
+
+export function awkwardCases(options: AwkwardSizes): AwkwardCase[] {
   return [
     {
       name: 'non-UTF-8 file names',
@@ -140,7 +163,7 @@ export function awkwardCases(options: { manyFiles: number; sparseBytes: number }
         const problems: string[] = [];
         const commits: string[] = [];
         try {
-          for (let i = 0; i < 5; i++) {
+          for (let i = 0; i < options.churnSnapshots; i++) {
             const snap = await ctx.run(['snapshot', '--json']);
             if (snap.code !== 0) problems.push(`snapshot ${i + 1} during the churn failed: ${snap.stderr.trim()}`);
             else commits.push(JSON.parse(snap.stdout).commit);
@@ -165,14 +188,19 @@ export function awkwardCases(options: { manyFiles: number; sparseBytes: number }
     },
     {
       name: 'directory without read permission (skipped and reported)',
-      unavailable: () => (isRoot() ? 'running as root, which reads every directory regardless of its mode' : undefined),
       async check(ctx) {
         await writeTree(ctx.work, { 'open/a.txt': 'a\n', 'closed/secret.txt': 'secret\n' });
+        // As root, run as nobody (root reads any directory): the sandbox is handed over to that user.
+        const user = isRoot() ? runner(ctx.sandbox, NOBODY) : ctx;
+        if (isRoot()) {
+          await fsp.chmod(ctx.sandbox.dir, 0o755);
+          await execFileAsync('chown', ['-R', `${NOBODY}:${NOBODY}`, ctx.work, ctx.sandbox.home]);
+        }
         await fsp.chmod(path.join(ctx.work, 'closed'), 0o000);
-        const snap = await ctx.json<{ commit: string; skipped: Array<{ path: string }> }>(['snapshot', '--json']);
+        const snap = await user.json<{ commit: string; skipped: Array<{ path: string }> }>(['snapshot', '--json']);
         const problems = snap.skipped.some((s) => s.path === 'closed') ? [] : ['the unreadable directory is not reported as skipped'];
         await writeTree(ctx.work, { 'open/a.txt': 'changed\n' });
-        const back = await ctx.run(['rollback', snap.commit, '--json']);
+        const back = await user.run(['rollback', snap.commit, '--json']);
         await fsp.chmod(path.join(ctx.work, 'closed'), 0o755);
         if (back.code !== 0) problems.push(`rollback failed: ${back.stderr.trim()}`);
         if ((await fsp.readFile(path.join(ctx.work, 'closed/secret.txt'), 'utf8').catch(() => '')) !== 'secret\n') problems.push('the unreadable directory was changed by a rollback');
@@ -197,29 +225,12 @@ export function awkwardCases(options: { manyFiles: number; sparseBytes: number }
   ];
 }
 
-export async function awkwardScenario(options: { manyFiles: number; sparseBytes: number }): Promise<ScenarioRow> {
+export async function awkwardScenario(options: AwkwardSizes): Promise<ScenarioRow> {
   const row = emptyRow('awkward working trees');
   for (const c of awkwardCases(options)) {
-    const why = c.unavailable?.();
-    if (why) {
-      (row.skipped ??= []).push(`${c.name}: ${why}`);
-      continue;
-    }
     const sandbox = makeSandbox('sg-awkward-');
     try {
-      const run = (args: string[]) => shadowgit(args, { cwd: sandbox.worktree, env: sandbox.env, timeoutMs: 20 * 60 * 1000 });
-      const ctx: Ctx = {
-        sandbox,
-        work: sandbox.worktree,
-        env: sandbox.env,
-        scratch: await makeScratch(path.join(sandbox.dir, 'scratch.git')),
-        run,
-        json: async (args) => {
-          const result = await run(args);
-          if (result.code !== 0) throw new Error(`shadowgit ${args.join(' ')} failed (${result.code ?? result.signal}): ${result.stderr.trim()}`);
-          return JSON.parse(result.stdout);
-        },
-      };
+      const ctx: Ctx = { sandbox, work: sandbox.worktree, env: sandbox.env, scratch: await makeScratch(path.join(sandbox.dir, 'scratch.git')), ...runner(sandbox) };
       const problems = await c.check(ctx).catch((err: Error) => [err.message]);
       tally(row, problems.map((p) => `${c.name}: ${p}`));
     } finally {

@@ -20,6 +20,8 @@ export interface RunOptions {
   /** SIGKILL the process this many ms after it starts. */
   killAfterMs?: number;
   timeoutMs?: number;
+  /** Run as this uid (and gid), through setpriv: lets root test what a normal user meets. */
+  asUser?: number;
 }
 
 /** The full run points this at a frozen copy of the build (scripts/faults.mjs). */
@@ -28,7 +30,9 @@ const bin = process.env.SHADOWGIT_FAULTS_BIN ?? BIN;
 export function shadowgit(args: string[], options: RunOptions): Promise<Run> {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, argv] =
+      options.asUser === undefined ? [process.execPath, [bin, ...args]] : ['setpriv', [`--reuid=${options.asUser}`, `--regid=${options.asUser}`, '--clear-groups', process.execPath, bin, ...args]];
+    const child = spawn(command, argv, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let hung = false;
