@@ -17,7 +17,9 @@ export const IMPACT_CACHE = 'impact-cache.json';
 /** Directory (in the shadow repo's state) for V8's compiled code of the TypeScript compiler. */
 export const CODE_CACHE_DIR = 'impact-v8cache';
 /** Bump when what extractSpecifiers or Resolver produce changes meaning. */
-const FORMAT = 3;
+const FORMAT = 4;
+const EXTERNAL_INDEX = -1;
+const UNRESOLVED_INDEX = -2;
 
 /** One resolved reference between two files of the tree. */
 export interface Edge {
@@ -58,7 +60,11 @@ interface CacheData {
   extractor: string;
   files: Record<string, CachedFile>;
   inputs: string;
-  resolutions: Record<string, string>;
+  /**
+   * Directory → (resolutionKey → index of the target in the sorted module list, EXTERNAL_INDEX
+   * or UNRESOLVED_INDEX). Indices are stable because the memo is dropped when that list changes.
+   */
+  resolutions: Record<string, Record<string, number>>;
   /** Problems found reading tsconfig files, kept as long as the resolutions are. */
   configErrors: Array<{ path: string; message: string }>;
 }
@@ -152,13 +158,16 @@ export async function buildGraph(repo: Repository, tracked: FlatTree, nodes: str
   inputs.update('\0files\n');
   for (const p of nodes) inputs.update(`${p}\n`);
   const inputsId = inputs.digest('hex');
-  let resolutions = new Map(Object.entries(cache.resolutions));
+  // Outer level a Map (directory names are arbitrary); inner keys start with a two-letter prefix, so never "__proto__".
+  let resolutions = new Map<string, Record<string, number>>(Object.entries(cache.resolutions));
   let configErrors = Array.isArray(cache.configErrors) ? cache.configErrors : [];
   if (cache.inputs !== inputsId) {
     if (resolutions.size > 0) dirty = true;
     resolutions = new Map();
     configErrors = [];
   }
+  const indexOf = new Map<string, number>();
+  nodes.forEach((p, i) => indexOf.set(p, i));
 
   const cachedFiles = new Map(Object.entries(cache.files));
   const specsOf = new Map<string, Specifier[]>();
@@ -213,17 +222,22 @@ export async function buildGraph(repo: Repository, tracked: FlatTree, nodes: str
     const specs = specsOf.get(p);
     if (!specs) continue;
     for (const s of specs) {
-      const key = resolutionKey(p, s.specifier, s.kind);
-      let target = resolutions.get(key);
-      if (target === undefined) {
+      const [dir, key] = resolutionKey(p, s.specifier, s.kind);
+      let memo = resolutions.get(dir);
+      if (!memo) resolutions.set(dir, (memo = {}));
+      let index = Object.hasOwn(memo, key) ? memo[key] : undefined;
+      let target: string | undefined;
+      if (typeof index !== 'number' || index >= nodes.length) {
         if (!resolver) {
           ts ??= await loadTypeScript(codeCacheDir);
           resolver = new Resolver(ts, worktree, nodeSet, fileSetOf(worktree, new Set(tracked.keys())));
         }
         target = resolver.resolve(p, s.specifier, s.kind);
-        resolutions.set(key, target);
+        index = target === UNRESOLVED ? UNRESOLVED_INDEX : target === '' ? EXTERNAL_INDEX : indexOf.get(target) ?? UNRESOLVED_INDEX;
+        memo[key] = index;
         dirty = true;
       }
+      target = index >= 0 ? nodes[index] : index === UNRESOLVED_INDEX ? UNRESOLVED : '';
       if (target === UNRESOLVED) unresolved.push({ from: p, specifier: s.specifier });
       else if (target && target !== p) edges.push({ from: p, to: target, kind: s.kind, typeOnly: s.typeOnly });
     }
@@ -235,7 +249,7 @@ export async function buildGraph(repo: Repository, tracked: FlatTree, nodes: str
   errors.push(...configErrors);
 
   if (dirty) {
-    const out: CacheData = { format: FORMAT, extractor, files: Object.fromEntries(cachedFiles), inputs: inputsId, resolutions: Object.fromEntries(resolutions), configErrors };
+    const out: CacheData = { format: FORMAT, extractor, files: Object.fromEntries(cachedFiles), inputs: inputsId, resolutions: Object.fromEntries([...resolutions].filter(([, memo]) => Object.keys(memo).length > 0)), configErrors };
     try {
       if (!(await repo.exists())) await repo.ensureCreated();
       await fsp.mkdir(repo.stateDir, { recursive: true });

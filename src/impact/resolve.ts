@@ -16,17 +16,18 @@ export function isResolutionInput(rel: string): boolean {
 }
 
 /**
- * The key under which a resolution is memoised: the containing directory (which fixes the
- * nearest tsconfig and package.json), the kind of reference (import, require, dynamic, path
- * reference) and the file's own module format by extension, then the specifier.
+ * Where a resolution is memoised: under the containing directory (which fixes the nearest
+ * tsconfig and package.json), then a two-letter prefix — the file's own module format by
+ * extension (m, c, or -) and the kind of reference (s static, r require, d dynamic, p path
+ * reference) — followed by the specifier.
  */
-export function resolutionKey(from: string, specifier: string, kind: EdgeKind): string {
+export function resolutionKey(from: string, specifier: string, kind: EdgeKind): [dir: string, key: string] {
   const slash = from.lastIndexOf('/');
   const dir = slash < 0 ? '' : from.slice(0, slash);
   const ext = from.slice(from.lastIndexOf('.'));
-  const format = ext === '.mts' || ext === '.mjs' ? 'm' : ext === '.cts' || ext === '.cjs' ? 'c' : '';
+  const format = ext === '.mts' || ext === '.mjs' ? 'm' : ext === '.cts' || ext === '.cjs' ? 'c' : '-';
   const how = kind === 'require' || kind === 'import-equals' ? 'r' : kind === 'dynamic' ? 'd' : kind === 'reference' ? 'p' : 's';
-  return `${dir}\0${format}${how}\0${specifier}`;
+  return [dir, `${format}${how}${specifier}`];
 }
 
 interface ProjectConfig {
