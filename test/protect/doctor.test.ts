@@ -1,0 +1,119 @@
+import { execFileSync } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { fsck, makeSandbox, repoOf, runCli, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { fileAt, headOf } from './helpers.js';
+
+let sb: Sandbox;
+let repo: string;
+
+const HEALTHY = {
+  '.shadowgit': '{ "critical": ["src/**/*.ts"] }\n',
+  'package.json': '{ "name": "demo", "secret": "MARKER-FILE-CONTENT-42" }\n',
+  'tsconfig.json': '{\n  // comments are fine here\n  "compilerOptions": { "strict": true, },\n}\n',
+  'src/main.ts': 'export function main(): number {\n  return 42;\n}\n',
+  'src/util.ts': 'export const util = 1;\n',
+};
+
+interface Finding {
+  check: string;
+  severity: string;
+  path?: string;
+  message: string;
+  lastHealthy?: { id: string; commit: string };
+}
+
+beforeEach(async () => {
+  sb = makeSandbox('sg-doctor-');
+  await writeTree(sb.worktree, HEALTHY);
+  repo = repoOf(sb);
+});
+afterEach(() => sb.cleanup());
+
+const doctor = () => {
+  const result = runCli(sb, ['doctor', '--json']);
+  return { code: result.code, report: JSON.parse(result.stdout) as { healthy: boolean; findings: Finding[] } };
+};
+const fileFinding = (findings: Finding[], p: string) => findings.find((f) => f.check === 'critical-file' && f.path === p)!;
+
+test('doctor reports corrupted JSON and TypeScript with their last healthy snapshot; recover repairs them', async () => {
+  runCli(sb, ['snapshot', '-m', 'good']);
+  const good = headOf(repo)!;
+  const healthy = doctor();
+  expect(healthy.code).toBe(0);
+  expect(healthy.report.healthy).toBe(true);
+  expect(healthy.report.findings.filter((f) => f.check === 'critical-file').map((f) => f.path)).toEqual(['package.json', 'src/main.ts', 'src/util.ts', 'tsconfig.json']);
+  expect(healthy.report.findings.find((f) => f.check === 'integrity')!.severity).toBe('ok');
+
+  // Damage: truncated JSON, broken TS, a zeroed file, a deleted one; a snapshot records the damage.
+  await fsp.writeFile(path.join(sb.worktree, 'package.json'), '{ "name": "dem');
+  await fsp.writeFile(path.join(sb.worktree, 'src/main.ts'), 'export function main(): number {\n  return 42 +;\n');
+  await fsp.writeFile(path.join(sb.worktree, 'tsconfig.json'), Buffer.alloc(64));
+  runCli(sb, ['snapshot', '-m', 'damaged']);
+  await fsp.rm(path.join(sb.worktree, 'src/util.ts'));
+
+  const sick = doctor();
+  expect(sick.code).toBe(1);
+  expect(sick.report.healthy).toBe(false);
+  const pkg = fileFinding(sick.report.findings, 'package.json');
+  expect(pkg).toMatchObject({ severity: 'error', lastHealthy: { commit: good } });
+  expect(pkg.message).toMatch(/invalid JSON/);
+  expect(fileFinding(sick.report.findings, 'src/main.ts')).toMatchObject({ severity: 'error', message: expect.stringMatching(/syntax error at line 2/), lastHealthy: { commit: good } });
+  expect(fileFinding(sick.report.findings, 'tsconfig.json').message).toMatch(/only NUL bytes/);
+  expect(fileFinding(sick.report.findings, 'src/util.ts').message).toMatch(/^missing/);
+
+  const human = runCli(sb, ['doctor']);
+  expect(human.code).toBe(1);
+  expect(human.stdout).toMatch(/4 problem\(s\) found/);
+
+  const damagedHead = headOf(repo)!;
+  const recover = runCli(sb, ['recover', '--json']);
+  expect(recover.code).toBe(0);
+  const report = JSON.parse(recover.stdout);
+  expect(report.restored.map((r: { path: string }) => r.path).sort()).toEqual(['package.json', 'src/main.ts', 'src/util.ts', 'tsconfig.json']);
+  for (const [file, content] of Object.entries(HEALTHY)) expect(await fsp.readFile(path.join(sb.worktree, file), 'utf8')).toBe(content);
+  // The pre-restore snapshot keeps the damaged state (deleted util.ts included), read with native git.
+  const preRestore = report.restores[0].preRollback.commit as string;
+  expect(preRestore).not.toBe(damagedHead);
+  expect(fileAt(repo, preRestore, 'src/main.ts')).toContain('42 +;');
+  expect(fileAt(repo, preRestore, 'src/util.ts')).toBeUndefined();
+
+  expect(doctor().code).toBe(0);
+  fsck(repo);
+});
+
+test('recover of named files, doctor --fix, unrecoverable files, and a bundle without file contents', async () => {
+  // Damaged from the very first snapshot on: nothing healthy to go back to.
+  await fsp.writeFile(path.join(sb.worktree, 'src/broken.ts'), 'let = ;\n');
+  runCli(sb, ['snapshot']);
+  await fsp.writeFile(path.join(sb.worktree, 'src/util.ts'), '');
+
+  const named = runCli(sb, ['recover', '--json', '--', 'src/util.ts', 'package.json']);
+  expect(named.code).toBe(0);
+  expect(JSON.parse(named.stdout)).toMatchObject({ restored: [{ path: 'src/util.ts', problem: 'empty (0 bytes)' }], healthy: ['package.json'] });
+  expect(await fsp.readFile(path.join(sb.worktree, 'src/util.ts'), 'utf8')).toBe(HEALTHY['src/util.ts']);
+
+  await fsp.writeFile(path.join(sb.worktree, 'package.json'), '{');
+  const fixed = runCli(sb, ['doctor', '--fix', '--json', '--bundle', path.join(sb.dir, 'diag.tar.gz')]);
+  const fixReport = JSON.parse(fixed.stdout);
+  expect(fixReport.recovery.restored.map((r: { path: string }) => r.path)).toEqual(['package.json']);
+  expect(fixReport.recovery.unrecoverable).toEqual([{ path: 'src/broken.ts', problem: expect.stringMatching(/syntax error/) }]);
+  expect(fixed.code).toBe(1); // broken.ts cannot be repaired
+  expect(await fsp.readFile(path.join(sb.worktree, 'package.json'), 'utf8')).toBe(HEALTHY['package.json']);
+
+  const listing = execFileSync('tar', ['tzf', path.join(sb.dir, 'diag.tar.gz')], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+  expect(listing).toEqual(['config.json', 'doctor.json', 'manifest.json', 'oplog.jsonl', 'status.json']);
+  const unpacked = path.join(sb.dir, 'unpacked');
+  await fsp.mkdir(unpacked);
+  execFileSync('tar', ['xzf', path.join(sb.dir, 'diag.tar.gz'), '-C', unpacked]);
+  const everything = (await Promise.all(listing.map((f) => fsp.readFile(path.join(unpacked, f), 'utf8')))).join('\n');
+  expect(everything).not.toContain('MARKER-FILE-CONTENT-42');
+  expect(JSON.parse(await fsp.readFile(path.join(unpacked, 'config.json'), 'utf8')).critical).toEqual(['src/**/*.ts']);
+  expect(JSON.parse(await fsp.readFile(path.join(unpacked, 'manifest.json'), 'utf8'))).toMatchObject({ platform: process.platform, node: process.version });
+  expect(everything).toContain('"op":"restore"');
+
+  const unrecoverable = runCli(sb, ['recover', 'src/broken.ts']);
+  expect(unrecoverable.code).toBe(1);
+  expect(unrecoverable.stdout).toMatch(/Cannot recover src\/broken.ts .*no snapshot holds a healthy copy/);
+  expect(runCli(sb, ['recover', '/etc/passwd']).code).toBe(1);
+});
