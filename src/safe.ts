@@ -37,7 +37,7 @@ async function openFor(target: string, worktree: string | undefined): Promise<Sh
   return ShadowGit.open({ cwd: inCwd ? cwd : path.dirname(target) });
 }
 
-async function safeEdit(file: string, compute: () => Promise<string | Uint8Array>, options: SafeEditOptions): Promise<SafeEditResult> {
+async function safeEdit(file: string, compute: (target: string) => Promise<string | Uint8Array>, options: SafeEditOptions): Promise<SafeEditResult> {
   const target = await resolveTarget(file);
   const sg = await openFor(target, options.worktree);
   const rel = sg.toWorktreePath(target);
@@ -45,7 +45,7 @@ async function safeEdit(file: string, compute: () => Promise<string | Uint8Array
   const snapshot = await sg.snapshot({ trigger: 'safe-edit', message: options.message ?? `before editing ${rel}` });
   const commits = snapshot.created ? [snapshot.commit] : [];
   try {
-    const data = await compute();
+    const data = await compute(target);
     await writeFileAtomic(target, data, { keepMode: true, faultStep: 'safe-write' });
   } catch (err) {
     await sg.logOperation('safe-edit', { path: rel }, started, { commits, error: (err as Error).message ?? String(err) }).catch(() => undefined);
@@ -64,10 +64,10 @@ async function safeEdit(file: string, compute: () => Promise<string | Uint8Array
 export async function safeModifyFile(file: string, modify: (content: string) => string | Uint8Array | Promise<string | Uint8Array>, options: SafeEditOptions = {}): Promise<SafeEditResult> {
   return safeEdit(
     file,
-    async () => {
+    async (target) => {
       let content: string;
       try {
-        content = await fsp.readFile(await resolveTarget(file), 'utf8');
+        content = await fsp.readFile(target, 'utf8');
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ShadowGitError(`${file} does not exist; use safeWriteFile to create a file.`, 'ENOENT');
         throw err;

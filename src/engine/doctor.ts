@@ -6,7 +6,7 @@ import { ShadowGitError } from './errors.js';
 import { forEachLimit } from './fsutil.js';
 import { decodeTree, MODE_TREE } from './gitformat.js';
 import { listSnapshots, type SnapshotInfo } from './history.js';
-import { RepoLock } from './lock.js';
+import { processAlive, RepoLock } from './lock.js';
 import type { Repository } from './repo.js';
 import { readJournal } from './restore.js';
 import { scanWorktree, type ScannedDir } from './scan.js';
@@ -30,7 +30,7 @@ export interface SnapshotRef {
 }
 
 export interface Finding {
-  check: 'repo' | 'integrity' | 'lock' | 'journal' | 'watcher' | 'disk' | 'snapshot-age' | 'critical-file';
+  check: 'repo' | 'integrity' | 'lock' | 'journal' | 'watcher' | 'disk' | 'snapshot-age' | 'temp-files' | 'critical-file';
   severity: Severity;
   message: string;
   /** Critical-file findings: the file, and the newest snapshot holding a healthy copy. */
@@ -117,6 +117,22 @@ function flattenScan(dir: ScannedDir, out: string[] = []): string[] {
   return out;
 }
 
+/** Regular files a snapshot would record now (paths only; nothing is read or hashed). */
+async function listWorktreeFiles(repo: Repository): Promise<string[]> {
+  return flattenScan((await scanWorktree(repo.worktree, repo.config.exclude)).root);
+}
+
+/** The temp-file names of tempPathFor(): `.<name>.<pid>.<8 hex>.tmp`. */
+const TEMP_NAME = /(^|\/)\.[^/]+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+/** Temp files left in the tree by writes whose process died (a safe edit or restore cut off). */
+function strayTempFiles(files: string[]): string[] {
+  return files.filter((p) => {
+    const match = TEMP_NAME.exec(p);
+    return match !== null && !processAlive(Number(match[2]));
+  });
+}
+
 /**
  * Finds healthy copies of files in the snapshot history, newest first. Blobs are looked up path
  * by path through the trees (not whole trees), and verdicts are cached per blob.
@@ -186,10 +202,9 @@ export interface CriticalFile {
  * The critical files (defaults + `"critical"` globs) that exist now or existed in the latest
  * snapshot, each checked on disk. A file the latest snapshot holds and the tree lacks is missing.
  */
-export async function checkCriticalFiles(repo: Repository, checker: ContentChecker): Promise<CriticalFile[]> {
+export async function checkCriticalFiles(repo: Repository, checker: ContentChecker, worktreeFiles?: string[]): Promise<CriticalFile[]> {
   const isCritical = picomatch([...DEFAULT_CRITICAL, ...repo.config.critical], { dot: true });
-  const scan = await scanWorktree(repo.worktree, repo.config.exclude);
-  const onDisk = new Set(flattenScan(scan.root).filter((p) => isCritical(p)));
+  const onDisk = new Set((worktreeFiles ?? (await listWorktreeFiles(repo))).filter((p) => isCritical(p)));
   const head = (await repo.exists()) ? await repo.head() : undefined;
   const recorded = head ? [...(await readFlatTree(repo.objects, (await listSnapshots(repo, 1))[0]!.tree)).keys()].filter((p) => isCritical(p)) : [];
   const paths = [...new Set([...onDisk, ...recorded])].sort();
@@ -302,9 +317,14 @@ export async function diagnose(repo: Repository): Promise<DoctorReport> {
 
   const checker = new ContentChecker();
   const history = new HealthHistory(repo, checker);
+  const files = await listWorktreeFiles(repo);
+  const strays = strayTempFiles(files);
+  if (strays.length > 0) {
+    findings.push({ check: 'temp-files', severity: 'warn', message: `${strays.length} temp file(s) left by interrupted writes (the originals are intact); delete them: ${strays.slice(0, 5).join(', ')}${strays.length > 5 ? ', …' : ''}` });
+  }
   let critical: CriticalFile[] = [];
   try {
-    critical = await checkCriticalFiles(repo, checker);
+    critical = await checkCriticalFiles(repo, checker, files);
   } catch (err) {
     if (!(err instanceof ShadowGitError)) throw err;
     findings.push({ check: 'critical-file', severity: 'error', message: `cannot list the critical files: ${err.message}` });

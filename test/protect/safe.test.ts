@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { diskFiles, expectSameFiles, fsck, makeSandbox, repoOf, ROOT, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { BIN, diskFiles, expectSameFiles, fsck, makeSandbox, repoOf, ROOT, writeTree, type Sandbox } from '../helpers/sandbox.js';
 import { fileAt, headOf, opsOf, waitFor } from './helpers.js';
 
 let sb: Sandbox;
@@ -80,7 +80,10 @@ test('a process killed while computing or between temp file and rename leaves th
   expect(crashed.signal).toBe('SIGKILL');
   expect(await toolSh()).toBe(ORIGINAL);
   expect((await fsp.stat(path.join(sb.worktree, 'tool.sh'))).mode & 0o777).toBe(0o755);
-  expect((await leftovers()).length).toBe(1); // the stray temp file, never under the real name
+  const [stray] = await leftovers(); // the new content, never under the real name
+  expect((await fsp.stat(path.join(sb.worktree, stray!))).size).toBe(4 * 1024 * 1024);
+  const doctor = spawnSync(process.execPath, [BIN, 'doctor', '--json'], { cwd: sb.worktree, env: sb.env, encoding: 'utf8' });
+  expect(JSON.parse(doctor.stdout).findings).toContainEqual(expect.objectContaining({ check: 'temp-files', severity: 'warn', message: expect.stringContaining(stray!) }));
 
   const written = runProgram('write');
   expect((await toolSh()).length).toBe(4 * 1024 * 1024);
