@@ -3,7 +3,7 @@ import { writeFileAtomic, readFileIfExists } from './fsutil.js';
 import { readSnapshot, type SnapshotInfo } from './history.js';
 import type { FlatTree } from './record.js';
 import type { Repository } from './repo.js';
-import { applyPlan, checkPlan, clearJournal, inScope, JOURNAL, planRestore, readJournal, verifyPlanObjects, writeJournal, type Journal } from './restore.js';
+import { applyPlan, checkPlan, clearJournal, inScope, JOURNAL, planRestore, readJournal, removeStrayTemps, verifyPlanObjects, writeJournal, type Journal } from './restore.js';
 import { readWorktree, STAT_CACHE, takeSnapshot } from './snapshot.js';
 import { readFlatTree } from './treeread.js';
 
@@ -109,6 +109,7 @@ export async function recoverInterruptedCheckout(repo: Repository): Promise<Jour
 async function finishInterrupted(repo: Repository, journal: Journal): Promise<void> {
   const target = await readSnapshot(repo, journal.target);
   const targetFiles = await readFlatTree(repo.objects, target.tree);
+  await removeStrayTemps(repo.worktree, targetFiles, journal.paths);
   const now = await takeSnapshot(repo, { trigger: 'interrupted', message: `state left by an interrupted ${journal.op}` });
   const plan = planRestore(now.files, targetFiles, journal.paths);
   await checkPlan(repo.worktree, plan, now.skipped);

@@ -3,6 +3,9 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { faultPoint } from './faults.js';
 
+/** Matches a name tempPathFor() made; group 1 is the pid of the process that made it. */
+export const TEMP_NAME = /^\.[^/]+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
 /** A temp name beside `target`, so the final rename never crosses a filesystem. */
 export function tempPathFor(target: string): string {
   // Only the start of the name: a 255-byte name plus the suffix would exceed NAME_MAX.

@@ -1,7 +1,8 @@
 import { promises as fsp, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { ShadowGitError } from './errors.js';
-import { forEachLimit, readFileIfExists, tempPathFor, writeFileAtomic } from './fsutil.js';
+import { forEachLimit, readFileIfExists, TEMP_NAME, tempPathFor, writeFileAtomic } from './fsutil.js';
+import { processAlive } from './lock.js';
 import { faultPoint } from './faults.js';
 import { MODE_EXEC, MODE_LINK } from './gitformat.js';
 import type { FlatTree } from './record.js';
@@ -182,6 +183,23 @@ export async function applyPlan(repo: Repository, plan: RestorePlan, current: Fl
   // Parents are created in path order first, so concurrent writers never race on a mkdir.
   for (const rel of plan.write) await ensureParents(repo.worktree, rel, made);
   await forEachLimit(plan.write, 16, async (rel) => writeEntry(repo, rel, target.get(rel)!, current));
+}
+
+/**
+ * Deletes the temp files a killed checkout left beside the files it was writing (their writer is
+ * dead; we hold the lock), so a restore of some paths does not leave them in the tree for good.
+ * A directory reached through a symlink is not the working tree's and is left alone.
+ */
+export async function removeStrayTemps(worktree: string, target: FlatTree, scope: string[] | undefined): Promise<void> {
+  const dirs = new Set([...target.keys()].filter((p) => inScope(p, scope)).map((p) => path.posix.dirname(p)));
+  for (const dir of dirs) {
+    const full = dir === '.' ? worktree : path.join(worktree, dir);
+    if ((await fsp.realpath(full).catch(() => undefined)) !== full) continue;
+    for (const name of await fsp.readdir(full).catch(() => [] as string[])) {
+      const writer = TEMP_NAME.exec(name)?.[1];
+      if (writer && !processAlive(Number(writer))) await fsp.rm(path.join(full, name), { force: true });
+    }
+  }
 }
 
 /** Reads every blob the plan will write, so a damaged snapshot is refused before any write. */

@@ -13,6 +13,8 @@ const POINTS = {
   undo: ['worktree-file:2', 'ref:1'],
   prune: ['prune-journal:1', 'prune-ref:1'],
   gc: ['pack:1', 'gc-delete:5'],
+  guard: ['journal:1', 'worktree-file:1'],
+  recover: ['journal:1', 'worktree-file:1'],
 } as const;
 
 describe('crash anywhere (quick, fixed seed)', () => {

@@ -3,7 +3,7 @@ import { publish } from './lib/report.js';
 import { FULL } from './lib/settings.js';
 import { availableCommands } from './lib/commands.js';
 
-const COMMANDS: CrashCommand[] = ['snapshot', 'approve', 'rollback', 'restore', 'undo', 'prune', 'gc'];
+const COMMANDS: CrashCommand[] = ['snapshot', 'approve', 'rollback', 'restore', 'undo', 'prune', 'gc', 'guard', 'recover'];
 
 describe('crash anywhere (full run)', () => {
   for (const command of COMMANDS) {

@@ -23,7 +23,7 @@ const execFileAsync = promisify(execFile);
 /** Every write step the engine exposes to SHADOWGIT_FAULT (src/engine/faults.ts). */
 export const FAULT_STEPS = ['object', 'tree', 'commit', 'ref', 'journal', 'worktree-file', 'statcache', 'pack', 'gc-delete', 'prune-journal', 'prune-ref'];
 
-export type CrashCommand = 'snapshot' | 'approve' | 'rollback' | 'restore' | 'undo' | 'prune' | 'gc';
+export type CrashCommand = 'snapshot' | 'approve' | 'rollback' | 'restore' | 'undo' | 'prune' | 'gc' | 'guard' | 'recover';
 
 export interface Fixture {
   sandbox: Sandbox;
@@ -38,10 +38,14 @@ export interface Fixture {
   tags: Map<string, string>;
   /** Tree each tag peels to: what must survive a prune, which rewrites commits. */
   tagTrees: Map<string, string>;
-  trees: { A: string; B: string; C: string; D: string; restored: string };
+  trees: { A: string; B: string; C: string; D: string; restored: string; guardDamage: string; recovered: string };
   /** Blobs of D, the unrecorded state every command starts from: what must never be lost. */
   startBlobs: Array<{ path: string; oid: string; size: number }>;
 }
+
+/** A valid package.json; D empties it, which `recover` must repair. */
+const PACKAGE_JSON = '{ "name": "fixture", "version": "1.0.0" }\n';
+const GUARD_DAMAGE = { file: 'src/b.ts', content: 'broken by the guarded command' };
 
 function bytes(random: () => number, size: number): Buffer {
   const out = Buffer.alloc(size);
@@ -72,7 +76,7 @@ export async function buildFixture(seed: number): Promise<Fixture> {
   const random = seededRandom(seed);
   const scratch = await makeScratch(path.join(sandbox.dir, 'scratch.git'));
 
-  const a: Record<string, string | Buffer> = { 'README.md': '# fixture\n', 'empty.txt': '', docs: 'docs as a file\n', 'big.bin': bytes(random, 256 * 1024), 'bin/run.sh': '#!/bin/sh\necho run\n' };
+  const a: Record<string, string | Buffer> = { 'package.json': PACKAGE_JSON, 'README.md': '# fixture\n', 'empty.txt': '', docs: 'docs as a file\n', 'big.bin': bytes(random, 256 * 1024), 'bin/run.sh': '#!/bin/sh\necho run\n' };
   for (const n of ['a', 'b', 'c', 'd', 'e']) a[`src/${n}.ts`] = `export const ${n} = ${Math.floor(random() * 1e6)};\n`;
   for (let i = 1; i <= 10; i++) a[`src/lib/x${i}.ts`] = `export const x${i} = '${bytes(random, 24).toString('hex')}';\n`;
   await writeTree(work, a);
@@ -102,16 +106,27 @@ export async function buildFixture(seed: number): Promise<Fixture> {
   const treeC = await diskTree(scratch, work);
   await cli(f, ['rollback', 'latest~1']);
 
-  await writeTree(work, { 'src/a.ts': 'export const a = "D";\n', 'todo.txt': 'D todo\n', 'src/lib/x9.ts': 'D9\n' });
+  // D also has an emptied package.json: a damaged critical file for `recover`.
+  await writeTree(work, { 'src/a.ts': 'export const a = "D";\n', 'todo.txt': 'D todo\n', 'src/lib/x9.ts': 'D9\n', 'package.json': '' });
   await fsp.rm(path.join(work, 'src/c.ts'));
   const treeD = await diskTree(scratch, work);
 
+  /** Tree of D after `edit`, worked out in a copy. */
+  const variant = async (edit: (dir: string) => Promise<void>) => {
+    const dir = path.join(sandbox.dir, 'variant');
+    await copyDir(work, dir);
+    await edit(dir);
+    const tree = await diskTree(scratch, dir);
+    await fsp.rm(dir, { recursive: true });
+    return tree;
+  };
   // What `restore S2 -- src` must leave: D everywhere, B under src/.
-  const restoredDir = path.join(sandbox.dir, 'restored-state');
-  await copyDir(work, restoredDir);
-  await fsp.rm(path.join(restoredDir, 'src'), { recursive: true });
-  await execFileAsync('cp', ['-a', path.join(bCopy, 'src'), path.join(restoredDir, 'src')]);
-  const treeRestored = await diskTree(scratch, restoredDir);
+  const treeRestored = await variant(async (dir) => {
+    await fsp.rm(path.join(dir, 'src'), { recursive: true });
+    await execFileAsync('cp', ['-a', path.join(bCopy, 'src'), path.join(dir, 'src')]);
+  });
+  const treeGuardDamage = await variant((dir) => fsp.writeFile(path.join(dir, GUARD_DAMAGE.file), GUARD_DAMAGE.content));
+  const treeRecovered = await variant((dir) => fsp.writeFile(path.join(dir, 'package.json'), PACKAGE_JSON));
 
   const listed = JSON.parse((await cli(f, ['list', '--json'])).stdout) as Array<{ commit: string; message: string }>;
   const gitdir = JSON.parse((await cli(f, ['status', '--json'])).stdout).repo as string;
@@ -137,7 +152,7 @@ export async function buildFixture(seed: number): Promise<Fixture> {
     snapshots,
     tags,
     tagTrees,
-    trees: { A: treeA, B: treeB, C: treeC, D: treeD, restored: treeRestored },
+    trees: { A: treeA, B: treeB, C: treeC, D: treeD, restored: treeRestored, guardDamage: treeGuardDamage, recovered: treeRecovered },
     startBlobs: await treeBlobs(scratch, treeD),
   };
 }
@@ -146,7 +161,7 @@ export async function buildFixture(seed: number): Promise<Fixture> {
  * The command line, the working tree it should leave, and how a pre-crash snapshot is known to
  * survive: by commit, or (prune rewrites the chain) by tree, with `droppable` trees it may remove.
  */
-function commandUnderTest(f: Fixture, command: CrashCommand): { args: string[]; newTree: string; byTree?: boolean; droppable?: string[] } {
+function commandUnderTest(f: Fixture, command: CrashCommand): { args: string[]; newTree: string; exitCode?: number; byTree?: boolean; droppable?: string[] } {
   const s2 = f.snapshots.find((s) => s.tree === f.trees.B)!.commit;
   switch (command) {
     case 'snapshot':
@@ -164,6 +179,12 @@ function commandUnderTest(f: Fixture, command: CrashCommand): { args: string[]; 
     case 'prune':
       // Keeps S3 (newest; undo needs it) and S1 (approved); only S2 may go.
       return { args: ['prune', '--keep-last', '1', '--grace', '0', '--json'], newTree: f.trees.D, byTree: true, droppable: [f.trees.B] };
+    case 'guard':
+      // The guarded command damages one file and fails; guard rolls the damage back. Killed
+      // after the damage and before the rollback began, the damage stays (it is the new state).
+      return { args: ['guard', '--json', '--', 'sh', '-c', `printf '${GUARD_DAMAGE.content}' > ${GUARD_DAMAGE.file}; exit 3`], newTree: f.trees.guardDamage, exitCode: 3 };
+    case 'recover':
+      return { args: ['recover', '--json'], newTree: f.trees.recovered };
   }
 }
 
@@ -185,13 +206,13 @@ interface TrialOutcome {
 /** One trial: reset, run with the kill, then every check of the issue. */
 export async function crashTrial(f: Fixture, command: CrashCommand, kill: Kill, index: number, extraChecks: string[] = []): Promise<TrialOutcome> {
   await copyDir(f.saved, f.live);
-  const { args, newTree, byTree, droppable = [] } = commandUnderTest(f, command);
+  const { args, newTree, exitCode = 0, byTree, droppable = [] } = commandUnderTest(f, command);
   const env = kill.fault ? { ...f.env, SHADOWGIT_FAULT: kill.fault } : f.env;
   const what = `${command} ${kill.fault ?? (kill.delayMs === undefined ? "with no kill" : `killed after ${kill.delayMs}ms`)}`;
   const problems: string[] = [];
   const run = await shadowgit(args, { cwd: f.work, env, killAfterMs: kill.delayMs, timeoutMs: 60000 });
   if (run.hung) problems.push(`${what}: hung`);
-  else if (!run.killed && run.code !== 0) problems.push(`${what}: failed on its own (exit ${run.code}): ${run.stderr.trim()}`);
+  else if (!run.killed && run.code !== exitCode) problems.push(`${what}: exited ${run.code}, not ${exitCode}: ${run.stderr.trim()}`);
 
   // The next command must succeed (and finishes an interrupted checkout from the journal).
   const next = await shadowgit(['snapshot', '-m', 'after crash', '--json'], { cwd: f.work, env: f.env });
