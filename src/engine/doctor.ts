@@ -5,7 +5,8 @@ import picomatch from 'picomatch';
 import { ShadowGitError } from './errors.js';
 import { forEachLimit } from './fsutil.js';
 import { decodeTree, MODE_TREE } from './gitformat.js';
-import { listSnapshots, type SnapshotInfo } from './history.js';
+import { readLastCheckout } from './checkout.js';
+import { listSnapshots, readSnapshot, type SnapshotInfo } from './history.js';
 import { processAlive, RepoLock } from './lock.js';
 import type { Repository } from './repo.js';
 import { readJournal } from './restore.js';
@@ -199,20 +200,32 @@ export interface CriticalFile {
 }
 
 /**
- * The critical files (defaults + `"critical"` globs) that exist now or existed in the latest
- * snapshot, each checked on disk. A file the latest snapshot holds and the tree lacks is missing.
+ * The critical files (defaults + `"critical"` globs) that exist now or should (see
+ * expectedTree), each checked on disk: one that should exist and does not is missing.
  */
 export async function checkCriticalFiles(repo: Repository, checker: ContentChecker, worktreeFiles?: string[]): Promise<CriticalFile[]> {
   const isCritical = picomatch([...DEFAULT_CRITICAL, ...repo.config.critical], { dot: true });
   const onDisk = new Set((worktreeFiles ?? (await listWorktreeFiles(repo))).filter((p) => isCritical(p)));
-  const head = (await repo.exists()) ? await repo.head() : undefined;
-  const recorded = head ? [...(await readFlatTree(repo.objects, (await listSnapshots(repo, 1))[0]!.tree)).keys()].filter((p) => isCritical(p)) : [];
+  const reference = await expectedTree(repo);
+  const recorded = reference ? [...(await readFlatTree(repo.objects, reference)).keys()].filter((p) => isCritical(p)) : [];
   const paths = [...new Set([...onDisk, ...recorded])].sort();
   const results: CriticalFile[] = [];
   await forEachLimit(paths, 8, async (p) => {
     results.push({ path: p, problem: await checkOnDisk(repo, checker, p) });
   });
   return results.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+/**
+ * The tree the working tree should hold files of: the latest snapshot's, or, when a rollback or
+ * undo came after it, that checkout's target (files it removed are not "missing").
+ */
+async function expectedTree(repo: Repository): Promise<string | undefined> {
+  const head = (await repo.exists()) ? await repo.head() : undefined;
+  if (!head) return undefined;
+  const last = await readLastCheckout(repo).catch(() => undefined);
+  const target = last && last.before === head && last.op !== 'restore' ? last.target : head;
+  return (await readSnapshot(repo, target)).tree;
 }
 
 /** The problem with the file at `relPath` in the working tree now, or undefined if healthy. */

@@ -28,7 +28,7 @@ export interface GuardOptions {
   label: string;
   /** Leave a failed state in place instead of rolling back (it is recorded either way). */
   keep?: boolean;
-  /** Extra arguments recorded in the op log entry. */
+  /** What the op log records as the arguments (default: the label). */
   logArgs?: Record<string, unknown>;
 }
 
@@ -53,7 +53,7 @@ export async function runGuarded<T>(sg: ShadowGit, options: GuardOptions, body: 
     failure = (err as Error).message ?? String(err);
   }
   const kept = Boolean(options.keep);
-  const logArgs = { label: options.label, keep: kept, ...options.logArgs };
+  const logArgs = { ...(options.logArgs ?? { label: options.label }), keep: kept };
   if (failure === undefined) {
     const after = pick(await sg.snapshot({ trigger: 'guard-ok', message: `after ${options.label}` }));
     await sg.logOperation('guard', logArgs, started, { commits: [before.commit, after.commit] });

@@ -113,7 +113,7 @@ export class WatchSession {
       await this.watcher.start();
       this.state.watchedDirectories = this.watcher.watchedDirectories;
       await this.persist();
-      await this.snapshot();
+      await this.flush();
     } catch (err) {
       this.watcher.close();
       await removeState(repo);

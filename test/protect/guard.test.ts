@@ -13,6 +13,8 @@ fs.writeFileSync('src/app.ts', 'garbage');
 fs.rmSync('README.md');
 fs.rmSync('docs', { recursive: true });
 fs.writeFileSync('stray.txt', 'left behind');
+fs.mkdirSync('pkg');
+fs.writeFileSync('pkg/package.json', '{}');
 fs.mkdirSync('newdir/inner', { recursive: true });
 fs.writeFileSync('newdir/inner/x.txt', 'x');
 fs.chmodSync('bin/run.sh', 0o644);
@@ -46,6 +48,11 @@ test('a failing command is rolled back byte for byte, its state recorded, its ex
   expect(failedFiles.get('bin/run.sh')!.mode).toBe('100644');
   expect(failedFiles.has('README.md')).toBe(false);
   expect(failedFiles.has('docs/guide.md')).toBe(false);
+
+  // Critical files the failed command created and the rollback removed are not "missing".
+  const doctor = (JSON.parse(runCli(sb, ['doctor', '--json']).stdout) as { findings: Array<{ check: string; severity: string }> }).findings.filter((f) => f.check === 'critical-file');
+  expect(failedFiles.has('pkg/package.json')).toBe(true);
+  expect(doctor).toEqual([]);
 
   const log = runJson<Array<{ op: string; outcome: string; error?: string; commits: string[] }>>(sb, ['log', '--op', 'guard']);
   expect(log).toHaveLength(1);

@@ -11,8 +11,8 @@ interface Args extends GlobalArgs {
 export function renderRecover(report: RecoverReport): void {
   if (report.restored.length > 0) {
     print(table(['Restored', 'Was', 'From snapshot'], report.restored.map((r) => [r.path, r.problem, `${r.from.id} (${short(r.from.commit)})`])));
-    const pre = report.restores.map((r) => r.preRollback.id).join(', ');
-    print(`The damaged state is kept in snapshot ${color.bold(pre)}; \`shadowgit undo\` brings it back.`);
+    const before = report.restores[0]!.preRollback.id;
+    print(`The state before recovery is snapshot ${color.bold(before)}; \`shadowgit rollback ${before}\` returns to it.`);
   }
   for (const u of report.unrecoverable) print(color.red(`Cannot recover ${u.path} (${u.problem}): no snapshot holds a healthy copy.`));
   for (const p of report.healthy) print(`${p} is healthy; left alone.`);

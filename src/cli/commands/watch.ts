@@ -89,9 +89,9 @@ export const watchCommand: CommandModule<GlobalArgs, Args> = {
       draw();
 
       await new Promise<void>((resolve) => {
+        const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
         const onSignal = () => {
-          process.removeListener('SIGINT', onSignal);
-          process.removeListener('SIGTERM', onSignal);
+          for (const signal of signals) process.removeListener(signal, onSignal);
           // A second signal while the final snapshot runs means "now": the repo stays consistent.
           const hurry = () => process.exit(130);
           process.once('SIGINT', hurry);
@@ -102,8 +102,7 @@ export const watchCommand: CommandModule<GlobalArgs, Args> = {
             resolve();
           });
         };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
+        for (const signal of signals) process.on(signal, onSignal);
       });
       clearLine();
       const recorded = session.recorded;
