@@ -3,7 +3,6 @@ import { approveSnapshot } from './engine/approve.js';
 import { checkout, readLastCheckout, recoverInterruptedCheckout, type CheckoutResult } from './engine/checkout.js';
 import { compareTrees, patchFor, type FileChange } from './engine/diff.js';
 import { explainFilesystemError, ShadowGitError } from './engine/errors.js';
-import { directorySize } from './engine/fsutil.js';
 import { listApproved, listSnapshots, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/history.js';
 import { RepoLock } from './engine/lock.js';
 import { appendOp, opRecord, OPLOG, readOps, type OpRecord, type ReadOpsOptions } from './engine/oplog.js';
@@ -292,7 +291,7 @@ export class ShadowGit {
     const [snapshots, approved, repoBytes, lock, journal, current, watcher] = await Promise.all([
       listSnapshots(repo),
       listApproved(repo),
-      directorySize(repo.gitdir),
+      repo.objects.repositoryBytes(),
       RepoLock.inspect(repo.statePath('lock')),
       readJournal(repo),
       readWorktree(repo, { write: false }),

@@ -1,4 +1,4 @@
-import { promises as fsp, constants as fsc, createReadStream, createWriteStream, existsSync, type Stats } from 'node:fs';
+import { promises as fsp, constants as fsc, createReadStream, createWriteStream, existsSync, lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import { Transform, Writable } from 'node:stream';
 import { CorruptObjectError } from './errors.js';
+import { directorySize, writeFileAtomic } from './fsutil.js';
 import { faultPoint } from './faults.js';
 import { sameStat } from './scan.js';
 
@@ -19,6 +20,8 @@ const DEFLATE_OPTIONS = { level: zlib.constants.Z_BEST_SPEED };
 export const STREAM_THRESHOLD = 8 * 1024 * 1024;
 /** Loose objects whose compressed form is above this are inflated as a stream when written out. */
 const STREAM_READ_THRESHOLD = 1024 * 1024;
+/** Per fan-out directory byte totals, in the repository's engine state directory. */
+const SIZE_CACHE = 'objects-size.json';
 
 export function objectHeader(type: ObjectType, size: number): Buffer {
   return Buffer.from(`${type} ${size}\0`);
@@ -104,6 +107,51 @@ export class ObjectStore {
     const target = looseObjectPath(this.gitdir, oid);
     if (existsSync(target)) await fsp.rm(tmp, { force: true });
     else await fsp.rename(tmp, target);
+  }
+
+  /**
+   * Bytes of every file in the repository, as `directorySize` counts them, without an lstat per
+   * loose object each time: a fan-out directory (objects/xx) only gains or loses whole immutable
+   * files, each of which changes its mtime, so its total is remembered per mtime. A directory
+   * modified in the last two seconds is counted afresh (an entry added in the same tick as the
+   * count must not be missed).
+   */
+  async repositoryBytes(): Promise<number> {
+    const cacheFile = path.join(this.gitdir, 'shadowgit', SIZE_CACHE);
+    let cached: Record<string, [number, number]> = {};
+    try {
+      cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, [number, number]>;
+    } catch {
+      // No or damaged cache: count everything.
+    }
+    const objectsDir = path.join(this.gitdir, 'objects');
+    const fresh: Record<string, [number, number]> = {};
+    let total = 0;
+    for (const entry of readdirSync(this.gitdir, { withFileTypes: true })) {
+      if (entry.name !== 'objects') total += await directorySize(path.join(this.gitdir, entry.name));
+    }
+    for (const entry of readdirSync(objectsDir, { withFileTypes: true })) {
+      const full = path.join(objectsDir, entry.name);
+      if (!entry.isDirectory() || !/^[0-9a-f]{2}$/.test(entry.name)) {
+        total += entry.isDirectory() ? await directorySize(full) : lstatSync(full, { throwIfNoEntry: false })?.size ?? 0;
+        continue;
+      }
+      const mtimeMs = lstatSync(full).mtimeMs;
+      const known = cached[entry.name];
+      let bytes: number;
+      if (known && known[0] === mtimeMs) bytes = known[1];
+      else {
+        bytes = 0;
+        for (const name of readdirSync(full)) bytes += lstatSync(path.join(full, name), { throwIfNoEntry: false })?.size ?? 0;
+      }
+      if (mtimeMs < Date.now() - 2000) fresh[entry.name] = [mtimeMs, bytes];
+      total += bytes;
+    }
+    if (JSON.stringify(fresh) !== JSON.stringify(cached)) {
+      // Not durable and not locked: a lost or raced write only costs a recount.
+      await writeFileAtomic(cacheFile, JSON.stringify(fresh), { durable: false }).catch(() => undefined);
+    }
+    return total;
   }
 
   /** Reads and verifies an object; a missing or damaged one throws CorruptObjectError. */

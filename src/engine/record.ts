@@ -83,11 +83,12 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
 
   const collect = (dir: ScannedDir) => {
     for (const file of dir.files) {
-      const mode = modeOf(file);
-      const oid = previous.lookup(file.path, file.stat, mode);
-      if (oid) {
-        files.set(file.path, { oid, mode });
-        cache.files.set(file.path, { ...file.stat, mode, oid });
+      // A hit's cache entry is still true: it serves as the new cache entry and as the file's
+      // entry (it has the oid and mode), with nothing allocated per unchanged file.
+      const hit = previous.entryIfUnchanged(file.path, file.stat, modeOf(file));
+      if (hit) {
+        files.set(file.path, hit);
+        cache.files.set(file.path, hit);
       } else toHash.push(file);
     }
     for (const sub of dir.dirs) collect(sub);
@@ -126,30 +127,41 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
   const buildTree = (dir: ScannedDir): { oid: string | undefined; same: boolean } => {
     const cached = previous.dirs.get(dir.path);
     let same = cached !== undefined;
-    const entries: TreeEntry[] = [];
+    let count = 0;
     for (const file of dir.files) {
       const entry = files.get(file.path);
       if (!entry) continue;
+      count++;
+      if (!same) continue;
       const before = previous.files.get(file.path);
       if (!before || before.oid !== entry.oid || before.mode !== entry.mode) same = false;
-      entries.push({ name: path.posix.basename(file.path), mode: entry.mode, oid: entry.oid });
     }
-    for (const sub of dir.dirs) {
-      const built = buildTree(sub);
-      if (!built.same) same = false;
-      if (built.oid) entries.push({ name: path.posix.basename(sub.path), mode: MODE_TREE, oid: built.oid });
+    const subtrees = dir.dirs.map(buildTree);
+    for (const sub of subtrees) {
+      if (!sub.same) same = false;
+      if (sub.oid) count++;
     }
     // Git has no empty trees below the root: an empty directory is not recorded.
-    if (entries.length === 0 && dir.path !== '') return { oid: undefined, same: cached === undefined };
+    if (count === 0 && dir.path !== '') return { oid: undefined, same: cached === undefined };
     // Every entry now was an entry before, with the same id, and there are as many: same tree.
-    if (same && cached!.entries === entries.length) {
+    if (same && cached!.entries === count) {
       cache.dirs.set(dir.path, cached!);
       return { oid: cached!.tree, same: true };
     }
+    const nameAt = dir.path === '' ? 0 : dir.path.length + 1;
+    const entries: TreeEntry[] = [];
+    for (const file of dir.files) {
+      const entry = files.get(file.path);
+      if (entry) entries.push({ name: file.path.slice(nameAt), mode: entry.mode, oid: entry.oid });
+    }
+    dir.dirs.forEach((sub, i) => {
+      const oid = subtrees[i]!.oid;
+      if (oid) entries.push({ name: sub.path.slice(nameAt), mode: MODE_TREE, oid });
+    });
     const content = encodeTree(entries);
     const oid = hashObject('tree', content);
     treeWrites.push({ oid, content });
-    if (store) cache.dirs.set(dir.path, { tree: oid, entries: entries.length });
+    if (store) cache.dirs.set(dir.path, { tree: oid, entries: count });
     return { oid, same: false };
   };
   const root = buildTree(scan.root);

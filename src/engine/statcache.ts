@@ -71,13 +71,14 @@ export class StatCache {
     }
   }
 
-  /** The cached blob id when `stat` shows the file untouched since it was hashed. */
-  lookup(relPath: string, stat: FileStat, mode: EntryMode): string | undefined {
+  /** The cache entry (blob id and all) when `stat` shows the file untouched since it was hashed. */
+  entryIfUnchanged(relPath: string, stat: FileStat, mode: EntryMode): CachedFile | undefined {
     const entry = this.files.get(relPath);
     if (!entry) return undefined;
     if (entry.mtimeMs !== stat.mtimeMs || entry.ctimeMs !== stat.ctimeMs || entry.size !== stat.size || entry.ino !== stat.ino || entry.mode !== mode) return undefined;
+    // Racy: modified in the tick the cache was written, so a later same-size write could share this stat.
     if (entry.mtimeMs >= this.writtenAtMs) return undefined;
-    return entry.oid;
+    return entry;
   }
 
   async save(file: string): Promise<void> {
