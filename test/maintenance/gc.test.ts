@@ -6,11 +6,16 @@ import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, runCl
 import { Repository } from '../../src/engine/repo.js';
 import { readWorktree, STAT_CACHE } from '../../src/engine/snapshot.js';
 import type { GcReport } from '../../src/engine/gc.js';
+import { rememberEnv } from './env.js';
 
 type GcJson = GcReport & { bytesFreed: number };
 
 let sb: Sandbox;
-afterEach(async () => sb.cleanup());
+const restoreHome = rememberEnv('SHADOWGIT_HOME');
+afterEach(async () => {
+  restoreHome();
+  await sb.cleanup();
+});
 
 const worktreeFiles = (root: string) => diskFiles(root, (_rel, name) => name === '.git');
 

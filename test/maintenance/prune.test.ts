@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ShadowGit } from '../../src/shadowgit.js';
+import { rememberEnv } from './env.js';
 import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, runCli, runJson, writeTree, type Sandbox, type TreeFile } from '../helpers/sandbox.js';
 
 /**
@@ -51,7 +52,11 @@ function keptIds(result: PruneJson): string[] {
 
 describe('prune', () => {
   let sb: Sandbox;
-  afterEach(async () => sb.cleanup());
+  const restoreHome = rememberEnv('SHADOWGIT_HOME');
+  afterEach(async () => {
+    restoreHome();
+    await sb.cleanup();
+  });
 
   test('each policy form keeps exactly the expected snapshots; approved and undo points survive; ids, tags, notes and undo stay valid', async () => {
     sb = makeSandbox('sg-prune-');

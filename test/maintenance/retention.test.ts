@@ -1,9 +1,14 @@
 import { applyPolicy, DEFAULT_POLICY, parseDuration, resolvePolicy } from '../../src/engine/retention.js';
 import type { SnapshotInfo } from '../../src/engine/history.js';
 import type { RetentionPolicy } from '../../src/engine/config.js';
+import { rememberEnv } from './env.js';
 
 // Buckets are computed in local time, as restic does; pin it so the expectations hold anywhere.
-process.env.TZ = 'UTC';
+const restoreTz = rememberEnv('TZ');
+beforeAll(() => {
+  process.env.TZ = 'UTC';
+});
+afterAll(restoreTz);
 
 /** Snapshots named by letter, newest first (2026-03-02 is a Monday: ISO week 10). */
 const DATES: Array<[string, string]> = [

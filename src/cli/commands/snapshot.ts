@@ -39,7 +39,7 @@ export const snapshotCommand: CommandModule<GlobalArgs, Args> = {
       const result = await sg.snapshot({ message: args.message, note, onProgress: bar.update });
       bar.done();
       if (args.json) {
-        printJson({ id: result.id, commit: result.commit, created: result.created, changes: result.changes, skipped: result.skipped, noted: note !== undefined });
+        printJson({ id: result.id, commit: result.commit, created: result.created, changes: result.changes, skipped: result.skipped, ...(note !== undefined ? { noted: true } : {}) });
         return;
       }
       warnSkipped(result.skipped);
