@@ -53,10 +53,17 @@ async function evilRollback(ctx: Ctx, extra: RawEntry[], command = ['rollback', 
 const file = (gitdir: string, name: string | Buffer, content: string): RawEntry => ({ mode: '100644', name, oid: blob(gitdir, content) });
 const dir = (gitdir: string, name: string | Buffer, entries: RawEntry[]): RawEntry => ({ mode: '40000', name, oid: tree(gitdir, entries) });
 
-/** An excluded (so unrecorded) symlink `out` to the outside directory, and a target with a directory `out`. */
-async function excludedSymlinkOut(c: Ctx, command: string[]): Promise<string[]> {
-  await fsp.writeFile(path.join(c.work, '.shadowgit'), '{ "exclude": ["out"] }\n');
+/**
+ * A symlink `out` to the outside directory, recorded in a snapshot or excluded (so unrecorded),
+ * and a target tree with a directory `out` holding a file named like the outside victim.
+ */
+async function symlinkOut(c: Ctx, how: 'recorded' | 'excluded', command: string[]): Promise<string[]> {
+  if (how === 'excluded') await fsp.writeFile(path.join(c.work, '.shadowgit'), '{ "exclude": ["out"] }\n');
   await fsp.symlink('../outside', path.join(c.work, 'out'));
+  if (how === 'recorded') {
+    const snap = await shadowgit(['snapshot', '--json'], { cwd: c.work, env: c.env });
+    if (snap.code !== 0) throw new Error(`setup snapshot failed: ${snap.stderr}`);
+  }
   return evilRollback(c, [dir(c.gitdir, 'out', [file(c.gitdir, 'victim.txt', 'overwritten\n')])], command);
 }
 
@@ -122,22 +129,22 @@ const CASES: HostileCase[] = [
   {
     name: 'recorded symlink to outside where the target has a directory',
     expect: 'safe',
-    setup: async (c) => {
-      await fsp.symlink('../outside', path.join(c.work, 'out'));
-      const snap = await shadowgit(['snapshot', '--json'], { cwd: c.work, env: c.env });
-      if (snap.code !== 0) throw new Error(`setup snapshot failed: ${snap.stderr}`);
-      return evilRollback(c, [dir(c.gitdir, 'out', [file(c.gitdir, 'victim.txt', 'overwritten\n')])]);
-    },
+    setup: (c) => symlinkOut(c, 'recorded', ['rollback', 'evil', '--json']),
+  },
+  {
+    name: 'restore of one file through a recorded symlink to outside',
+    expect: 'refuse',
+    setup: (c) => symlinkOut(c, 'recorded', ['restore', 'evil', '--json', '--', 'out/victim.txt']),
   },
   {
     name: 'unrecorded (excluded) symlink to outside where the target has a directory',
     expect: 'refuse',
-    setup: (c) => excludedSymlinkOut(c, ['rollback', 'evil', '--json']),
+    setup: (c) => symlinkOut(c, 'excluded', ['rollback', 'evil', '--json']),
   },
   {
     name: 'restore through an unrecorded symlink to outside',
     expect: 'refuse',
-    setup: (c) => excludedSymlinkOut(c, ['restore', 'evil', '--json', '--', 'out']),
+    setup: (c) => symlinkOut(c, 'excluded', ['restore', 'evil', '--json', '--', 'out']),
   },
 ];
 
