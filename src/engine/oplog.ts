@@ -21,13 +21,25 @@ export function opRecord(op: string, args: Record<string, unknown>, started: num
 }
 
 /**
- * Appends one JSON line per operation. At 1 MiB the log is rotated to `oplog.1.jsonl` (one
+ * Appends one JSON line per operation. Past 1 MiB the log is rotated to `oplog.1.jsonl` (one
  * generation kept), so it never grows without bound.
  */
 export async function appendOp(file: string, record: OpRecord): Promise<void> {
   const stat = await fsp.stat(file).catch(() => undefined);
   if (stat && stat.size > MAX_BYTES) await fsp.rename(file, file.replace(/\.jsonl$/, '.1.jsonl'));
-  await fsp.appendFile(file, `${JSON.stringify(record)}\n`);
+  // A line torn by a crash must not swallow this record: start on a fresh line.
+  const torn = stat && stat.size > 0 && stat.size <= MAX_BYTES && !(await endsWithNewline(file, stat.size));
+  await fsp.appendFile(file, `${torn ? '\n' : ''}${JSON.stringify(record)}\n`);
+}
+
+async function endsWithNewline(file: string, size: number): Promise<boolean> {
+  const handle = await fsp.open(file, 'r');
+  try {
+    const { buffer } = await handle.read(Buffer.alloc(1), 0, 1, size - 1);
+    return buffer[0] === 10;
+  } finally {
+    await handle.close();
+  }
 }
 
 export interface ReadOpsOptions {
