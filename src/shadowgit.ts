@@ -337,7 +337,7 @@ export class ShadowGit {
    * Applies a retention policy (options, else `.shadowgit` retention, else the default), keeping
    * approved revisions and undo points whatever it says; then runs gc unless `gc: false`.
    */
-  async prune(options: { policy?: RetentionPolicy; dryRun?: boolean; gc?: boolean; graceMs?: number } = {}): Promise<PruneReport> {
+  async prune(options: { policy?: RetentionPolicy; dryRun?: boolean; gc?: boolean; graceMs?: number; onProgress?: (packed: number) => void } = {}): Promise<PruneReport> {
     await this.repository.requireExisting();
     const { policy, source } = resolvePolicy(options.policy ?? {}, this.repository.config.retention);
     if (options.dryRun) {
@@ -351,7 +351,7 @@ export class ShadowGit {
       async () => {
         const decisions = await planPrune(this.repository, policy);
         const outcome = await executePrune(this.repository, decisions);
-        const gc = options.gc === false ? undefined : await collectGarbage(this.repository, { graceMs: options.graceMs });
+        const gc = options.gc === false ? undefined : await collectGarbage(this.repository, options);
         return { policy, policySource: source, dryRun: false, decisions, removed: outcome.removed.length, kept: outcome.kept, rewritten: outcome.rewritten, gc };
       },
       () => [],
@@ -359,13 +359,13 @@ export class ShadowGit {
   }
 
   /** Deletes unreachable objects (older than the grace period) and packs the rest. */
-  async gc(options: { graceMs?: number } = {}): Promise<GcReport> {
+  async gc(options: { graceMs?: number; onProgress?: (packed: number) => void } = {}): Promise<GcReport> {
     await this.repository.requireExisting();
     return this.mutate('gc', { graceMs: options.graceMs }, () => collectGarbage(this.repository, options), () => []);
   }
 
   /** Re-reads and re-hashes every object of every snapshot (or, quick, the latest and approved ones). */
-  async verify(options: { quick?: boolean } = {}): Promise<VerifyReport> {
+  async verify(options: { quick?: boolean; onProgress?: (objects: number) => void } = {}): Promise<VerifyReport> {
     await this.repository.requireExisting();
     return this.repository.withLock('verify', () => verifyRepository(this.repository, options));
   }

@@ -66,7 +66,7 @@ export function short(commit: string): string {
  * A one-line progress counter on stderr, only in a terminal and never with --json; throttled
  * so drawing never costs more than the work it reports.
  */
-export function progress(label: string, json: boolean): { update: (n: number) => void; done: () => void } {
+export function progress(label: string, json: boolean, unit = 'files'): { update: (n: number) => void; done: () => void } {
   if (json || !process.stderr.isTTY) return { update: () => undefined, done: () => undefined };
   let last = 0;
   let drawn = false;
@@ -76,7 +76,7 @@ export function progress(label: string, json: boolean): { update: (n: number) =>
       if (now - last < 100) return;
       last = now;
       drawn = true;
-      process.stderr.write(`\r${label} ${n.toLocaleString('en-US')} files…`);
+      process.stderr.write(`\r${label} ${n.toLocaleString('en-US')} ${unit}…`);
     },
     done() {
       if (drawn) process.stderr.write('\r\x1b[K');

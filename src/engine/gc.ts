@@ -131,7 +131,7 @@ async function inventoryLoose(objectsDir: string): Promise<{ objects: LooseObjec
  * mark → write new packs (temp + rename) → only then delete loose objects now packed, old packs
  * and unreachable objects; a crash at any point leaves every reachable object readable.
  */
-export async function collectGarbage(repo: Repository, options: { graceMs?: number } = {}): Promise<GcReport> {
+export async function collectGarbage(repo: Repository, options: { graceMs?: number; onProgress?: (packed: number) => void } = {}): Promise<GcReport> {
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
   const objectsDir = path.join(repo.gitdir, 'objects');
   const packDir = path.join(objectsDir, 'pack');
@@ -156,7 +156,7 @@ export async function collectGarbage(repo: Repository, options: { graceMs?: numb
   const inPacks = (oid: string) => reachable.has(oid) && (full || !packedIds.has(oid));
   const toPack = { metadata: new Set([...marked.metadata].filter(inPacks)), blobs: new Set([...marked.blobs].filter(inPacks)) };
   const looseToPack = loose.objects.some((o) => toPack.metadata.has(o.oid) || toPack.blobs.has(o.oid));
-  const written = full || looseToPack ? await packObjects(repo, packDir, toPack) : [];
+  const written = full || looseToPack ? await packObjects(repo, packDir, toPack, options.onProgress) : [];
   const packs = [...(full ? [] : oldPacks), ...written.map((p) => p.name)].filter((n, i, all) => all.indexOf(n) === i).sort();
 
   let deletedObjects = 0;
@@ -198,11 +198,13 @@ export async function collectGarbage(repo: Repository, options: { graceMs?: numb
  * Commits, tags and trees go into one small pack (what list, diff and verify read), blobs into
  * packs of about MAX_PACK_BYTES (what restore reads), so reading history never loads file contents.
  */
-async function packObjects(repo: Repository, packDir: string, objects: { metadata: Set<string>; blobs: Set<string> }): Promise<WrittenPack[]> {
+async function packObjects(repo: Repository, packDir: string, objects: { metadata: Set<string>; blobs: Set<string> }, onProgress: (packed: number) => void = () => undefined): Promise<WrittenPack[]> {
   const packs: WrittenPack[] = [];
-  if (objects.metadata.size > 0) packs.push(await writePack(repo.objects, packDir, [...objects.metadata].sort()));
+  let packed = 0;
+  const counted = () => onProgress(++packed);
+  if (objects.metadata.size > 0) packs.push(await writePack(repo.objects, packDir, [...objects.metadata].sort(), Infinity, counted));
   for (let rest = [...objects.blobs].sort(); rest.length > 0; ) {
-    const pack = await writePack(repo.objects, packDir, rest, MAX_PACK_BYTES);
+    const pack = await writePack(repo.objects, packDir, rest, MAX_PACK_BYTES, counted);
     packs.push(pack);
     rest = rest.slice(pack.objects);
   }

@@ -76,7 +76,7 @@ export interface WrittenPack {
  * packs into memory). Both files are written under temp names, synced, then renamed — the pack
  * first, so the index that makes git use it only ever appears beside a whole pack.
  */
-export async function writePack(store: ObjectStore, packDir: string, oids: string[], maxBytes = Infinity): Promise<WrittenPack> {
+export async function writePack(store: ObjectStore, packDir: string, oids: string[], maxBytes = Infinity, onObject: () => void = () => undefined): Promise<WrittenPack> {
   const tmpPack = tempPathFor(path.join(packDir, 'incoming.pack'));
   const tmpIdx = tempPathFor(path.join(packDir, 'incoming.idx'));
   const handle = await fsp.open(tmpPack, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL, 0o444);
@@ -92,6 +92,7 @@ export async function writePack(store: ObjectStore, packDir: string, oids: strin
       entries.push({ oid, offset, crc: zlib.crc32(entry) });
       await handle.write(entry, 0, entry.length, offset);
       offset += entry.length;
+      onObject();
     }
     await handle.write(u32(entries.length), 0, 4, 8);
     const hash = createHash('sha1');

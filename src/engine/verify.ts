@@ -41,8 +41,8 @@ export interface VerifyReport {
  * each one), parses commits and trees, and attributes every problem to the snapshots that hold
  * it. `quick` checks only the latest snapshot and the approved revisions.
  */
-export async function verifyRepository(repo: Repository, options: { quick?: boolean } = {}): Promise<VerifyReport> {
-  const checker = new ObjectChecker(repo);
+export async function verifyRepository(repo: Repository, options: { quick?: boolean; onProgress?: (objects: number) => void } = {}): Promise<VerifyReport> {
+  const checker = new ObjectChecker(repo, options.onProgress);
   const report: VerifyReport = { ok: true, quick: Boolean(options.quick), snapshots: [], approved: [], packs: [], notes: [], objectsChecked: 0 };
 
   const packDir = path.join(repo.gitdir, 'objects', 'pack');
@@ -108,7 +108,10 @@ class ObjectChecker {
   private readonly under = new Map<string, ObjectProblem[]>();
   private commits = 0;
 
-  constructor(private readonly repo: Repository) {}
+  constructor(
+    private readonly repo: Repository,
+    private readonly onProgress: (objects: number) => void = () => undefined,
+  ) {}
 
   get count(): number {
     return this.trees.size + this.blobs.size + this.commits;
@@ -132,6 +135,7 @@ class ObjectChecker {
       } catch (err) {
         this.blobs.set(oid, describe(err));
       }
+      this.onProgress(this.count);
     }
     return this.blobs.get(oid);
   }

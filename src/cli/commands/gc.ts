@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { parseGracePeriod, type GcReport } from '../../engine/gc.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
-import { formatBytes, print, printJson } from '../output.js';
+import { formatBytes, print, printJson, progress } from '../output.js';
 
 interface Args extends GlobalArgs {
   grace: string;
@@ -30,7 +30,9 @@ export const gcCommand: CommandModule<GlobalArgs, Args> = {
     runCommand(async () => {
       const graceMs = parseGracePeriod(args.grace);
       const sg = await openRepo(args);
-      const report = await sg.gc({ graceMs });
+      const bar = progress('Packed', Boolean(args.json), 'objects');
+      const report = await sg.gc({ graceMs, onProgress: bar.update });
+      bar.done();
       if (args.json) printJson(gcJson(report));
       else renderGc(report);
     }),

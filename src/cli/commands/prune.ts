@@ -3,7 +3,7 @@ import type { RetentionPolicy } from '../../engine/config.js';
 import { parseGracePeriod } from '../../engine/gc.js';
 import type { PruneReport } from '../../shadowgit.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
-import { absoluteTime, color, print, printJson, short, table } from '../output.js';
+import { absoluteTime, color, print, printJson, progress, short, table } from '../output.js';
 import { gcJson, renderGc } from './gc.js';
 
 /** yargs camel-cases --keep-last into keepLast: the flags land as the policy's own fields. */
@@ -50,7 +50,9 @@ export const pruneCommand: CommandModule<GlobalArgs, Args> = {
       const policy: RetentionPolicy = { keepLast: args.keepLast, keepHourly: args.keepHourly, keepDaily: args.keepDaily, keepWeekly: args.keepWeekly, keepMonthly: args.keepMonthly, keepWithin: args.keepWithin };
       const graceMs = parseGracePeriod(args.grace);
       const sg = await openRepo(args);
-      const report = await sg.prune({ policy, dryRun: args.dryRun, gc: args.gc, graceMs });
+      const bar = progress('Packed', Boolean(args.json), 'objects');
+      const report = await sg.prune({ policy, dryRun: args.dryRun, gc: args.gc, graceMs, onProgress: bar.update });
+      bar.done();
       if (args.json) {
         const { decisions, gc, ...rest } = report;
         const snapshots = decisions.map((d) => ({ id: d.snapshot.id, commit: d.snapshot.commit, date: d.snapshot.date.toISOString(), message: d.snapshot.message, keep: d.keep, reasons: d.reasons }));

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { CheckedRevision, VerifyReport } from '../../engine/verify.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
-import { color, print, printJson, short, table } from '../output.js';
+import { color, print, printJson, progress, short, table } from '../output.js';
 
 interface Args extends GlobalArgs {
   quick?: boolean;
@@ -41,7 +41,9 @@ export const verifyCommand: CommandModule<GlobalArgs, Args> = {
   handler: (args) =>
     runCommand(async () => {
       const sg = await openRepo(args);
-      const report = await sg.verify({ quick: args.quick });
+      const bar = progress('Verified', Boolean(args.json), 'objects');
+      const report = await sg.verify({ quick: args.quick, onProgress: bar.update });
+      bar.done();
       if (args.json) printJson(report);
       else render(report);
       return report.ok ? 0 : 1;
