@@ -22,6 +22,7 @@ try {
   if (mode === 'throw') await safeModifyFile(file, () => { throw new Error('the edit went wrong'); });
   if (mode === 'hang') await safeModifyFile(file, async () => { out('computing'); setInterval(() => {}, 1000); await new Promise(() => {}); });
   if (mode === 'write') out(await safeWriteFile(file, 'x'.repeat(4 * 1024 * 1024)));
+  if (mode === 'guarded-ok') out(await withSnapshot(async () => { writeFileSync(file, 'improved'); return 'the value'; }));
   if (mode === 'guarded') await withSnapshot(async () => { writeFileSync(file, 'clobbered'); rmSync('keep.txt'); writeFileSync('junk.txt', 'junk'); throw new Error('task failed'); }, { label: 'risky task' });
 } catch (err) {
   out({ error: err.message });
@@ -90,7 +91,7 @@ test('a process killed while computing or between temp file and rename leaves th
   expect(fileAt(repo, written.json.snapshot.commit, 'tool.sh')).toBe(ORIGINAL);
 });
 
-test('withSnapshot rolls back what a failing function did and rethrows', async () => {
+test('withSnapshot rolls back what a failing function did and rethrows, and records a success', async () => {
   const before = await diskFiles(sb.worktree);
   const result = runProgram('guarded');
   expect(result.json).toEqual({ error: 'task failed' });
@@ -99,4 +100,10 @@ test('withSnapshot rolls back what a failing function did and rethrows', async (
   expect(fileAt(repo, failed, 'tool.sh')).toBe('clobbered');
   expect(fileAt(repo, failed, 'junk.txt')).toBe('junk');
   expect(opsOf(repo).find((o) => o.op === 'guard')).toMatchObject({ outcome: 'error', args: { label: 'risky task' } });
+
+  const succeeded = runProgram('guarded-ok');
+  expect(succeeded.json).toBe('the value');
+  expect(await toolSh()).toBe('improved');
+  expect(fileAt(repo, headOf(repo)!, 'tool.sh')).toBe('improved');
+  expect(opsOf(repo).filter((o) => o.op === 'guard').map((o) => o.outcome)).toEqual(['error', 'ok']);
 });
