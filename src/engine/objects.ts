@@ -1,8 +1,7 @@
-import { promises as fsp, constants as fsc, createReadStream, createWriteStream, existsSync, lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
+import { promises as fsp, constants as fsc, createReadStream, createWriteStream, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
-import { promisify } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import { Transform, Writable } from 'node:stream';
 import { CorruptObjectError } from './errors.js';
@@ -12,8 +11,6 @@ import { sameStat } from './scan.js';
 
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
 
-const deflate = promisify(zlib.deflate);
-const inflate = promisify(zlib.inflate);
 /** Speed over a few percent of size: loose objects are repacked by `gc` anyway (git's default too). */
 const DEFLATE_OPTIONS = { level: zlib.constants.Z_BEST_SPEED };
 /** Files above this are hashed and deflated as a stream, never whole in memory. */
@@ -37,8 +34,11 @@ export function looseObjectPath(gitdir: string, oid: string): string {
 
 /** Git's own temp-object prefix: a crash leftover is one `git fsck` ignores (and `git prune` removes). */
 function tempObjectPath(dir: string): string {
-  return path.join(dir, `tmp_obj_${process.pid}_${randomBytes(4).toString('hex')}`);
+  return path.join(dir, `tmp_obj_${TEMP_PREFIX}_${tempCounter++}`);
 }
+/** Random once per process, then a counter: random bytes per object showed up in profiles. */
+const TEMP_PREFIX = `${process.pid}_${randomBytes(4).toString('hex')}`;
+let tempCounter = 0;
 
 /** A blob read from a file as a stream, with the file's stat that matches what was read. */
 export interface StreamedBlob {
@@ -65,10 +65,10 @@ export class ObjectStore {
     return (await this.readPacked(oid)) !== undefined;
   }
 
-  private async ensureDir(oid: string): Promise<string> {
+  private ensureDir(oid: string): string {
     const dir = path.join(this.gitdir, 'objects', oid.slice(0, 2));
     if (!this.knownDirs.has(dir)) {
-      await fsp.mkdir(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true });
       this.knownDirs.add(dir);
     }
     return dir;
@@ -76,8 +76,7 @@ export class ObjectStore {
 
   /**
    * Writes `content` as an object unless it exists; returns its id. `oid`, when the caller has
-   * already hashed the content, saves hashing it twice. Deflate runs on the thread pool, so the
-   * caller can read and hash the next file meanwhile.
+   * already hashed the content, saves hashing it twice.
    */
   async write(type: ObjectType, content: Uint8Array, oid = hashObject(type, content)): Promise<string> {
     const inFlight = this.pending.get(oid);
@@ -88,8 +87,10 @@ export class ObjectStore {
     const target = looseObjectPath(this.gitdir, oid);
     if (existsSync(target)) return oid;
     const writing = (async () => {
-      await this.ensureDir(oid);
-      const deflated = await deflate(Buffer.concat([objectHeader(type, content.length), content]), DEFLATE_OPTIONS);
+      this.ensureDir(oid);
+      // Synchronous: an async zlib call costs a stream and a thread-pool round trip, measured
+      // at 5-10x the compression itself for the typical few-KB object.
+      const deflated = zlib.deflateSync(Buffer.concat([objectHeader(type, content.length), content]), DEFLATE_OPTIONS);
       await writeNewFile(target, deflated);
     })();
     this.pending.set(oid, writing);
@@ -103,7 +104,7 @@ export class ObjectStore {
 
   /** Moves a finished temp object into place under its id (or drops it when the object exists). */
   async adoptTemp(tmp: string, oid: string): Promise<void> {
-    await this.ensureDir(oid);
+    this.ensureDir(oid);
     const target = looseObjectPath(this.gitdir, oid);
     if (existsSync(target)) await fsp.rm(tmp, { force: true });
     else await fsp.rename(tmp, target);
@@ -165,7 +166,7 @@ export class ObjectStore {
     if (raw) {
       let inflated: Buffer;
       try {
-        inflated = await inflate(raw);
+        inflated = zlib.inflateSync(raw);
       } catch {
         throw new CorruptObjectError(oid, where, 'damaged (it does not inflate)');
       }
@@ -331,10 +332,14 @@ function discard(): Writable {
   return new Writable({ write: (_chunk, _enc, done) => done() });
 }
 
-/** Temp file + rename: the object's real name only ever holds a whole object. */
+/**
+ * Temp file + rename: the object's real name only ever holds a whole object. Synchronous: a
+ * first snapshot writes one object per file, and the promise machinery of four async calls
+ * cost the main thread several times the system calls themselves.
+ */
 async function writeNewFile(target: string, data: Uint8Array): Promise<void> {
   const tmp = tempObjectPath(path.dirname(target));
-  await fsp.writeFile(tmp, data, { mode: 0o444, flag: 'wx' });
+  writeFileSync(tmp, data, { mode: 0o444, flag: 'wx' });
   await faultPoint('object');
-  await fsp.rename(tmp, target);
+  renameSync(tmp, target);
 }
