@@ -62,6 +62,7 @@ test('a flipped byte in a loose blob: verify names the snapshots holding it, and
   expect(text.code).toBe(1);
   expect(text.stdout).toContain(ids[1]);
   expect(text.stdout).toMatch(/1 snapshot\(s\) intact, 2 damaged/);
+  expect(text.stdout).toContain(`Intact: ${ids[0]}`);
 
   // The rollback would have to write b.txt from the damaged blob: it stops before any write.
   await writeTree(sb.worktree, { 'b.txt': 'edited\n', 'a.txt': 'edited too\n' });

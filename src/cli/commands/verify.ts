@@ -27,6 +27,8 @@ function render(report: VerifyReport): void {
   const scope = report.quick ? 'latest snapshot and approved revisions' : 'all snapshots';
   const summary = `Checked ${report.objectsChecked} objects (${scope}): ${intact} snapshot(s) intact, ${damaged.length} damaged; ${report.approved.length - damagedApproved.length} of ${report.approved.length} approved revision(s) intact.`;
   print(report.ok ? color.green(summary) : color.red(summary));
+  const intactIds = report.snapshots.filter((s) => s.ok).map((s) => s.id);
+  if (damaged.length > 0 && intactIds.length > 0) print(`Intact: ${intactIds.slice(0, 20).join(', ')}${intactIds.length > 20 ? ` …and ${intactIds.length - 20} more (see --json)` : ''}`);
   if (!report.ok) print('Rollback and restore refuse to write from a damaged object: roll back to an intact snapshot, or restore the shadow repository from a backup.');
 }
 
