@@ -63,7 +63,8 @@ export async function runGuarded<T>(sg: ShadowGit, options: GuardOptions, body: 
   let restored: CheckoutReport | undefined;
   if (!kept && after.commit !== before.commit) {
     try {
-      restored = await sg.rollback(before.commit);
+      // By id, not hash: a prune while the command ran may have rewritten the commit (ids survive).
+      restored = await sg.rollback(before.id);
     } catch (err) {
       await sg.logOperation('guard', logArgs, started, { commits: [before.commit, after.commit], error: `${failure}; rollback failed: ${(err as Error).message}` });
       throw new ShadowGitError(
