@@ -50,7 +50,17 @@ export async function readWatcher(repo: Repository): Promise<WatcherInfo | undef
   } catch {
     return undefined;
   }
-  return { state, stale: state.host === os.hostname() && !processAlive(state.pid) };
+  return { state, stale: state.host === os.hostname() && !(await isWatcherProcess(state.pid)) };
+}
+
+/**
+ * True while `pid` runs and, where the OS tells (Linux /proc), is still a `watch` command: a pid
+ * reused by another program after a crash must count as stale, never receive our SIGTERM.
+ */
+async function isWatcherProcess(pid: number): Promise<boolean> {
+  if (!processAlive(pid)) return false;
+  const cmdline = await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
+  return cmdline === undefined || cmdline.split('\0').includes('watch');
 }
 
 async function removeState(repo: Repository): Promise<void> {

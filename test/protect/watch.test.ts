@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { fsck, git, makeSandbox, repoOf, runCli, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
@@ -68,9 +69,11 @@ test('a foreground watcher snapshots settled edits, ignores ignored paths, and t
 });
 
 test('--detach runs in the background, status shows it, a stale watcher is cleaned up, --stop stops it', async () => {
-  // A watcher that died without cleaning up: status reports it stale, the next watch replaces it.
+  // A watcher that died without cleaning up, its pid since reused by an unrelated process:
+  // status reports it stale, the next watch replaces it, and the other process is left alone.
   runCli(sb, ['snapshot']);
-  await fsp.writeFile(stateFile(), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), since: '2020-01-01T00:00:00.000Z', dirty: { paths: [], overflow: false } }));
+  const bystander = spawn('sleep', ['60']);
+  await fsp.writeFile(stateFile(), JSON.stringify({ pid: bystander.pid, host: (await import('node:os')).hostname(), since: '2020-01-01T00:00:00.000Z', dirty: { paths: [], overflow: false } }));
   expect(runJson(sb, ['status']).watcher).toMatchObject({ stale: true });
   expect(runCli(sb, ['doctor']).stdout).toMatch(/died without stopping/);
 
@@ -98,5 +101,7 @@ test('--detach runs in the background, status shows it, a stale watcher is clean
   expect(() => process.kill(pid, 0)).toThrow();
   expect(runJson(sb, ['status']).watcher).toBeUndefined();
   expect(runCli(sb, ['watch', '--stop']).stdout).toMatch(/No watcher is running/);
+  expect(bystander.exitCode).toBeNull();
+  bystander.kill();
   fsck(repo);
 });
