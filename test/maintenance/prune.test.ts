@@ -96,7 +96,8 @@ describe('prune', () => {
     const dry = (args: string[]) => runJson<PruneJson>(sb, ['prune', '--dry-run', ...args]);
     const ids = (...n: number[]) => n.map((i) => s[i]);
     // Protected whatever the policy: s4 (approved), s9 (undo point), s2 (target of the last rollback).
-    expect(keptIds(dry(['--keep-last', '2']))).toEqual(ids(9, 8, 4, 2));
+    const preview = dry(['--keep-last', '2']);
+    expect(keptIds(preview)).toEqual(ids(9, 8, 4, 2));
     expect(keptIds(dry(['--keep-hourly', '3']))).toEqual(ids(9, 5, 4, 3, 2));
     expect(keptIds(dry(['--keep-daily', '2']))).toEqual(ids(9, 5, 4, 2));
     expect(keptIds(dry(['--keep-weekly', '3']))).toEqual(ids(9, 5, 4, 3, 2));
@@ -104,7 +105,6 @@ describe('prune', () => {
     expect(keptIds(dry(['--keep-within', '1d']))).toEqual(ids(9, 8, 7, 6, 4, 2));
     expect(keptIds(dry(['--keep-within', '36h', '--keep-last', '1']))).toEqual(ids(9, 8, 7, 6, 4, 2));
 
-    const preview = dry(['--keep-last', '2']);
     const reasons = Object.fromEntries(preview.snapshots.map((x) => [x.id, x.reasons]));
     expect(reasons[s[9]!]).toEqual(['last snapshot', 'undo point (state before the last rollback)']);
     expect(reasons[s[4]!]).toEqual(['approved: Release One']);
