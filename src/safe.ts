@@ -48,7 +48,7 @@ async function safeEdit(file: string, compute: (target: string) => Promise<strin
     const data = await compute(target);
     await writeFileAtomic(target, data, { keepMode: true, faultStep: 'safe-write' });
   } catch (err) {
-    await sg.logOperation('safe-edit', { path: rel }, started, { commits, error: (err as Error).message ?? String(err) }).catch(() => undefined);
+    await sg.logOperation('safe-edit', { path: rel }, started, { commits, error: err instanceof Error ? err.message : String(err) }).catch(() => undefined);
     throw err;
   }
   await sg.logOperation('safe-edit', { path: rel }, started, { commits });

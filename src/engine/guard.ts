@@ -50,7 +50,7 @@ export async function runGuarded<T>(sg: ShadowGit, options: GuardOptions, body: 
     failure = failureOf(value);
   } catch (err) {
     error = err;
-    failure = (err as Error).message ?? String(err);
+    failure = err instanceof Error ? err.message : String(err);
   }
   const kept = Boolean(options.keep);
   const logArgs = { ...(options.logArgs ?? { label: options.label }), keep: kept };
