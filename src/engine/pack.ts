@@ -144,18 +144,27 @@ export async function listPacks(packDir: string): Promise<string[]> {
  * offset the index lists must lie inside it. Returns a problem description, or undefined.
  */
 export async function checkPack(packDir: string, name: string): Promise<string | undefined> {
-  const packFile = path.join(packDir, `${name}.pack`);
-  let pack: Buffer;
+  let handle: fsp.FileHandle;
   try {
-    pack = await fsp.readFile(packFile);
+    handle = await fsp.open(path.join(packDir, `${name}.pack`), 'r');
   } catch {
     return 'the .pack file is missing';
   }
-  const idx = await fsp.readFile(path.join(packDir, `${name}.idx`));
-  if (pack.length < 32 || pack.subarray(0, 4).toString('latin1') !== 'PACK') return 'not a pack (bad header)';
-  const trailer = pack.subarray(pack.length - 20);
-  const actual = createHash('sha1').update(pack.subarray(0, pack.length - 20)).digest();
-  if (!actual.equals(trailer)) return 'its checksum does not match its content (truncated or damaged)';
-  if (idx.length < 40 || !idx.subarray(idx.length - 40, idx.length - 20).equals(trailer)) return 'its index belongs to another pack';
-  return undefined;
+  try {
+    const { size } = await handle.stat();
+    const head = Buffer.alloc(4);
+    const trailer = Buffer.alloc(20);
+    await handle.read(head, 0, 4, 0);
+    if (size < 32 || head.toString('latin1') !== 'PACK') return 'not a pack (bad header)';
+    await handle.read(trailer, 0, 20, size - 20);
+    // Streamed: a blob pack can be hundreds of megabytes.
+    const hash = createHash('sha1');
+    for await (const chunk of handle.createReadStream({ start: 0, end: size - 21, autoClose: false })) hash.update(chunk as Buffer);
+    if (!hash.digest().equals(trailer)) return 'its checksum does not match its content (truncated or damaged)';
+    const idx = await fsp.readFile(path.join(packDir, `${name}.idx`));
+    if (idx.length < 40 || !idx.subarray(idx.length - 40, idx.length - 20).equals(trailer)) return 'its index belongs to another pack';
+    return undefined;
+  } finally {
+    await handle.close();
+  }
 }

@@ -106,7 +106,7 @@ class ObjectChecker {
   private readonly trees = new Map<string, TreeEntry[] | string>();
   private readonly blobs = new Map<string, string | undefined>();
   private readonly under = new Map<string, ObjectProblem[]>();
-  private commits = 0;
+  private readonly commits = new Set<string>();
 
   constructor(
     private readonly repo: Repository,
@@ -114,11 +114,11 @@ class ObjectChecker {
   ) {}
 
   get count(): number {
-    return this.trees.size + this.blobs.size + this.commits;
+    return this.trees.size + this.blobs.size + this.commits.size;
   }
 
   async commit(commit: string): Promise<{ id: string; tree?: string; parent?: string; problem?: ObjectProblem }> {
-    this.commits++;
+    this.commits.add(commit);
     try {
       const data = decodeCommit(await this.repo.objects.readTyped(commit, 'commit'));
       return { id: parseTrailers(data.message)[ID_TRAILER] ?? commit.slice(0, 8), tree: data.tree, parent: data.parents[0] };
