@@ -208,7 +208,7 @@ export async function crashTrial(f: Fixture, command: CrashCommand, kill: Kill, 
   await copyDir(f.saved, f.live);
   const { args, newTree, exitCode = 0, byTree, droppable = [] } = commandUnderTest(f, command);
   const env = kill.fault ? { ...f.env, SHADOWGIT_FAULT: kill.fault } : f.env;
-  const what = `${command} ${kill.fault ?? (kill.delayMs === undefined ? "with no kill" : `killed after ${kill.delayMs}ms`)}`;
+  const what = `${command} ${kill.fault ?? (kill.delayMs === undefined ? 'with no kill' : `killed after ${kill.delayMs}ms`)}`;
   const problems: string[] = [];
   const run = await shadowgit(args, { cwd: f.work, env, killAfterMs: kill.delayMs, timeoutMs: 60000 });
   if (run.hung) problems.push(`${what}: hung`);
@@ -257,7 +257,7 @@ export interface CrashOptions {
   /** Total trials: deterministic points first, random-delay kills for the rest. */
   trials: number;
   seed: number;
-  /** Run exactly these fault points (and `trials` minus their number of random kills). */
+  /** Run exactly these fault points and nothing else (the quick subset). */
   points?: string[];
   /** Parallel trial slots, each with its own fixture. */
   jobs?: number;
