@@ -63,7 +63,7 @@ test('export writes a directory, a .tar and a .tar.gz equal to the snapshot (mod
   expect(runCli(sb, ['export', 'nosuchrev', path.join(sb.dir, 'x')]).stderr).toMatch(/no snapshot, commit or approved revision matches "nosuchrev"/);
 });
 
-test('notes are git notes native git reads; show prints message, trailers, note and changed files', async () => {
+test('notes are git notes native git reads; show prints message, trailers, note and changed files; prune --no-gc defers reclaiming', async () => {
   sb = makeSandbox('sg-notes-');
   await writeTree(sb.worktree, { 'a.txt': 'a\n', 'b.txt': 'b\n' });
   const first = runJson(sb, ['snapshot', '-m', 'first', '--note', 'Prompt: make it work']);
@@ -109,4 +109,14 @@ test('notes are git notes native git reads; show prints message, trailers, note 
   expect(missing.stderr).toMatch(/cannot read the note file .*nope\.txt \(ENOENT\); check the path/);
   const both = runCli(sb, ['snapshot', '--note', 'x', '--note-file', 'y']);
   expect(both.code).toBe(2);
+
+  // With no policy anywhere the default applies (and keeps both); --no-gc leaves the objects for later.
+  expect(runJson(sb, ['prune', '--dry-run'])).toMatchObject({ policySource: 'default', policy: { keepLast: 50, keepHourly: 24, keepDaily: 7, keepWeekly: 4 }, removed: 0 });
+  const pruned = runJson(sb, ['prune', '--keep-last', '1', '--no-gc']);
+  expect(pruned).toMatchObject({ removed: 1, kept: 1 });
+  expect(pruned.gc).toBeUndefined();
+  expect(git(repo, ['cat-file', '-t', first.commit])).toBe('commit\n');
+  expect((git(repo, ['notes', 'list']) as string).trim().split('\n')).toHaveLength(1);
+  runJson(sb, ['gc', '--grace', '0']);
+  expect(() => git(repo, ['cat-file', '-e', first.commit])).toThrow();
 });
