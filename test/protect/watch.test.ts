@@ -39,7 +39,7 @@ test('a foreground watcher snapshots settled edits, ignores ignored paths, and t
   expect(state.watchedDirectories).toBe(2);
 
   // Ignored paths never wake it: no snapshot is even attempted.
-  const opsBefore = watchOps().length;
+  const opsBefore = await waitFor('the initial snapshot in the op log', () => watchOps().length || undefined);
   await writeTree(sb.worktree, { 'node_modules/dep/index.js': 'changed dep\n', 'dist/out.js': 'rebuilt\n', '.git/index': 'x', 'node_modules/new/file.js': 'new\n' });
   const quietUntil = Date.now() + 1500; // 7× the debounce
   await waitFor('the quiet window', () => Date.now() > quietUntil);
@@ -53,6 +53,18 @@ test('a foreground watcher snapshots settled edits, ignores ignored paths, and t
     return head !== initial && fileAt(head, 'src/app.ts') === 'export const v = 2;\n' && fileAt(head, 'src/new/deep.ts') !== undefined && head;
   });
   expect(triggerOf(second)).toBe('watch');
+
+  // An edited .gitignore applies at once: the newly ignored directory gets no watch.
+  await fsp.appendFile(path.join(sb.worktree, '.gitignore'), 'src/gen/\n');
+  await waitFor('the .gitignore snapshot', () => fileAt(headOf(repo)!, '.gitignore')?.includes('src/gen/'));
+  await writeTree(sb.worktree, { 'src/gen/out.js': 'generated\n', 'src/app.ts': 'export const v = 3;\n' });
+  const third = await waitFor('the third edit', () => fileAt(headOf(repo)!, 'src/app.ts') === 'export const v = 3;\n' && headOf(repo));
+  expect(fileAt(third, 'src/gen/out.js')).toBeUndefined();
+  const watched = await waitFor('watch.json after the snapshot', async () => {
+    const s = JSON.parse(await fsp.readFile(stateFile(), 'utf8'));
+    return s.lastSnapshot?.commit === third && s;
+  });
+  expect(watched.watchedDirectories).toBe(3); // root, src, src/new — not src/gen
 
   // An edit right before SIGTERM is in the final snapshot; the watcher exits 0 and cleans up.
   await fsp.writeFile(path.join(sb.worktree, 'README.md'), 'last words\n');
