@@ -59,13 +59,13 @@ export async function verifyRepository(repo: Repository, options: { quick?: bool
     commit = options.quick ? undefined : read.parent;
   }
 
-  const tagged: Array<{ name: string; tagRef: string; tagProblem?: ObjectProblem; commit?: string }> = [];
+  const tagged: Array<{ name: string; tagProblem?: ObjectProblem; commit?: string }> = [];
   for (const [ref, oid] of await repo.refs.list('refs/tags/')) {
     try {
       const object = await repo.objects.read(oid, ref);
-      tagged.push({ name: ref.slice('refs/tags/'.length), tagRef: ref, commit: object.type === 'tag' ? decodeTag(object.content).object : oid });
+      tagged.push({ name: ref.slice('refs/tags/'.length), commit: object.type === 'tag' ? decodeTag(object.content).object : oid });
     } catch (err) {
-      tagged.push({ name: ref.slice('refs/tags/'.length), tagRef: ref, tagProblem: { oid, path: ref, problem: (err as Error).message } });
+      tagged.push({ name: ref.slice('refs/tags/'.length), tagProblem: { oid, path: ref, problem: describe(err) } });
     }
   }
   const names = new Map((await listApproved(repo).catch(() => [])).map((a) => [a.tag, a.name]));
