@@ -214,7 +214,10 @@ export class WatchSession {
       // Nothing recorded: the changes stay pending and are tried again after the next pause.
       for (const p of batch) if (this.dirty.size < MAX_DIRTY) this.dirty.add(p);
       this.overflow ||= batchOverflow;
-      if (batch.length > 0 || batchOverflow) this.firstChangeAt = this.lastChangeAt = Date.now();
+      if (batch.length > 0 || batchOverflow) {
+        this.firstChangeAt ??= Date.now();
+        this.lastChangeAt ??= Date.now();
+      }
       if (!(err instanceof LockBusyError)) this.options.onWarning?.(`snapshot failed: ${(err as Error).message}`);
     }
     this.state.watchedDirectories = this.watcher.watchedDirectories;
