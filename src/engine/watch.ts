@@ -100,7 +100,8 @@ export class WatchSession {
   private persistTimer: NodeJS.Timeout | undefined;
   private readonly watcher: TreeWatcher;
   private readonly state: WatchState;
-  readonly recorded: SnapshotReport[] = [];
+  /** What this session recorded (slim: a watcher may run for weeks). */
+  readonly recorded: Array<Pick<SnapshotReport, 'id' | 'commit' | 'trigger' | 'changes'>> = [];
 
   constructor(
     private readonly sg: ShadowGit,
@@ -205,7 +206,7 @@ export class WatchSession {
     try {
       const report = await this.sg.snapshot({ trigger: 'watch', message });
       if (report.created) {
-        this.recorded.push(report);
+        this.recorded.push({ id: report.id, commit: report.commit, trigger: report.trigger, changes: report.changes });
         this.state.snapshots++;
         this.state.lastSnapshot = { id: report.id, commit: report.commit, at: new Date().toISOString() };
         this.options.onSnapshot?.(report);

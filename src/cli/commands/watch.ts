@@ -106,7 +106,7 @@ export const watchCommand: CommandModule<GlobalArgs, Args> = {
       });
       clearLine();
       const recorded = session.recorded;
-      if (args.json) printJson({ worktree: sg.worktree, stoppedAt: new Date().toISOString(), snapshots: recorded.map((r) => ({ id: r.id, commit: r.commit, trigger: r.trigger, changes: r.changes })) });
+      if (args.json) printJson({ worktree: sg.worktree, stoppedAt: new Date().toISOString(), snapshots: recorded });
       else print(`Stopped watching; ${recorded.length} snapshot(s) recorded${recorded.length ? `, the last ${recorded[recorded.length - 1]!.id}` : ''}.`);
     }),
 };
