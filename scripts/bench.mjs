@@ -105,11 +105,12 @@ function nativeSide(tree, bare) {
 /** Runs one operation on both sides, in the round's order, and keeps the samples. */
 function step(results, name, round, sides) {
   const order = round % 2 === 0 ? ['shadowgit', 'git'] : ['git', 'shadowgit'];
-  const row = (results[name] ??= { shadowgit: [], git: [], shadowgitRss: [], gitRss: [] });
+  const row = (results[name] ??= { shadowgit: [], git: [], shadowgitRss: [], gitRss: [], shadowgitCpu: [], gitCpu: [] });
   for (const side of order) {
     const r = sides[side]();
     row[side].push(r.ms);
     row[`${side}Rss`].push(r.rssKiB);
+    row[`${side}Cpu`].push(r.cpuMs);
   }
 }
 
@@ -117,7 +118,9 @@ function summarize(results) {
   return Object.entries(results).map(([name, row]) => {
     const sg = median(row.shadowgit);
     const git = median(row.git);
-    return { name, shadowgitMs: sg, gitMs: git, ratio: sg / git, shadowgitRssMiB: Math.max(...row.shadowgitRss.filter(Boolean)) / 1024, gitRssMiB: Math.max(...row.gitRss.filter(Boolean)) / 1024, samples: row };
+    const sgCpu = median(row.shadowgitCpu);
+    const gitCpu = median(row.gitCpu);
+    return { name, shadowgitMs: sg, gitMs: git, ratio: sg / git, shadowgitCpuMs: sgCpu, gitCpuMs: gitCpu, cpuRatio: sgCpu / gitCpu, shadowgitRssMiB: Math.max(...row.shadowgitRss.filter(Boolean)) / 1024, gitRssMiB: Math.max(...row.gitRss.filter(Boolean)) / 1024, samples: row };
   });
 }
 
@@ -193,15 +196,19 @@ function log(line) {
 }
 
 const fmtMs = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+const fmtOpt = (value, format) => (Number.isFinite(value) ? format(value) : 'n/a');
 const fmtMiB = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 function render(name, result) {
   const lines = [
     `### ${name}: ${result.files.toLocaleString('en-US')} files, ${result.dirs.toLocaleString('en-US')} directories, ${fmtMiB(result.bytes)}`,
     '',
-    '| operation | shadowgit | native git | ratio | shadowgit peak RSS | git peak RSS |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
-    ...result.rows.map((r) => `| ${r.name} | ${fmtMs(r.shadowgitMs)} | ${fmtMs(r.gitMs)} | ${r.ratio.toFixed(2)}× | ${r.shadowgitRssMiB.toFixed(0)} MiB | ${Number.isFinite(r.gitRssMiB) ? `${r.gitRssMiB.toFixed(0)} MiB` : 'n/a'} |`),
+    '| operation | shadowgit wall | native git wall | ratio | shadowgit CPU | git CPU | CPU ratio | shadowgit peak RSS | git peak RSS |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...result.rows.map(
+      (r) =>
+        `| ${r.name} | ${fmtMs(r.shadowgitMs)} | ${fmtMs(r.gitMs)} | **${r.ratio.toFixed(2)}×** | ${fmtOpt(r.shadowgitCpuMs, fmtMs)} | ${fmtOpt(r.gitCpuMs, fmtMs)} | ${fmtOpt(r.cpuRatio, (x) => `${x.toFixed(2)}×`)} | ${r.shadowgitRssMiB.toFixed(0)} MiB | ${fmtOpt(r.gitRssMiB, (x) => `${x.toFixed(0)} MiB`)} |`,
+    ),
     '',
     `Repository on disk after one round: shadowgit ${fmtMiB(result.sizes.shadowgitBytes)}, native git ${fmtMiB(result.sizes.gitBytes)} (loose objects, before any gc).`,
     '',
@@ -224,7 +231,7 @@ const machine = {
 console.log(`## shadowgit vs native git — ${machine.date}`);
 console.log('');
 console.log(`${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB RAM, load average at start ${machine.loadAverage}; node ${machine.node}, ${machine.git}.`);
-console.log(`Wall time of the real CLI process (start-up included), median of ${rounds} alternating rounds; peak RSS by ${machine.rss}, the largest seen.`);
+console.log(`Wall time of the real CLI process (start-up included) and its CPU time (user + system, all threads), medians of ${rounds} alternating rounds; peak RSS (the largest seen) and CPU by ${machine.rss}.`);
 console.log('');
 
 const report = { machine, cases: {} };

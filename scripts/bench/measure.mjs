@@ -10,7 +10,7 @@ const HAVE_GNU_TIME = existsSync(GNU_TIME) && spawnSync(GNU_TIME, ['-f', '%M', '
 /** Without GNU time, node children report their own peak RSS through a preloaded module. */
 const RSS_REPORTER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'maxrss.cjs');
 
-export const rssMethod = HAVE_GNU_TIME ? 'GNU time (%M)' : 'process.resourceUsage().maxRSS (node side only)';
+export const rssMethod = HAVE_GNU_TIME ? 'GNU time' : 'process.resourceUsage().maxRSS (shadowgit only; no CPU times)';
 
 let rssFileCounter = 0;
 
@@ -25,7 +25,7 @@ export function run(command, args, { cwd, env, okCodes = [0] } = {}) {
   const childEnv = { ...env };
   if (HAVE_GNU_TIME) {
     file = GNU_TIME;
-    argv = ['-f', '%M', '-o', rssFile, command, ...args];
+    argv = ['-f', '%M %U %S', '-o', rssFile, command, ...args];
   } else if (command.endsWith('shadowgit')) {
     childEnv.NODE_OPTIONS = `${childEnv.NODE_OPTIONS ?? ''} --require ${RSS_REPORTER}`.trim();
     childEnv.SHADOWGIT_BENCH_RSS_FILE = rssFile;
@@ -38,26 +38,31 @@ export function run(command, args, { cwd, env, okCodes = [0] } = {}) {
     throw new Error(`${command} ${args.join(' ')} exited ${result.status}:\n${result.stderr}${result.stdout}`.slice(0, 4000));
   }
   let rssKiB;
+  let cpuMs;
   if (existsSync(rssFile)) {
     const lines = readFileSync(rssFile, 'utf8').trim().split('\n');
-    rssKiB = Number(lines[lines.length - 1]);
+    const [rss, user, system] = lines[lines.length - 1].split(' ').map(Number);
+    rssKiB = rss;
+    if (user !== undefined && system !== undefined) cpuMs = (user + system) * 1000;
     rmSync(rssFile, { force: true });
   }
-  return { ms, rssKiB, stdout: result.stdout, stderr: result.stderr, code: result.status };
+  return { ms, rssKiB, cpuMs, stdout: result.stdout, stderr: result.stderr, code: result.status };
 }
 
 /** Runs several commands one after another as one measured step (e.g. `add -A` then `commit`). */
 export function runAll(steps, options) {
   let ms = 0;
+  let cpuMs;
   let rssKiB;
   const outputs = [];
   for (const [command, args, okCodes] of steps) {
     const r = run(command, args, { ...options, okCodes: okCodes ?? [0] });
     ms += r.ms;
+    if (r.cpuMs !== undefined) cpuMs = (cpuMs ?? 0) + r.cpuMs;
     if (r.rssKiB !== undefined) rssKiB = Math.max(rssKiB ?? 0, r.rssKiB);
     outputs.push(r);
   }
-  return { ms, rssKiB, outputs };
+  return { ms, cpuMs, rssKiB, outputs };
 }
 
 export function median(values) {
