@@ -11,7 +11,6 @@ import { generateHugeFile, generateTree, mutateFiles, touchHugeFile, TREE_SHAPES
 import { diskUsage, median, rssMethod, run, runAll } from './bench/measure.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'bin', 'shadowgit');
 
 const { values: opts } = parseArgs({
   options: {
@@ -20,6 +19,7 @@ const { values: opts } = parseArgs({
     rounds: { type: 'string' },
     out: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    bin: { type: 'string' },
     'skip-impact': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -31,9 +31,11 @@ if (opts.help) {
   --rounds N         rounds per tree case (default 5; huge: 1)
   --out FILE         also write the results as JSON
   --keep             keep the generated trees (path printed)
+  --bin PATH         the shadowgit executable to measure (default: bin/shadowgit of this checkout)
   --skip-impact      skip scripts/bench-impact.mjs`);
   process.exit(0);
 }
+const BIN = path.resolve(opts.bin ?? path.join(ROOT, 'bin', 'shadowgit'));
 const cases = (opts.cases ?? (opts.quick ? 'medium' : 'medium,large,huge')).split(',');
 const rounds = Number(opts.rounds ?? (opts.quick ? 3 : 5));
 
@@ -48,8 +50,8 @@ const gitEnv = {
 };
 delete gitEnv.NODE_OPTIONS;
 
-if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) {
-  console.error('bench: dist/ is missing; run `npm run build` first.');
+if (!existsSync(path.join(path.dirname(BIN), '..', 'dist', 'cli', 'main.js'))) {
+  console.error(`bench: ${path.join(path.dirname(BIN), '..', 'dist')} is missing; run \`npm run build\` first.`);
   process.exit(1);
 }
 
