@@ -1,15 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { diskFiles, expectSameFiles, fingerprint, fsck, git, gitTreeFiles, makeSandbox, runCli, runCliAsync, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { diskFiles, expectSameFiles, fingerprint, fsck, git, gitTreeFiles, runCli, runCliAsync, runJson, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
-beforeEach(() => {
-  sb = makeSandbox('sg-e2e-');
-});
-afterEach(async () => {
-  await sb.cleanup();
-});
+useSandbox('sg-e2e-', (s) => (sb = s));
 
 const worktreeFiles = (root: string) => diskFiles(root, (rel, name) => name === '.git' || name === 'node_modules');
 

@@ -1,14 +1,9 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { diskFiles, expectSameFiles, fsck, gitTreeFiles, makeSandbox, runCli, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { diskFiles, expectSameFiles, fsck, gitTreeFiles, runCli, runJson, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
-beforeEach(() => {
-  sb = makeSandbox('sg-crash-');
-});
-afterEach(async () => {
-  await sb.cleanup();
-});
+useSandbox('sg-crash-', (s) => (sb = s));
 
 const files = (root: string) => diskFiles(root, (_rel, name) => name === '.git' || name === 'node_modules');
 

@@ -1,15 +1,10 @@
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { BIN, makeSandbox, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { BIN, runJson, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
-beforeEach(() => {
-  sb = makeSandbox('sg-tty-');
-});
-afterEach(async () => {
-  await sb.cleanup();
-});
+useSandbox('sg-tty-', (s) => (sb = s));
 
 /**
  * Runs `shadowgit rollback` in a pseudo-terminal (util-linux `script`) and answers each prompt

@@ -1,15 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BIN, ROOT, makeSandbox, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { BIN, ROOT, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
-beforeEach(() => {
-  sb = makeSandbox('sg-lazy-');
-});
-afterEach(async () => {
-  await sb.cleanup();
-});
+useSandbox('sg-lazy-', (s) => (sb = s));
 
 /** The modules a command resolves, traced by an import hook. */
 function modulesLoadedBy(args: string[]): string[] {

@@ -166,3 +166,27 @@ export async function fingerprint(dir: string): Promise<string> {
   await walk('');
   return hash.digest('hex');
 }
+
+/**
+ * A fresh sandbox for every test of the calling file, handed over through `assign`; with
+ * `setHome`, this process's SHADOWGIT_HOME points into it too (for tests of the library API).
+ */
+export function useSandbox(prefix: string, assign: (sandbox: Sandbox) => void, options: { setHome?: boolean } = {}): void {
+  let current: Sandbox | undefined;
+  let previousHome: string | undefined;
+  beforeEach(() => {
+    current = makeSandbox(prefix);
+    assign(current);
+    if (options.setHome) {
+      previousHome = process.env.SHADOWGIT_HOME;
+      process.env.SHADOWGIT_HOME = current.home;
+    }
+  });
+  afterEach(async () => {
+    if (options.setHome) {
+      if (previousHome === undefined) delete process.env.SHADOWGIT_HOME;
+      else process.env.SHADOWGIT_HOME = previousHome;
+    }
+    await current?.cleanup();
+  });
+}

@@ -4,20 +4,10 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { ShadowGit } from '../../src/index.js';
-import { diskFiles, expectSameFiles, fingerprint, fsck, git, gitTreeFiles, makeSandbox, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { diskFiles, expectSameFiles, fingerprint, fsck, git, gitTreeFiles, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
-let previousHome: string | undefined;
-
-beforeEach(() => {
-  sb = makeSandbox();
-  previousHome = process.env.SHADOWGIT_HOME;
-  process.env.SHADOWGIT_HOME = sb.home;
-});
-afterEach(async () => {
-  process.env.SHADOWGIT_HOME = previousHome;
-  await sb.cleanup();
-});
+useSandbox('sg-test-', (s) => (sb = s), { setHome: true });
 
 const recorded = (root: string) => diskFiles(root, (rel, name) => name === '.git' || rel === 'node_modules' || rel === 'build');
 

@@ -2,20 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ShadowGit } from '../../src/index.js';
-import { diskFiles, expectSameFiles, fingerprint, fsck, git, gitTreeFiles, makeSandbox, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { diskFiles, expectSameFiles, fingerprint, fsck, git, gitTreeFiles, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
-let previousHome: string | undefined;
-
-beforeEach(() => {
-  sb = makeSandbox();
-  previousHome = process.env.SHADOWGIT_HOME;
-  process.env.SHADOWGIT_HOME = sb.home;
-});
-afterEach(async () => {
-  process.env.SHADOWGIT_HOME = previousHome;
-  await sb.cleanup();
-});
+useSandbox('sg-test-', (s) => (sb = s), { setHome: true });
 
 /** A tree with every kind of entry the issue names. */
 async function awkwardTree(root: string): Promise<void> {
