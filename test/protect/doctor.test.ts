@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { fsck, makeSandbox, repoOf, runCli, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { fsck, repoOf, runCli, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 import { fileAt, headOf } from './helpers.js';
 
 let sb: Sandbox;
@@ -23,12 +23,11 @@ interface Finding {
   lastHealthy?: { id: string; commit: string };
 }
 
+useSandbox('sg-doctor-', (s) => (sb = s));
 beforeEach(async () => {
-  sb = makeSandbox('sg-doctor-');
   await writeTree(sb.worktree, HEALTHY);
   repo = repoOf(sb);
 });
-afterEach(() => sb.cleanup());
 
 const doctor = () => {
   const result = runCli(sb, ['doctor', '--json']);

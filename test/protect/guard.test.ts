@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { diskFiles, expectSameFiles, fsck, gitTreeFiles, makeSandbox, repoOf, runCli, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { diskFiles, expectSameFiles, fsck, gitTreeFiles, repoOf, runCli, runJson, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 import { headOf, opsOf } from './helpers.js';
 
 let sb: Sandbox;
@@ -21,14 +21,13 @@ fs.chmodSync('bin/run.sh', 0o644);
 process.exit(Number(process.argv[2]));
 `;
 
+useSandbox('sg-guard-', (s) => (sb = s));
 beforeEach(async () => {
-  sb = makeSandbox('sg-guard-');
   await writeTree(sb.worktree, { 'src/app.ts': 'export const app = 1;\n', 'README.md': '# readme\n', 'docs/guide.md': 'guide\n', 'bin/run.sh': '#!/bin/sh\n', 'node_modules/dep/index.js': 'dep\n' });
   await fsp.chmod(path.join(sb.worktree, 'bin/run.sh'), 0o755);
   await fsp.writeFile(path.join(sb.dir, 'vandal.cjs'), VANDAL);
   repo = repoOf(sb);
 });
-afterEach(() => sb.cleanup());
 
 test('a failing command is rolled back byte for byte, its state recorded, its exit code passed on', async () => {
   const before = await diskFiles(sb.worktree);

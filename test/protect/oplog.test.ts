@@ -1,13 +1,10 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { appendOp, opRecord, readOps } from '../../src/engine/oplog.js';
-import { makeSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
-beforeEach(() => {
-  sb = makeSandbox('sg-oplog-');
-});
-afterEach(() => sb.cleanup());
+useSandbox('sg-oplog-', (s) => (sb = s));
 
 test('the op log rotates past 1 MiB, keeps one generation, skips a torn line, and filters', async () => {
   const file = path.join(sb.dir, 'oplog.jsonl');

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BIN, diskFiles, expectSameFiles, fsck, makeSandbox, repoOf, ROOT, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { BIN, diskFiles, expectSameFiles, fsck, repoOf, ROOT, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 import { fileAt, headOf, opsOf, waitFor } from './helpers.js';
 
 let sb: Sandbox;
@@ -29,15 +29,14 @@ try {
 }
 `;
 
+useSandbox('sg-safe-', (s) => (sb = s));
 beforeEach(async () => {
-  sb = makeSandbox('sg-safe-');
   await writeTree(sb.worktree, { '.shadowgit': '{}\n', 'tool.sh': ORIGINAL, 'keep.txt': 'keep\n' });
   await fsp.chmod(path.join(sb.worktree, 'tool.sh'), 0o755);
   script = path.join(sb.dir, 'program.mjs');
   await fsp.writeFile(script, PROGRAM(pathToFileURL(path.join(ROOT, 'dist', 'index.js')).href));
   repo = repoOf(sb);
 });
-afterEach(() => sb.cleanup());
 
 function runProgram(mode: string, env: NodeJS.ProcessEnv = {}) {
   const result = spawnSync(process.execPath, [script, mode, 'tool.sh'], { cwd: sb.worktree, env: { ...sb.env, ...env }, encoding: 'utf8' });

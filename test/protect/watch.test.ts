@@ -1,25 +1,34 @@
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { fsck, git, makeSandbox, repoOf, runCli, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { fsck, git, repoOf, runCli, runJson, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 import { fileAt as fileAtCommit, headOf, opsOf, startCli, waitFor, type Running } from './helpers.js';
 
 let sb: Sandbox;
 let repo: string;
 let watcher: Running | undefined;
 
-beforeEach(async () => {
-  sb = makeSandbox('sg-watch-');
-  await writeTree(sb.worktree, { '.gitignore': 'dist/\n', 'src/app.ts': 'export const v = 1;\n', 'README.md': 'readme\n', 'dist/out.js': 'built\n', 'node_modules/dep/index.js': 'dep\n', '.git/HEAD': 'ref: refs/heads/main\n' });
-  repo = repoOf(sb);
-});
+// Declared before the sandbox's own hooks, so a watcher left by a failed test dies before cleanup.
 afterEach(async () => {
   if (watcher && watcher.child.exitCode === null && watcher.child.signalCode === null) {
     watcher.child.kill('SIGKILL');
     await watcher.exited;
   }
   watcher = undefined;
-  await sb.cleanup();
+  // A background watcher left by a failed test.
+  const state = await fsp.readFile(stateFile(), 'utf8').then(JSON.parse, () => undefined);
+  if (state?.pid) {
+    try {
+      process.kill(state.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+useSandbox('sg-watch-', (s) => (sb = s));
+beforeEach(async () => {
+  await writeTree(sb.worktree, { '.gitignore': 'dist/\n', 'src/app.ts': 'export const v = 1;\n', 'README.md': 'readme\n', 'dist/out.js': 'built\n', 'node_modules/dep/index.js': 'dep\n', '.git/HEAD': 'ref: refs/heads/main\n' });
+  repo = repoOf(sb);
 });
 
 const watchOps = () => opsOf(repo).filter((o) => o.op === 'snapshot' && o.args.trigger === 'watch');
