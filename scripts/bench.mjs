@@ -43,6 +43,11 @@ const gitEnv = {
   ...process.env,
   GIT_CONFIG_GLOBAL: '/dev/null',
   GIT_CONFIG_NOSYSTEM: '1',
+  // No background `gc --auto` (it packs past 6,700 loose objects, detached, competing with the
+  // next measurement); shadowgit's repos have gc.auto=0 too, so both sides stay loose.
+  GIT_CONFIG_COUNT: '1',
+  GIT_CONFIG_KEY_0: 'gc.auto',
+  GIT_CONFIG_VALUE_0: '0',
   GIT_AUTHOR_NAME: 'bench',
   GIT_AUTHOR_EMAIL: 'bench@localhost',
   GIT_COMMITTER_NAME: 'bench',
