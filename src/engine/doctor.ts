@@ -278,7 +278,7 @@ async function checkRepository(repo: Repository, findings: Finding[]): Promise<S
   try {
     const files = await readFlatTree(repo.objects, latest.tree);
     await forEachLimit([...files], 8, async ([p, entry]) => {
-      await repo.objects.read(entry.oid, p);
+      await repo.objects.verifyBlob(entry.oid, p);
     });
     findings.push({ check: 'integrity', severity: 'ok', message: `latest snapshot ${latest.id}: all ${files.size} file object(s) present and intact.` });
   } catch (err) {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { fsck, repoOf, runCli, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
+import { fsck, git, repoOf, runCli, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 import { fileAt, headOf } from './helpers.js';
 
 let sb: Sandbox;
@@ -114,4 +114,13 @@ test('recover of named files, doctor --fix, unrecoverable files, and a bundle wi
   expect(unrecoverable.code).toBe(1);
   expect(unrecoverable.stdout).toMatch(/Cannot recover src\/broken.ts .*no snapshot holds a healthy copy/);
   expect(runCli(sb, ['recover', '/etc/passwd']).code).toBe(1);
+
+  // A damaged object of the latest snapshot is an integrity error.
+  const oid = git(repo, ['rev-parse', `${headOf(repo)}:src/util.ts`]).trim();
+  const object = path.join(repo, 'objects', oid.slice(0, 2), oid.slice(2));
+  await fsp.chmod(object, 0o644);
+  await fsp.writeFile(object, 'not zlib');
+  const integrity = doctor().report.findings.find((f) => f.check === 'integrity')!;
+  expect(integrity.severity).toBe('error');
+  expect(integrity.message).toContain(oid);
 });
