@@ -18,6 +18,7 @@ export const IMPACT_CACHE = 'impact-cache.json';
 export const CODE_CACHE_DIR = 'impact-v8cache';
 /** Bump when what extractSpecifiers or Resolver produce changes meaning. */
 const FORMAT = 4;
+const MAX_PARSE_BYTES = 4 * 1048576;
 const EXTERNAL_INDEX = -1;
 const UNRESOLVED_INDEX = -2;
 
@@ -199,7 +200,8 @@ export async function buildGraph(repo: Repository, tracked: FlatTree, nodes: str
         specsOf.set(p, []);
         continue;
       }
-      const extracted = extractSpecifiers(parser, p, content.toString('utf8'));
+      // A multi-megabyte module is generated or bundled code: parsing it would cost seconds for no local imports.
+      const extracted = content.length > MAX_PARSE_BYTES ? { specifiers: [], error: `not parsed: larger than ${MAX_PARSE_BYTES / 1048576} MiB (generated code?), its imports are not followed` } : extractSpecifiers(parser, p, content.toString('utf8'));
       parsed++;
       specsOf.set(p, extracted.specifiers);
       if (extracted.error) errors.push({ path: p, message: extracted.error });

@@ -141,6 +141,25 @@ describe('shadowgit impact', () => {
     expect(runJson<Json>(sb, ['impact', 'src/mid.ts']).dependents).toEqual([]);
   });
 
+  test('syntax errors and bad tsconfig files are listed as problems; the graph still builds', async () => {
+    await writeTree(sb.worktree, {
+      'src/bad.ts': "import { leaf } from './leaf.js';\nexport const = ;\n",
+      'sub/tsconfig.json': '{ "compilerOptions": { "baseUrl": 5 } }',
+      'sub/user.ts': "import { leaf } from '../src/leaf.js';\nexport const u = leaf;\n",
+    });
+    const json = runJson<Json & { errors: Array<{ path: string; message: string }> }>(sb, ['impact', 'src/leaf.ts']);
+    expect(json.dependents.map((d) => d.path)).toEqual(['src/bad.ts', 'src/mid.ts', 'sub/user.ts', 'src/top.ts', 'src/top.test.ts']);
+    expect(json.errors.map((e) => e.path)).toEqual(['src/bad.ts', 'sub/tsconfig.json']);
+    expect(json.errors[0]!.message).toMatch(/^2:\d+ \S/);
+    expect(json.errors[1]!.message).toContain('baseUrl');
+    const text = runCli(sb, ['impact', 'src/leaf.ts']).stdout;
+    expect(text).toMatch(/Problems \(2\)[^\n]*\n  src\/bad\.ts:2:\d+ [^\n]+\n  sub\/tsconfig\.json: [^\n]*baseUrl/);
+    // Warm: the same problems come from the cache.
+    const again = runJson<Json & { errors: Array<{ path: string }> }>(sb, ['impact', 'src/leaf.ts']);
+    expect(again.stats.parsed).toBe(0);
+    expect(again.errors.map((e) => e.path)).toEqual(['src/bad.ts', 'sub/tsconfig.json']);
+  });
+
   test('a damaged cache is rebuilt, not trusted', async () => {
     runJson<Json>(sb, ['impact', 'src/leaf.ts']);
     await fsp.writeFile(path.join(repoOf(sb), 'shadowgit', 'impact-cache.json'), '{"format": 3, "files": ');

@@ -72,8 +72,8 @@ export function printImpactText(result: ImpactResult, options: { limit?: number;
   }
   if (result.errors.length > 0) {
     print('');
-    print(color.yellow(`Parse errors (${result.errors.length}) — the imports around them still count:`));
-    capped(result.errors, (e) => print(`  ${e.path}:${e.message}`), problems);
+    print(color.yellow(`Problems (${result.errors.length}) — syntax errors (the imports around them still count), unparsed or unreadable files, bad tsconfig files:`));
+    capped(result.errors, (e) => print(`  ${e.path}${/^\d/.test(e.message) ? ':' : ': '}${e.message}`), problems);
   }
   print('');
   const direct = result.dependents.filter((d) => d.depth === 1).length;
