@@ -11,7 +11,9 @@
  * each as a fresh process (process start and module loading count), and reports wall time,
  * peak RSS and the ratio of shadowgit to each peer.
  *
- *   node scripts/bench-impact.mjs [--modules 3000] [--seed 42] [--runs 3] [--peer-runs 1] [--keep] [--json]
+ *   node scripts/bench-impact.mjs [--modules 3000] [--seed 42] [--runs 3] [--peer-runs 1] [--quick] [--keep] [--json]
+ *
+ * --quick is --runs 1 (what `npm run bench -- --quick` passes).
  *
  * dependency-cruiser takes 25-50 s a run here, so it runs --peer-runs times (default 1).
  *
@@ -317,7 +319,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     return i >= 0 ? Number(args[i + 1]) : fallback;
   };
   const json = args.includes('--json');
-  runImpactBench({ modules: opt('modules', 3000), seed: opt('seed', 42), runs: opt('runs', 3), peerRuns: opt('peer-runs', 1), keep: args.includes('--keep'), log: json ? () => undefined : console.log })
+  runImpactBench({ modules: opt('modules', 3000), seed: opt('seed', 42), runs: opt('runs', args.includes('--quick') ? 1 : 3), peerRuns: opt('peer-runs', 1), keep: args.includes('--keep'), log: json ? () => undefined : console.log })
     .then((summary) => {
       if (json) console.log(JSON.stringify(summary, null, 2));
     })
