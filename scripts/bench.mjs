@@ -179,6 +179,7 @@ function benchHugeFile(base) {
   const { sgTree, gitTree, home, bare } = prepareCopies(base);
   const sgFile = path.join(sgTree, 'huge.bin');
   const gitFile = path.join(gitTree, 'huge.bin');
+  mkdirSync(gitTree);
   generateHugeFile(sgFile, 2026);
   execFileSync('cp', ['--sparse=always', sgFile, gitFile]);
   const sides = { sg: shadowgitSide(sgTree, home), git: nativeSide(gitTree, bare) };

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { writeFileAtomic } from './fsutil.js';
 import { faultPoint } from './faults.js';
 import { MODE_EXEC, MODE_FILE, MODE_LINK, type EntryMode } from './gitformat.js';
-import type { FileStat } from './scan.js';
+import { fileStatOf, sameStat, type FileStat } from './scan.js';
 
 /** What the cache remembers of one file: enough of its stat to know it is unchanged. */
 export interface CachedFile {
@@ -34,6 +34,8 @@ const VERSION = 2;
 const MODE_CODES: EntryMode[] = [MODE_FILE, MODE_EXEC, MODE_LINK];
 const NO_TREE = '0'.repeat(40);
 
+let lastLoaded: { file: string; stat: FileStat; cache: StatCache } | undefined;
+
 /**
  * The stat cache: path → (stat, blob id) of the tree last recorded or restored, plus each
  * directory's tree id, so an unchanged directory is neither re-encoded nor re-hashed. A file
@@ -63,8 +65,13 @@ export class StatCache {
 
   static async load(file: string): Promise<StatCache> {
     try {
-      const writtenAtMs = statSync(file).mtimeMs;
-      return decode(readFileSync(file), writtenAtMs) ?? StatCache.empty();
+      const stat = statSync(file);
+      // A rollback loads the same cache two or three times; a loaded cache is never modified
+      // (recording builds a new one), so the same file, unchanged, gives the same instance.
+      if (lastLoaded && lastLoaded.file === file && sameStat(lastLoaded.stat, stat)) return lastLoaded.cache;
+      const cache = decode(readFileSync(file), stat.mtimeMs) ?? StatCache.empty();
+      lastLoaded = { file, stat: fileStatOf(stat), cache };
+      return cache;
     } catch {
       // A missing or damaged cache only costs a full re-hash.
       return StatCache.empty();
