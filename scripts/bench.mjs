@@ -165,7 +165,7 @@ function benchTree(base, caseName) {
     log(`  round ${round + 1}/${rounds} done`);
   }
   checkSameTrees(sgTree, gitTree, manifest);
-  return { files: manifest.files, dirs: shape.dirs, bytes: manifest.bytes, rows: summarize(results), sizes };
+  return { files: manifest.files, dirs: shape.dirs, bytes: manifest.bytes, rounds, rows: summarize(results), sizes };
 }
 
 /** After the rollbacks both copies must hold the same bytes again (cheap spot check on edited files). */
@@ -196,7 +196,7 @@ function benchHugeFile(base) {
     sizes ??= { shadowgitBytes: sides.sg.repoBytes(), gitBytes: sides.git.repoBytes() };
     log(`  round ${round + 1}/${hugeRounds} done`);
   }
-  return { files: 1, dirs: 0, bytes: 2 ** 31, rows: summarize(results), sizes };
+  return { files: 1, dirs: 0, bytes: 2 ** 31, rounds: hugeRounds, rows: summarize(results), sizes };
 }
 
 function log(line) {
@@ -209,7 +209,7 @@ const fmtMiB = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 function render(name, result) {
   const lines = [
-    `### ${name}: ${result.files.toLocaleString('en-US')} files, ${result.dirs.toLocaleString('en-US')} directories, ${fmtMiB(result.bytes)}`,
+    `### ${name}: ${result.files.toLocaleString('en-US')} files, ${result.dirs.toLocaleString('en-US')} directories, ${fmtMiB(result.bytes)} (${result.rounds === 1 ? '1 round' : `medians of ${result.rounds} rounds`})`,
     '',
     '| operation | shadowgit wall | native git wall | ratio | shadowgit CPU | git CPU | CPU ratio | shadowgit peak RSS | git peak RSS |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -239,7 +239,7 @@ const machine = {
 console.log(`## shadowgit vs native git — ${machine.date}`);
 console.log('');
 console.log(`${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB RAM, load average at start ${machine.loadAverage}; node ${machine.node}, ${machine.git}.`);
-console.log(`Wall time of the real CLI process (start-up included) and its CPU time (user + system, all threads), medians of ${rounds} alternating rounds; peak RSS (the largest seen) and CPU by ${machine.rss}.`);
+console.log(`Wall time of the real CLI process (start-up included) and its CPU time (user + system, all threads), medians over rounds that alternate which side goes first; peak RSS (the largest seen) and CPU by ${machine.rss}.`);
 console.log('');
 
 const report = { machine, cases: {} };
