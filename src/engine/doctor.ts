@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import picomatch from 'picomatch';
 import { ShadowGitError } from './errors.js';
-import { forEachLimit } from './fsutil.js';
+import { forEachLimit, TEMP_NAME } from './fsutil.js';
 import { decodeTree, MODE_TREE } from './gitformat.js';
 import { readLastCheckout } from './checkout.js';
 import { listSnapshots, readSnapshot, type SnapshotInfo } from './history.js';
@@ -123,14 +123,11 @@ async function listWorktreeFiles(repo: Repository): Promise<string[]> {
   return flattenScan((await scanWorktree(repo.worktree, repo.config.exclude)).root);
 }
 
-/** The temp-file names of tempPathFor(): `.<name>.<pid>.<8 hex>.tmp`. */
-const TEMP_NAME = /(^|\/)\.[^/]+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
-
 /** Temp files left in the tree by writes whose process died (a safe edit or restore cut off). */
 function strayTempFiles(files: string[]): string[] {
   return files.filter((p) => {
-    const match = TEMP_NAME.exec(p);
-    return match !== null && !processAlive(Number(match[2]));
+    const match = TEMP_NAME.exec(path.posix.basename(p));
+    return match !== null && !processAlive(Number(match[1]));
   });
 }
 
