@@ -9,12 +9,29 @@ export const IGNORE_FILES = ['.gitignore', '.shadowgitignore'];
 interface Level {
   rules: Ignore;
   /**
+   * Every pattern ends in "/", so the level can only match directories: a file inside a
+   * directory the scan entered is never matched by it, and testing files is skipped (most of
+   * the matching cost when only the default `node_modules/` applies).
+   */
+  dirOnly: boolean;
+  /**
    * Paths are tested relative to this directory. It starts as the ignore file's own directory
    * and moves down to any directory this level ignores but a deeper level re-included: the
    * `ignore` package also matches a path's ancestors, and git never asks a level about the
    * contents of a directory that level excluded.
    */
   base: string;
+}
+
+function onlyDirectoryPatterns(patterns: string[]): boolean {
+  return patterns.every((line) => {
+    const pattern = line.trim();
+    return pattern === '' || pattern.startsWith('#') || pattern.endsWith('/');
+  });
+}
+
+function level(patterns: string[], base: string): Level {
+  return { rules: ignore({ allowRelativePaths: true }).add(patterns), base, dirOnly: onlyDirectoryPatterns(patterns) };
 }
 
 function relativeTo(base: string, relPath: string): string {
@@ -34,7 +51,7 @@ export class DirRules {
   ) {}
 
   static root(excludes: string[]): DirRules {
-    return new DirRules('', [{ rules: ignore({ allowRelativePaths: true }).add([...DEFAULT_EXCLUDES, ...excludes]), base: '' }]);
+    return new DirRules('', [level([...DEFAULT_EXCLUDES, ...excludes], '')]);
   }
 
   /** Rules for `relDir`, a directory found not ignored, reading its ignore files if any. */
@@ -48,13 +65,14 @@ export class DirRules {
         // An unreadable ignore file ignores nothing; the file itself is reported by the scan.
       }
     }
-    const levels = relDir === this.dir ? this.levels : this.levels.map((level) => (level.rules.test(`${relativeTo(level.base, relDir)}/`).ignored ? { rules: level.rules, base: relDir } : level));
+    const levels = relDir === this.dir ? this.levels : this.levels.map((l) => (l.rules.test(`${relativeTo(l.base, relDir)}/`).ignored ? { ...l, base: relDir } : l));
     if (texts.length === 0) return levels === this.levels ? this : new DirRules(relDir, levels);
-    return new DirRules(relDir, [{ rules: ignore({ allowRelativePaths: true }).add(texts.join('\n')), base: relDir }, ...levels]);
+    return new DirRules(relDir, [level(texts.join('\n').split(/\r?\n/), relDir), ...levels]);
   }
 
   ignores(relPath: string, isDir: boolean): boolean {
     for (const level of this.levels) {
+      if (!isDir && level.dirOnly) continue;
       const local = relativeTo(level.base, relPath);
       const result = level.rules.test(isDir ? `${local}/` : local);
       if (result.ignored) return true;

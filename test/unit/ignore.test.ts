@@ -38,6 +38,15 @@ describe('ignore rules', () => {
     expect((await rulesFor(root, '')).ignores('secret', false)).toBe(false);
   });
 
+  test('a directory-only pattern never matches a file of that name', async () => {
+    writeFileSync(path.join(root, '.gitignore'), '# output\nbuild/\n');
+    const rules = await rulesFor(root, '');
+    expect(rules.ignores('build', true)).toBe(true);
+    expect(rules.ignores('build', false)).toBe(false);
+    expect(rules.ignores('node_modules', false)).toBe(false);
+    expect((await rulesFor(root, '', ['*.tmp'])).ignores('x.tmp', false)).toBe(true);
+  });
+
   test('config excludes act at the lowest precedence', async () => {
     writeFileSync(path.join(root, '.gitignore'), '!important.tmp\n');
     const rules = await rulesFor(root, '', ['*.tmp']);
