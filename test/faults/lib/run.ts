@@ -65,14 +65,5 @@ export function clearRefusal(run: Run): string | undefined {
   return undefined;
 }
 
-/** A small seeded PRNG (mulberry32), so every trial of a run can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The bench's seeded PRNG (mulberry32), so every trial of a run can be replayed from its seed. */
+export { prng as seededRandom } from '../../../scripts/bench/tree.mjs';
