@@ -125,10 +125,11 @@ export async function resolveRevision(repo: Repository, rev: string): Promise<Sn
   const tilde = /^(.*?)~(\d*)$/.exec(rev);
   const base = tilde ? tilde[1]! : rev;
   const back = tilde ? Number(tilde[2] || 1) : 0;
-  const snapshots = await listSnapshots(repo);
+  const latest = base === 'latest' || base === 'HEAD' || base === '@';
+  // `latest~N` needs only the newest N+1 commits; anything else may be anywhere in the chain.
+  const snapshots = await listSnapshots(repo, latest ? back + 1 : Infinity);
   if (snapshots.length === 0) fail(`there are no snapshots yet, so "${rev}" cannot be found`);
-  let index = -1;
-  if (base === 'latest' || base === 'HEAD' || base === '@') index = 0;
+  let index = latest ? 0 : -1;
   if (index < 0 && /^[k-z]{4,8}$/.test(base)) {
     const matches = snapshots.flatMap((s, i) => (s.id.startsWith(base) ? [i] : []));
     if (matches.length > 1) fail(`snapshot id prefix "${base}" is ambiguous (${matches.length} snapshots)`);

@@ -66,8 +66,3 @@ export function shadowRepoPath(worktree: string, config: ShadowGitConfig): strin
   }
   return repo;
 }
-
-/** Posix relative path from the working tree root; never starts with "./". */
-export function toRepoPath(worktree: string, file: string): string {
-  return path.relative(worktree, file).split(path.sep).join('/');
-}

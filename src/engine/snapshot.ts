@@ -67,7 +67,9 @@ export async function takeSnapshot(repo: Repository, options: SnapshotOptions = 
     return { snapshot: headInfo, created: false, changes: { added: 0, modified: 0, deleted: 0 }, changedPaths: none, skipped: state.skipped, files: state.files };
   }
 
-  const previousFiles: FlatTree = headInfo ? await filesOfTree(repo, headInfo.tree, previousCache.tree ? { tree: previousCache.tree, files: cachedFlat(previousCache) } : undefined) : new Map();
+  // The cache's files are the head's files only when it describes the head's tree (not after a
+  // rollback, which leaves the cache at the target); build that map only then.
+  const previousFiles: FlatTree = !headInfo ? new Map() : previousCache.tree === headInfo.tree ? cachedFlat(previousCache) : await readFlatTree(repo.objects, headInfo.tree);
   const changedPaths = diffFlat(previousFiles, state.files);
   const changes = { added: changedPaths.added.length, modified: changedPaths.modified.length, deleted: changedPaths.deleted.length };
   const trigger = options.trigger ?? 'manual';
@@ -82,7 +84,7 @@ export async function takeSnapshot(repo: Repository, options: SnapshotOptions = 
   return { snapshot: await readSnapshot(repo, commit), created: true, changes, changedPaths, skipped: state.skipped, files: state.files };
 }
 
-export function cachedFlat(cache: StatCache): FlatTree {
+function cachedFlat(cache: StatCache): FlatTree {
   const flat: FlatTree = new Map();
   for (const [p, entry] of cache.files) flat.set(p, { oid: entry.oid, mode: entry.mode });
   return flat;
