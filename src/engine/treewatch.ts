@@ -1,6 +1,7 @@
 import { promises as fsp, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { DirRules, IGNORE_FILES } from './ignore.js';
+import { WATCH_COOKIE_PREFIX } from './watchquery.js';
 
 const join = (dir: string, name: string) => (dir === '' ? name : `${dir}/${name}`);
 const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
@@ -15,6 +16,21 @@ export interface TreeWatcherEvents {
   onChange(relPath: string): void;
   /** Watching is degraded (e.g. the system's limit on watches is reached). */
   onWarning(message: string): void;
+  /** A sync cookie (WATCH_COOKIE_PREFIX) appeared or vanished in the root; never a change. */
+  onCookie(name: string): void;
+  /** Changes may have gone unseen (watches were replaced, events were dropped): rescan everything. */
+  onLost(): void;
+}
+
+/**
+ * Linux drops inotify events beyond fs.inotify.max_queued_events, and libuv drops the overflow
+ * notice, so Node never hears of it. libuv reads the whole queue in one go without yielding, so
+ * an overflow shows as a burst of at least that many events before the next setImmediate; half
+ * of it is counted as a possible overflow. Undefined where there is no such limit to read.
+ */
+async function overflowBurst(): Promise<number | undefined> {
+  const limit = Number(await fsp.readFile('/proc/sys/fs/inotify/max_queued_events', 'utf8').catch(() => ''));
+  return limit > 0 ? Math.ceil(limit / 2) : undefined;
 }
 
 /**
@@ -28,6 +44,10 @@ export class TreeWatcher {
   private readonly dirs = new Map<string, WatchedDir>();
   private closed = false;
   private limitReported = false;
+  /** Event handling still under way (lstat, watching new directories, reloading rules). */
+  private readonly pending = new Set<Promise<void>>();
+  private burstLimit: number | undefined;
+  private burst: { events: number; done: Promise<void> } | undefined;
 
   constructor(
     private readonly worktree: string,
@@ -36,7 +56,13 @@ export class TreeWatcher {
   ) {}
 
   async start(): Promise<void> {
+    this.burstLimit = await overflowBurst();
     await this.addDir('', this.rootRules());
+  }
+
+  /** Resolves once every event delivered so far has been reported (or reported lost). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.pending, this.burst?.done]);
   }
 
   get watchedDirectories(): number {
@@ -69,7 +95,10 @@ export class TreeWatcher {
       this.reportFailure(rel, err);
       return;
     }
-    watcher.on('error', () => this.removeDir(rel));
+    watcher.on('error', (err) => {
+      this.removeDir(rel);
+      this.reportFailure(rel, err);
+    });
     const entry: WatchedDir = { watcher, rules: parentRules };
     this.dirs.set(rel, entry);
     let names;
@@ -105,18 +134,39 @@ export class TreeWatcher {
   private onEvent(dir: string, name: string | undefined): void {
     const entry = this.dirs.get(dir);
     if (!entry || this.closed) return;
+    this.countBurst();
     if (name === undefined) {
       this.events.onChange(dir);
       return;
     }
-    if (name === '.git' || name.split(/[\\/]/).includes('.git')) return;
-    const child = join(dir, name);
-    if (IGNORE_FILES.includes(name)) {
-      void this.reload(dir);
-      this.events.onChange(child);
+    if (dir === '' && name.startsWith(WATCH_COOKIE_PREFIX)) {
+      this.events.onCookie(name);
       return;
     }
-    void this.classify(child, entry.rules);
+    if (name === '.git' || name.split(/[\\/]/).includes('.git')) return;
+    const child = join(dir, name);
+    this.track(IGNORE_FILES.includes(name) ? this.reload(dir, child) : this.classify(child, entry.rules));
+  }
+
+  private countBurst(): void {
+    if (this.burstLimit === undefined) return;
+    if (this.burst) {
+      this.burst.events++;
+      return;
+    }
+    const burst = { events: 1, done: new Promise<void>((resolve) => setImmediate(resolve)) };
+    this.burst = burst;
+    void burst.done.then(() => {
+      this.burst = undefined;
+      if (burst.events >= this.burstLimit!) this.events.onLost();
+    });
+  }
+
+  /** A failure half-way (e.g. watching a new directory) may have lost events: say so. */
+  private track(work: Promise<void>): void {
+    const handled = work.catch(() => this.events.onLost());
+    this.pending.add(handled);
+    void handled.finally(() => this.pending.delete(handled));
   }
 
   private async classify(child: string, rules: DirRules): Promise<void> {
@@ -135,11 +185,18 @@ export class TreeWatcher {
     this.events.onChange(child);
   }
 
-  /** An ignore file changed in `dir`: re-enter the subtree with fresh rules. */
-  private async reload(dir: string): Promise<void> {
+  /**
+   * The ignore file `file` changed in `dir`: re-enter the subtree with fresh rules. Events while
+   * its watches are replaced go unseen, and paths the old rules ignored are news to anyone
+   * tracking changes, so this counts as lost events.
+   */
+  private async reload(dir: string, file: string): Promise<void> {
     const parentRules = dir === '' ? this.rootRules() : this.dirs.get(parentOf(dir))?.rules;
-    if (!parentRules) return;
-    this.removeDir(dir);
-    await this.addDir(dir, parentRules);
+    if (parentRules) {
+      this.removeDir(dir);
+      await this.addDir(dir, parentRules);
+    }
+    this.events.onLost();
+    this.events.onChange(file);
   }
 }

@@ -7,8 +7,8 @@ import { writeFileAtomic } from './fsutil.js';
 import { processAlive } from './lock.js';
 import type { Repository } from './repo.js';
 import { TreeWatcher } from './treewatch.js';
+import { WATCH_STATE, WatchQueryServer } from './watchquery.js';
 
-export const WATCH_STATE = 'watch.json';
 const WATCH_LOG = 'watch.log';
 /** Beyond this many dirty paths the list says `overflow` and readers must rescan. */
 const MAX_DIRTY = 1000;
@@ -35,6 +35,8 @@ export interface WatchState {
   snapshots: number;
   lastSnapshot?: WatchSnapshot;
   dirty: { paths: string[]; overflow: boolean; since?: string };
+  /** Where the watcher answers change queries (askWatcher); absent until it listens. */
+  socket?: string;
 }
 
 export interface WatcherInfo {
@@ -99,6 +101,7 @@ export class WatchSession {
   private stopping = false;
   private persistTimer: NodeJS.Timeout | undefined;
   private readonly watcher: TreeWatcher;
+  private readonly queries: WatchQueryServer;
   private readonly state: WatchState;
   /** What this session recorded (slim: a watcher may run for weeks). */
   readonly recorded: Array<Pick<SnapshotReport, 'id' | 'commit' | 'trigger' | 'changes'>> = [];
@@ -111,7 +114,10 @@ export class WatchSession {
     this.watcher = new TreeWatcher(repo.worktree, repo.config.exclude, {
       onChange: (p) => this.onChange(p),
       onWarning: (m) => this.options.onWarning?.(m),
+      onCookie: (name) => this.queries.cookieSeen(name),
+      onLost: () => this.onChange(undefined),
     });
+    this.queries = new WatchQueryServer(repo.worktree, this.watcher);
     this.state = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), worktree: repo.worktree, debounceMs: options.debounceMs, intervalMs: options.intervalMs, watchedDirectories: 0, snapshots: 0, dirty: { paths: [], overflow: false } };
   }
 
@@ -123,10 +129,15 @@ export class WatchSession {
     try {
       await this.watcher.start();
       this.state.watchedDirectories = this.watcher.watchedDirectories;
+      this.state.socket = await this.queries.listen(repo).catch((err: Error) => {
+        this.options.onWarning?.(`other commands cannot ask this watcher what changed (${err.message}); they scan the whole tree.`);
+        return undefined;
+      });
       await this.persist();
       await this.flush();
     } catch (err) {
       this.watcher.close();
+      await this.queries.close();
       await removeState(repo);
       throw err;
     }
@@ -156,9 +167,12 @@ export class WatchSession {
     return { watchedDirectories: this.watcher.watchedDirectories, pending: this.dirty.size, snapshots: this.state.snapshots, lastSnapshot: this.state.lastSnapshot, busy: this.running !== undefined };
   }
 
-  private onChange(relPath: string): void {
+  /** `relPath` changed; undefined: changes may have gone unseen, anywhere. */
+  private onChange(relPath: string | undefined): void {
+    if (relPath === undefined) this.queries.log.forgetAll();
+    else this.queries.log.record(relPath);
     if (this.stopping) return;
-    if (this.dirty.size < MAX_DIRTY) this.dirty.add(relPath);
+    if (relPath !== undefined && this.dirty.size < MAX_DIRTY) this.dirty.add(relPath);
     else this.overflow = true;
     const now = Date.now();
     this.firstChangeAt ??= now;
@@ -248,6 +262,8 @@ export class WatchSession {
     this.stopping = true;
     clearTimeout(this.timer);
     clearTimeout(this.persistTimer);
+    await this.queries.close();
+    this.state.socket = undefined;
     this.watcher.close();
     await this.running;
     try {

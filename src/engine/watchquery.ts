@@ -1,0 +1,302 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { ShadowGitError } from './errors.js';
+import { processAlive } from './lock.js';
+import type { Repository } from './repo.js';
+
+// The query side of `watch`, like git's fsmonitor: a snapshot asks the running watcher which
+// paths changed since its last token instead of walking the whole tree. This module is on the
+// path of every snapshot and status, so it loads nothing but Node's own modules.
+
+export const WATCH_STATE = 'watch.json';
+/** Names the watcher creates (and removes) in the worktree root as sync cookies; the scanner skips them. */
+export const WATCH_COOKIE_PREFIX = '.shadowgit-cookie-';
+
+export interface WatchChanges {
+  /** Opaque; pass it back as `since` next time. Encodes the watcher instance and an event sequence number. */
+  token: string;
+  /** Worktree-relative posix paths (files or directories; '' is the root) that changed after `since`; 'all' when the watcher cannot tell (since is undefined or from another watcher instance, history beyond what it kept, watching degraded, an ignore file changed, too many paths). */
+  paths: string[] | 'all';
+}
+
+/** Paths the watcher remembers; a query reaching further back than the oldest is answered 'all'. */
+const MAX_TRACKED_PATHS = 10000;
+/**
+ * How long a query waits for its cookie's event and the events before it to be processed
+ * before answering 'all': below askWatcher's default timeout, so a slow watcher still hands
+ * out a usable token.
+ */
+const COOKIE_TIMEOUT_MS = 800;
+/** A connection that has not sent its request line by then is dropped. */
+const REQUEST_TIMEOUT_MS = 5000;
+const MAX_REQUEST_BYTES = 4096;
+/** sun_path holds 104 bytes on macOS and 108 on Linux, the terminating NUL included. */
+const MAX_SOCKET_PATH_BYTES = 103;
+
+/**
+ * Asks the watcher running on repo.worktree (if any) what changed since `since`. Before answering,
+ * the watcher syncs with the kernel's event queue via a cookie file, so every change completed
+ * before this call is included. Returns undefined quickly when no watcher runs (no watch.json, dead
+ * pid, no socket) or it does not answer within `timeoutMs`; the caller then scans the whole tree.
+ */
+export async function askWatcher(repo: Repository, since: string | undefined, timeoutMs = 1000): Promise<WatchChanges | undefined> {
+  let state: { pid?: unknown; host?: unknown; worktree?: unknown; socket?: unknown };
+  try {
+    state = JSON.parse(await fsp.readFile(repo.statePath(WATCH_STATE), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof state.socket !== 'string' || typeof state.pid !== 'number' || state.worktree !== repo.worktree) return undefined;
+  if (state.host === os.hostname() && !processAlive(state.pid)) return undefined;
+  return request(state.socket, since, timeoutMs);
+}
+
+function request(socketPath: string, since: string | undefined, timeoutMs: number): Promise<WatchChanges | undefined> {
+  return new Promise((resolve) => {
+    let received = '';
+    const socket = net.connect(socketPath);
+    const finish = (answer: WatchChanges | undefined) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write(`${JSON.stringify({ since: since ?? null })}\n`));
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      const end = received.indexOf('\n');
+      if (end >= 0) finish(parseAnswer(received.slice(0, end)));
+    });
+    // A stale socket file (its watcher was killed) refuses the connection at once.
+    socket.on('error', () => finish(undefined));
+    socket.on('close', () => finish(undefined));
+  });
+}
+
+function parseAnswer(line: string): WatchChanges | undefined {
+  try {
+    const answer = JSON.parse(line) as Partial<WatchChanges>;
+    const pathsValid = answer.paths === 'all' || (Array.isArray(answer.paths) && answer.paths.every((p) => typeof p === 'string'));
+    return typeof answer.token === 'string' && pathsValid ? { token: answer.token, paths: answer.paths! } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Every changed path with the sequence number of its latest event, oldest first (a Map keeps
+ * insertion order; a path seen again moves to the end). Tokens are `<instance>:<seq>`, the
+ * instance random per watcher process so that a token from an earlier watcher is never mistaken
+ * for one of ours. A token below `floor` predates what the log can answer for.
+ */
+export class ChangeLog {
+  private readonly instance = randomBytes(8).toString('hex');
+  private seq = 0;
+  private floor = 0;
+  private readonly latest = new Map<string, number>();
+
+  constructor(private readonly maxPaths = MAX_TRACKED_PATHS) {}
+
+  record(relPath: string): void {
+    this.latest.delete(relPath);
+    this.latest.set(relPath, ++this.seq);
+    if (this.latest.size > this.maxPaths) {
+      const [oldest, oldestSeq] = this.latest.entries().next().value as [string, number];
+      this.latest.delete(oldest);
+      this.floor = oldestSeq;
+    }
+  }
+
+  /** Events may have gone unseen: every token handed out so far now answers 'all'. */
+  forgetAll(): void {
+    this.floor = ++this.seq;
+    this.latest.clear();
+  }
+
+  token(): string {
+    return `${this.instance}:${this.seq}`;
+  }
+
+  changesSince(since: string | undefined): string[] | 'all' {
+    const sinceSeq = this.seqOf(since);
+    if (sinceSeq === undefined || sinceSeq < this.floor) return 'all';
+    const paths: string[] = [];
+    for (const [relPath, seq] of this.latest) if (seq > sinceSeq) paths.push(relPath);
+    return paths;
+  }
+
+  private seqOf(token: string | undefined): number | undefined {
+    const match = token === undefined ? null : /^([0-9a-f]+):(\d+)$/.exec(token);
+    if (!match || match[1] !== this.instance) return undefined;
+    const seq = Number(match[2]);
+    return seq <= this.seq ? seq : undefined;
+  }
+}
+
+/** What the query server needs from the tree watcher. */
+export interface WatchedTree {
+  /** Some directories hold no watch: changes there go unseen. */
+  readonly degraded: boolean;
+  /** Resolves once every event delivered so far has been reported (directories classified, new ones watched). */
+  settled(): Promise<void>;
+}
+
+type Request = { since: string | undefined } | { error: string };
+
+function parseRequest(line: string): Request {
+  const malformed = { error: 'the request must be one JSON line {"since": <token or null>}.' };
+  let request: unknown;
+  try {
+    request = JSON.parse(line);
+  } catch {
+    return malformed;
+  }
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) return malformed;
+  const { since } = request as { since?: unknown };
+  if (since !== undefined && since !== null && typeof since !== 'string') return malformed;
+  return { since: since ?? undefined };
+}
+
+/**
+ * Answers change queries on a Unix domain socket, one JSON line each way. Runs inside the
+ * watcher process, on the same event loop as the watcher's own snapshots (which query it too):
+ * answering holds nothing a snapshot waits for, only the file events.
+ */
+export class WatchQueryServer {
+  readonly log = new ChangeLog();
+  private server: net.Server | undefined;
+  private socketPath: string | undefined;
+  private cookies = 0;
+  /** Cookie name → called with true when its event arrives, false when the server closes. */
+  private readonly cookieWaiters = new Map<string, (seen: boolean) => void>();
+
+  constructor(
+    private readonly worktree: string,
+    private readonly tree: WatchedTree,
+  ) {}
+
+  /** Starts listening; returns the socket path, for watch.json. */
+  async listen(repo: Repository): Promise<string> {
+    await this.removeLeftoverCookies();
+    const socketPath = await socketPathFor(repo);
+    // One watcher per tree holds watch.json, so a socket file here is a crashed watcher's.
+    await fsp.rm(socketPath, { force: true });
+    const server = net.createServer((socket) => this.serve(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.socketPath = socketPath;
+    return socketPath;
+  }
+
+  /** The tree watcher saw a cookie appear in the root. */
+  cookieSeen(name: string): void {
+    this.cookieWaiters.get(name)?.(true);
+  }
+
+  async close(): Promise<void> {
+    for (const waiter of this.cookieWaiters.values()) waiter(false);
+    this.server?.close();
+    this.server = undefined;
+    if (this.socketPath) await fsp.rm(this.socketPath, { force: true });
+    this.socketPath = undefined;
+  }
+
+  private serve(socket: net.Socket): void {
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
+    socket.on('error', () => undefined);
+    const onData = (chunk: string) => {
+      received += chunk;
+      const end = received.indexOf('\n');
+      if (end < 0 && received.length <= MAX_REQUEST_BYTES) return;
+      socket.off('data', onData);
+      const request = end < 0 ? { error: `the request is longer than ${MAX_REQUEST_BYTES} bytes.` } : parseRequest(received.slice(0, end));
+      void this.respond(request).then((answer) => socket.end(`${JSON.stringify(answer)}\n`));
+    };
+    socket.on('data', onData);
+  }
+
+  private async respond(request: Request): Promise<WatchChanges | { error: string }> {
+    if ('error' in request) return request;
+    try {
+      return await this.changesSince(request.since);
+    } catch (err) {
+      return { error: `the watcher could not answer: ${(err as Error).message}` };
+    }
+  }
+
+  private async changesSince(since: string | undefined): Promise<WatchChanges> {
+    // Answers that are 'all' anyway need no sync: the caller scans everything after this.
+    if (!this.server || this.tree.degraded || this.log.changesSince(since) === 'all') return { token: this.log.token(), paths: 'all' };
+    const synced = await this.syncWithKernel();
+    const paths = synced && !this.tree.degraded ? this.log.changesSince(since) : 'all';
+    return { token: this.log.token(), paths };
+  }
+
+  /**
+   * Creates a cookie file and waits until its event, and every event the kernel queued before
+   * it, has been processed: then the log holds every change completed before the query. False
+   * when that cannot be established (read-only root, the event did not come in time).
+   */
+  private async syncWithKernel(): Promise<boolean> {
+    const name = `${WATCH_COOKIE_PREFIX}${process.pid}-${++this.cookies}`;
+    const file = path.join(this.worktree, name);
+    // Waiting before creating: the event may be processed before the creation call returns.
+    const seen = new Promise<boolean>((resolve) => this.cookieWaiters.set(name, resolve));
+    try {
+      await fsp.writeFile(file, '', { flag: 'wx' });
+    } catch {
+      this.cookieWaiters.delete(name);
+      return false;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const deadline = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), COOKIE_TIMEOUT_MS)));
+      return await Promise.race([deadline, seen.then((ok) => ok && this.tree.settled().then(() => true))]);
+    } finally {
+      clearTimeout(timer);
+      this.cookieWaiters.delete(name);
+      await fsp.rm(file, { force: true });
+    }
+  }
+
+  /** Cookies of a watcher that crashed between creating and removing them. */
+  private async removeLeftoverCookies(): Promise<void> {
+    const names = await fsp.readdir(this.worktree).catch(() => []);
+    for (const name of names) {
+      const pid = /^(\d+)-\d+$/.exec(name.slice(WATCH_COOKIE_PREFIX.length))?.[1];
+      if (name.startsWith(WATCH_COOKIE_PREFIX) && pid && !processAlive(Number(pid))) await fsp.rm(path.join(this.worktree, name), { force: true });
+    }
+  }
+}
+
+/**
+ * `<state dir>/watch.sock` when its path fits in a socket address; otherwise a hashed name in
+ * a private per-user directory under the system temp directory.
+ */
+async function socketPathFor(repo: Repository): Promise<string> {
+  const preferred = repo.statePath('watch.sock');
+  if (Buffer.byteLength(preferred) <= MAX_SOCKET_PATH_BYTES) return preferred;
+  const dir = path.join(os.tmpdir(), `shadowgit-${os.userInfo().uid}`);
+  await fsp.mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+  const stat = await fsp.lstat(dir);
+  if (!stat.isDirectory() || stat.uid !== os.userInfo().uid || (stat.mode & 0o077) !== 0) {
+    throw new ShadowGitError(`${dir} is not a private directory of this user, so the watcher's query socket cannot live there; remove it.`, 'EUNSAFE');
+  }
+  const socketPath = path.join(dir, `${createHash('sha256').update(repo.gitdir).digest('hex').slice(0, 16)}.sock`);
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) throw new ShadowGitError(`the temp directory path ${os.tmpdir()} is too long for a socket address; set TMPDIR to a shorter one.`, 'EWATCH');
+  return socketPath;
+}

@@ -1,0 +1,241 @@
+import { spawn } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Repository } from '../../src/engine/repo.js';
+import { askWatcher, WATCH_COOKIE_PREFIX } from '../../src/engine/watchquery.js';
+import { git, repoOf, runCli, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
+import { fileAt, headOf, opsOf, startCli, waitFor, type Running } from './helpers.js';
+
+let sb: Sandbox;
+let shadowRepo: string;
+const watchers: Running[] = [];
+
+// Declared before the sandbox's own hooks, so a watcher left by a failed test dies before cleanup.
+afterEach(async () => {
+  for (const running of watchers.splice(0)) {
+    if (running.child.exitCode === null && running.child.signalCode === null) {
+      running.child.kill('SIGKILL');
+      await running.exited;
+    }
+  }
+});
+useSandbox('sg-wq-', (s) => (sb = s), { setHome: true });
+beforeEach(async () => {
+  await writeTree(sb.worktree, {
+    '.gitignore': 'dist/\n*.log\n',
+    'src/app.ts': 'export const v = 1;\n',
+    'src/lib/a.ts': 'a\n',
+    'src/lib/b.ts': 'b\n',
+    'README.md': 'readme\n',
+    'dist/out.js': 'built\n',
+    'node_modules/dep/index.js': 'dep\n',
+    '.git/HEAD': 'ref: refs/heads/main\n',
+  });
+  shadowRepo = repoOf(sb);
+});
+
+const stateFile = () => path.join(shadowRepo, 'shadowgit', 'watch.json');
+const readState = () => fsp.readFile(stateFile(), 'utf8').then(JSON.parse, () => undefined);
+const ask = async (since: string | undefined, timeoutMs?: number) => askWatcher(await Repository.open({ worktree: sb.worktree }), since, timeoutMs);
+const write = (rel: string, content: string) => fsp.writeFile(path.join(sb.worktree, rel), content);
+const cookiesIn = async (dir: string) => (await fsp.readdir(dir)).filter((name) => name.startsWith(WATCH_COOKIE_PREFIX));
+
+const watchSnapshots = () => opsOf(shadowRepo).filter((o) => o.op === 'snapshot' && o.args.trigger === 'watch').length;
+
+/** The real CLI watcher, once it has taken its initial snapshot (then signals stop it cleanly). */
+async function startWatcher(): Promise<{ running: Running; socket: string }> {
+  const before = watchSnapshots();
+  const running = startCli(sb, ['watch', '--debounce', '0.2', '--interval', '30']);
+  watchers.push(running);
+  await waitFor(`the initial watch snapshot (output: ${running.output()})`, () => watchSnapshots() > before);
+  const state = await readState();
+  expect(state).toMatchObject({ pid: running.child.pid, socket: expect.any(String) });
+  return { running, socket: state.socket };
+}
+
+async function stopWatcher(running: Running): Promise<void> {
+  running.child.kill('SIGTERM');
+  expect((await running.exited).code).toBe(0);
+}
+
+/** The first answer of a watcher: 'all', with a token to start from. */
+async function firstToken(): Promise<string> {
+  const first = await ask(undefined);
+  expect(first?.paths).toBe('all');
+  return first!.token;
+}
+
+/** Sends `payload` as it is and returns everything the watcher answers before closing. */
+function rawExchange(socket: string, payload: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const client = net.connect(socket, () => client.write(payload));
+    client.setEncoding('utf8');
+    client.on('data', (chunk: string) => (answer += chunk));
+    client.on('end', () => resolve(answer));
+    client.on('error', reject);
+  });
+}
+
+test('without a watcher, askWatcher answers undefined', async () => {
+  expect(await ask(undefined)).toBeUndefined();
+  runCli(sb, ['snapshot']);
+  expect(await ask(undefined)).toBeUndefined();
+});
+
+test('a killed watcher leaves watch.json and its socket behind: askWatcher answers undefined without waiting for the timeout', async () => {
+  const { running, socket } = await startWatcher();
+  running.child.kill('SIGKILL');
+  await running.exited;
+  expect((await fsp.lstat(socket)).isSocket()).toBe(true);
+  // A timeout longer than this test's own: only a refused connection can end the wait in time.
+  expect(await ask(undefined, 120000)).toBeUndefined();
+
+  // The same socket with a live pid in watch.json (a reused pid): the connection is still refused.
+  const bystander = spawn('sleep', ['60']);
+  try {
+    await fsp.writeFile(stateFile(), JSON.stringify({ ...(await readState()), pid: bystander.pid }));
+    expect(await ask(undefined, 120000)).toBeUndefined();
+  } finally {
+    bystander.kill();
+  }
+}, 30000);
+
+test('changes completed just before a query are always in its answer; cookies are never reported', async () => {
+  // Trees built outside the worktree and moved in with one rename: the watcher must walk and
+  // watch each before it can report it, so it is still busy when the query comes.
+  const staged = (i: number) => path.join(sb.dir, `staged${i}`);
+  for (let i = 0; i < 20; i++) {
+    await writeTree(staged(i), Object.fromEntries(Array.from({ length: 6 }, (_, j) => [`d${j}/${'deeper/'.repeat(12)}f.ts`, `${j}\n`])));
+  }
+  await startWatcher();
+  const repo = await Repository.open({ worktree: sb.worktree });
+  let token = await firstToken();
+  for (let i = 0; i < 20; i++) {
+    await write('src/app.ts', `export const v = ${i};\n`);
+    await fsp.rename(staged(i), path.join(sb.worktree, `src/in${i}`));
+    const answer = (await askWatcher(repo, token))!;
+    expect({ i, paths: answer.paths }).toEqual({ i, paths: ['src/app.ts', `src/in${i}`] });
+    token = answer.token;
+  }
+  // The moved-in trees are watched by the time the answer comes.
+  const deepFile = `src/in3/d1/${'deeper/'.repeat(12)}f.ts`;
+  await write(deepFile, 'edited\n');
+  const deep = (await askWatcher(repo, token))!;
+  expect(deep.paths).toEqual([deepFile]);
+  // Queries without changes in between: the cookies they created are not changes.
+  const quiet = (await askWatcher(repo, deep.token))!;
+  expect(quiet.paths).toEqual([]);
+  expect((await askWatcher(repo, quiet.token))!.paths).toEqual([]);
+});
+
+test('changes in ignored directories, ignored files and .git are never reported', async () => {
+  await startWatcher();
+  const token = await firstToken();
+  await writeTree(sb.worktree, { 'node_modules/dep/index.js': 'changed\n', 'node_modules/new/x.js': 'x\n', 'dist/out.js': 'rebuilt\n', 'src/debug.log': 'log\n', '.git/index': 'x', '.git/refs/heads/main': 'abc\n' });
+  await write('README.md', 'edited\n');
+  expect((await ask(token))!.paths).toEqual(['README.md']);
+});
+
+test('a deleted directory, a new nested directory, a renamed directory and files in them are reported', async () => {
+  await startWatcher();
+  let token = await firstToken();
+  const next = async () => {
+    const answer = (await ask(token))!;
+    token = answer.token;
+    return answer.paths;
+  };
+
+  await fsp.rm(path.join(sb.worktree, 'src/lib'), { recursive: true });
+  expect(await next()).toEqual(expect.arrayContaining(['src/lib', 'src/lib/a.ts', 'src/lib/b.ts']));
+
+  await writeTree(sb.worktree, { 'src/gen/deep/er/x.ts': 'x\n', 'src/gen/y.ts': 'y\n' });
+  expect(await next()).toEqual(expect.arrayContaining(['src/gen']));
+  // The new directories are watched by the time the answer comes: a file right after is seen.
+  await write('src/gen/deep/er/z.ts', 'z\n');
+  expect(await next()).toEqual(['src/gen/deep/er/z.ts']);
+
+  await fsp.rename(path.join(sb.worktree, 'src/gen'), path.join(sb.worktree, 'moved'));
+  expect(await next()).toEqual(expect.arrayContaining(['src/gen', 'moved']));
+  await write('moved/deep/er/x.ts', 'x2\n');
+  expect(await next()).toEqual(['moved/deep/er/x.ts']);
+});
+
+test('a token from an earlier watcher, or from before an ignore file changed, is answered with all', async () => {
+  const first = await startWatcher();
+  const oldToken = await firstToken();
+  await stopWatcher(first.running);
+  await expect(fsp.access(first.socket)).rejects.toThrow();
+  expect(await ask(oldToken)).toBeUndefined();
+
+  await startWatcher();
+  const fresh = (await ask(oldToken))!;
+  expect(fresh.paths).toBe('all');
+  expect((await ask(fresh.token))!.paths).toEqual([]);
+
+  await fsp.appendFile(path.join(sb.worktree, '.gitignore'), 'src/gen/\n');
+  const afterIgnore = (await ask(fresh.token))!;
+  expect(afterIgnore.paths).toBe('all');
+  // The new rules apply from then on: the newly ignored directory is not reported.
+  await writeTree(sb.worktree, { 'src/gen/out.js': 'generated\n' });
+  await write('README.md', 'edited\n');
+  expect((await ask(afterIgnore.token))!.paths).toEqual(['README.md']);
+});
+
+test('malformed requests get an error line and do not disturb the watcher', async () => {
+  const { running, socket } = await startWatcher();
+  const token = await firstToken();
+  for (const payload of ['not json\n', '{"since": 5}\n', '[]\n', 'null\n', `{"since": "x"}${' '.repeat(5000)}`]) {
+    const answer = await rawExchange(socket, payload);
+    expect({ payload: payload.slice(0, 20), answer: JSON.parse(answer) }).toEqual({ payload: payload.slice(0, 20), answer: { error: expect.stringMatching(/request/) } });
+  }
+  // A client that hangs up mid-request.
+  await new Promise<void>((resolve) => {
+    const client = net.connect(socket, () => client.end('{"since": nu', resolve));
+  });
+  // An unknown token is not an error: the watcher cannot tell, so 'all'.
+  expect(JSON.parse(await rawExchange(socket, '{"since": "nonsense"}\n')).paths).toBe('all');
+
+  await write('README.md', 'edited\n');
+  expect((await ask(token))!.paths).toEqual(['README.md']);
+  expect(running.child.exitCode).toBeNull();
+});
+
+test('concurrent queries all see the change; cookies never stay in the tree or reach a snapshot', async () => {
+  await startWatcher();
+  const token = await firstToken();
+  await write('src/app.ts', 'export const v = 2;\n');
+  const answers = await Promise.all(Array.from({ length: 10 }, () => ask(token, 5000)));
+  for (const answer of answers) expect(answer?.paths).toEqual(['src/app.ts']);
+  expect(await cookiesIn(sb.worktree)).toEqual([]);
+
+  // A watch snapshot and a manual one, both taken after the queries, record no cookie.
+  const watchSnapshot = await waitFor('the watch snapshot of the edit', () => {
+    const head = headOf(shadowRepo);
+    return head && fileAt(shadowRepo, head, 'src/app.ts')?.includes('2') && head;
+  });
+  expect(runCli(sb, ['snapshot', '-m', 'manual']).code).toBe(0);
+  for (const commit of [watchSnapshot, headOf(shadowRepo)!]) {
+    const recorded = (git(shadowRepo, ['ls-tree', '-r', '--name-only', commit]) as string).split('\n').filter(Boolean);
+    expect(recorded).toContain('src/app.ts');
+    expect(recorded.filter((name) => name.includes(WATCH_COOKIE_PREFIX))).toEqual([]);
+  }
+});
+
+test('when the state directory path is too long for a socket, the socket lives in a private temp directory', async () => {
+  const longHome = path.join(sb.dir, 'h'.repeat(120));
+  process.env.SHADOWGIT_HOME = longHome;
+  sb.env.SHADOWGIT_HOME = longHome;
+  shadowRepo = repoOf(sb);
+  const { running, socket } = await startWatcher();
+  const privateDir = path.dirname(socket);
+  expect(privateDir).toBe(path.join(os.tmpdir(), `shadowgit-${os.userInfo().uid}`));
+  expect((await fsp.stat(privateDir)).mode & 0o777).toBe(0o700);
+  const token = await firstToken();
+  await write('README.md', 'edited\n');
+  expect((await ask(token))!.paths).toEqual(['README.md']);
+  await stopWatcher(running);
+  await expect(fsp.access(socket)).rejects.toThrow();
+});
