@@ -1,4 +1,4 @@
-import { promises as fsp, watch, type FSWatcher } from 'node:fs';
+import { promises as fsp, watch, type FSWatcher, type Stats } from 'node:fs';
 import path from 'node:path';
 import { DirRules, IGNORE_FILES } from './ignore.js';
 import { WATCH_COOKIE_PREFIX } from './watchquery.js';
@@ -9,6 +9,8 @@ const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastInde
 interface WatchedDir {
   watcher: FSWatcher;
   rules: DirRules;
+  /** A watch follows its inode: a directory replaced under the same name needs a new one. */
+  ino: number;
 }
 
 export interface TreeWatcherEvents {
@@ -84,10 +86,23 @@ export class TreeWatcher {
     return DirRules.root(this.excludes);
   }
 
-  /** Watch first, then list: nothing created between the two calls goes unseen. */
-  private async addDir(rel: string, parentRules: DirRules): Promise<void> {
+  /**
+   * Watch first, then list: nothing created between the two calls goes unseen. With
+   * `reportNew` (a directory that appeared while watching), each directory of the subtree is
+   * reported once it is watched: what it held before then was never seen as events.
+   */
+  private async addDir(rel: string, parentRules: DirRules, reportNew = false): Promise<void> {
     if (this.closed || this.dirs.has(rel)) return;
     const absolute = path.join(this.worktree, rel);
+    // The inode before the watch: if the directory is replaced in between, the two differ and
+    // the parent's event for the replacement re-adds it.
+    let ino: number;
+    try {
+      ino = (await fsp.lstat(absolute)).ino;
+    } catch {
+      return; // Gone again: its parent's event reports it.
+    }
+    if (this.closed || this.dirs.has(rel)) return;
     let watcher: FSWatcher;
     try {
       watcher = watch(absolute, { persistent: true }, (_event, name) => this.onEvent(rel, name ? String(name) : undefined));
@@ -99,7 +114,7 @@ export class TreeWatcher {
       this.removeDir(rel);
       this.reportFailure(rel, err);
     });
-    const entry: WatchedDir = { watcher, rules: parentRules };
+    const entry: WatchedDir = { watcher, rules: parentRules, ino };
     this.dirs.set(rel, entry);
     let names;
     try {
@@ -109,8 +124,9 @@ export class TreeWatcher {
       return;
     }
     entry.rules = await parentRules.child(this.worktree, rel, new Set(names.map((n) => n.name)));
+    if (reportNew) this.events.onChange(rel);
     const children = names.filter((n) => n.isDirectory() && n.name !== '.git').map((n) => join(rel, n.name));
-    await Promise.all(children.filter((child) => !entry.rules.ignores(child, true)).map((child) => this.addDir(child, entry.rules)));
+    await Promise.all(children.filter((child) => !entry.rules.ignores(child, true)).map((child) => this.addDir(child, entry.rules, reportNew)));
   }
 
   private removeDir(rel: string): void {
@@ -170,9 +186,9 @@ export class TreeWatcher {
   }
 
   private async classify(child: string, rules: DirRules): Promise<void> {
-    let isDir: boolean;
+    let stat: Stats;
     try {
-      isDir = (await fsp.lstat(path.join(this.worktree, child))).isDirectory();
+      stat = await fsp.lstat(path.join(this.worktree, child));
     } catch {
       // Gone: a watched directory was removed or renamed away, or a file was deleted.
       const wasWatched = this.dirs.has(child);
@@ -180,8 +196,11 @@ export class TreeWatcher {
       if (wasWatched || !(rules.ignores(child, false) || rules.ignores(child, true))) this.events.onChange(child);
       return;
     }
+    const isDir = stat.isDirectory();
+    const watched = this.dirs.get(child);
+    if (watched && (!isDir || watched.ino !== stat.ino)) this.removeDir(child);
     if (rules.ignores(child, isDir)) return;
-    if (isDir && !this.dirs.has(child)) await this.addDir(child, rules);
+    if (isDir && !this.dirs.has(child)) await this.addDir(child, rules, true);
     this.events.onChange(child);
   }
 

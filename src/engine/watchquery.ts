@@ -121,19 +121,25 @@ export class ChangeLog {
     return `${this.instance}:${this.seq}`;
   }
 
+  /** True when the log can list every change after `since`. */
+  covers(since: string | undefined): boolean {
+    return this.seqOf(since) !== undefined;
+  }
+
   changesSince(since: string | undefined): string[] | 'all' {
     const sinceSeq = this.seqOf(since);
-    if (sinceSeq === undefined || sinceSeq < this.floor) return 'all';
+    if (sinceSeq === undefined) return 'all';
     const paths: string[] = [];
     for (const [relPath, seq] of this.latest) if (seq > sinceSeq) paths.push(relPath);
     return paths;
   }
 
+  /** The sequence number of one of our tokens the log still covers. */
   private seqOf(token: string | undefined): number | undefined {
     const match = token === undefined ? null : /^([0-9a-f]+):(\d+)$/.exec(token);
     if (!match || match[1] !== this.instance) return undefined;
     const seq = Number(match[2]);
-    return seq <= this.seq ? seq : undefined;
+    return seq >= this.floor && seq <= this.seq ? seq : undefined;
   }
 }
 
@@ -238,7 +244,7 @@ export class WatchQueryServer {
 
   private async changesSince(since: string | undefined): Promise<WatchChanges> {
     // Answers that are 'all' anyway need no sync: the caller scans everything after this.
-    if (!this.server || this.tree.degraded || this.log.changesSince(since) === 'all') return { token: this.log.token(), paths: 'all' };
+    if (!this.server || this.tree.degraded || !this.log.covers(since)) return { token: this.log.token(), paths: 'all' };
     const synced = await this.syncWithKernel();
     const paths = synced && !this.tree.degraded ? this.log.changesSince(since) : 'all';
     return { token: this.log.token(), paths };

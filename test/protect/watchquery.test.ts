@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Repository } from '../../src/engine/repo.js';
-import { askWatcher, WATCH_COOKIE_PREFIX } from '../../src/engine/watchquery.js';
+import { askWatcher, ChangeLog, WATCH_COOKIE_PREFIX } from '../../src/engine/watchquery.js';
 import { git, repoOf, runCli, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 import { fileAt, headOf, opsOf, startCli, waitFor, type Running } from './helpers.js';
 
@@ -79,6 +79,29 @@ function rawExchange(socket: string, payload: string): Promise<string> {
   });
 }
 
+test('the change log answers all for tokens from before what it kept, before lost events, or not its own', () => {
+  const log = new ChangeLog(3);
+  const start = log.token();
+  log.record('a');
+  const afterA = log.token();
+  log.record('b');
+  log.record('c');
+  const afterC = log.token();
+  expect(log.changesSince(start)).toEqual(['a', 'b', 'c']);
+  log.record('a');
+  expect(log.changesSince(afterA)).toEqual(['b', 'c', 'a']);
+  log.record('d'); // four paths: b, the oldest, is forgotten
+  expect(log.changesSince(start)).toBe('all');
+  expect(log.changesSince(afterA)).toBe('all');
+  expect(log.changesSince(afterC)).toEqual(['a', 'd']);
+  const beforeLoss = log.token();
+  log.forgetAll();
+  expect(log.changesSince(beforeLoss)).toBe('all');
+  expect(log.changesSince(log.token())).toEqual([]);
+  const unknown = [undefined, new ChangeLog().token(), 'nonsense', log.token().replace(/\d+$/, (n) => String(Number(n) + 1))];
+  for (const token of unknown) expect({ token, paths: log.changesSince(token) }).toEqual({ token, paths: 'all' });
+});
+
 test('without a watcher, askWatcher answers undefined', async () => {
   expect(await ask(undefined)).toBeUndefined();
   runCli(sb, ['snapshot']);
@@ -117,7 +140,9 @@ test('changes completed just before a query are always in its answer; cookies ar
     await write('src/app.ts', `export const v = ${i};\n`);
     await fsp.rename(staged(i), path.join(sb.worktree, `src/in${i}`));
     const answer = (await askWatcher(repo, token))!;
-    expect({ i, paths: answer.paths }).toEqual({ i, paths: ['src/app.ts', `src/in${i}`] });
+    // Each directory of the moved-in tree, none of its files (they were never events).
+    const expected = ['src/app.ts', `src/in${i}`, ...Array.from({ length: 6 }, (_, j) => Array.from({ length: 13 }, (_, depth) => `src/in${i}/d${j}${'/deeper'.repeat(depth)}`)).flat()];
+    expect({ i, paths: answer.paths === 'all' ? 'all' : answer.paths.sort() }).toEqual({ i, paths: expected.sort() });
     token = answer.token;
   }
   // The moved-in trees are watched by the time the answer comes.
@@ -156,6 +181,15 @@ test('a deleted directory, a new nested directory, a renamed directory and files
   // The new directories are watched by the time the answer comes: a file right after is seen.
   await write('src/gen/deep/er/z.ts', 'z\n');
   expect(await next()).toEqual(['src/gen/deep/er/z.ts']);
+
+  // A directory replaced in one step (rename over an empty one): the new one gets a watch too.
+  await fsp.mkdir(path.join(sb.dir, 'replacement/sub'), { recursive: true });
+  await fsp.mkdir(path.join(sb.worktree, 'src/gen/empty'));
+  expect(await next()).toEqual(['src/gen/empty']);
+  await fsp.rename(path.join(sb.dir, 'replacement'), path.join(sb.worktree, 'src/gen/empty'));
+  expect(await next()).toEqual(expect.arrayContaining(['src/gen/empty', 'src/gen/empty/sub']));
+  await write('src/gen/empty/sub/w.ts', 'w\n');
+  expect(await next()).toEqual(['src/gen/empty/sub/w.ts']);
 
   await fsp.rename(path.join(sb.worktree, 'src/gen'), path.join(sb.worktree, 'moved'));
   expect(await next()).toEqual(expect.arrayContaining(['src/gen', 'moved']));
