@@ -294,12 +294,13 @@ export class WatchQueryServer {
 async function socketPathFor(repo: Repository): Promise<string> {
   const preferred = repo.statePath('watch.sock');
   if (Buffer.byteLength(preferred) <= MAX_SOCKET_PATH_BYTES) return preferred;
-  const dir = path.join(os.tmpdir(), `shadowgit-${os.userInfo().uid}`);
+  const uid = process.getuid?.() ?? 0;
+  const dir = path.join(os.tmpdir(), `shadowgit-${uid}`);
   await fsp.mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'EEXIST') throw err;
   });
   const stat = await fsp.lstat(dir);
-  if (!stat.isDirectory() || stat.uid !== os.userInfo().uid || (stat.mode & 0o077) !== 0) {
+  if (!stat.isDirectory() || stat.uid !== uid || (stat.mode & 0o077) !== 0) {
     throw new ShadowGitError(`${dir} is not a private directory of this user, so the watcher's query socket cannot live there; remove it.`, 'EUNSAFE');
   }
   const socketPath = path.join(dir, `${createHash('sha256').update(repo.gitdir).digest('hex').slice(0, 16)}.sock`);

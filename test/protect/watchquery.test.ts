@@ -1,9 +1,11 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { jest } from '@jest/globals';
 import { promises as fsp } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Repository } from '../../src/engine/repo.js';
+import { TreeWatcher } from '../../src/engine/treewatch.js';
 import { askWatcher, ChangeLog, WATCH_COOKIE_PREFIX } from '../../src/engine/watchquery.js';
 import { git, repoOf, runCli, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 import { fileAt, headOf, opsOf, startCli, waitFor, type Running } from './helpers.js';
@@ -100,6 +102,31 @@ test('the change log answers all for tokens from before what it kept, before los
   expect(log.changesSince(log.token())).toEqual([]);
   const unknown = [undefined, new ChangeLog().token(), 'nonsense', log.token().replace(/\d+$/, (n) => String(Number(n) + 1))];
   for (const token of unknown) expect({ token, paths: log.changesSince(token) }).toEqual({ token, paths: 'all' });
+});
+
+test('a burst of events as long as the kernel queue may have overflowed counts as lost events', async () => {
+  const queueLimit = Number(await fsp.readFile('/proc/sys/fs/inotify/max_queued_events', 'utf8'));
+  const lost = jest.fn();
+  const changed = new Set<string>();
+  let cookieSeen = false;
+  const tree = new TreeWatcher(sb.worktree, [], { onChange: (p) => changed.add(p), onWarning: () => undefined, onCookie: () => (cookieSeen = true), onLost: lost });
+  await tree.start();
+  try {
+    // Files created while this process cannot read events (spawnSync blocks it) arrive at once.
+    const touch = (count: number) => spawnSync('sh', ['-c', `seq 1 ${count} | sed 's/^/t/' | xargs touch`], { cwd: path.join(sb.worktree, 'src') });
+    touch(100);
+    // What the query server does: a cookie's event, then everything before it handled.
+    await write(`${WATCH_COOKIE_PREFIX}test`, '');
+    await waitFor('the cookie event', () => cookieSeen);
+    await tree.settled();
+    expect(changed.has('src/t100')).toBe(true);
+    expect(lost).not.toHaveBeenCalled();
+    // Enough events to fill the kernel's queue (a cookie now might be dropped: no sync possible).
+    touch(Math.ceil(queueLimit / 2) + 100);
+    await waitFor('lost events to be reported', () => lost.mock.calls.length > 0);
+  } finally {
+    tree.close();
+  }
 });
 
 test('without a watcher, askWatcher answers undefined', async () => {
@@ -265,7 +292,7 @@ test('when the state directory path is too long for a socket, the socket lives i
   shadowRepo = repoOf(sb);
   const { running, socket } = await startWatcher();
   const privateDir = path.dirname(socket);
-  expect(privateDir).toBe(path.join(os.tmpdir(), `shadowgit-${os.userInfo().uid}`));
+  expect(privateDir).toBe(path.join(os.tmpdir(), `shadowgit-${process.getuid!()}`));
   expect((await fsp.stat(privateDir)).mode & 0o777).toBe(0o700);
   const token = await firstToken();
   await write('README.md', 'edited\n');
