@@ -1,10 +1,14 @@
+import { lstatSync, type Stats } from 'node:fs';
+import path from 'node:path';
 import { ShadowGitError } from './errors.js';
-import { writeFileAtomic, readFileIfExists } from './fsutil.js';
+import { forEachLimit, writeFileAtomic, readFileIfExists } from './fsutil.js';
 import { readSnapshot, type SnapshotInfo } from './history.js';
-import type { FlatTree } from './record.js';
+import { hashPath, modeOf, type FlatTree } from './record.js';
 import type { Repository } from './repo.js';
-import { applyPlan, checkPlan, clearJournal, inScope, JOURNAL, planRestore, readJournal, removeStrayTemps, verifyPlanObjects, writeJournal, type Journal } from './restore.js';
-import { readWorktree, STAT_CACHE, takeSnapshot } from './snapshot.js';
+import { applyPlan, checkPlan, clearJournal, inScope, JOURNAL, planRestore, readJournal, removeStrayTemps, verifyPlanObjects, writeJournal, type Journal, type RestorePlan } from './restore.js';
+import { fileStatOf } from './scan.js';
+import { STAT_CACHE, takeSnapshot } from './snapshot.js';
+import type { CachedFile, StatCache } from './statcache.js';
 import { readFlatTree } from './treeread.js';
 
 /** The record `undo` follows: the state before the last rollback or restore. */
@@ -28,26 +32,10 @@ export interface CheckoutOptions {
   onProgress?: (files: number) => void;
 }
 
-/** Keeps only entries in scope, for comparing a partial restore. */
-function scoped(files: FlatTree, scope: string[] | undefined): FlatTree {
-  if (!scope) return files;
-  return new Map([...files].filter(([p]) => inScope(p, scope)));
-}
-
-function sameFiles(a: FlatTree, b: FlatTree): string[] {
-  const differing: string[] = [];
-  for (const [p, e] of a) {
-    const o = b.get(p);
-    if (!o || o.oid !== e.oid || o.mode !== e.mode) differing.push(p);
-  }
-  for (const p of b.keys()) if (!a.has(p)) differing.push(p);
-  return differing.sort();
-}
-
 /**
  * Checks `target` out into the working tree (all of it, or `paths`). The caller holds the lock.
  * Order: validate the target tree → safety snapshot → plan and refuse conflicts → verify the
- * blobs to write → journal → write → re-scan and prove the tree equals the target → clear.
+ * blobs to write → journal → write → read back what was written and deleted → clear.
  */
 export async function checkout(repo: Repository, target: SnapshotInfo, options: CheckoutOptions): Promise<CheckoutResult> {
   const targetFiles = await readFlatTree(repo.objects, target.tree);
@@ -68,21 +56,57 @@ export async function checkout(repo: Repository, target: SnapshotInfo, options: 
   const journal: Journal = { op: options.op, target: target.commit, before: pre.snapshot.commit, paths: options.paths, startedAt: new Date().toISOString() };
   await writeJournal(repo, journal);
   await applyPlan(repo, plan, pre.files, targetFiles, options.paths);
-  await finishCheckout(repo, journal, targetFiles);
+  await finishCheckout(repo, journal, targetFiles, plan, pre.cache);
   return { target, preRollback: pre.snapshot, preRollbackCreated: pre.created, written: plan.write, deleted: plan.delete };
 }
 
-/** Re-scans, proves the tree equals the target, records the way back, clears the journal. */
-async function finishCheckout(repo: Repository, journal: Journal, targetFiles: FlatTree): Promise<void> {
-  const after = await readWorktree(repo, { write: false, known: targetFiles });
-  const differing = sameFiles(scoped(after.files, journal.paths), scoped(targetFiles, journal.paths));
+function lstatIfAny(full: string): Stats | undefined {
+  try {
+    return lstatSync(full, { throwIfNoEntry: false });
+  } catch {
+    // ENOTDIR: a parent is a file now, so nothing is there.
+    return undefined;
+  }
+}
+
+/**
+ * Reads back every path the checkout wrote or deleted: a written one must hash to the target's
+ * entry, a deleted one must be gone. Returns the paths that do not match and the cache entries
+ * of those that do. (Everything else was just scanned by the safety snapshot and left alone.)
+ */
+async function verifyApplied(repo: Repository, plan: RestorePlan, targetFiles: FlatTree): Promise<{ differing: string[]; written: Map<string, CachedFile> }> {
+  const differing: string[] = [];
+  const written = new Map<string, CachedFile>();
+  await forEachLimit(plan.write, 16, async (rel) => {
+    const full = path.join(repo.worktree, rel);
+    const want = targetFiles.get(rel)!;
+    const stat = lstatIfAny(full);
+    const kind = stat?.isSymbolicLink() ? 'link' : stat?.isFile() ? 'file' : undefined;
+    if (!stat || !kind) return void differing.push(rel);
+    const mode = modeOf({ kind, executable: (stat.mode & 0o100) !== 0 });
+    const { oid, stat: readUnder } = await hashPath(full, kind, fileStatOf(stat));
+    if (oid !== want.oid || mode !== want.mode) return void differing.push(rel);
+    written.set(rel, { mtimeMs: readUnder.mtimeMs, ctimeMs: readUnder.ctimeMs, size: readUnder.size, ino: readUnder.ino, mode, oid });
+  });
+  for (const rel of plan.delete) {
+    if (targetFiles.has(rel)) continue;
+    const stat = lstatIfAny(path.join(repo.worktree, rel));
+    if (stat && !stat.isDirectory()) differing.push(rel);
+  }
+  return { differing: differing.sort(), written };
+}
+
+/** Proves the written paths match the target, records the way back, clears the journal. */
+async function finishCheckout(repo: Repository, journal: Journal, targetFiles: FlatTree, plan: RestorePlan, cacheBefore: StatCache): Promise<void> {
+  const { differing, written } = await verifyApplied(repo, plan, targetFiles);
   if (differing.length > 0) {
     throw new ShadowGitError(
       `after the ${journal.op}, ${differing.length} path(s) do not match the target (${differing.slice(0, 3).join(', ')}); your previous state is in snapshot ${journal.before.slice(0, 12)} — run \`shadowgit rollback ${journal.before.slice(0, 12)}\` to return to it.`,
       'EVERIFY',
     );
   }
-  await after.cache.save(repo.statePath(STAT_CACHE));
+  const target = journal.paths ? undefined : (await readSnapshot(repo, journal.target)).tree;
+  await cacheBefore.afterCheckout(written, plan.delete, target).save(repo.statePath(STAT_CACHE));
   await writeFileAtomic(repo.statePath(LAST_CHECKOUT), JSON.stringify({ op: journal.op, before: journal.before, target: journal.target, at: new Date().toISOString() }));
   await clearJournal(repo);
 }
@@ -115,7 +139,7 @@ async function finishInterrupted(repo: Repository, journal: Journal): Promise<vo
   await checkPlan(repo.worktree, plan, now.skipped);
   await verifyPlanObjects(repo, plan, targetFiles);
   await applyPlan(repo, plan, now.files, targetFiles, journal.paths);
-  await finishCheckout(repo, journal, targetFiles);
+  await finishCheckout(repo, journal, targetFiles, plan, now.cache);
 }
 
 export async function readLastCheckout(repo: Repository): Promise<{ op: string; before: string; target: string; at: string } | undefined> {

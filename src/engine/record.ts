@@ -3,8 +3,8 @@ import path from 'node:path';
 import { forEachLimit } from './fsutil.js';
 import { encodeTree, MODE_EXEC, MODE_FILE, MODE_LINK, MODE_TREE, type EntryMode, type TreeEntry } from './gitformat.js';
 import { hashObject, STREAM_THRESHOLD, streamBlob, type ObjectStore } from './objects.js';
-import { fileStatOf, reasonOf, sameStat, type FileStat, type ScanResult, type ScannedDir, type ScannedFile, type SkippedPath } from './scan.js';
-import { StatCache } from './statcache.js';
+import { fileStatOf, reasonOf, sameStat, type FileKind, type FileStat, type ScanResult, type ScannedDir, type ScannedFile, type SkippedPath } from './scan.js';
+import { StatCache, type CachedDir } from './statcache.js';
 import { faultPoint } from './faults.js';
 
 /** A path's content as git records it: blob id and mode. */
@@ -23,7 +23,7 @@ export interface RecordedTree {
   cache: StatCache;
 }
 
-function modeOf(file: ScannedFile): EntryMode {
+export function modeOf(file: Pick<ScannedFile, 'kind' | 'executable'>): EntryMode {
   if (file.kind === 'link') return MODE_LINK;
   return file.executable ? MODE_EXEC : MODE_FILE;
 }
@@ -65,75 +65,117 @@ function readStable(file: string): { content: Buffer; stat: FileStat } {
 }
 
 /**
+ * Hashes one file or symlink as git records it (and writes the blob when `store` is given).
+ * `stat` is the one the content was read under: a stat that never matches when the file kept
+ * changing while read, so the next scan looks at it again.
+ */
+export async function hashPath(full: string, kind: FileKind, scanned: FileStat, store?: ObjectStore): Promise<{ oid: string; stat: FileStat }> {
+  if (kind === 'link') {
+    const target = readlinkSync(full, { encoding: 'buffer' });
+    const oid = hashObject('blob', target);
+    if (store) await store.write('blob', target, oid);
+    return { oid, stat: scanned };
+  }
+  if (scanned.size > STREAM_THRESHOLD) {
+    const blob = await streamBlob(full, store);
+    return { oid: blob.oid, stat: blob.consistent ? fileStatOf(blob.stat) : NEVER_MATCHES };
+  }
+  const read = readStable(full);
+  const oid = hashObject('blob', read.content);
+  if (store) await store.write('blob', read.content, oid);
+  return { oid, stat: read.stat };
+}
+
+/**
  * Turns a scan into git objects: unchanged files (stat cache hit) reuse their blob id, changed
  * ones are hashed (and, when `store` is given, written); trees are built bottom-up, a directory
  * whose entries all match the cache keeps its cached tree id without being encoded again, and
  * only new trees are written. Without a store nothing is written: that is how `status` and
- * `diff` learn the working tree's ids; `known` lists files whose blobs the repository holds (a
- * checkout's target), which the new cache may then remember.
+ * `diff` learn the working tree's ids.
  *
  * The cache lets later snapshots skip writing, so it only ever names objects the repository
- * holds: written now, carried over from the previous cache, or part of `known`.
+ * holds: written now, or carried over from the previous cache.
+ *
+ * The new cache starts as a copy of the previous one's files (entries are never modified, so
+ * they are shared); only directories the scan did not find unchanged are taken out and put back
+ * file by file. A no-change snapshot of 45k files thus allocates next to nothing per file.
  */
-export async function recordTree(worktree: string, scan: ScanResult, previous: StatCache, store: ObjectStore | undefined, known?: FlatTree): Promise<RecordedTree> {
-  const files: FlatTree = new Map();
-  const cache = StatCache.empty();
+export async function recordTree(worktree: string, scan: ScanResult, previous: StatCache, store: ObjectStore | undefined): Promise<RecordedTree> {
+  const cacheFiles = new Map(previous.files);
+  const dirs = new Map<string, CachedDir>();
   const skipped = [...scan.skipped];
   const toHash: ScannedFile[] = [];
+  /** Files hashed but not cached (their blob is not in the repository): part of the result only. */
+  const uncached: Array<[string, FlatEntry]> = [];
 
-  const collect = (dir: ScannedDir) => {
-    for (const file of dir.files) {
-      // A hit's cache entry is still true: it serves as the new cache entry and as the file's
-      // entry (it has the oid and mode), with nothing allocated per unchanged file.
-      const hit = previous.entryIfUnchanged(file.path, file.stat, modeOf(file));
-      if (hit) {
-        files.set(file.path, hit);
-        cache.files.set(file.path, hit);
-      } else toHash.push(file);
+  // Directories parents first (the order the cache is written in). A directory listed again
+  // gives up its previous files, then gets its current ones back.
+  let listingsUnchanged = true;
+  const listDirs = (dir: ScannedDir) => {
+    const before = previous.dirs.get(dir.path);
+    if (dir.unchangedFrom) {
+      dirs.set(dir.path, { ...dir.unchangedFrom, tree: undefined, entries: 0 });
+    } else {
+      listingsUnchanged = false;
+      if (before) for (const file of before.files) cacheFiles.delete(file);
+      dirs.set(dir.path, { tree: undefined, entries: 0, stat: dir.complete ? dir.stat : undefined, ignoreFiles: dir.ignoreFiles, files: [], subdirs: dir.dirs.map((d) => d.path) });
+      for (const file of dir.files) {
+        // A hit's cache entry is still true: it serves as the new cache entry and as the file's
+        // entry (it has the oid and mode), with nothing allocated per unchanged file.
+        const hit = previous.entryIfUnchanged(file.path, file.stat, modeOf(file));
+        if (hit) cacheFiles.set(file.path, hit);
+        else toHash.push(file);
+      }
     }
-    for (const sub of dir.dirs) collect(sub);
+    for (const sub of dir.dirs) listDirs(sub);
   };
-  collect(scan.root);
+  listDirs(scan.root);
+  for (const [gone, before] of previous.dirs) {
+    if (dirs.has(gone)) continue;
+    listingsUnchanged = false;
+    for (const file of before.files) cacheFiles.delete(file);
+  }
 
   await forEachLimit(toHash, HASH_CONCURRENCY, async (file) => {
-    const full = path.join(worktree, file.path);
     const mode = modeOf(file);
     try {
-      let oid: string;
-      let stat = file.stat;
-      if (file.kind === 'link') {
-        const target = readlinkSync(full, { encoding: 'buffer' });
-        oid = hashObject('blob', target);
-        if (store) await store.write('blob', target, oid);
-      } else if (file.stat.size > STREAM_THRESHOLD) {
-        const blob = await streamBlob(full, store);
-        oid = blob.oid;
-        stat = blob.consistent ? fileStatOf(blob.stat) : NEVER_MATCHES;
-      } else {
-        const read = readStable(full);
-        stat = read.stat;
-        oid = hashObject('blob', read.content);
-        if (store) await store.write('blob', read.content, oid);
-      }
-      files.set(file.path, { oid, mode });
-      if (store || known?.get(file.path)?.oid === oid) cache.files.set(file.path, { mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, size: stat.size, ino: stat.ino, mode, oid });
+      const { oid, stat } = await hashPath(path.join(worktree, file.path), file.kind, file.stat, store);
+      if (store) cacheFiles.set(file.path, { mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, size: stat.size, ino: stat.ino, mode, oid });
+      else uncached.push([file.path, { oid, mode }]);
     } catch (err) {
       skipped.push({ path: file.path, reason: (err as NodeJS.ErrnoException).code === 'ECHANGED' ? 'changed into something else during the scan' : reasonOf(err) });
     }
   });
+  const files: FlatTree = uncached.length === 0 ? cacheFiles : new Map([...cacheFiles, ...uncached]);
+
+  // A file left out of the cache (unreadable, or not known to the repository) leaves its
+  // directory's listing incomplete: that directory is listed again next time.
+  const fillListing = (dir: ScannedDir) => {
+    const listed = dirs.get(dir.path)!;
+    if (!dir.unchangedFrom) {
+      for (const file of dir.files) {
+        if (cacheFiles.has(file.path)) listed.files.push(file.path);
+        else listed.stat = undefined;
+      }
+    }
+    for (const sub of dir.dirs) fillListing(sub);
+  };
+  fillListing(scan.root);
 
   const treeWrites: Array<{ oid: string; content: Buffer }> = [];
   /** Returns the directory's tree id (undefined when empty) and whether it equals the cached one. */
   const buildTree = (dir: ScannedDir): { oid: string | undefined; same: boolean } => {
     const cached = previous.dirs.get(dir.path);
-    let same = cached !== undefined;
+    const listed = dirs.get(dir.path)!;
+    const filePaths = dir.unchangedFrom ? dir.unchangedFrom.files : dir.files.map((f) => f.path);
+    let same = cached?.tree !== undefined;
     let count = 0;
-    for (const file of dir.files) {
-      const entry = files.get(file.path);
+    for (const p of filePaths) {
+      const entry = files.get(p);
       if (!entry) continue;
       count++;
-      if (!same) continue;
-      const before = previous.files.get(file.path);
+      if (!same || dir.unchangedFrom) continue;
+      const before = previous.files.get(p);
       if (!before || before.oid !== entry.oid || before.mode !== entry.mode) same = false;
     }
     const subtrees = dir.dirs.map(buildTree);
@@ -142,17 +184,18 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
       if (sub.oid) count++;
     }
     // Git has no empty trees below the root: an empty directory is not recorded.
-    if (count === 0 && dir.path !== '') return { oid: undefined, same: cached === undefined };
+    if (count === 0 && dir.path !== '') return { oid: undefined, same: (cached?.entries ?? 0) === 0 };
+    listed.entries = count;
     // Every entry now was an entry before, with the same id, and there are as many: same tree.
     if (same && cached!.entries === count) {
-      cache.dirs.set(dir.path, cached!);
+      listed.tree = cached!.tree;
       return { oid: cached!.tree, same: true };
     }
     const nameAt = dir.path === '' ? 0 : dir.path.length + 1;
     const entries: TreeEntry[] = [];
-    for (const file of dir.files) {
-      const entry = files.get(file.path);
-      if (entry) entries.push({ name: file.path.slice(nameAt), mode: entry.mode, oid: entry.oid });
+    for (const p of filePaths) {
+      const entry = files.get(p);
+      if (entry) entries.push({ name: p.slice(nameAt), mode: entry.mode, oid: entry.oid });
     }
     dir.dirs.forEach((sub, i) => {
       const oid = subtrees[i]!.oid;
@@ -161,7 +204,7 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
     const content = encodeTree(entries);
     const oid = hashObject('tree', content);
     treeWrites.push({ oid, content });
-    if (store) cache.dirs.set(dir.path, { tree: oid, entries: count });
+    if (store) listed.tree = oid;
     return { oid, same: false };
   };
   const root = buildTree(scan.root);
@@ -172,8 +215,17 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
       await store.write('tree', content, oid);
     });
   }
-  cache.tree = tree;
-  cache.unchangedSinceLoad = toHash.length === 0 && root.same && previous.files.size === cache.files.size && previous.dirs.size === cache.dirs.size && previous.tree === tree;
+  const cache = new StatCache(tree, cacheFiles, dirs, scan.rules, scan.watchToken, 0);
+  cache.unchangedSinceLoad = listingsUnchanged && toHash.length === 0 && root.same && previous.files.size === cacheFiles.size && previous.tree === tree && previous.watchToken === cache.watchToken && sameRules(previous, cache);
   skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { tree, files, skipped, cache };
+}
+
+function sameRules(a: StatCache, b: StatCache): boolean {
+  if (a.rules.excludes !== b.rules.excludes || a.rules.files.size !== b.rules.files.size) return false;
+  for (const [p, stat] of a.rules.files) {
+    const other = b.rules.files.get(p);
+    if (!other || !sameStat(stat, other)) return false;
+  }
+  return true;
 }

@@ -1,6 +1,9 @@
-import { lstatSync, readdirSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
-import { DirRules } from './ignore.js';
+import { DirRules, IGNORE_FILES } from './ignore.js';
+import { STAT_FIELDS, statAll } from './statall.js';
+import { MODE_EXEC, MODE_FILE, MODE_LINK, type EntryMode } from './gitformat.js';
+import type { CachedDir, CachedFile, DirStat, RuleState, StatCache } from './statcache.js';
 
 export type FileKind = 'file' | 'link';
 
@@ -25,6 +28,17 @@ export interface ScannedDir {
   path: string;
   files: ScannedFile[];
   dirs: ScannedDir[];
+  /** Stat taken before its listing was read; undefined when it could not be listed. */
+  stat: DirStat | undefined;
+  /** Nothing in its listing was skipped: the listing can be trusted while `stat` holds. */
+  complete: boolean;
+  /** Which of IGNORE_FILES it holds, bit i for IGNORE_FILES[i]. */
+  ignoreFiles: number;
+  /**
+   * Set when the directory and every file directly in it are exactly as this cache entry
+   * records; `files` then stays empty (the cached listing holds them).
+   */
+  unchangedFrom?: CachedDir;
 }
 
 export interface SkippedPath {
@@ -36,11 +50,31 @@ export interface ScanResult {
   root: ScannedDir;
   skipped: SkippedPath[];
   fileCount: number;
+  /** The ignore rules the listings were filtered with. */
+  rules: RuleState;
+  watchToken?: string;
+}
+
+export interface ScanOptions {
+  /** The cache of the last recording: directories whose stat still matches are not listed again. */
+  previous?: StatCache;
+  /**
+   * A watcher's answer: `token` is kept with the new cache; `paths`, unless 'all', are the only
+   * paths that may have changed since `previous` was made (with its token), and everything else
+   * is taken from the cache without a system call.
+   */
+  watch?: { token: string; paths: string[] | 'all' };
+  onProgress?: (files: number) => void;
 }
 
 const join = (dir: string, name: string) => (dir === '' ? name : `${dir}/${name}`);
+const parentOf = (p: string) => p.slice(0, Math.max(0, p.lastIndexOf('/')));
 
 const NOT_UTF8 = 'its name is not valid UTF-8, which shadowgit cannot record yet; rename it to back it up';
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
 
 export function reasonOf(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
@@ -52,64 +86,329 @@ export function reasonOf(err: unknown): string {
 /** Two stats of one file agree: nothing was written to it (or it replaced) in between. */
 export const sameStat = (a: FileStat, b: FileStat) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
 
+export const sameDirStat = (a: DirStat, b: DirStat) => a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
+
 export function fileStatOf(stat: FileStat): FileStat {
   return { mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, size: stat.size, ino: stat.ino, mode: stat.mode };
+}
+
+function dirStatOf(stat: FileStat): DirStat {
+  return { mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino };
+}
+
+function scannedFile(relPath: string, stat: FileStat): ScannedFile | undefined {
+  const type = stat.mode & S_IFMT;
+  if (type === S_IFREG) return { path: relPath, kind: 'file', executable: (stat.mode & 0o100) !== 0, stat };
+  if (type === S_IFLNK) return { path: relPath, kind: 'link', executable: false, stat };
+  return undefined;
+}
+
+const isDirMode = (mode: number) => (mode & S_IFMT) === S_IFDIR;
+
+function ignoreMask(names: ReadonlySet<string>): number {
+  let mask = 0;
+  IGNORE_FILES.forEach((name, i) => {
+    if (names.has(name)) mask |= 1 << i;
+  });
+  return mask;
+}
+
+const namesOfMask = (mask: number) => new Set(IGNORE_FILES.filter((_, i) => mask & (1 << i)));
+
+/** What the cache's listings need from the present: is each cached entry still as recorded. */
+interface PresentStats {
+  /** The cached listing of `relDir` may be used: the directory has not changed since. */
+  listingHolds(relDir: string, cached: CachedDir): boolean;
+  /** Stat now of a cached directory; undefined when gone or unreadable. */
+  dir(relPath: string): FileStat | undefined;
+  /** Stat now of the `k`th file of a cached listing; undefined when gone or unreadable. */
+  file(relDir: string, k: number, relPath: string): FileStat | undefined;
+  /** That file is exactly as the cache recorded it (no allocation: the common case). */
+  fileUnchanged(relDir: string, k: number, relPath: string, entry: CachedFile): boolean;
+}
+
+const TYPE_OF_MODE: Partial<Record<EntryMode, number>> = { [MODE_FILE]: S_IFREG, [MODE_EXEC]: S_IFREG | 0o100, [MODE_LINK]: S_IFLNK };
+/** The stat bits an entry mode stands for: file type, and the owner's exec bit for files. */
+const modeBits = (mode: number) => ((mode & S_IFMT) === S_IFREG ? mode & (S_IFMT | 0o100) : mode & S_IFMT);
+
+/**
+ * Every cached directory and file looked at again (lstat, on two threads). Paths are laid out
+ * directory by directory: a directory, then its files, so a file's index is its directory's + 1 + k.
+ */
+function statEverything(worktree: string, cache: StatCache): PresentStats {
+  const paths: string[] = [];
+  const dirIndex = new Map<string, number>();
+  for (const [dirPath, dir] of cache.dirs) {
+    dirIndex.set(dirPath, paths.length);
+    paths.push(dirPath === '' ? worktree : `${worktree}/${dirPath}`);
+    for (const file of dir.files) paths.push(`${worktree}/${file}`);
+  }
+  const results = statAll(paths);
+  const statAt = (i: number): FileStat | undefined => {
+    const at = i * STAT_FIELDS;
+    const mode = results[at + 4]!;
+    if (mode < 0) return undefined;
+    return { mtimeMs: results[at]!, ctimeMs: results[at + 1]!, size: results[at + 2]!, ino: results[at + 3]!, mode };
+  };
+  return {
+    listingHolds(relDir, cached) {
+      const now = statAt(dirIndex.get(relDir)!);
+      return cached.stat !== undefined && now !== undefined && isDirMode(now.mode) && sameDirStat(cached.stat, now) && !cache.isRacy(now.mtimeMs);
+    },
+    dir: (relPath) => statAt(dirIndex.get(relPath)!),
+    file: (relDir, k) => statAt(dirIndex.get(relDir)! + 1 + k),
+    fileUnchanged(relDir, k, _relPath, entry) {
+      const at = (dirIndex.get(relDir)! + 1 + k) * STAT_FIELDS;
+      return results[at] === entry.mtimeMs && results[at + 1] === entry.ctimeMs && results[at + 2] === entry.size && results[at + 3] === entry.ino && results[at + 4]! >= 0 && modeBits(results[at + 4]!) === TYPE_OF_MODE[entry.mode] && !cache.isRacy(entry.mtimeMs);
+    },
+  };
+}
+
+/** A watcher's list of changed paths: only those, and the listings around them, are looked at. */
+function statChanged(worktree: string, cache: StatCache, changed: string[]): PresentStats {
+  const changedPaths = new Set(changed);
+  const reread = new Set<string>();
+  for (const p of changed) {
+    if (cache.dirs.has(p)) reread.add(p);
+    // The entry may have been created or removed: its nearest recorded ancestor lists it.
+    let dir = parentOf(p);
+    while (dir !== '' && !cache.dirs.has(dir)) dir = parentOf(dir);
+    reread.add(dir);
+  }
+  const lstatIfChanged = (relPath: string, recorded: () => FileStat | undefined) => (changedPaths.has(relPath) ? lstatNow(path.join(worktree, relPath)) : recorded());
+  return {
+    listingHolds: (relDir, cached) => cached.stat !== undefined && !reread.has(relDir),
+    dir: (relPath) => lstatIfChanged(relPath, () => ({ ...cache.dirs.get(relPath)!.stat!, size: 0, mode: S_IFDIR })),
+    file: (_relDir, _k, relPath) =>
+      lstatIfChanged(relPath, () => {
+        const entry = cache.files.get(relPath)!;
+        return { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs, size: entry.size, ino: entry.ino, mode: TYPE_OF_MODE[entry.mode]! };
+      }),
+    fileUnchanged: (_relDir, _k, relPath, entry) => !changedPaths.has(relPath) && !cache.isRacy(entry.mtimeMs),
+  };
+}
+
+function lstatNow(absolute: string): FileStat | undefined {
+  try {
+    const stat = lstatSync(absolute, { throwIfNoEntry: false });
+    return stat && fileStatOf(stat);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Walks the working tree: ignore rules applied per directory (ignored directories are never
  * entered), every `.git` skipped, symlinks never followed, special files reported as skipped.
  *
- * The directory and stat calls are synchronous on purpose: profiling showed a promise per
- * `lstat` costing 3–5× the system call itself, and a warm walk is CPU-bound in JavaScript, not
- * waiting on the disk. Only reading ignore files awaits.
+ * With the previous cache, a directory whose stat is unchanged is not listed again (adding,
+ * removing or renaming an entry changes it): its cached listing is used, and only the stat of
+ * each entry is taken, on two threads. With a watcher's list of changed paths even those stats
+ * are skipped. A change to any ignore file or to the configured excludes makes the walk a full
+ * one, since it changes what a listing keeps.
+ *
+ * The system calls are synchronous on purpose: profiling showed a promise per `lstat` costing
+ * 3–5× the call itself. Only reading ignore files awaits.
  */
-export async function scanWorktree(worktree: string, excludes: string[], onProgress?: (files: number) => void): Promise<ScanResult> {
-  const skipped: SkippedPath[] = [];
-  let fileCount = 0;
-
-  const walk = async (relDir: string, parentRules: DirRules): Promise<ScannedDir> => {
-    const node: ScannedDir = { path: relDir, files: [], dirs: [] };
-    const absDir = relDir === '' ? worktree : path.join(worktree, relDir);
-    let entries: Dirent[];
+export async function scanWorktree(worktree: string, excludes: string[], options: ScanOptions = {}): Promise<ScanResult> {
+  const scanner = new Scanner(worktree, excludes, options.watch?.token, options.onProgress);
+  const previous = options.previous;
+  if (previous && previous.dirs.has('') && scanner.rulesUnchanged(previous)) {
+    const changed = options.watch && options.watch.paths !== 'all' && previous.watchToken !== undefined ? options.watch.paths : undefined;
+    const present = changed ? statChanged(worktree, previous, changed) : statEverything(worktree, previous);
     try {
-      entries = readdirSync(absDir, { withFileTypes: true });
+      return scanner.result(await scanner.walkCached('', previous, present));
     } catch (err) {
-      skipped.push({ path: relDir, reason: relDir.includes('\uFFFD') ? NOT_UTF8 : reasonOf(err) });
+      if (!(err instanceof RulesChanged)) throw err;
+      scanner.reset();
+    }
+  }
+  return scanner.result(await scanner.walkFull('', DirRules.root(excludes)));
+}
+
+/** A listing read again holds an ignore file the cache did not know of (or lost one). */
+class RulesChanged extends Error {}
+
+class Scanner {
+  private skipped: SkippedPath[] = [];
+  private fileCount = 0;
+  private ruleFiles = new Map<string, FileStat>();
+  private readonly excludesKey: string;
+  /** Rules of cached directories, built only when one of them is listed again. */
+  private readonly cachedRules = new Map<string, Promise<DirRules>>();
+
+  constructor(
+    private readonly worktree: string,
+    private readonly excludes: string[],
+    private readonly watchToken: string | undefined,
+    private readonly onProgress: ((files: number) => void) | undefined,
+  ) {
+    this.excludesKey = JSON.stringify(excludes);
+  }
+
+  rulesUnchanged(cache: StatCache): boolean {
+    if (cache.rules.excludes !== this.excludesKey) return false;
+    for (const [rel, stat] of cache.rules.files) {
+      const now = lstatNow(path.join(this.worktree, rel));
+      if (!now || !sameStat(now, stat) || cache.isRacy(now.mtimeMs)) return false;
+    }
+    return true;
+  }
+
+  reset(): void {
+    this.skipped = [];
+    this.fileCount = 0;
+    this.ruleFiles = new Map();
+  }
+
+  result(root: ScannedDir): ScanResult {
+    return { root, skipped: this.skipped, fileCount: this.fileCount, rules: { excludes: this.excludesKey, files: this.ruleFiles }, watchToken: this.watchToken };
+  }
+
+  private absolute(relDir: string): string {
+    return relDir === '' ? this.worktree : path.join(this.worktree, relDir);
+  }
+
+  private counted(node: ScannedDir): ScannedDir {
+    this.fileCount += node.files.length;
+    this.onProgress?.(this.fileCount);
+    return node;
+  }
+
+  /** Reads `relDir`'s ignore files into rules below `parentRules`, remembering their stats. */
+  private async rulesOf(relDir: string, parentRules: DirRules, names: ReadonlySet<string>, known?: Map<string, FileStat>): Promise<DirRules> {
+    for (const name of IGNORE_FILES) {
+      if (!names.has(name)) continue;
+      const rel = join(relDir, name);
+      const stat = known?.get(rel) ?? lstatNow(path.join(this.worktree, rel));
+      if (stat) this.ruleFiles.set(rel, stat);
+    }
+    return parentRules.child(this.worktree, relDir, names);
+  }
+
+  /** Lists `relDir` and walks everything below it. */
+  async walkFull(relDir: string, parentRules: DirRules): Promise<ScannedDir> {
+    const listing = this.list(relDir);
+    if (!listing.entries) return listing.node;
+    const names = new Set(listing.entries.map((e) => e.name));
+    const rules = await this.rulesOf(relDir, parentRules, names);
+    const subdirs = this.readEntries(listing.node, listing.entries, rules);
+    for (const sub of subdirs) listing.node.dirs.push(await this.walkFull(sub, rules));
+    return this.counted(listing.node);
+  }
+
+  /**
+   * A directory the cache knows: its cached listing when the directory is unchanged, and every
+   * entry of it still exists as what it was; else listed again, new subdirectories walked fully.
+   */
+  async walkCached(relDir: string, cache: StatCache, present: PresentStats): Promise<ScannedDir> {
+    const cached = cache.dirs.get(relDir)!;
+    const node = this.fromCache(relDir, cached, cache, present);
+    if (node) {
+      for (const name of namesOfMask(cached.ignoreFiles)) {
+        const rel = join(relDir, name);
+        const stat = cache.rules.files.get(rel);
+        if (stat) this.ruleFiles.set(rel, stat);
+      }
+      for (const sub of cached.subdirs) node.dirs.push(await this.walkCached(sub, cache, present));
+      return this.counted(node);
+    }
+    const listing = this.list(relDir);
+    if (!listing.entries) return listing.node;
+    const names = new Set(listing.entries.map((e) => e.name));
+    if (ignoreMask(names) !== cached.ignoreFiles) throw new RulesChanged();
+    const rules = await this.cachedRulesOf(relDir, cache);
+    const subdirs = this.readEntries(listing.node, listing.entries, rules);
+    for (const sub of subdirs) listing.node.dirs.push(cache.dirs.has(sub) ? await this.walkCached(sub, cache, present) : await this.walkFull(sub, rules));
+    return this.counted(listing.node);
+  }
+
+  /**
+   * The directory from its cached listing (subdirectories still to walk), or undefined when the
+   * listing cannot be trusted: the directory changed, or an entry is gone or changed its type.
+   * When every file is as recorded, the node says so instead of listing them.
+   */
+  private fromCache(relDir: string, cached: CachedDir, cache: StatCache, present: PresentStats): ScannedDir | undefined {
+    if (!present.listingHolds(relDir, cached)) return undefined;
+    if (!cached.subdirs.every((sub) => isDirMode(present.dir(sub)?.mode ?? 0))) return undefined;
+    const node: ScannedDir = { path: relDir, files: [], dirs: [], stat: cached.stat, complete: true, ignoreFiles: cached.ignoreFiles };
+    if (cached.files.every((file, k) => present.fileUnchanged(relDir, k, file, cache.files.get(file)!))) {
+      node.unchangedFrom = cached;
+      this.fileCount += cached.files.length;
       return node;
     }
-    const rules = await parentRules.child(worktree, relDir, new Set(entries.map((e) => e.name)));
+    for (let k = 0; k < cached.files.length; k++) {
+      const stat = present.file(relDir, k, cached.files[k]!);
+      const scanned = stat && scannedFile(cached.files[k]!, stat);
+      if (!scanned) return undefined;
+      node.files.push(scanned);
+    }
+    return node;
+  }
+
+  /** The rules in force in a cached directory (its ancestors' ignore files, unchanged, read now). */
+  private cachedRulesOf(relDir: string, cache: StatCache): Promise<DirRules> {
+    let rules = this.cachedRules.get(relDir);
+    if (!rules) {
+      const parent = relDir === '' ? Promise.resolve(DirRules.root(this.excludes)) : this.cachedRulesOf(parentOf(relDir), cache);
+      rules = parent.then((p) => this.rulesOf(relDir, p, namesOfMask(cache.dirs.get(relDir)!.ignoreFiles), cache.rules.files));
+      this.cachedRules.set(relDir, rules);
+    }
+    return rules;
+  }
+
+  /** The directory's stat (taken first, so a change during the listing shows next time) and listing. */
+  private list(relDir: string): { node: ScannedDir; entries?: Dirent[] } {
+    const absDir = this.absolute(relDir);
+    const node: ScannedDir = { path: relDir, files: [], dirs: [], stat: undefined, complete: false, ignoreFiles: 0 };
+    try {
+      const stat = lstatSync(absDir);
+      const entries = readdirSync(absDir, { withFileTypes: true });
+      node.stat = dirStatOf(stat);
+      node.complete = true;
+      node.ignoreFiles = ignoreMask(new Set(entries.map((e) => e.name)));
+      return { node, entries };
+    } catch (err) {
+      this.skip(node, relDir, relDir.includes('\uFFFD') ? NOT_UTF8 : reasonOf(err));
+      return { node };
+    }
+  }
+
+  private skip(node: ScannedDir, relPath: string, reason: string): void {
+    this.skipped.push({ path: relPath, reason });
+    node.complete = false;
+  }
+
+  /** Files of a fresh listing into `node`; returns the subdirectories to enter. */
+  private readEntries(node: ScannedDir, entries: Dirent[], rules: DirRules): string[] {
+    const absDir = this.absolute(node.path);
     const subdirs: string[] = [];
     for (const entry of entries) {
       const name = entry.name;
       if (name === '.git') continue;
-      const rel = join(relDir, name);
+      const rel = join(node.path, name);
       if (entry.isDirectory()) {
         if (!rules.ignores(rel, true)) subdirs.push(rel);
         continue;
       }
       if (rules.ignores(rel, false)) continue;
-      let stat;
+      let stat: Stats | undefined;
       try {
         stat = lstatSync(`${absDir}/${name}`, { throwIfNoEntry: false });
       } catch (err) {
-        skipped.push({ path: rel, reason: reasonOf(err) });
+        this.skip(node, rel, reasonOf(err));
         continue;
       }
       // Node reads names as UTF-8: a name that is not comes back with U+FFFD and cannot be opened.
-      if (!stat) skipped.push({ path: rel, reason: name.includes('\uFFFD') ? NOT_UTF8 : 'vanished during the scan' });
+      if (!stat) this.skip(node, rel, name.includes('\uFFFD') ? NOT_UTF8 : 'vanished during the scan');
       // Replaced by a directory between readdir and lstat: take it as one.
       else if (stat.isDirectory()) subdirs.push(rel);
-      else if (stat.isSymbolicLink()) node.files.push({ path: rel, kind: 'link', executable: false, stat: fileStatOf(stat) });
-      else if (stat.isFile()) node.files.push({ path: rel, kind: 'file', executable: (stat.mode & 0o100) !== 0, stat: fileStatOf(stat) });
-      else skipped.push({ path: rel, reason: 'not a regular file, directory or symlink' });
+      else {
+        const file = scannedFile(rel, fileStatOf(stat));
+        if (file) node.files.push(file);
+        else this.skip(node, rel, 'not a regular file, directory or symlink');
+      }
     }
-    fileCount += node.files.length;
-    onProgress?.(fileCount);
-    for (const sub of subdirs) node.dirs.push(await walk(sub, rules));
-    return node;
-  };
-
-  const root = await walk('', DirRules.root(excludes));
-  return { root, skipped, fileCount };
+    return subdirs;
+  }
 }

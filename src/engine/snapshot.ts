@@ -23,6 +23,8 @@ export interface SnapshotResult {
   skipped: SkippedPath[];
   /** The recorded state, path by path (callers that diff against it need no second scan). */
   files: FlatTree;
+  /** The stat cache describing that state (saved). */
+  cache: StatCache;
 }
 
 export interface WorktreeState {
@@ -36,10 +38,10 @@ export interface WorktreeState {
  * Scans the working tree and computes its git ids. With `write`, new blobs and trees go into
  * the object store; without, nothing is written (status, diff).
  */
-export async function readWorktree(repo: Repository, options: { write: boolean; known?: FlatTree; onProgress?: (files: number) => void }): Promise<WorktreeState> {
-  const cache = await StatCache.load(repo.statePath(STAT_CACHE));
-  const scan = await scanWorktree(repo.worktree, repo.config.exclude, options.onProgress);
-  return recordTree(repo.worktree, scan, cache, options.write ? repo.objects : undefined, options.known);
+export async function readWorktree(repo: Repository, options: { write: boolean; onProgress?: (files: number) => void }): Promise<WorktreeState> {
+  const cache = await StatCache.load(repo.statePath(STAT_CACHE), { forScan: true });
+  const scan = await scanWorktree(repo.worktree, repo.config.exclude, { previous: cache, onProgress: options.onProgress });
+  return recordTree(repo.worktree, scan, cache, options.write ? repo.objects : undefined);
 }
 
 /** The files of the tree the stat cache describes, when it is `tree`; else read from objects. */
@@ -55,8 +57,8 @@ export async function filesOfTree(repo: Repository, tree: string, known?: { tree
  */
 export async function takeSnapshot(repo: Repository, options: SnapshotOptions = {}): Promise<SnapshotResult> {
   await repo.ensureCreated();
-  const previousCache = await StatCache.load(repo.statePath(STAT_CACHE));
-  const scan = await scanWorktree(repo.worktree, repo.config.exclude, options.onProgress);
+  const previousCache = await StatCache.load(repo.statePath(STAT_CACHE), { forScan: true });
+  const scan = await scanWorktree(repo.worktree, repo.config.exclude, { previous: previousCache, onProgress: options.onProgress });
   const state = await recordTree(repo.worktree, scan, previousCache, repo.objects);
   const head = await repo.head();
   const headInfo = head ? await readSnapshot(repo, head) : undefined;
@@ -64,12 +66,12 @@ export async function takeSnapshot(repo: Repository, options: SnapshotOptions = 
   if (headInfo && headInfo.tree === state.tree) {
     await state.cache.save(repo.statePath(STAT_CACHE));
     const none = { added: [], modified: [], deleted: [] };
-    return { snapshot: headInfo, created: false, changes: { added: 0, modified: 0, deleted: 0 }, changedPaths: none, skipped: state.skipped, files: state.files };
+    return { snapshot: headInfo, created: false, changes: { added: 0, modified: 0, deleted: 0 }, changedPaths: none, skipped: state.skipped, files: state.files, cache: state.cache };
   }
 
   // The cache's files are the head's files only when it describes the head's tree (not after a
   // rollback, which leaves the cache at the target); build that map only then.
-  const previousFiles: FlatTree = !headInfo ? new Map() : previousCache.tree === headInfo.tree ? cachedFlat(previousCache) : await readFlatTree(repo.objects, headInfo.tree);
+  const previousFiles: FlatTree = !headInfo ? new Map() : previousCache.tree === headInfo.tree ? previousCache.files : await readFlatTree(repo.objects, headInfo.tree);
   const changedPaths = diffFlat(previousFiles, state.files);
   const changes = { added: changedPaths.added.length, modified: changedPaths.modified.length, deleted: changedPaths.deleted.length };
   const trigger = options.trigger ?? 'manual';
@@ -81,11 +83,5 @@ export async function takeSnapshot(repo: Repository, options: SnapshotOptions = 
   const commit = await repo.objects.write('commit', commitBody);
   await repo.refs.write('refs/heads/snapshots', commit);
   await state.cache.save(repo.statePath(STAT_CACHE));
-  return { snapshot: await readSnapshot(repo, commit), created: true, changes, changedPaths, skipped: state.skipped, files: state.files };
-}
-
-function cachedFlat(cache: StatCache): FlatTree {
-  const flat: FlatTree = new Map();
-  for (const [p, entry] of cache.files) flat.set(p, { oid: entry.oid, mode: entry.mode });
-  return flat;
+  return { snapshot: await readSnapshot(repo, commit), created: true, changes, changedPaths, skipped: state.skipped, files: state.files, cache: state.cache };
 }

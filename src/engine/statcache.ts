@@ -4,6 +4,7 @@ import { writeFileAtomic } from './fsutil.js';
 import { faultPoint } from './faults.js';
 import { MODE_EXEC, MODE_FILE, MODE_LINK, type EntryMode } from './gitformat.js';
 import { fileStatOf, sameStat, type FileStat } from './scan.js';
+import { prepareStatHelper } from './statall.js';
 
 /** What the cache remembers of one file: enough of its stat to know it is unchanged. */
 export interface CachedFile {
@@ -15,32 +16,76 @@ export interface CachedFile {
   oid: string;
 }
 
-/** A recorded directory: its tree id and how many entries that tree has. */
+/** The part of a directory's stat that changes whenever an entry is added, removed or renamed. */
+export interface DirStat {
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+}
+
+/** A directory the scan entered. */
 export interface CachedDir {
-  tree: string;
+  /** Its tree id; undefined when it recorded nothing (`entries` 0) or the id was not written. */
+  tree: string | undefined;
+  /** Entries of that tree. */
   entries: number;
+  /**
+   * Stat taken just before its listing was read. While the directory's stat still equals it,
+   * `files` and `subdirs` are its listing (after ignore rules) and it need not be read again.
+   * Undefined when something in it was not recorded (unreadable, skipped): it is always re-read.
+   */
+  stat: DirStat | undefined;
+  /** Which of IGNORE_FILES it holds, bit i for IGNORE_FILES[i]. */
+  ignoreFiles: number;
+  /** Paths of the files recorded directly inside it. */
+  files: string[];
+  /** Paths of the subdirectories entered. */
+  subdirs: string[];
+}
+
+/** What makes a cached listing valid besides the directory's stat: the rules that filtered it. */
+export interface RuleState {
+  /** Default and configured excludes, as one string. */
+  excludes: string;
+  /** Every ignore file that was read, with its stat. */
+  files: Map<string, FileStat>;
 }
 
 /**
  * On-disk format (little endian), chosen because loading and saving it is on every command's
  * path: JSON of 45k entries cost ~80 ms to parse, this ~10 ms.
- *   "SGSC" u32 version | root tree (20 bytes, zeros for none) | u32 files | u32 dirs
- *   files: u16 path length, path (utf8), f64 mtimeMs, f64 ctimeMs, f64 size, f64 ino, u8 mode, oid (20)
- *   dirs:  u16 path length, path (utf8), u32 entries, tree (20)
+ *   "SGSC" u32 version | root tree (20 bytes, zeros for none) | str excludes | str watch token
+ *   | u32 dirs | u32 files | u32 rule files
+ *   dirs, parents before children: str path, u32 parent index (0xffffffff for the root),
+ *     u8 flags (bits 0–1 ignore files, 2 has stat, 3 has tree), f64 mtimeMs, f64 ctimeMs, f64 ino,
+ *     u32 entries, tree (20), u32 files
+ *   files, grouped by directory in directory order: str path, f64 mtimeMs, f64 ctimeMs, f64 size,
+ *     f64 ino, u8 mode, oid (20)
+ *   rule files: str path, f64 mtimeMs, f64 ctimeMs, f64 size, f64 ino
  *   SHA-1 of everything before it (20): a damaged cache must never yield a wrong id.
+ * (str: u16 byte length, then UTF-8.)
  */
 const MAGIC = 'SGSC';
-const VERSION = 2;
+const VERSION = 3;
 const MODE_CODES: EntryMode[] = [MODE_FILE, MODE_EXEC, MODE_LINK];
 const NO_TREE = '0'.repeat(40);
+const NO_PARENT = 0xffffffff;
+const HAS_STAT = 4;
+const HAS_TREE = 8;
+
+/** About 4000 entries: from there a second thread pays off (see statall). */
+const LARGE_CACHE_BYTES = 4000 * 80;
 
 let lastLoaded: { file: string; stat: FileStat; cache: StatCache } | undefined;
 
+const parentOf = (p: string) => p.slice(0, Math.max(0, p.lastIndexOf('/')));
+
 /**
- * The stat cache: path → (stat, blob id) of the tree last recorded or restored, plus each
- * directory's tree id, so an unchanged directory is neither re-encoded nor re-hashed. A file
- * modified in the same timestamp tick as the cache was written is "racy" and is hashed again
- * (git's rule), so a same-size rewrite is never missed.
+ * The stat cache (git's index and untracked cache in one): path → (stat, blob id) of the tree
+ * last recorded or restored, each entered directory's stat, listing and tree id, and the ignore
+ * files that shaped those listings. An unchanged file is not read, an unchanged directory is
+ * neither listed nor re-encoded. An entry modified in the same timestamp tick as the cache was
+ * written is "racy" and is looked at again (git's rule), so a same-size rewrite is never missed.
  */
 export class StatCache {
   /** Set by the recorder when this cache equals the one loaded: saving it again is skipped. */
@@ -51,21 +96,28 @@ export class StatCache {
     public tree: string | undefined,
     readonly files: Map<string, CachedFile>,
     readonly dirs: Map<string, CachedDir>,
+    readonly rules: RuleState,
+    /** The watcher's token from before the scan that made this cache (see watchquery). */
+    public watchToken: string | undefined,
     private readonly writtenAtMs: number,
   ) {}
 
   static empty(): StatCache {
-    return new StatCache(undefined, new Map(), new Map(), 0);
+    return new StatCache(undefined, new Map(), new Map(), { excludes: '', files: new Map() }, undefined, 0);
   }
 
-  /** Ids of every tree the cache describes (the root's and each directory's). */
+  /** Ids of every tree the cache names. */
   get trees(): Set<string> {
-    return new Set([...this.dirs.values()].map((d) => d.tree));
+    const trees = new Set<string>();
+    for (const dir of this.dirs.values()) if (dir.tree) trees.add(dir.tree);
+    return trees;
   }
 
-  static async load(file: string): Promise<StatCache> {
+  /** `forScan`: a scan follows, so a large cache starts the stat helper thread right away. */
+  static async load(file: string, options: { forScan?: boolean } = {}): Promise<StatCache> {
     try {
       const stat = statSync(file);
+      if (options.forScan && stat.size > LARGE_CACHE_BYTES) prepareStatHelper();
       // A rollback loads the same cache two or three times; a loaded cache is never modified
       // (recording builds a new one), so the same file, unchanged, gives the same instance.
       if (lastLoaded && lastLoaded.file === file && sameStat(lastLoaded.stat, stat)) return lastLoaded.cache;
@@ -78,14 +130,56 @@ export class StatCache {
     }
   }
 
+  /** Modified in the tick the cache was written: a later change could leave the same stat. */
+  isRacy(mtimeMs: number): boolean {
+    return mtimeMs >= this.writtenAtMs;
+  }
+
   /** The cache entry (blob id and all) when `stat` shows the file untouched since it was hashed. */
   entryIfUnchanged(relPath: string, stat: FileStat, mode: EntryMode): CachedFile | undefined {
     const entry = this.files.get(relPath);
     if (!entry) return undefined;
     if (entry.mtimeMs !== stat.mtimeMs || entry.ctimeMs !== stat.ctimeMs || entry.size !== stat.size || entry.ino !== stat.ino || entry.mode !== mode) return undefined;
-    // Racy: modified in the tick the cache was written, so a later same-size write could share this stat.
-    if (entry.mtimeMs >= this.writtenAtMs) return undefined;
+    if (this.isRacy(entry.mtimeMs)) return undefined;
     return entry;
+  }
+
+  /**
+   * This cache after a checkout wrote `written` (path → its entry now) and removed `removed`:
+   * every directory above a changed path loses its stat and tree id, so the next scan lists and
+   * encodes it again; files written into directories the cache does not know are left to it too.
+   * `tree` is the root tree the working tree now has, when the checkout covered all of it.
+   */
+  afterCheckout(written: Map<string, CachedFile>, removed: string[], tree: string | undefined): StatCache {
+    const files = new Map(this.files);
+    const dirs = new Map(this.dirs);
+    const gone = new Set(removed);
+    const touched = new Set<string>();
+    const touch = (relPath: string) => {
+      for (let dir = parentOf(relPath); !touched.has(dir); dir = parentOf(dir)) {
+        touched.add(dir);
+        const before = dirs.get(dir);
+        if (before) dirs.set(dir, { ...before, stat: undefined, tree: undefined, files: before.files.filter((f) => !gone.has(f)) });
+        if (dir === '') break;
+      }
+    };
+    for (const p of removed) {
+      files.delete(p);
+      touch(p);
+    }
+    let complete = true;
+    for (const [p, entry] of written) {
+      touch(p);
+      const dir = dirs.get(parentOf(p));
+      if (!dir) {
+        complete = false;
+        continue;
+      }
+      if (!files.has(p)) dir.files.push(p);
+      files.set(p, entry);
+    }
+    // The files then describe `tree` only if every written one is among them.
+    return new StatCache(complete ? tree : undefined, files, dirs, this.rules, this.watchToken, 0);
   }
 
   async save(file: string): Promise<void> {
@@ -96,68 +190,147 @@ export class StatCache {
   }
 }
 
+/** Directories in an order where each parent comes before its children (the root first). */
+function parentsFirst(dirs: Map<string, CachedDir>): string[] {
+  const order: string[] = [];
+  const visit = (p: string) => {
+    const dir = dirs.get(p);
+    if (!dir) return;
+    order.push(p);
+    for (const sub of dir.subdirs) visit(sub);
+  };
+  visit('');
+  return order;
+}
+
 function encode(cache: StatCache): Buffer {
-  const paths = [...cache.files.keys()].map((p) => Buffer.from(p));
-  const dirPaths = [...cache.dirs.keys()].map((p) => Buffer.from(p));
-  let size = 4 + 4 + 20 + 4 + 4 + 20;
-  for (const p of paths) size += 2 + p.length + 32 + 1 + 20;
-  for (const p of dirPaths) size += 2 + p.length + 4 + 20;
+  const dirOrder = parentsFirst(cache.dirs);
+  const dirIndex = new Map(dirOrder.map((p, i) => [p, i]));
+  const texts = new Map<string, Buffer>();
+  const bytes = (s: string) => {
+    let b = texts.get(s);
+    if (!b) texts.set(s, (b = Buffer.from(s)));
+    return b;
+  };
+  const token = bytes(cache.watchToken ?? '');
+  const excludes = bytes(cache.rules.excludes);
+  let size = 4 + 4 + 20 + 2 + excludes.length + 2 + token.length + 12 + 20;
+  let fileCount = 0;
+  for (const p of dirOrder) {
+    const dir = cache.dirs.get(p)!;
+    size += 2 + bytes(p).length + 4 + 1 + 24 + 4 + 20 + 4;
+    for (const f of dir.files) size += 2 + bytes(f).length + 32 + 1 + 20;
+    fileCount += dir.files.length;
+  }
+  for (const p of cache.rules.files.keys()) size += 2 + bytes(p).length + 32;
+
   const out = Buffer.alloc(size);
   let at = out.write(MAGIC, 0, 'latin1');
+  const str = (b: Buffer) => {
+    at = out.writeUInt16LE(b.length, at);
+    at += b.copy(out, at);
+  };
   at = out.writeUInt32LE(VERSION, at);
   at += out.write(cache.tree ?? NO_TREE, at, 'hex');
-  at = out.writeUInt32LE(paths.length, at);
-  at = out.writeUInt32LE(dirPaths.length, at);
-  let i = 0;
-  for (const entry of cache.files.values()) {
-    const p = paths[i++]!;
-    at = out.writeUInt16LE(p.length, at);
-    at += p.copy(out, at);
-    at = out.writeDoubleLE(entry.mtimeMs, at);
-    at = out.writeDoubleLE(entry.ctimeMs, at);
-    at = out.writeDoubleLE(entry.size, at);
-    at = out.writeDoubleLE(entry.ino, at);
-    at = out.writeUInt8(MODE_CODES.indexOf(entry.mode), at);
-    at += out.write(entry.oid, at, 'hex');
-  }
-  i = 0;
-  for (const dir of cache.dirs.values()) {
-    const p = dirPaths[i++]!;
-    at = out.writeUInt16LE(p.length, at);
-    at += p.copy(out, at);
+  str(excludes);
+  str(token);
+  at = out.writeUInt32LE(dirOrder.length, at);
+  at = out.writeUInt32LE(fileCount, at);
+  at = out.writeUInt32LE(cache.rules.files.size, at);
+  for (const p of dirOrder) {
+    const dir = cache.dirs.get(p)!;
+    str(bytes(p));
+    at = out.writeUInt32LE(p === '' ? NO_PARENT : dirIndex.get(parentOf(p))!, at);
+    at = out.writeUInt8(dir.ignoreFiles | (dir.stat ? HAS_STAT : 0) | (dir.tree ? HAS_TREE : 0), at);
+    at = out.writeDoubleLE(dir.stat?.mtimeMs ?? 0, at);
+    at = out.writeDoubleLE(dir.stat?.ctimeMs ?? 0, at);
+    at = out.writeDoubleLE(dir.stat?.ino ?? 0, at);
     at = out.writeUInt32LE(dir.entries, at);
-    at += out.write(dir.tree, at, 'hex');
+    at += out.write(dir.tree ?? NO_TREE, at, 'hex');
+    at = out.writeUInt32LE(dir.files.length, at);
+  }
+  for (const p of dirOrder) {
+    for (const f of cache.dirs.get(p)!.files) {
+      const entry = cache.files.get(f)!;
+      str(bytes(f));
+      at = out.writeDoubleLE(entry.mtimeMs, at);
+      at = out.writeDoubleLE(entry.ctimeMs, at);
+      at = out.writeDoubleLE(entry.size, at);
+      at = out.writeDoubleLE(entry.ino, at);
+      at = out.writeUInt8(MODE_CODES.indexOf(entry.mode), at);
+      at += out.write(entry.oid, at, 'hex');
+    }
+  }
+  for (const [p, stat] of cache.rules.files) {
+    str(bytes(p));
+    at = out.writeDoubleLE(stat.mtimeMs, at);
+    at = out.writeDoubleLE(stat.ctimeMs, at);
+    at = out.writeDoubleLE(stat.size, at);
+    at = out.writeDoubleLE(stat.ino, at);
   }
   createHash('sha1').update(out.subarray(0, at)).digest().copy(out, at);
   return out;
 }
 
 function decode(data: Buffer, writtenAtMs: number): StatCache | undefined {
-  if (data.length < 56 || data.toString('latin1', 0, 4) !== MAGIC || data.readUInt32LE(4) !== VERSION) return undefined;
+  if (data.length < 68 || data.toString('latin1', 0, 4) !== MAGIC || data.readUInt32LE(4) !== VERSION) return undefined;
   const body = data.subarray(0, data.length - 20);
   if (!createHash('sha1').update(body).digest().equals(data.subarray(data.length - 20))) return undefined;
-  const tree = data.toString('hex', 8, 28);
-  const fileCount = data.readUInt32LE(28);
-  const dirCount = data.readUInt32LE(32);
-  let at = 36;
-  const files = new Map<string, CachedFile>();
-  for (let i = 0; i < fileCount; i++) {
+  let at = 8;
+  const str = () => {
     const length = data.readUInt16LE(at);
-    const p = data.toString('utf8', at + 2, at + 2 + length);
+    const s = data.toString('utf8', at + 2, at + 2 + length);
     at += 2 + length;
-    const mode = MODE_CODES[data[at + 32]!];
-    if (!mode) return undefined;
-    files.set(p, { mtimeMs: data.readDoubleLE(at), ctimeMs: data.readDoubleLE(at + 8), size: data.readDoubleLE(at + 16), ino: data.readDoubleLE(at + 24), mode, oid: data.toString('hex', at + 33, at + 53) });
-    at += 53;
-  }
+    return s;
+  };
+  const tree = data.toString('hex', at, (at += 20));
+  const excludes = str();
+  const token = str();
+  const dirCount = data.readUInt32LE(at);
+  const fileCount = data.readUInt32LE(at + 4);
+  const ruleCount = data.readUInt32LE(at + 8);
+  at += 12;
+
   const dirs = new Map<string, CachedDir>();
+  const dirOrder: Array<{ dir: CachedDir; fileCount: number }> = [];
   for (let i = 0; i < dirCount; i++) {
-    const length = data.readUInt16LE(at);
-    const p = data.toString('utf8', at + 2, at + 2 + length);
-    at += 2 + length;
-    dirs.set(p, { entries: data.readUInt32LE(at), tree: data.toString('hex', at + 4, at + 24) });
-    at += 24;
+    const p = str();
+    const parent = data.readUInt32LE(at);
+    const flags = data[at + 4]!;
+    const dir: CachedDir = {
+      stat: flags & HAS_STAT ? { mtimeMs: data.readDoubleLE(at + 5), ctimeMs: data.readDoubleLE(at + 13), ino: data.readDoubleLE(at + 21) } : undefined,
+      entries: data.readUInt32LE(at + 29),
+      tree: flags & HAS_TREE ? data.toString('hex', at + 33, at + 53) : undefined,
+      ignoreFiles: flags & 3,
+      files: [],
+      subdirs: [],
+    };
+    if (parent !== NO_PARENT) {
+      if (parent >= i) return undefined;
+      dirOrder[parent]!.dir.subdirs.push(p);
+    }
+    dirOrder.push({ dir, fileCount: data.readUInt32LE(at + 53) });
+    dirs.set(p, dir);
+    at += 57;
+  }
+  const files = new Map<string, CachedFile>();
+  for (const { dir, fileCount: count } of dirOrder) {
+    for (let i = 0; i < count; i++) {
+      const p = str();
+      const mode = MODE_CODES[data[at + 32]!];
+      if (!mode) return undefined;
+      files.set(p, { mtimeMs: data.readDoubleLE(at), ctimeMs: data.readDoubleLE(at + 8), size: data.readDoubleLE(at + 16), ino: data.readDoubleLE(at + 24), mode, oid: data.toString('hex', at + 33, at + 53) });
+      dir.files.push(p);
+      at += 53;
+    }
+  }
+  if (files.size !== fileCount) return undefined;
+  const ruleFiles = new Map<string, FileStat>();
+  for (let i = 0; i < ruleCount; i++) {
+    const p = str();
+    ruleFiles.set(p, { mtimeMs: data.readDoubleLE(at), ctimeMs: data.readDoubleLE(at + 8), size: data.readDoubleLE(at + 16), ino: data.readDoubleLE(at + 24), mode: 0 });
+    at += 32;
   }
   if (at !== body.length) return undefined;
-  return new StatCache(tree === NO_TREE ? undefined : tree, files, dirs, writtenAtMs);
+  return new StatCache(tree === NO_TREE ? undefined : tree, files, dirs, { excludes, files: ruleFiles }, token || undefined, writtenAtMs);
 }

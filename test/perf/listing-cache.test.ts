@@ -1,0 +1,224 @@
+// The scan trusts a directory's cached listing while the directory's stat is unchanged, and a
+// watcher's list of changed paths over the stat of every file. These tests try to make either
+// shortcut miss a change; native git, reading the same tree from scratch, is the oracle.
+import { promises as fsp, rmSync, utimesSync } from 'node:fs';
+import path from 'node:path';
+import { ShadowGit } from '../../src/index.js';
+import { ObjectStore } from '../../src/engine/objects.js';
+import { recordTree } from '../../src/engine/record.js';
+import { scanWorktree } from '../../src/engine/scan.js';
+import { statAll, STAT_FIELDS } from '../../src/engine/statall.js';
+import { StatCache } from '../../src/engine/statcache.js';
+import { prng } from '../../scripts/bench/tree.mjs';
+import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, writeTree, type Sandbox } from '../helpers/sandbox.js';
+
+let sb: Sandbox;
+let previousHome: string | undefined;
+
+beforeEach(() => {
+  sb = makeSandbox('sg-listing-');
+  previousHome = process.env.SHADOWGIT_HOME;
+  process.env.SHADOWGIT_HOME = sb.home;
+});
+afterEach(async () => {
+  process.env.SHADOWGIT_HOME = previousHome;
+  await sb.cleanup();
+});
+
+/** The tree native git records for the working tree, from a fresh index each time. */
+function nativeTree(worktree: string): string {
+  const gitdir = path.join(sb.dir, 'oracle.git');
+  git(gitdir, ['init', '--bare', '-q']);
+  rmSync(path.join(gitdir, 'index'), { force: true });
+  const withTree = ['-c', 'core.bare=false', '--work-tree', worktree, '-C', worktree];
+  git(gitdir, [...withTree, 'add', '-A', '.']);
+  return (git(gitdir, [...withTree, 'write-tree']) as string).trim();
+}
+
+const treeOf = (gitdir: string, commit: string) => (git(gitdir, ['rev-parse', `${commit}^{tree}`]) as string).trim();
+
+describe('cached directory listings never hide a change (random edits, native git as oracle)', () => {
+  test('80 rounds of random edits, ignore-file changes and rollbacks', async () => {
+    const random = prng(20261122);
+    const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)]!;
+    const w = (rel: string) => path.join(sb.worktree, rel);
+    await writeTree(sb.worktree, { 'src/a.ts': 'a\n', 'src/lib/b.ts': 'b\n', 'docs/readme.md': 'r\n', 'logs/x.log': 'log\n', '.gitignore': '*.log\n' });
+    const sg = await ShadowGit.open({ worktree: sb.worktree });
+    const snapshots: string[] = [];
+    let counter = 0;
+
+    const files = async () => [...(await diskFiles(sb.worktree))].filter(([p, f]) => p !== '.gitignore' && f.mode !== '120000').map(([p]) => p);
+    const dirs = async () => [...new Set((await files()).map((p) => path.posix.dirname(p)))];
+    const edits: Array<() => Promise<void>> = [
+      async () => writeTree(sb.worktree, { [`${pick(await dirs())}/new${counter++}.ts`]: `n${counter}\n` }),
+      async () => writeTree(sb.worktree, { [`${pick(await dirs())}/deep${counter++}/er/f.ts`]: `d${counter}\n` }),
+      async () => fsp.rm(w(pick(await files())), { force: true }),
+      async () => {
+        const below = (await dirs()).filter((d) => d !== '.');
+        if (below.length > 0) await fsp.rm(w(pick(below)), { recursive: true, force: true });
+      },
+      async () => {
+        const from = pick(await files());
+        await fsp.rename(w(from), w(`${pick(await dirs())}/moved${counter++}.ts`)).catch(() => undefined);
+      },
+      // Same size, written at once: only the racy rule or a stat change can tell.
+      async () => {
+        const file = pick(await files());
+        const content = await fsp.readFile(w(file));
+        if (content.length > 0) content[0] = content[0] === 0x7a ? 0x79 : 0x7a;
+        await fsp.writeFile(w(file), content);
+      },
+      async () => fsp.chmod(w(pick(await files())), random() < 0.5 ? 0o755 : 0o644),
+      async () => fsp.mkdir(w(`${pick(await dirs())}/empty${counter++}`), { recursive: true }),
+      async () => {
+        const file = pick(await files());
+        await fsp.rm(w(file), { force: true });
+        await writeTree(sb.worktree, { [`${file}/inside.ts`]: 'was a file\n' });
+      },
+      async () => fsp.symlink('../target', w(`${pick(await dirs())}/link${counter++}`)).catch(() => undefined),
+      // Ignore rules change: files appear in and disappear from the recorded tree.
+      async () => fsp.writeFile(w('.gitignore'), pick(['*.log\n', '*.md\n', 'src/lib/\n', '*.log\n!keep.log\n', ''])),
+      async () => writeTree(sb.worktree, { [`${pick(await dirs())}/.gitignore`]: pick(['*.ts\n', 'new*\n', '']) }),
+      async () => writeTree(sb.worktree, { [`${pick(await dirs())}/keep.log`]: 'kept?\n' }),
+    ];
+
+    for (let round = 0; round < 80; round++) {
+      const edit = random() < 0.1 && snapshots.length > 1 ? 'rollback' : Math.floor(random() * edits.length);
+      if (edit === 'rollback') {
+        const target = pick(snapshots);
+        await sg.rollback(target);
+        expect(treeOf(sg.repoPath, (await sg.list()).find((s) => s.id === target)!.commit)).toBe(nativeTree(sb.worktree));
+      } else {
+        if ((await files()).length === 0) await writeTree(sb.worktree, { [`seed${counter++}.ts`]: 'again\n' });
+        for (let n = 1 + Math.floor(random() * 3); n > 0; n--) await edits[edit]!();
+      }
+      const report = await sg.snapshot();
+      snapshots.push(report.id);
+      expect({ round, edit, tree: treeOf(sg.repoPath, report.commit) }).toEqual({ round, edit, tree: nativeTree(sb.worktree) });
+    }
+    fsck(sg.repoPath);
+  }, 120_000);
+
+  test('ignore rules changed anywhere take effect at once: a new ignore file, an edited one, a removed one', async () => {
+    await writeTree(sb.worktree, { 'a/one.ts': '1\n', 'a/two.md': '2\n', 'b/three.ts': '3\n', 'b/.gitignore': '*.md\n', 'b/four.md': '4\n' });
+    const sg = await ShadowGit.open({ worktree: sb.worktree });
+    const recorded = async () => {
+      const report = await sg.snapshot();
+      const tree = treeOf(sg.repoPath, report.commit);
+      expect(tree).toBe(nativeTree(sb.worktree));
+      return [...gitTreeFiles(sg.repoPath, report.commit).keys()].sort();
+    };
+    expect(await recorded()).toEqual(['a/one.ts', 'a/two.md', 'b/.gitignore', 'b/three.ts']);
+    await writeTree(sb.worktree, { 'a/.gitignore': '*.ts\n' });
+    expect(await recorded()).toEqual(['a/.gitignore', 'a/two.md', 'b/.gitignore', 'b/three.ts']);
+    await fsp.writeFile(path.join(sb.worktree, 'b/.gitignore'), '*.ts\n');
+    expect(await recorded()).toEqual(['a/.gitignore', 'a/two.md', 'b/.gitignore', 'b/four.md']);
+    await fsp.rm(path.join(sb.worktree, 'a/.gitignore'));
+    expect(await recorded()).toEqual(['a/one.ts', 'a/two.md', 'b/.gitignore', 'b/four.md']);
+  });
+
+  test('a directory changed in the tick the cache was written is listed again, even with an identical stat', async () => {
+    const gitdir = path.join(sb.dir, 'store.git');
+    git(gitdir, ['init', '--bare', '-q']);
+    const store = new ObjectStore(gitdir);
+    await writeTree(sb.worktree, { 'dir/a.txt': 'a\n' });
+    const first = await recordTree(sb.worktree, await scanWorktree(sb.worktree, []), StatCache.empty(), store);
+    const cacheFile = path.join(sb.dir, 'statcache');
+    await writeTree(sb.worktree, { 'dir/b.txt': 'b\n' });
+    // Pretend the directory's stat did not change (a coarse clock can do that) …
+    const now = await fsp.lstat(path.join(sb.worktree, 'dir'));
+    first.cache.dirs.get('dir')!.stat = { mtimeMs: now.mtimeMs, ctimeMs: now.ctimeMs, ino: now.ino };
+    await first.cache.save(cacheFile);
+    const seen = async () => {
+      const cache = await StatCache.load(cacheFile);
+      const scan = await scanWorktree(sb.worktree, [], { previous: cache });
+      return [...(await recordTree(sb.worktree, scan, cache, store)).files.keys()].sort();
+    };
+    // … then a cache written in the same tick is racy: the listing is read again.
+    utimesSync(cacheFile, new Date(Math.floor(now.mtimeMs)), new Date(Math.floor(now.mtimeMs)));
+    expect(await seen()).toEqual(['dir/a.txt', 'dir/b.txt']);
+    // Control: a cache written later is trusted, so the racy rule is what found b.txt above.
+    utimesSync(cacheFile, new Date(now.mtimeMs + 10_000), new Date(now.mtimeMs + 10_000));
+    expect(await seen()).toEqual(['dir/a.txt']);
+  });
+
+  test('after a rollback the next snapshots see edits to written files and removals of written directories', async () => {
+    await writeTree(sb.worktree, { 'keep.txt': 'k\n' });
+    const sg = await ShadowGit.open({ worktree: sb.worktree });
+    const before = await sg.snapshot();
+    await writeTree(sb.worktree, { 'new/dir/f.txt': 'f\n', 'keep.txt': 'k2\n' });
+    const after = await sg.snapshot();
+    // The cache each rollback leaves must give exactly the target's tree, and then nothing new.
+    await sg.rollback(before.id);
+    expect(treeOf(sg.repoPath, (await sg.snapshot()).commit)).toBe(treeOf(sg.repoPath, before.commit));
+    expect((await sg.snapshot()).created).toBe(false);
+    await sg.rollback(after.id);
+    expect(treeOf(sg.repoPath, (await sg.snapshot()).commit)).toBe(treeOf(sg.repoPath, after.commit));
+    expect((await sg.snapshot()).created).toBe(false);
+    await fsp.writeFile(path.join(sb.worktree, 'keep.txt'), 'k3\n');
+    await fsp.rm(path.join(sb.worktree, 'new'), { recursive: true });
+    const edited = await sg.snapshot();
+    expect(edited.changes).toEqual({ added: 0, modified: 1, deleted: 1 });
+    expectSameFiles(gitTreeFiles(sg.repoPath, edited.commit), await diskFiles(sb.worktree));
+    fsck(sg.repoPath);
+  });
+});
+
+describe('a watcher\'s changed paths replace the stat of every file', () => {
+  async function cachedState(files: Record<string, string>) {
+    const gitdir = path.join(sb.dir, 'store.git');
+    git(gitdir, ['init', '--bare', '-q']);
+    const store = new ObjectStore(gitdir);
+    await writeTree(sb.worktree, files);
+    const first = await recordTree(sb.worktree, await scanWorktree(sb.worktree, [], { watch: { token: 't1', paths: 'all' } }), StatCache.empty(), store);
+    const cacheFile = path.join(sb.dir, 'statcache');
+    await first.cache.save(cacheFile);
+    // Written a while ago: nothing is racy, so only the watcher's list can lead the scan.
+    utimesSync(cacheFile, new Date(Date.now() + 10_000), new Date(Date.now() + 10_000));
+    const record = async (paths: string[] | 'all') => {
+      const cache = await StatCache.load(cacheFile);
+      const scan = await scanWorktree(sb.worktree, [], { previous: cache, watch: { token: 't2', paths } });
+      const recorded = await recordTree(sb.worktree, scan, cache, store);
+      return new Map([...recorded.files].map(([p, e]) => [p, e.oid]));
+    };
+    return { record };
+  }
+
+  test('only the listed paths are looked at: an unlisted change stays unseen, a listed one is recorded', async () => {
+    const { record } = await cachedState({ 'a/one.txt': '1\n', 'b/two.txt': '2\n' });
+    await fsp.writeFile(path.join(sb.worktree, 'a/one.txt'), 'one changed\n');
+    await fsp.writeFile(path.join(sb.worktree, 'b/two.txt'), 'two changed\n');
+    await writeTree(sb.worktree, { 'c/new/three.txt': '3\n' });
+    const before = await record([]);
+    const listed = await record(['a/one.txt', 'c']);
+    // Proof the shortcut is taken: with nothing listed, nothing was looked at.
+    expect(before.has('c/new/three.txt')).toBe(false);
+    expect(listed.get('a/one.txt')).not.toBe(before.get('a/one.txt'));
+    expect(listed.get('b/two.txt')).toBe(before.get('b/two.txt'));
+    expect(listed.has('c/new/three.txt')).toBe(true);
+    // 'all' means a full look: everything is found.
+    const all = await record('all');
+    expect(all.get('b/two.txt')).not.toBe(before.get('b/two.txt'));
+  });
+
+  test('a listed deletion of a directory removes its files', async () => {
+    const { record } = await cachedState({ 'a/one.txt': '1\n', 'a/sub/deep.txt': 'd\n', 'b/two.txt': '2\n' });
+    await fsp.rm(path.join(sb.worktree, 'a/sub'), { recursive: true });
+    expect([...(await record(['a/sub'])).keys()].sort()).toEqual(['a/one.txt', 'b/two.txt']);
+  });
+});
+
+test('statAll on two threads gives every path the stat lstat gives, and marks missing ones', async () => {
+  const names: Record<string, string> = {};
+  for (let i = 0; i < 4200; i++) names[`d${i % 50}/f${i}.txt`] = 'x'.repeat(i % 97);
+  await writeTree(sb.worktree, names);
+  const paths = [...Object.keys(names).map((p) => path.join(sb.worktree, p)), path.join(sb.worktree, 'missing'), path.join(sb.worktree, 'd1/f1.txt/under-a-file')];
+  const results = statAll(paths);
+  for (let i = 0; i < paths.length - 2; i++) {
+    const stat = await fsp.lstat(paths[i]!);
+    const at = i * STAT_FIELDS;
+    expect([results[at], results[at + 2], results[at + 3], results[at + 4]]).toEqual([stat.mtimeMs, stat.size, stat.ino, stat.mode]);
+  }
+  expect(results[(paths.length - 2) * STAT_FIELDS + 4]).toBeLessThan(0);
+  expect(results[(paths.length - 1) * STAT_FIELDS + 4]).toBeLessThan(0);
+});
