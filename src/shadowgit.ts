@@ -1,16 +1,16 @@
 import path from 'node:path';
 import { approveSnapshot } from './engine/approve.js';
 import { checkout, readLastCheckout, recoverInterruptedCheckout, type CheckoutResult } from './engine/checkout.js';
-import { compareTrees, patchFor, type FileChange } from './engine/diff.js';
+import { compareTrees, diffWorktree, patchFor, type FileChange } from './engine/diff.js';
 import { explainFilesystemError, ShadowGitError } from './engine/errors.js';
 import { listApproved, listSnapshots, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/history.js';
 import { RepoLock } from './engine/lock.js';
 import { appendOp, opRecord, OPLOG, readOps, type OpRecord, type ReadOpsOptions } from './engine/oplog.js';
 import type { FlatTree } from './engine/record.js';
 import { Repository } from './engine/repo.js';
-import { readJournal, planRestore } from './engine/restore.js';
+import { planFromChanges, readJournal } from './engine/restore.js';
 import type { SkippedPath } from './engine/scan.js';
-import { filesOfTree, readWorktree, takeSnapshot } from './engine/snapshot.js';
+import { readWorktree, takeSnapshot } from './engine/snapshot.js';
 import { addNote } from './engine/notes.js';
 import { collectGarbage, type GcReport } from './engine/gc.js';
 import { executePrune, planPrune, recoverInterruptedPrune } from './engine/prune.js';
@@ -207,8 +207,8 @@ export class ShadowGit {
   /** What a rollback to `rev` would write and delete, without changing anything. */
   async planRollback(rev: string): Promise<RollbackPlan> {
     const target = await this.resolve(rev);
-    const [targetFiles, current] = await Promise.all([readFlatTree(this.repository.objects, target.tree), readWorktree(this.repository, { write: false })]);
-    const plan = planRestore(current.files, targetFiles);
+    const current = await readWorktree(this.repository, { write: false });
+    const { plan } = planFromChanges(await diffWorktree(this.repository.objects, target.tree, current));
     return { target, write: plan.write, delete: plan.delete };
   }
 
@@ -269,13 +269,13 @@ export class ShadowGit {
    */
   async diff(from?: string, to?: string): Promise<{ from: SnapshotInfo; to?: SnapshotInfo; changes: FileChange[] }> {
     const fromInfo = await this.resolve(from ?? 'latest');
-    const fromFiles = await readFlatTree(this.repository.objects, fromInfo.tree);
     if (to !== undefined) {
       const toInfo = await resolveRevision(this.repository, to);
-      return { from: fromInfo, to: toInfo, changes: compareTrees(fromFiles, await readFlatTree(this.repository.objects, toInfo.tree)) };
+      const [fromFiles, toFiles] = await Promise.all([readFlatTree(this.repository.objects, fromInfo.tree), readFlatTree(this.repository.objects, toInfo.tree)]);
+      return { from: fromInfo, to: toInfo, changes: compareTrees(fromFiles, toFiles) };
     }
     const current = await readWorktree(this.repository, { write: false });
-    return { from: fromInfo, changes: compareTrees(fromFiles, current.files) };
+    return { from: fromInfo, changes: await diffWorktree(this.repository.objects, fromInfo.tree, current) };
   }
 
   /** Unified diff of one change from `diff()`; `worktree` says its new side is the working tree. */
@@ -304,8 +304,7 @@ export class ShadowGit {
     const last = snapshots[0];
     if (last) {
       report.lastSnapshot = { id: last.id, commit: last.commit, date: last.date.toISOString(), ageSeconds: Math.max(0, Math.round((Date.now() - last.date.getTime()) / 1000)), message: last.message };
-      const lastFiles = await filesOfTree(repo, last.tree, { tree: current.tree, files: current.files });
-      const changes = compareTrees(lastFiles, current.files);
+      const changes = await diffWorktree(repo.objects, last.tree, current);
       for (const c of changes) report.changes[c.status === 'mode' ? 'modified' : c.status].push(c.path);
     } else {
       report.changes.added = [...current.files.keys()].sort();

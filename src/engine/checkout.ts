@@ -1,11 +1,12 @@
 import { lstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import { diffWorktree } from './diff.js';
 import { ShadowGitError } from './errors.js';
 import { forEachLimit, writeFileAtomic, readFileIfExists } from './fsutil.js';
 import { readSnapshot, type SnapshotInfo } from './history.js';
 import { hashPath, modeOf, type FlatTree } from './record.js';
 import type { Repository } from './repo.js';
-import { applyPlan, checkPlan, clearJournal, inScope, JOURNAL, planRestore, readJournal, removeStrayTemps, verifyPlanObjects, writeJournal, type Journal, type RestorePlan } from './restore.js';
+import { applyPlan, checkPlan, clearJournal, inScope, JOURNAL, planFromChanges, planRestore, readJournal, removeStrayTemps, verifyPlanObjects, writeJournal, type Journal, type RestorePlan } from './restore.js';
 import { fileStatOf } from './scan.js';
 import { STAT_CACHE, takeSnapshot } from './snapshot.js';
 import type { CachedFile, StatCache } from './statcache.js';
@@ -34,29 +35,36 @@ export interface CheckoutOptions {
 
 /**
  * Checks `target` out into the working tree (all of it, or `paths`). The caller holds the lock.
- * Order: validate the target tree → safety snapshot → plan and refuse conflicts → verify the
+ * Order: safety snapshot → plan (validating the target's trees read) and refuse conflicts → verify the
  * blobs to write → journal → write → read back what was written and deleted → clear.
  */
 export async function checkout(repo: Repository, target: SnapshotInfo, options: CheckoutOptions): Promise<CheckoutResult> {
-  const targetFiles = await readFlatTree(repo.objects, target.tree);
+  // A restore of some paths reads the whole target first (the paths must exist on one side); a
+  // rollback reads only the target's trees that differ from the tree the safety snapshot records.
+  const targetFiles = options.paths ? await readFlatTree(repo.objects, target.tree) : undefined;
   const pre = await takeSnapshot(repo, { trigger: options.trigger, message: `before ${options.op} to ${target.id}`, onProgress: options.onProgress });
+  let plan: RestorePlan;
+  let writes: FlatTree;
   if (options.paths) {
     // A path the target lacks is fine if it exists now (restoring it means deleting it).
     for (const p of options.paths) {
       const known = (files: FlatTree) => [...files.keys()].some((f) => inScope(f, [p]));
-      if (!known(targetFiles) && !known(pre.files)) {
+      if (!known(targetFiles!) && !known(pre.state.files)) {
         throw new ShadowGitError(`${p || '.'} is in neither snapshot ${target.id} nor the working tree; check the path (relative to the current directory).`, 'ENOPATH');
       }
     }
+    plan = planRestore(pre.state.files, targetFiles!, options.paths);
+    writes = targetFiles!;
+  } else {
+    ({ plan, target: writes } = planFromChanges(await diffWorktree(repo.objects, target.tree, pre.state)));
   }
-  const plan = planRestore(pre.files, targetFiles, options.paths);
   await checkPlan(repo.worktree, plan, pre.skipped);
-  await verifyPlanObjects(repo, plan, targetFiles);
+  await verifyPlanObjects(repo, plan, writes);
 
   const journal: Journal = { op: options.op, target: target.commit, before: pre.snapshot.commit, paths: options.paths, startedAt: new Date().toISOString() };
   await writeJournal(repo, journal);
-  await applyPlan(repo, plan, pre.files, targetFiles, options.paths);
-  await finishCheckout(repo, journal, targetFiles, plan, pre.cache);
+  await applyPlan(repo, plan, pre.state.files, writes, options.paths);
+  await finishCheckout(repo, journal, writes, plan, pre.state.cache);
   return { target, preRollback: pre.snapshot, preRollbackCreated: pre.created, written: plan.write, deleted: plan.delete };
 }
 
@@ -135,11 +143,11 @@ async function finishInterrupted(repo: Repository, journal: Journal): Promise<vo
   const targetFiles = await readFlatTree(repo.objects, target.tree);
   await removeStrayTemps(repo.worktree, targetFiles, journal.paths);
   const now = await takeSnapshot(repo, { trigger: 'interrupted', message: `state left by an interrupted ${journal.op}` });
-  const plan = planRestore(now.files, targetFiles, journal.paths);
+  const plan = planRestore(now.state.files, targetFiles, journal.paths);
   await checkPlan(repo.worktree, plan, now.skipped);
   await verifyPlanObjects(repo, plan, targetFiles);
-  await applyPlan(repo, plan, now.files, targetFiles, journal.paths);
-  await finishCheckout(repo, journal, targetFiles, plan, now.cache);
+  await applyPlan(repo, plan, now.state.files, targetFiles, journal.paths);
+  await finishCheckout(repo, journal, targetFiles, plan, now.state.cache);
 }
 
 export async function readLastCheckout(repo: Repository): Promise<{ op: string; before: string; target: string; at: string } | undefined> {

@@ -19,6 +19,10 @@ export type FlatTree = Map<string, FlatEntry>;
 export interface RecordedTree {
   tree: string;
   files: FlatTree;
+  /** The scan the tree was recorded from (its directory structure). */
+  root: ScannedDir;
+  /** Tree id of every directory that records something. */
+  dirTrees: Map<string, string>;
   skipped: SkippedPath[];
   cache: StatCache;
 }
@@ -163,6 +167,7 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
   fillListing(scan.root);
 
   const treeWrites: Array<{ oid: string; content: Buffer }> = [];
+  const dirTrees = new Map<string, string>();
   /** Returns the directory's tree id (undefined when empty) and whether it equals the cached one. */
   const buildTree = (dir: ScannedDir): { oid: string | undefined; same: boolean } => {
     const cached = previous.dirs.get(dir.path);
@@ -189,6 +194,7 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
     // Every entry now was an entry before, with the same id, and there are as many: same tree.
     if (same && cached!.entries === count) {
       listed.tree = cached!.tree;
+      dirTrees.set(dir.path, cached!.tree!);
       return { oid: cached!.tree, same: true };
     }
     const nameAt = dir.path === '' ? 0 : dir.path.length + 1;
@@ -204,6 +210,7 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
     const content = encodeTree(entries);
     const oid = hashObject('tree', content);
     treeWrites.push({ oid, content });
+    dirTrees.set(dir.path, oid);
     if (store) listed.tree = oid;
     return { oid, same: false };
   };
@@ -218,7 +225,7 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
   const cache = new StatCache(tree, cacheFiles, dirs, scan.rules, scan.watchToken, 0);
   cache.unchangedSinceLoad = listingsUnchanged && toHash.length === 0 && root.same && previous.files.size === cacheFiles.size && previous.tree === tree && previous.watchToken === cache.watchToken && sameRules(previous, cache);
   skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { tree, files, skipped, cache };
+  return { tree, files, root: scan.root, dirTrees, skipped, cache };
 }
 
 function sameRules(a: StatCache, b: StatCache): boolean {

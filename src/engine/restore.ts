@@ -4,7 +4,8 @@ import { ShadowGitError } from './errors.js';
 import { forEachLimit, readFileIfExists, TEMP_NAME, tempPathFor, writeFileAtomic } from './fsutil.js';
 import { processAlive } from './lock.js';
 import { faultPoint } from './faults.js';
-import { MODE_EXEC, MODE_LINK } from './gitformat.js';
+import type { FileChange } from './diff.js';
+import { MODE_EXEC, MODE_LINK, type EntryMode } from './gitformat.js';
 import type { FlatTree } from './record.js';
 import type { Repository } from './repo.js';
 import type { SkippedPath } from './scan.js';
@@ -48,6 +49,24 @@ export function planRestore(current: FlatTree, target: FlatTree, scope?: string[
   }
   for (const p of current.keys()) if (inScope(p, scope) && !target.has(p)) remove.push(p);
   return { write: write.sort(), delete: remove.sort() };
+}
+
+/**
+ * The plan that turns the working tree into the target, from the changes going from the target
+ * to the working tree (see diffWorktree): what the working tree added goes, everything else is
+ * written back. Returns the target's entries for the paths to write.
+ */
+export function planFromChanges(changes: FileChange[]): { plan: RestorePlan; target: FlatTree } {
+  const plan: RestorePlan = { write: [], delete: [] };
+  const target: FlatTree = new Map();
+  for (const change of changes) {
+    if (change.status === 'added') plan.delete.push(change.path);
+    else {
+      plan.write.push(change.path);
+      target.set(change.path, { oid: change.oldOid!, mode: change.oldMode as EntryMode });
+    }
+  }
+  return { plan, target };
 }
 
 async function lstatOrUndefined(file: string) {

@@ -92,9 +92,23 @@ describe('cached directory listings never hide a change (random edits, native gi
         if ((await files()).length === 0) await writeTree(sb.worktree, { [`seed${counter++}.ts`]: 'again\n' });
         for (let n = 1 + Math.floor(random() * 3); n > 0; n--) await edits[edit]!();
       }
+      const status = await sg.status();
+      const head = status.lastSnapshot?.commit;
       const report = await sg.snapshot();
       snapshots.push(report.id);
       expect({ round, edit, tree: treeOf(sg.repoPath, report.commit) }).toEqual({ round, edit, tree: nativeTree(sb.worktree) });
+      // What status listed and what the snapshot counted are what native git sees between the two commits.
+      const native = { added: [] as string[], modified: [] as string[], deleted: [] as string[] };
+      if (head && report.created) {
+        for (const line of (git(sg.repoPath, ['diff-tree', '-r', '--no-renames', '--name-status', head, report.commit]) as string).trim().split('\n').filter(Boolean)) {
+          const [letter, file] = line.split('\t') as [string, string];
+          native[letter === 'A' ? 'added' : letter === 'D' ? 'deleted' : 'modified'].push(file);
+        }
+      }
+      if (head) {
+        expect({ round, changes: status.changes }).toEqual({ round, changes: native });
+        expect(report.changes).toEqual({ added: native.added.length, modified: native.modified.length, deleted: native.deleted.length });
+      }
     }
     fsck(sg.repoPath);
   }, 120_000);
