@@ -100,27 +100,41 @@ export async function hashPath(full: string, kind: FileKind, scanned: FileStat, 
  * The cache lets later snapshots skip writing, so it only ever names objects the repository
  * holds: written now, or carried over from the previous cache.
  *
- * The new cache starts as a copy of the previous one's files (entries are never modified, so
- * they are shared); only directories the scan did not find unchanged are taken out and put back
- * file by file. A no-change snapshot of 45k files thus allocates next to nothing per file.
+ * The new cache starts as the previous one's files (entries are never modified, so they are
+ * shared; the map is copied when anything changed); only directories the scan did not find
+ * unchanged are taken out and put back file by file. A no-change snapshot of 45k files thus
+ * does no work per file here.
  */
 export async function recordTree(worktree: string, scan: ScanResult, previous: StatCache, store: ObjectStore | undefined): Promise<RecordedTree> {
-  const cacheFiles = new Map(previous.files);
+  const relisted: ScannedDir[] = [];
+  const listed = (dir: ScannedDir) => {
+    if (!dir.unchangedFrom) relisted.push(dir);
+    dir.dirs.forEach(listed);
+  };
+  listed(scan.root);
+  const present = new Set<string>();
+  const collectPaths = (dir: ScannedDir) => {
+    present.add(dir.path);
+    dir.dirs.forEach(collectPaths);
+  };
+  collectPaths(scan.root);
+  const gone = [...previous.dirs.keys()].filter((p) => !present.has(p));
+  // Nothing listed again and nothing gone: the previous files are the current ones, shared as is.
+  const cacheFiles = relisted.length === 0 && gone.length === 0 ? previous.files : new Map(previous.files);
   const dirs = new Map<string, CachedDir>();
   const skipped = [...scan.skipped];
   const toHash: ScannedFile[] = [];
   /** Files hashed but not cached (their blob is not in the repository): part of the result only. */
   const uncached: Array<[string, FlatEntry]> = [];
 
+  for (const p of gone) for (const file of previous.dirs.get(p)!.files) cacheFiles.delete(file);
   // Directories parents first (the order the cache is written in). A directory listed again
   // gives up its previous files, then gets its current ones back.
-  let listingsUnchanged = true;
   const listDirs = (dir: ScannedDir) => {
-    const before = previous.dirs.get(dir.path);
     if (dir.unchangedFrom) {
       dirs.set(dir.path, { ...dir.unchangedFrom, tree: undefined, entries: 0 });
     } else {
-      listingsUnchanged = false;
+      const before = previous.dirs.get(dir.path);
       if (before) for (const file of before.files) cacheFiles.delete(file);
       dirs.set(dir.path, { tree: undefined, entries: 0, stat: dir.complete ? dir.stat : undefined, ignoreFiles: dir.ignoreFiles, files: [], subdirs: dir.dirs.map((d) => d.path) });
       for (const file of dir.files) {
@@ -134,11 +148,6 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
     for (const sub of dir.dirs) listDirs(sub);
   };
   listDirs(scan.root);
-  for (const [gone, before] of previous.dirs) {
-    if (dirs.has(gone)) continue;
-    listingsUnchanged = false;
-    for (const file of before.files) cacheFiles.delete(file);
-  }
 
   await forEachLimit(toHash, HASH_CONCURRENCY, async (file) => {
     const mode = modeOf(file);
@@ -174,14 +183,17 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
     const listed = dirs.get(dir.path)!;
     const filePaths = dir.unchangedFrom ? dir.unchangedFrom.files : dir.files.map((f) => f.path);
     let same = cached?.tree !== undefined;
-    let count = 0;
-    for (const p of filePaths) {
-      const entry = files.get(p);
-      if (!entry) continue;
-      count++;
-      if (!same || dir.unchangedFrom) continue;
-      const before = previous.files.get(p);
-      if (!before || before.oid !== entry.oid || before.mode !== entry.mode) same = false;
+    // An unchanged directory's files are all cached, as they were.
+    let count = dir.unchangedFrom ? filePaths.length : 0;
+    if (!dir.unchangedFrom) {
+      for (const p of filePaths) {
+        const entry = files.get(p);
+        if (!entry) continue;
+        count++;
+        if (!same) continue;
+        const before = previous.files.get(p);
+        if (!before || before.oid !== entry.oid || before.mode !== entry.mode) same = false;
+      }
     }
     const subtrees = dir.dirs.map(buildTree);
     for (const sub of subtrees) {
@@ -223,7 +235,7 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
     });
   }
   const cache = new StatCache(tree, cacheFiles, dirs, scan.rules, scan.watchToken, 0);
-  cache.unchangedSinceLoad = listingsUnchanged && toHash.length === 0 && root.same && previous.files.size === cacheFiles.size && previous.tree === tree && previous.watchToken === cache.watchToken && sameRules(previous, cache);
+  cache.unchangedSinceLoad = relisted.length === 0 && gone.length === 0 && toHash.length === 0 && root.same && previous.files.size === cacheFiles.size && previous.tree === tree && previous.watchToken === cache.watchToken && sameRules(previous, cache);
   skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { tree, files, root: scan.root, dirTrees, skipped, cache };
 }

@@ -4,6 +4,7 @@ import { DirRules, IGNORE_FILES } from './ignore.js';
 import { STAT_FIELDS, statAll } from './statall.js';
 import { MODE_EXEC, MODE_FILE, MODE_LINK, type EntryMode } from './gitformat.js';
 import type { CachedDir, CachedFile, DirStat, RuleState, StatCache } from './statcache.js';
+import { WATCH_COOKIE_PREFIX } from './watchquery.js';
 
 export type FileKind = 'file' | 'link';
 
@@ -385,7 +386,7 @@ class Scanner {
     const subdirs: string[] = [];
     for (const entry of entries) {
       const name = entry.name;
-      if (name === '.git') continue;
+      if (name === '.git' || name.startsWith(WATCH_COOKIE_PREFIX)) continue;
       const rel = join(node.path, name);
       if (entry.isDirectory()) {
         if (!rules.ignores(rel, true)) subdirs.push(rel);

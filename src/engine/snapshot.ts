@@ -3,9 +3,10 @@ import { CHANGES_TRAILER, formatChanges, ID_TRAILER, newSnapshotId, readSnapshot
 import { diffWorktree } from './diff.js';
 import { recordTree, type RecordedTree } from './record.js';
 import type { Repository } from './repo.js';
-import { scanWorktree, type SkippedPath } from './scan.js';
+import { scanWorktree, type ScanResult, type SkippedPath } from './scan.js';
 import { StatCache } from './statcache.js';
 import { faultPoint } from './faults.js';
+import { askWatcher } from './watchquery.js';
 
 export const STAT_CACHE = 'statcache';
 
@@ -30,8 +31,16 @@ export interface SnapshotResult {
  */
 export async function readWorktree(repo: Repository, options: { write: boolean; onProgress?: (files: number) => void }): Promise<RecordedTree> {
   const cache = await StatCache.load(repo.statePath(STAT_CACHE), { forScan: true });
-  const scan = await scanWorktree(repo.worktree, repo.config.exclude, { previous: cache, onProgress: options.onProgress });
-  return recordTree(repo.worktree, scan, cache, options.write ? repo.objects : undefined);
+  return recordTree(repo.worktree, await scan(repo, cache, options.onProgress), cache, options.write ? repo.objects : undefined);
+}
+
+/**
+ * Scans with the help of the cache and, when a watcher runs, of its list of what changed since
+ * the cache was made (then only those paths are looked at).
+ */
+async function scan(repo: Repository, previous: StatCache, onProgress?: (files: number) => void): Promise<ScanResult> {
+  const watch = await askWatcher(repo, previous.watchToken);
+  return scanWorktree(repo.worktree, repo.config.exclude, { previous, watch, onProgress });
 }
 
 /**
@@ -42,8 +51,7 @@ export async function readWorktree(repo: Repository, options: { write: boolean; 
 export async function takeSnapshot(repo: Repository, options: SnapshotOptions = {}): Promise<SnapshotResult> {
   await repo.ensureCreated();
   const previousCache = await StatCache.load(repo.statePath(STAT_CACHE), { forScan: true });
-  const scan = await scanWorktree(repo.worktree, repo.config.exclude, { previous: previousCache, onProgress: options.onProgress });
-  const state = await recordTree(repo.worktree, scan, previousCache, repo.objects);
+  const state = await recordTree(repo.worktree, await scan(repo, previousCache, options.onProgress), previousCache, repo.objects);
   const head = await repo.head();
   const headInfo = head ? await readSnapshot(repo, head) : undefined;
 

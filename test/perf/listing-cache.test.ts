@@ -9,8 +9,9 @@ import { recordTree } from '../../src/engine/record.js';
 import { scanWorktree } from '../../src/engine/scan.js';
 import { statAll, STAT_FIELDS } from '../../src/engine/statall.js';
 import { StatCache } from '../../src/engine/statcache.js';
+import { askWatcher } from '../../src/engine/watchquery.js';
 import { prng } from '../../scripts/bench/tree.mjs';
-import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, runCli, writeTree, type Sandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
 let previousHome: string | undefined;
@@ -179,6 +180,42 @@ describe('cached directory listings never hide a change (random edits, native gi
 });
 
 describe('a watcher\'s changed paths replace the stat of every file', () => {
+  test('with a real watcher running, every edit made just before a snapshot is recorded (native git as oracle)', async () => {
+    await writeTree(sb.worktree, { 'src/a.ts': 'a\n', 'src/lib/b.ts': 'b\n', 'docs/r.md': 'r\n', '.gitignore': '*.log\n' });
+    const sg = await ShadowGit.open({ worktree: sb.worktree });
+    expect(runCli(sb, ['watch', '--detach', '--debounce', '600', '--interval', '600']).code).toBe(0);
+    try {
+      const random = prng(7);
+      const w = (rel: string) => path.join(sb.worktree, rel);
+      const files = async () => [...(await diskFiles(sb.worktree))].filter(([p, f]) => p !== '.gitignore' && f.mode !== '120000').map(([p]) => p);
+      const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)]!;
+      let n = 0;
+      const edits: Array<() => Promise<unknown>> = [
+        async () => writeTree(sb.worktree, { [`${path.posix.dirname(pick(await files()))}/n${n++}.ts`]: 'new\n' }),
+        async () => writeTree(sb.worktree, { [`src/d${n++}/e/f.ts`]: 'deep\n' }),
+        async () => fsp.writeFile(w(pick(await files())), `same${n++ % 10}\n`),
+        async () => fsp.rm(w(pick(await files()))),
+        async () => fsp.rename(w(pick(await files())), w(`docs/m${n++}.md`)),
+        async () => fsp.chmod(w(pick(await files())), random() < 0.5 ? 0o755 : 0o644),
+        async () => writeTree(sb.worktree, { [`x${n++}.log`]: 'ignored\n' }),
+      ];
+      for (let round = 0; round < 30; round++) {
+        if ((await files()).length < 2) await writeTree(sb.worktree, { [`src/s${n++}.ts`]: 's\n' });
+        await pick(edits)();
+        // No pause: the watcher's cookie round trip is what makes the edit visible.
+        const report = await sg.snapshot();
+        expect({ round, tree: treeOf(sg.repoPath, report.commit) }).toEqual({ round, tree: nativeTree(sb.worktree) });
+      }
+      const cache = await StatCache.load(path.join(sg.repoPath, 'shadowgit', 'statcache'));
+      expect(cache.watchToken).toEqual(expect.any(String));
+      const answer = await askWatcher(sg.repository, cache.watchToken);
+      expect(Array.isArray(answer?.paths)).toBe(true);
+    } finally {
+      expect(runCli(sb, ['watch', '--stop']).code).toBe(0);
+    }
+    fsck(sg.repoPath);
+  }, 60_000);
+
   async function cachedState(files: Record<string, string>) {
     const gitdir = path.join(sb.dir, 'store.git');
     git(gitdir, ['init', '--bare', '-q']);
