@@ -86,6 +86,9 @@ function shadowgitSide(tree, home) {
       return r;
     },
     repoBytes: () => diskUsage(path.join(home, 'repos')),
+    // A background watcher that never snapshots on its own during the measurement (long debounce).
+    startWatch: () => run(BIN, ['-C', tree, 'watch', '--detach', '--debounce', '3600', '--interval', '3600'], { env }),
+    stopWatch: () => run(BIN, ['-C', tree, 'watch', '--stop'], { env }),
   };
 }
 
@@ -161,6 +164,14 @@ function benchTree(base, caseName) {
     both('100-file snapshot', round, () => sides.sg.snapshot(100), () => sides.git.snapshot());
     both('status, nothing changed', round, () => sides.sg.status(), () => sides.git.status());
     both('rollback of 100 files', round, () => sides.sg.rollback(100), () => sides.git.rollback());
+    // With `shadowgit watch` running, a snapshot asks the watcher what changed instead of scanning.
+    sides.sg.startWatch();
+    sides.sg.snapshot();
+    sides.git.snapshot();
+    both('no-change snapshot, watcher running', round, () => sides.sg.snapshot(), () => sides.git.snapshot());
+    mutateFiles([sgTree, gitTree], manifest, 1, round * 1000 + 3);
+    both('one-file snapshot, watcher running', round, () => sides.sg.snapshot(1), () => sides.git.snapshot());
+    sides.sg.stopWatch();
     sizes ??= { shadowgitBytes: sides.sg.repoBytes(), gitBytes: sides.git.repoBytes() };
     log(`  round ${round + 1}/${rounds} done`);
   }

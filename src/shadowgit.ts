@@ -12,13 +12,13 @@ import { planFromChanges, readJournal } from './engine/restore.js';
 import type { SkippedPath } from './engine/scan.js';
 import { readWorktree, takeSnapshot } from './engine/snapshot.js';
 import { addNote } from './engine/notes.js';
-import { collectGarbage, type GcReport } from './engine/gc.js';
-import { executePrune, planPrune, recoverInterruptedPrune } from './engine/prune.js';
-import { resolvePolicy, type PolicySource, type RetentionDecision } from './engine/retention.js';
+import type { GcReport } from './engine/gc.js';
+import { recoverInterruptedPrune } from './engine/prune.js';
+import type { PolicySource, RetentionDecision } from './engine/retention.js';
 import type { RetentionPolicy } from './engine/config.js';
-import { verifyRepository, type VerifyReport } from './engine/verify.js';
-import { exportSnapshot, type ExportResult } from './engine/export.js';
-import { snapshotDetails, type SnapshotDetails } from './engine/show.js';
+import type { VerifyReport } from './engine/verify.js';
+import type { ExportResult } from './engine/export.js';
+import type { SnapshotDetails } from './engine/show.js';
 import { readFlatTree } from './engine/treeread.js';
 import { readWatcher, type WatchSnapshot } from './engine/watch.js';
 
@@ -329,6 +329,7 @@ export class ShadowGit {
 
   /** Message, trailers, note and changed files of one snapshot. */
   async show(rev: string): Promise<SnapshotDetails> {
+    const { snapshotDetails } = await import('./engine/show.js');
     return snapshotDetails(this.repository, await this.resolve(rev));
   }
 
@@ -338,6 +339,8 @@ export class ShadowGit {
    */
   async prune(options: { policy?: RetentionPolicy; dryRun?: boolean; gc?: boolean; graceMs?: number; onProgress?: (packed: number) => void } = {}): Promise<PruneReport> {
     await this.repository.requireExisting();
+    // Maintenance modules load only for maintenance: snapshot and status start faster.
+    const [{ resolvePolicy }, { planPrune, executePrune }, { collectGarbage }] = await Promise.all([import('./engine/retention.js'), import('./engine/prune.js'), import('./engine/gc.js')]);
     const { policy, source } = resolvePolicy(options.policy ?? {}, this.repository.config.retention);
     if (options.dryRun) {
       const decisions = await planPrune(this.repository, policy);
@@ -360,17 +363,20 @@ export class ShadowGit {
   /** Deletes unreachable objects (older than the grace period) and packs the rest. */
   async gc(options: { graceMs?: number; onProgress?: (packed: number) => void } = {}): Promise<GcReport> {
     await this.repository.requireExisting();
+    const { collectGarbage } = await import('./engine/gc.js');
     return this.mutate('gc', { graceMs: options.graceMs }, () => collectGarbage(this.repository, options), () => []);
   }
 
   /** Re-reads and re-hashes every object of every snapshot (or, quick, the latest and approved ones). */
   async verify(options: { quick?: boolean; onProgress?: (objects: number) => void } = {}): Promise<VerifyReport> {
     await this.repository.requireExisting();
+    const { verifyRepository } = await import('./engine/verify.js');
     return this.repository.withLock('verify', () => verifyRepository(this.repository, options));
   }
 
   /** Writes the tree of `rev` to `out`: a directory, or a .tar/.tar.gz archive. */
   async export(rev: string, out: string, options: { force?: boolean; cwd?: string } = {}): Promise<ExportResult> {
+    const { exportSnapshot } = await import('./engine/export.js');
     return exportSnapshot(this.repository, await this.resolve(rev), path.resolve(options.cwd ?? process.cwd(), out), options);
   }
 
