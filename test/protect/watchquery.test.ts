@@ -245,6 +245,18 @@ test('a token from an earlier watcher, or from before an ignore file changed, is
   expect((await ask(afterIgnore.token))!.paths).toEqual(['README.md']);
 });
 
+test('a watcher stopped while it starts takes its first snapshot, exits 0 and leaves neither watch.json nor its socket', async () => {
+  const running = startCli(sb, ['watch', '--debounce', '0.2', '--interval', '30']);
+  watchers.push(running);
+  // watch.json is claimed at the start, before the first snapshot.
+  await waitFor('watch.json', () => readState());
+  running.child.kill('SIGTERM');
+  expect((await running.exited).code).toBe(0);
+  expect(headOf(shadowRepo)).toBeDefined();
+  expect(await readState()).toBeUndefined();
+  await expect(fsp.access(path.join(shadowRepo, 'shadowgit', 'watch.sock'))).rejects.toThrow();
+});
+
 test('malformed requests get an error line and do not disturb the watcher', async () => {
   const { running, socket } = await startWatcher();
   const token = await firstToken();

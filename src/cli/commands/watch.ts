@@ -83,12 +83,9 @@ export const watchCommand: CommandModule<GlobalArgs, Args> = {
         onStatus: draw,
       });
       if (!live && !args.json) print(`Watching ${sg.worktree} (debounce ${debounce} s, interval ${interval} s); SIGINT or SIGTERM stops after a final snapshot.`);
-      const { staleCleared } = await session.start();
-      if (staleCleared) warn(`removed the state of a watcher that had died (pid ${staleCleared.pid}).`);
-      const refresh = live ? setInterval(draw, 1000) : undefined;
-      draw();
-
-      await new Promise<void>((resolve) => {
+      // Listening before the start: a signal during the first snapshot (`watch --stop` right
+      // after `--detach`) stops cleanly once it is taken, instead of killing the process.
+      const stopRequested = new Promise<void>((resolve) => {
         const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
         const onSignal = () => {
           for (const signal of signals) process.removeListener(signal, onSignal);
@@ -96,14 +93,18 @@ export const watchCommand: CommandModule<GlobalArgs, Args> = {
           const hurry = () => process.exit(130);
           process.once('SIGINT', hurry);
           process.once('SIGTERM', hurry);
-          clearInterval(refresh);
-          session!.stop().then(resolve, (err: Error) => {
-            warn(`stopping the watcher: ${err.message}`);
-            resolve();
-          });
+          resolve();
         };
         for (const signal of signals) process.on(signal, onSignal);
       });
+      const { staleCleared } = await session.start();
+      if (staleCleared) warn(`removed the state of a watcher that had died (pid ${staleCleared.pid}).`);
+      const refresh = live ? setInterval(draw, 1000) : undefined;
+      draw();
+
+      await stopRequested;
+      clearInterval(refresh);
+      await session.stop().catch((err: Error) => warn(`stopping the watcher: ${err.message}`));
       clearLine();
       const recorded = session.recorded;
       if (args.json) printJson({ worktree: sg.worktree, stoppedAt: new Date().toISOString(), snapshots: recorded });
