@@ -1,7 +1,11 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { createRequire } from 'node:module';
+import type { Node, ParseError } from 'jsonc-parser';
 import { ShadowGitError } from './errors.js';
+
+/** Loaded only when a tree has a config file: ~20 ms of start-up every command would pay. */
+const jsonc = (): typeof import('jsonc-parser') => createRequire(import.meta.url)('jsonc-parser');
 
 export const CONFIG_FILE = '.shadowgit';
 
@@ -82,6 +86,7 @@ function nodeValue(node: Node): unknown {
 /** Parses `.shadowgit` text (JSON with comments); errors name the file, line and key. */
 export function parseConfig(text: string, file = CONFIG_FILE): ShadowGitConfig {
   const errors: ParseError[] = [];
+  const { parseTree, printParseErrorCode } = jsonc();
   const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   if (errors.length > 0) {
     const first = errors[0]!;

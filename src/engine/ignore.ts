@@ -1,6 +1,11 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import ignore, { type Ignore } from 'ignore';
+import { createRequire } from 'node:module';
+import type { Ignore } from 'ignore';
+
+// Required, not imported: importing a CommonJS package from ESM makes Node parse its source
+// for export names first, a cost on every command's start-up.
+const ignore: typeof import('ignore') = createRequire(import.meta.url)('ignore');
 
 /** Excluded unless a project's own ignore file re-includes them (like git's info/exclude). */
 export const DEFAULT_EXCLUDES = ['node_modules/'];

@@ -144,7 +144,7 @@ function statEverything(worktree: string, cache: StatCache): PresentStats {
     paths.push(dirPath === '' ? worktree : `${worktree}/${dirPath}`);
     for (const file of dir.files) paths.push(`${worktree}/${file}`);
   }
-  const results = statAll(paths);
+  const results = statAll(paths, cache.takeStatJob(worktree));
   const statAt = (i: number): FileStat | undefined => {
     const at = i * STAT_FIELDS;
     const mode = results[at + 4]!;

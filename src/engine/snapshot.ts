@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { encodeCommit, signatureNow } from './gitformat.js';
 import { CHANGES_TRAILER, formatChanges, ID_TRAILER, newSnapshotId, readSnapshot, TRIGGER_TRAILER, type ChangeCounts, type SnapshotInfo } from './history.js';
 import { diffWorktree } from './diff.js';
@@ -6,7 +7,7 @@ import type { Repository } from './repo.js';
 import { scanWorktree, type ScanResult, type SkippedPath } from './scan.js';
 import { StatCache } from './statcache.js';
 import { faultPoint } from './faults.js';
-import { askWatcher } from './watchquery.js';
+import { askWatcher, WATCH_STATE } from './watchquery.js';
 
 export const STAT_CACHE = 'statcache';
 
@@ -30,8 +31,17 @@ export interface SnapshotResult {
  * the object store; without, nothing is written (status, diff).
  */
 export async function readWorktree(repo: Repository, options: { write: boolean; onProgress?: (files: number) => void }): Promise<RecordedTree> {
-  const cache = await StatCache.load(repo.statePath(STAT_CACHE), { forScan: true });
+  const cache = await loadCache(repo);
   return recordTree(repo.worktree, await scan(repo, cache, options.onProgress), cache, options.write ? repo.objects : undefined);
+}
+
+/**
+ * The stat cache. Unless a watcher runs (it will say what changed), the lstat of every entry it
+ * lists starts in a helper thread while it loads.
+ */
+function loadCache(repo: Repository): Promise<StatCache> {
+  const watching = existsSync(repo.statePath(WATCH_STATE));
+  return StatCache.load(repo.statePath(STAT_CACHE), { statAheadIn: watching ? undefined : repo.worktree });
 }
 
 /**
@@ -50,7 +60,7 @@ async function scan(repo: Repository, previous: StatCache, onProgress?: (files: 
  */
 export async function takeSnapshot(repo: Repository, options: SnapshotOptions = {}): Promise<SnapshotResult> {
   await repo.ensureCreated();
-  const previousCache = await StatCache.load(repo.statePath(STAT_CACHE), { forScan: true });
+  const previousCache = await loadCache(repo);
   const state = await recordTree(repo.worktree, await scan(repo, previousCache, options.onProgress), previousCache, repo.objects);
   const head = await repo.head();
   const headInfo = head ? await readSnapshot(repo, head) : undefined;

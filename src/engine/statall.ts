@@ -47,45 +47,100 @@ function statChunks(paths: string[], results: Float64Array, control: Int32Array,
   }
 }
 
-const WORKER_SOURCE = `const { parentPort } = require('node:worker_threads');
-parentPort.once('message', (work) => (${statChunks.toString()})(work.paths.split('\\0'), new Float64Array(work.results), new Int32Array(work.control), require('node:fs').lstatSync, ${CHUNK}, ${MISSING}, ${UNREADABLE}));`;
-
-/** A helper thread started ahead of time (its start-up takes ~50 ms), waiting for one statAll. */
-let readyHelper: Worker | undefined;
-
-/** Starts the helper thread now, so its start-up overlaps the caller's own work before statAll. */
-export function prepareStatHelper(): void {
-  if (readyHelper || typeof SharedArrayBuffer !== 'function') return;
-  try {
-    readyHelper = new Worker(WORKER_SOURCE, { eval: true });
-    readyHelper.unref();
-    // A helper that fails only means the main thread does all the work.
-    readyHelper.on('error', () => undefined);
-  } catch {
-    readyHelper = undefined;
+/**
+ * Every path a stat cache file lists, absolute, in the order a scan looks at them: each
+ * directory, then its files (see the format in statcache.ts). Runs in the helper thread, as
+ * source text, before the main thread has decoded the cache: it must use nothing but its
+ * arguments (and Buffer).
+ */
+function listCachedPaths(bytes: Uint8Array, worktree: string): string[] {
+  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 28;
+  const str = () => {
+    const length = data.readUInt16LE(at);
+    const text = data.toString('utf8', at + 2, at + 2 + length);
+    at += 2 + length;
+    return text;
+  };
+  str();
+  str();
+  const dirCount = data.readUInt32LE(at);
+  at += 12;
+  const dirs: Array<{ path: string; files: number }> = [];
+  for (let i = 0; i < dirCount; i++) {
+    const path = str();
+    dirs.push({ path, files: data.readUInt32LE(at + 53) });
+    at += 57;
   }
+  const paths: string[] = [];
+  for (const dir of dirs) {
+    paths.push(dir.path === '' ? worktree : `${worktree}/${dir.path}`);
+    for (let i = 0; i < dir.files; i++) {
+      paths.push(`${worktree}/${str()}`);
+      at += 53;
+    }
+  }
+  return paths;
+}
+
+const WORKER_SOURCE = `const { workerData: work } = require('node:worker_threads');
+const paths = work.cache ? (${listCachedPaths.toString()})(new Uint8Array(work.cache), work.worktree) : work.paths.split('\\0');
+(${statChunks.toString()})(paths, new Float64Array(work.results), new Int32Array(work.control), require('node:fs').lstatSync, ${CHUNK}, ${MISSING}, ${UNREADABLE});`;
+
+/** lstat work shared by this thread and a helper thread. */
+export interface StatJob {
+  count: number;
+  results: Float64Array;
+  control: Int32Array;
+  worker?: Worker;
+}
+
+function sharedJob(count: number, workerData: Record<string, unknown>): StatJob {
+  const chunks = Math.ceil(count / CHUNK);
+  const job: StatJob = { count, results: new Float64Array(new SharedArrayBuffer(count * STAT_FIELDS * 8)), control: new Int32Array(new SharedArrayBuffer((1 + chunks) * 4)) };
+  try {
+    job.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ...workerData, results: job.results.buffer, control: job.control.buffer } });
+    job.worker.unref();
+    // A helper that fails only means this thread does all the work.
+    job.worker.on('error', () => undefined);
+  } catch {
+    job.worker = undefined;
+  }
+  return job;
+}
+
+const canShare = typeof SharedArrayBuffer === 'function';
+
+/**
+ * Starts a helper thread on the paths the stat cache file `bytes` lists, before the cache is
+ * decoded: its start-up (~50 ms) and first chunks overlap the decoding. Undefined for small caches.
+ */
+export function statAhead(bytes: Buffer, worktree: string): StatJob | undefined {
+  if (!canShare || bytes.length < 40) return undefined;
+  let at = 28;
+  at += 2 + bytes.readUInt16LE(at);
+  at += 2 + bytes.readUInt16LE(at);
+  const count = bytes.readUInt32LE(at) + bytes.readUInt32LE(at + 4);
+  if (count < PARALLEL_FROM) return undefined;
+  const cache = new SharedArrayBuffer(bytes.length);
+  new Uint8Array(cache).set(bytes);
+  return sharedJob(count, { cache, worktree });
 }
 
 /**
  * lstat of every path (absolute), spread over two threads: a warm scan is bound by the system
  * calls (~2.5 µs each here, 45k files), which run in parallel. Returns STAT_FIELDS numbers per
- * path, in order. Synchronous on purpose: the main thread does its share instead of waiting.
+ * path, in order. `ahead`, from statAhead on the cache these paths were listed from, is the
+ * work already started. Synchronous on purpose: this thread does its share instead of waiting.
  */
-export function statAll(paths: string[]): Float64Array {
-  const shared = typeof SharedArrayBuffer === 'function' && paths.length >= PARALLEL_FROM;
+export function statAll(paths: string[], ahead?: StatJob): Float64Array {
+  const job = ahead && ahead.count === paths.length ? ahead : canShare && paths.length >= PARALLEL_FROM ? sharedJob(paths.length, { paths: paths.join('\0') }) : undefined;
+  if (ahead && ahead !== job) void ahead.worker?.terminate();
   const chunks = Math.ceil(paths.length / CHUNK);
-  const results = new Float64Array(shared ? new SharedArrayBuffer(paths.length * STAT_FIELDS * 8) : new ArrayBuffer(paths.length * STAT_FIELDS * 8));
-  const control = new Int32Array(shared ? new SharedArrayBuffer((1 + chunks) * 4) : new ArrayBuffer((1 + chunks) * 4));
-  let worker: Worker | undefined;
-  if (shared) {
-    prepareStatHelper();
-    worker = readyHelper;
-    readyHelper = undefined;
-    // Delivered to the helper's own event loop at once, while this thread goes on working.
-    worker?.postMessage({ paths: paths.join('\0'), results: results.buffer, control: control.buffer });
-  }
+  const results = job?.results ?? new Float64Array(paths.length * STAT_FIELDS);
+  const control = job?.control ?? new Int32Array(1 + chunks);
   statChunks(paths, results, control, lstatSync, CHUNK, MISSING, UNREADABLE);
-  if (worker) {
+  if (job?.worker) {
     for (let c = 0; c < chunks; c++) {
       if (Atomics.wait(control, 1 + c, 0, CHUNK_PATIENCE_MS) !== 'timed-out') continue;
       // The helper claimed it and stalled (or died): look at those paths here.
@@ -93,7 +148,7 @@ export function statAll(paths: string[]): Float64Array {
       redo[0] = c * CHUNK;
       statChunks(paths.slice(0, (c + 1) * CHUNK), results, redo, lstatSync, CHUNK, MISSING, UNREADABLE);
     }
-    void worker.terminate();
+    void job.worker.terminate();
   }
   return results;
 }

@@ -4,7 +4,7 @@ import { writeFileAtomic } from './fsutil.js';
 import { faultPoint } from './faults.js';
 import { MODE_EXEC, MODE_FILE, MODE_LINK, type EntryMode } from './gitformat.js';
 import { fileStatOf, sameStat, type FileStat } from './scan.js';
-import { prepareStatHelper } from './statall.js';
+import { statAhead, type StatJob } from './statall.js';
 
 /** What the cache remembers of one file: enough of its stat to know it is unchanged. */
 export interface CachedFile {
@@ -105,9 +105,6 @@ const NO_PARENT = 0xffffffff;
 const HAS_STAT = 4;
 const HAS_TREE = 8;
 
-/** About 4000 entries: from there a second thread pays off (see statall). */
-const LARGE_CACHE_BYTES = 4000 * 80;
-
 let lastLoaded: { file: string; stat: FileStat; cache: StatCache } | undefined;
 
 const parentOf = (p: string) => p.slice(0, Math.max(0, p.lastIndexOf('/')));
@@ -122,6 +119,8 @@ const parentOf = (p: string) => p.slice(0, Math.max(0, p.lastIndexOf('/')));
 export class StatCache {
   /** Set by the recorder when this cache equals the one loaded: saving it again is skipped. */
   unchangedSinceLoad = false;
+  /** lstat of this cache's entries, started while it was decoded (taken once). */
+  private statJob: { job: StatJob; worktree: string } | undefined;
 
   constructor(
     /** Root tree these entries describe. */
@@ -145,21 +144,33 @@ export class StatCache {
     return trees;
   }
 
-  /** `forScan`: a scan follows, so a large cache starts the stat helper thread right away. */
-  static async load(file: string, options: { forScan?: boolean } = {}): Promise<StatCache> {
+  /**
+   * `statAheadIn`: a scan of this working tree that looks at every entry follows, so the lstat
+   * of the entries starts in a helper thread while the cache is decoded (see statEverything).
+   */
+  static async load(file: string, options: { statAheadIn?: string } = {}): Promise<StatCache> {
     try {
       const stat = statSync(file);
-      if (options.forScan && stat.size > LARGE_CACHE_BYTES) prepareStatHelper();
       // A rollback loads the same cache two or three times; a loaded cache is never modified
       // (recording builds a new one), so the same file, unchanged, gives the same instance.
       if (lastLoaded && lastLoaded.file === file && sameStat(lastLoaded.stat, stat)) return lastLoaded.cache;
-      const cache = decode(readFileSync(file), stat.mtimeMs) ?? StatCache.empty();
+      const bytes = readFileSync(file);
+      const ahead = options.statAheadIn ? statAhead(bytes, options.statAheadIn) : undefined;
+      const cache = decode(bytes, stat.mtimeMs) ?? StatCache.empty();
+      cache.statJob = ahead && { job: ahead, worktree: options.statAheadIn! };
       lastLoaded = { file, stat: fileStatOf(stat), cache };
       return cache;
     } catch {
       // A missing or damaged cache only costs a full re-hash.
       return StatCache.empty();
     }
+  }
+
+  /** The lstat work started for `worktree` while this cache was loaded, if any (once). */
+  takeStatJob(worktree: string): StatJob | undefined {
+    const started = this.statJob;
+    this.statJob = undefined;
+    return started?.worktree === worktree ? started.job : undefined;
   }
 
   /** Modified in the tick the cache was written: a later change could leave the same stat. */
