@@ -259,6 +259,33 @@ describe('a watcher\'s changed paths replace the stat of every file', () => {
   });
 });
 
+test('on a large tree the lstat started while the cache loads sees every change (native git as oracle)', async () => {
+  const names: Record<string, string> = {};
+  for (let i = 0; i < 4500; i++) names[`d${i % 60}/e${i % 7}/f${i}.txt`] = `content ${i}\n`;
+  await writeTree(sb.worktree, names);
+  const gitdir = path.join(sb.dir, 'store.git');
+  git(gitdir, ['init', '--bare', '-q']);
+  const store = new ObjectStore(gitdir);
+  const first = await recordTree(sb.worktree, await scanWorktree(sb.worktree, []), StatCache.empty(), store);
+  const cacheFile = path.join(sb.dir, 'statcache');
+  await first.cache.save(cacheFile);
+  utimesSync(cacheFile, new Date(Date.now() + 10_000), new Date(Date.now() + 10_000));
+  // Same-size rewrites, a deletion and an addition, spread over the tree.
+  for (const i of [3, 1200, 2222, 4499]) await fsp.writeFile(path.join(sb.worktree, `d${i % 60}/e${i % 7}/f${i}.txt`), `CONTENT ${i}\n`);
+  await fsp.rm(path.join(sb.worktree, 'd5/e5/f5.txt'));
+  await writeTree(sb.worktree, { 'd7/e0/new.txt': 'new\n' });
+
+  const cache = await StatCache.load(cacheFile, { statAheadIn: sb.worktree });
+  const scan = await scanWorktree(sb.worktree, [], { previous: cache });
+  const recorded = await recordTree(sb.worktree, scan, cache, store);
+  expect(recorded.tree).toBe(nativeTree(sb.worktree));
+  // The work was started ahead (and taken by that scan): nothing is left to take.
+  expect(cache.takeStatJob(sb.worktree)).toBeUndefined();
+  const again = path.join(sb.dir, 'statcache-copy');
+  await fsp.copyFile(cacheFile, again);
+  expect((await StatCache.load(again, { statAheadIn: sb.worktree })).takeStatJob(sb.worktree)?.count).toBe(first.cache.dirs.size + first.cache.files.size);
+});
+
 test('statAll on two threads gives every path the stat lstat gives, and marks missing ones', async () => {
   const names: Record<string, string> = {};
   for (let i = 0; i < 4200; i++) names[`d${i % 50}/f${i}.txt`] = 'x'.repeat(i % 97);
