@@ -56,6 +56,11 @@ export class ObjectStore {
   private readonly knownDirs = new Set<string>();
   /** Writes in flight, so two identical files hashed at once are deflated once. */
   private readonly pending = new Map<string, Promise<void>>();
+  /**
+   * Bytes this process added to each fan-out directory since the last recordWrites, with the
+   * directory's mtime before the first of them (undefined: it did not exist).
+   */
+  private readonly added = new Map<string, { mtimeBefore: number | undefined; bytes: number }>();
   private packReader: ((oid: string) => Promise<{ type: string; object: Uint8Array } | undefined>) | undefined;
 
   constructor(readonly gitdir: string) {}
@@ -87,11 +92,12 @@ export class ObjectStore {
     const target = looseObjectPath(this.gitdir, oid);
     if (existsSync(target)) return oid;
     const writing = (async () => {
-      this.ensureDir(oid);
+      const added = this.adding(oid);
       // Synchronous: an async zlib call costs a stream and a thread-pool round trip, measured
       // at 5-10x the compression itself for the typical few-KB object.
       const deflated = zlib.deflateSync(Buffer.concat([objectHeader(type, content.length), content]), DEFLATE_OPTIONS);
       await writeNewFile(target, deflated);
+      added.bytes += deflated.length;
     })();
     this.pending.set(oid, writing);
     try {
@@ -104,10 +110,55 @@ export class ObjectStore {
 
   /** Moves a finished temp object into place under its id (or drops it when the object exists). */
   async adoptTemp(tmp: string, oid: string): Promise<void> {
-    this.ensureDir(oid);
+    const added = this.adding(oid);
     const target = looseObjectPath(this.gitdir, oid);
     if (existsSync(target)) await fsp.rm(tmp, { force: true });
-    else await fsp.rename(tmp, target);
+    else {
+      const bytes = lstatSync(tmp).size;
+      await fsp.rename(tmp, target);
+      added.bytes += bytes;
+    }
+  }
+
+  /** The fan-out directory of `oid`, created if needed, with its tally of bytes added. */
+  private adding(oid: string): { mtimeBefore: number | undefined; bytes: number } {
+    const dir = oid.slice(0, 2);
+    let added = this.added.get(dir);
+    if (!added) {
+      added = { mtimeBefore: lstatSync(path.join(this.gitdir, 'objects', dir), { throwIfNoEntry: false })?.mtimeMs, bytes: 0 };
+      this.added.set(dir, added);
+    }
+    this.ensureDir(oid);
+    return added;
+  }
+
+  /**
+   * Folds the bytes this process wrote into the size cache, so `status` right after a snapshot
+   * need not recount (lstat) every object of the directories it touched. Only a total that was
+   * exact before the first write is carried forward. The caller holds the repository lock:
+   * objects are only added under it.
+   */
+  async recordWrites(): Promise<void> {
+    if (this.added.size === 0) return;
+    const cached = this.readSizeCache();
+    for (const [dir, { mtimeBefore, bytes }] of this.added) {
+      const now = lstatSync(path.join(this.gitdir, 'objects', dir), { throwIfNoEntry: false })?.mtimeMs;
+      const known = cached[dir];
+      if (now === undefined) continue;
+      if (mtimeBefore === undefined) cached[dir] = [now, bytes];
+      else if (known && known[0] === mtimeBefore) cached[dir] = [now, known[1] + bytes];
+    }
+    this.added.clear();
+    await writeFileAtomic(path.join(this.gitdir, 'shadowgit', SIZE_CACHE), JSON.stringify(cached), { durable: false }).catch(() => undefined);
+  }
+
+  private readSizeCache(): Record<string, [number, number]> {
+    try {
+      return JSON.parse(readFileSync(path.join(this.gitdir, 'shadowgit', SIZE_CACHE), 'utf8')) as Record<string, [number, number]>;
+    } catch {
+      // No or damaged cache: count everything.
+      return {};
+    }
   }
 
   /**
@@ -119,17 +170,14 @@ export class ObjectStore {
    */
   async repositoryBytes(): Promise<number> {
     const cacheFile = path.join(this.gitdir, 'shadowgit', SIZE_CACHE);
-    let cached: Record<string, [number, number]> = {};
-    try {
-      cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, [number, number]>;
-    } catch {
-      // No or damaged cache: count everything.
-    }
+    const cached = this.readSizeCache();
     const objectsDir = path.join(this.gitdir, 'objects');
     const fresh: Record<string, [number, number]> = {};
     let total = 0;
     for (const entry of readdirSync(this.gitdir, { withFileTypes: true })) {
-      if (entry.name !== 'objects') total += await directorySize(path.join(this.gitdir, entry.name));
+      if (entry.name === 'objects') continue;
+      const full = path.join(this.gitdir, entry.name);
+      total += entry.isDirectory() ? await directorySize(full) : lstatSync(full, { throwIfNoEntry: false })?.size ?? 0;
     }
     for (const entry of readdirSync(objectsDir, { withFileTypes: true })) {
       const full = path.join(objectsDir, entry.name);
@@ -139,12 +187,14 @@ export class ObjectStore {
       }
       const mtimeMs = lstatSync(full).mtimeMs;
       const known = cached[entry.name];
-      let bytes: number;
-      if (known && known[0] === mtimeMs) bytes = known[1];
-      else {
-        bytes = 0;
-        for (const name of readdirSync(full)) bytes += lstatSync(path.join(full, name), { throwIfNoEntry: false })?.size ?? 0;
+      if (known && known[0] === mtimeMs) {
+        // Counted before, or carried forward by the writer (recordWrites): still exact.
+        fresh[entry.name] = known;
+        total += known[1];
+        continue;
       }
+      let bytes = 0;
+      for (const name of readdirSync(full)) bytes += lstatSync(path.join(full, name), { throwIfNoEntry: false })?.size ?? 0;
       if (mtimeMs < Date.now() - 2000) fresh[entry.name] = [mtimeMs, bytes];
       total += bytes;
     }

@@ -67,6 +67,7 @@ export async function takeSnapshot(repo: Repository, options: SnapshotOptions = 
 
   if (headInfo && headInfo.tree === state.tree) {
     await state.cache.save(repo.statePath(STAT_CACHE));
+    await repo.objects.recordWrites();
     return { snapshot: headInfo, created: false, changes: { added: 0, modified: 0, deleted: 0 }, skipped: state.skipped, state };
   }
 
@@ -81,5 +82,6 @@ export async function takeSnapshot(repo: Repository, options: SnapshotOptions = 
   const commit = await repo.objects.write('commit', commitBody);
   await repo.refs.write('refs/heads/snapshots', commit);
   await state.cache.save(repo.statePath(STAT_CACHE));
+  await repo.objects.recordWrites();
   return { snapshot: await readSnapshot(repo, commit), created: true, changes, skipped: state.skipped, state };
 }

@@ -286,6 +286,32 @@ test('on a large tree the lstat started while the cache loads sees every change 
   expect((await StatCache.load(again, { statAheadIn: sb.worktree })).takeStatJob(sb.worktree)?.count).toBe(first.cache.dirs.size + first.cache.files.size);
 });
 
+test('the repository size status reports right after snapshots (carried forward by the writer) is every byte on disk', async () => {
+  const sg = await ShadowGit.open({ worktree: sb.worktree });
+  /** Every file under the shadow repository, summed independently of shadowgit. */
+  const bytesOnDisk = async () => {
+    let total = 0;
+    const walk = async (dir: string) => {
+      for (const entry of await fsp.readdir(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) await walk(full);
+        else total += (await fsp.lstat(full)).size;
+      }
+    };
+    await walk(sg.repoPath);
+    return total;
+  };
+  for (let round = 0; round < 6; round++) {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 40; i++) files[`r${round}/f${i}.txt`] = `round ${round} file ${i}\n`;
+    await writeTree(sb.worktree, files);
+    await sg.snapshot();
+    // Two reads: the first may rewrite the size cache (its own bytes change), the second must agree with the disk.
+    await sg.status();
+    expect((await sg.status()).repoBytes).toBe(await bytesOnDisk());
+  }
+});
+
 test('statAll on two threads gives every path the stat lstat gives, and marks missing ones', async () => {
   const names: Record<string, string> = {};
   for (let i = 0; i < 4200; i++) names[`d${i % 50}/f${i}.txt`] = 'x'.repeat(i % 97);
