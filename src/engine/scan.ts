@@ -120,8 +120,8 @@ const namesOfMask = (mask: number) => new Set(IGNORE_FILES.filter((_, i) => mask
 interface PresentStats {
   /** The cached listing of `relDir` may be used: the directory has not changed since. */
   listingHolds(relDir: string, cached: CachedDir): boolean;
-  /** Stat now of a cached directory; undefined when gone or unreadable. */
-  dir(relPath: string): FileStat | undefined;
+  /** A cached subdirectory is still a directory. */
+  isDirectory(relPath: string): boolean;
   /** Stat now of the `k`th file of a cached listing; undefined when gone or unreadable. */
   file(relDir: string, k: number, relPath: string): FileStat | undefined;
   /** That file is exactly as the cache recorded it (no allocation: the common case). */
@@ -156,7 +156,7 @@ function statEverything(worktree: string, cache: StatCache): PresentStats {
       const now = statAt(dirIndex.get(relDir)!);
       return cached.stat !== undefined && now !== undefined && isDirMode(now.mode) && sameDirStat(cached.stat, now) && !cache.isRacy(now.mtimeMs);
     },
-    dir: (relPath) => statAt(dirIndex.get(relPath)!),
+    isDirectory: (relPath) => isDirMode(statAt(dirIndex.get(relPath)!)?.mode ?? 0),
     file: (relDir, k) => statAt(dirIndex.get(relDir)! + 1 + k),
     fileUnchanged(relDir, k, _relPath, entry) {
       const at = (dirIndex.get(relDir)! + 1 + k) * STAT_FIELDS;
@@ -179,7 +179,7 @@ function statChanged(worktree: string, cache: StatCache, changed: string[]): Pre
   const lstatIfChanged = (relPath: string, recorded: () => FileStat | undefined) => (changedPaths.has(relPath) ? lstatNow(path.join(worktree, relPath)) : recorded());
   return {
     listingHolds: (relDir, cached) => cached.stat !== undefined && !reread.has(relDir),
-    dir: (relPath) => lstatIfChanged(relPath, () => ({ ...cache.dirs.get(relPath)!.stat!, size: 0, mode: S_IFDIR })),
+    isDirectory: (relPath) => !changedPaths.has(relPath) || isDirMode(lstatNow(path.join(worktree, relPath))?.mode ?? 0),
     file: (_relDir, _k, relPath) =>
       lstatIfChanged(relPath, () => {
         const entry = cache.files.get(relPath)!;
@@ -331,7 +331,7 @@ class Scanner {
    */
   private fromCache(relDir: string, cached: CachedDir, cache: StatCache, present: PresentStats): ScannedDir | undefined {
     if (!present.listingHolds(relDir, cached)) return undefined;
-    if (!cached.subdirs.every((sub) => isDirMode(present.dir(sub)?.mode ?? 0))) return undefined;
+    if (!cached.subdirs.every((sub) => present.isDirectory(sub))) return undefined;
     const node: ScannedDir = { path: relDir, files: [], dirs: [], stat: cached.stat, complete: true, ignoreFiles: cached.ignoreFiles };
     if (cached.files.every((file, k) => present.fileUnchanged(relDir, k, file, cache.files.get(file)!))) {
       node.unchangedFrom = cached;
