@@ -155,6 +155,7 @@ export class StatCache {
       // (recording builds a new one), so the same file, unchanged, gives the same instance.
       if (lastLoaded && lastLoaded.file === file && sameStat(lastLoaded.stat, stat)) return lastLoaded.cache;
       const bytes = readFileSync(file);
+      if (!intact(bytes)) return StatCache.empty();
       const ahead = options.statAheadIn ? statAhead(bytes, options.statAheadIn) : undefined;
       const cache = decode(bytes, stat.mtimeMs) ?? StatCache.empty();
       cache.statJob = ahead && { job: ahead, worktree: options.statAheadIn! };
@@ -321,10 +322,15 @@ function encode(cache: StatCache): Buffer {
   return out;
 }
 
+/** This format and version, and the checksum holds: only then is any of it read. */
+function intact(data: Buffer): boolean {
+  if (data.length < 68 || data.toString('latin1', 0, 4) !== MAGIC || data.readUInt32LE(4) !== VERSION) return false;
+  return createHash('sha1').update(data.subarray(0, data.length - 20)).digest().equals(data.subarray(data.length - 20));
+}
+
+/** Reads an intact cache file (see intact); undefined when its records do not add up. */
 function decode(data: Buffer, writtenAtMs: number): StatCache | undefined {
-  if (data.length < 68 || data.toString('latin1', 0, 4) !== MAGIC || data.readUInt32LE(4) !== VERSION) return undefined;
   const body = data.subarray(0, data.length - 20);
-  if (!createHash('sha1').update(body).digest().equals(data.subarray(data.length - 20))) return undefined;
   let at = 8;
   const str = () => {
     const length = data.readUInt16LE(at);
