@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DirRules, IGNORE_FILES } from './ignore.js';
 import { STAT_FIELDS, statAll } from './statall.js';
 import { MODE_EXEC, MODE_FILE, MODE_LINK, type EntryMode } from './gitformat.js';
-import type { CachedDir, CachedFile, DirStat, RuleState, StatCache } from './statcache.js';
+import type { CachedDir, DirStat, RuleState, StatCache } from './statcache.js';
 import { WATCH_COOKIE_PREFIX } from './watchquery.js';
 
 export type FileKind = 'file' | 'link';
@@ -124,8 +124,8 @@ interface PresentStats {
   isDirectory(relPath: string): boolean;
   /** Stat now of the `k`th file of a cached listing; undefined when gone or unreadable. */
   file(relDir: string, k: number, relPath: string): FileStat | undefined;
-  /** That file is exactly as the cache recorded it (no allocation: the common case). */
-  fileUnchanged(relDir: string, k: number, relPath: string, entry: CachedFile): boolean;
+  /** Every file of the cached listing is exactly as the cache recorded it (the common case, so no allocation). */
+  filesUnchanged(relDir: string, cached: CachedDir): boolean;
 }
 
 const TYPE_OF_MODE: Partial<Record<EntryMode, number>> = { [MODE_FILE]: S_IFREG, [MODE_EXEC]: S_IFREG | 0o100, [MODE_LINK]: S_IFLNK };
@@ -158,9 +158,16 @@ function statEverything(worktree: string, cache: StatCache): PresentStats {
     },
     isDirectory: (relPath) => isDirMode(statAt(dirIndex.get(relPath)!)?.mode ?? 0),
     file: (relDir, k) => statAt(dirIndex.get(relDir)! + 1 + k),
-    fileUnchanged(relDir, k, _relPath, entry) {
-      const at = (dirIndex.get(relDir)! + 1 + k) * STAT_FIELDS;
-      return results[at] === entry.mtimeMs && results[at + 1] === entry.ctimeMs && results[at + 2] === entry.size && results[at + 3] === entry.ino && results[at + 4]! >= 0 && modeBits(results[at + 4]!) === TYPE_OF_MODE[entry.mode] && !cache.isRacy(entry.mtimeMs);
+    filesUnchanged(relDir, cached) {
+      let at = (dirIndex.get(relDir)! + 1) * STAT_FIELDS;
+      for (const file of cached.files) {
+        const entry = cache.files.get(file)!;
+        const mode = results[at + 4]!;
+        if (results[at] !== entry.mtimeMs || results[at + 1] !== entry.ctimeMs || results[at + 2] !== entry.size || results[at + 3] !== entry.ino) return false;
+        if (mode < 0 || modeBits(mode) !== TYPE_OF_MODE[entry.mode] || cache.isRacy(entry.mtimeMs)) return false;
+        at += STAT_FIELDS;
+      }
+      return true;
     },
   };
 }
@@ -185,7 +192,7 @@ function statChanged(worktree: string, cache: StatCache, changed: string[]): Pre
         const entry = cache.files.get(relPath)!;
         return { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs, size: entry.size, ino: entry.ino, mode: TYPE_OF_MODE[entry.mode]! };
       }),
-    fileUnchanged: (_relDir, _k, relPath, entry) => !changedPaths.has(relPath) && !cache.isRacy(entry.mtimeMs),
+    filesUnchanged: (_relDir, cached) => cached.files.every((file) => !changedPaths.has(file) && !cache.isRacy(cache.files.get(file)!.mtimeMs)),
   };
 }
 
@@ -304,7 +311,7 @@ class Scanner {
    */
   async walkCached(relDir: string, cache: StatCache, present: PresentStats): Promise<ScannedDir> {
     const cached = cache.dirs.get(relDir)!;
-    const node = this.fromCache(relDir, cached, cache, present);
+    const node = this.fromCache(relDir, cached, present);
     if (node) {
       for (const name of namesOfMask(cached.ignoreFiles)) {
         const rel = join(relDir, name);
@@ -329,11 +336,11 @@ class Scanner {
    * listing cannot be trusted: the directory changed, or an entry is gone or changed its type.
    * When every file is as recorded, the node says so instead of listing them.
    */
-  private fromCache(relDir: string, cached: CachedDir, cache: StatCache, present: PresentStats): ScannedDir | undefined {
+  private fromCache(relDir: string, cached: CachedDir, present: PresentStats): ScannedDir | undefined {
     if (!present.listingHolds(relDir, cached)) return undefined;
     if (!cached.subdirs.every((sub) => present.isDirectory(sub))) return undefined;
     const node: ScannedDir = { path: relDir, files: [], dirs: [], stat: cached.stat, complete: true, ignoreFiles: cached.ignoreFiles };
-    if (cached.files.every((file, k) => present.fileUnchanged(relDir, k, file, cache.files.get(file)!))) {
+    if (present.filesUnchanged(relDir, cached)) {
       node.unchangedFrom = cached;
       this.fileCount += cached.files.length;
       return node;
