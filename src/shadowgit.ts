@@ -20,7 +20,7 @@ import type { VerifyReport } from './engine/verify.js';
 import type { ExportResult } from './engine/export.js';
 import type { SnapshotDetails } from './engine/show.js';
 import { readFlatTree } from './engine/treeread.js';
-import { readWatcher, type WatchSnapshot } from './engine/watch.js';
+import type { WatchSnapshot } from './engine/watch.js';
 
 export interface OpenOptions {
   /** The working tree (like -C); default: found from `cwd` as the CLI does. */
@@ -295,7 +295,7 @@ export class ShadowGit {
       RepoLock.inspect(repo.statePath('lock')),
       readJournal(repo),
       readWorktree(repo, { write: false }),
-      readWatcher(repo),
+      import('./engine/watch.js').then(({ readWatcher }) => readWatcher(repo)),
     ]);
     Object.assign(report, { snapshots: snapshots.length, approved: approved.length, repoBytes, skipped: current.skipped });
     if (watcher) report.watcher = { pid: watcher.state.pid, since: watcher.state.since, stale: watcher.stale, lastSnapshot: watcher.state.lastSnapshot };
