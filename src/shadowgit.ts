@@ -3,7 +3,7 @@ import { approveSnapshot } from './engine/approve.js';
 import { checkout, readLastCheckout, recoverInterruptedCheckout, type CheckoutResult } from './engine/checkout.js';
 import { compareTrees, diffWorktree, patchFor, type FileChange } from './engine/diff.js';
 import { explainFilesystemError, ShadowGitError } from './engine/errors.js';
-import { listApproved, listSnapshots, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/history.js';
+import { countSnapshots, listApproved, listSnapshots, readSnapshot, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/history.js';
 import { RepoLock } from './engine/lock.js';
 import { appendOp, opRecord, OPLOG, readOps, type OpRecord, type ReadOpsOptions } from './engine/oplog.js';
 import type { FlatTree } from './engine/record.js';
@@ -288,8 +288,9 @@ export class ShadowGit {
     const report: StatusReport = { worktree: repo.worktree, repo: repo.gitdir, initialized: await repo.exists(), changes: { added: [], modified: [], deleted: [] }, skipped: [], snapshots: 0, approved: 0, repoBytes: 0 };
     if (!report.initialized) return report;
     await repo.checkSafety();
-    const [snapshots, approved, repoBytes, lock, journal, current, watcher] = await Promise.all([
-      listSnapshots(repo),
+    const [snapshots, last, approved, repoBytes, lock, journal, current, watcher] = await Promise.all([
+      countSnapshots(repo),
+      repo.head().then((head) => (head ? readSnapshot(repo, head) : undefined)),
       listApproved(repo),
       repo.objects.repositoryBytes(),
       RepoLock.inspect(repo.statePath('lock')),
@@ -297,11 +298,10 @@ export class ShadowGit {
       readWorktree(repo, { write: false }),
       import('./engine/watch.js').then(({ readWatcher }) => readWatcher(repo)),
     ]);
-    Object.assign(report, { snapshots: snapshots.length, approved: approved.length, repoBytes, skipped: current.skipped });
+    Object.assign(report, { snapshots, approved: approved.length, repoBytes, skipped: current.skipped });
     if (watcher) report.watcher = { pid: watcher.state.pid, since: watcher.state.since, stale: watcher.stale, lastSnapshot: watcher.state.lastSnapshot };
     if (lock) report.lock = { pid: lock.pid, command: lock.command, since: lock.since, stale: lock.stale };
     if (journal) report.interruptedOperation = journal.op;
-    const last = snapshots[0];
     if (last) {
       report.lastSnapshot = { id: last.id, commit: last.commit, date: last.date.toISOString(), ageSeconds: Math.max(0, Math.round((Date.now() - last.date.getTime()) / 1000)), message: last.message };
       const changes = await diffWorktree(repo.objects, last.tree, current);

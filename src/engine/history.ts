@@ -1,5 +1,7 @@
 import { randomInt } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
 import { ShadowGitError } from './errors.js';
+import { writeFileAtomic } from './fsutil.js';
 import { decodeCommit, decodeTag, messageBody, parseTrailers } from './gitformat.js';
 import type { Repository } from './repo.js';
 
@@ -78,6 +80,34 @@ export async function listSnapshots(repo: Repository, limit = Infinity): Promise
     commit = info.parent;
   }
   return result;
+}
+
+const SNAPSHOT_COUNT = 'snapshot-count.json';
+
+/**
+ * How many snapshots the chain from the snapshot ref holds. A commit's count never changes, so
+ * the last count is kept with its commit and only the commits since are read (status would
+ * otherwise read every snapshot of a long history). Races are harmless: any saved pair is true.
+ */
+export async function countSnapshots(repo: Repository): Promise<number> {
+  const file = repo.statePath(SNAPSHOT_COUNT);
+  let known: { commit?: unknown; count?: unknown } = {};
+  try {
+    known = JSON.parse(await fsp.readFile(file, 'utf8'));
+  } catch {
+    // None yet (or damaged): count from the start.
+  }
+  const head = await repo.head();
+  let count = 0;
+  for (let commit = head; commit; commit = (await readSnapshot(repo, commit)).parent) {
+    if (commit === known.commit && typeof known.count === 'number') {
+      count += known.count;
+      break;
+    }
+    count++;
+  }
+  if (head && head !== known.commit) await writeFileAtomic(file, JSON.stringify({ commit: head, count }), { durable: false }).catch(() => undefined);
+  return count;
 }
 
 /** Derives a valid tag name from a display name: "Feature Complete" → "feature-complete". */

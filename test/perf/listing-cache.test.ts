@@ -312,6 +312,23 @@ test('the repository size status reports right after snapshots (carried forward 
   }
 });
 
+test('status counts snapshots from the last count on (native git rev-list as oracle), also after a prune rewrites the chain', async () => {
+  const sg = await ShadowGit.open({ worktree: sb.worktree });
+  const revCount = () => Number((git(sg.repoPath, ['rev-list', '--count', 'refs/heads/snapshots']) as string).trim());
+  for (let i = 0; i < 12; i++) {
+    await writeTree(sb.worktree, { 'f.txt': `version ${i}\n` });
+    await sg.snapshot();
+    if (i % 4 === 3) expect((await sg.status()).snapshots).toBe(revCount());
+  }
+  await sg.prune({ policy: { keepLast: 3 } });
+  expect((await sg.status()).snapshots).toBe(revCount());
+  await writeTree(sb.worktree, { 'f.txt': 'after the prune\n' });
+  await sg.snapshot();
+  const status = await sg.status();
+  expect(status.snapshots).toBe(revCount());
+  expect(status.lastSnapshot?.commit).toBe((git(sg.repoPath, ['rev-parse', 'refs/heads/snapshots']) as string).trim());
+});
+
 test('statAll on two threads gives every path the stat lstat gives, and marks missing ones', async () => {
   const names: Record<string, string> = {};
   for (let i = 0; i < 4200; i++) names[`d${i % 50}/f${i}.txt`] = 'x'.repeat(i % 97);
