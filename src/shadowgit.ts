@@ -163,7 +163,7 @@ export class ShadowGit {
         const result = await takeSnapshot(this.repository, options);
         const s = result.snapshot;
         if (options.note !== undefined) await addNote(this.repository, s.commit, options.note);
-        return { id: s.id, commit: s.commit, created: result.created, message: s.message, trigger: s.trigger, changes: result.changes, skipped: result.skipped };
+        return { id: s.id, commit: s.commit, created: result.created, message: s.message, trigger: s.trigger, changes: result.changes, skipped: result.state.skipped };
       },
       (r) => (r.created ? [r.commit] : []),
     );

@@ -1,4 +1,3 @@
-import { lstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { diffWorktree } from './diff.js';
 import { ShadowGitError } from './errors.js';
@@ -6,7 +5,7 @@ import { forEachLimit, writeFileAtomic, readFileIfExists } from './fsutil.js';
 import { readSnapshot, type SnapshotInfo } from './history.js';
 import { hashPath, modeOf, type FlatTree } from './record.js';
 import type { Repository } from './repo.js';
-import { applyPlan, checkPlan, clearJournal, inScope, JOURNAL, planFromChanges, planRestore, readJournal, removeStrayTemps, verifyPlanObjects, writeJournal, type Journal, type RestorePlan } from './restore.js';
+import { applyPlan, checkPlan, clearJournal, inScope, JOURNAL, lstatOrUndefined, planFromChanges, planRestore, readJournal, removeStrayTemps, verifyPlanObjects, writeJournal, type Journal, type RestorePlan } from './restore.js';
 import { fileStatOf } from './scan.js';
 import { STAT_CACHE, takeSnapshot } from './snapshot.js';
 import type { CachedFile, StatCache } from './statcache.js';
@@ -58,23 +57,14 @@ export async function checkout(repo: Repository, target: SnapshotInfo, options: 
   } else {
     ({ plan, target: writes } = planFromChanges(await diffWorktree(repo.objects, target.tree, pre.state)));
   }
-  await checkPlan(repo.worktree, plan, pre.skipped);
+  await checkPlan(repo.worktree, plan, pre.state.skipped);
   await verifyPlanObjects(repo, plan, writes);
 
   const journal: Journal = { op: options.op, target: target.commit, before: pre.snapshot.commit, paths: options.paths, startedAt: new Date().toISOString() };
   await writeJournal(repo, journal);
   await applyPlan(repo, plan, pre.state.files, writes, options.paths);
-  await finishCheckout(repo, journal, writes, plan, pre.state.cache);
+  await finishCheckout(repo, journal, target, writes, plan, pre.state.cache);
   return { target, preRollback: pre.snapshot, preRollbackCreated: pre.created, written: plan.write, deleted: plan.delete };
-}
-
-function lstatIfAny(full: string): Stats | undefined {
-  try {
-    return lstatSync(full, { throwIfNoEntry: false });
-  } catch {
-    // ENOTDIR: a parent is a file now, so nothing is there.
-    return undefined;
-  }
 }
 
 /**
@@ -88,7 +78,7 @@ async function verifyApplied(repo: Repository, plan: RestorePlan, targetFiles: F
   await forEachLimit(plan.write, 16, async (rel) => {
     const full = path.join(repo.worktree, rel);
     const want = targetFiles.get(rel)!;
-    const stat = lstatIfAny(full);
+    const stat = await lstatOrUndefined(full);
     const kind = stat?.isSymbolicLink() ? 'link' : stat?.isFile() ? 'file' : undefined;
     if (!stat || !kind) return void differing.push(rel);
     const mode = modeOf({ kind, executable: (stat.mode & 0o100) !== 0 });
@@ -97,15 +87,14 @@ async function verifyApplied(repo: Repository, plan: RestorePlan, targetFiles: F
     written.set(rel, { mtimeMs: readUnder.mtimeMs, ctimeMs: readUnder.ctimeMs, size: readUnder.size, ino: readUnder.ino, mode, oid });
   });
   for (const rel of plan.delete) {
-    if (targetFiles.has(rel)) continue;
-    const stat = lstatIfAny(path.join(repo.worktree, rel));
+    const stat = await lstatOrUndefined(path.join(repo.worktree, rel));
     if (stat && !stat.isDirectory()) differing.push(rel);
   }
   return { differing: differing.sort(), written };
 }
 
 /** Proves the written paths match the target, records the way back, clears the journal. */
-async function finishCheckout(repo: Repository, journal: Journal, targetFiles: FlatTree, plan: RestorePlan, cacheBefore: StatCache): Promise<void> {
+async function finishCheckout(repo: Repository, journal: Journal, target: SnapshotInfo, targetFiles: FlatTree, plan: RestorePlan, cacheBefore: StatCache): Promise<void> {
   const { differing, written } = await verifyApplied(repo, plan, targetFiles);
   if (differing.length > 0) {
     throw new ShadowGitError(
@@ -113,8 +102,7 @@ async function finishCheckout(repo: Repository, journal: Journal, targetFiles: F
       'EVERIFY',
     );
   }
-  const target = journal.paths ? undefined : (await readSnapshot(repo, journal.target)).tree;
-  await cacheBefore.afterCheckout(written, plan.delete, target).save(repo.statePath(STAT_CACHE));
+  await cacheBefore.afterCheckout(written, plan.delete, journal.paths ? undefined : target.tree).save(repo.statePath(STAT_CACHE));
   await writeFileAtomic(repo.statePath(LAST_CHECKOUT), JSON.stringify({ op: journal.op, before: journal.before, target: journal.target, at: new Date().toISOString() }));
   await clearJournal(repo);
 }
@@ -144,10 +132,10 @@ async function finishInterrupted(repo: Repository, journal: Journal): Promise<vo
   await removeStrayTemps(repo.worktree, targetFiles, journal.paths);
   const now = await takeSnapshot(repo, { trigger: 'interrupted', message: `state left by an interrupted ${journal.op}` });
   const plan = planRestore(now.state.files, targetFiles, journal.paths);
-  await checkPlan(repo.worktree, plan, now.skipped);
+  await checkPlan(repo.worktree, plan, now.state.skipped);
   await verifyPlanObjects(repo, plan, targetFiles);
   await applyPlan(repo, plan, now.state.files, targetFiles, journal.paths);
-  await finishCheckout(repo, journal, targetFiles, plan, now.state.cache);
+  await finishCheckout(repo, journal, target, targetFiles, plan, now.state.cache);
 }
 
 export async function readLastCheckout(repo: Repository): Promise<{ op: string; before: string; target: string; at: string } | undefined> {

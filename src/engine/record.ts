@@ -107,17 +107,13 @@ export async function hashPath(full: string, kind: FileKind, scanned: FileStat, 
  */
 export async function recordTree(worktree: string, scan: ScanResult, previous: StatCache, store: ObjectStore | undefined): Promise<RecordedTree> {
   const relisted: ScannedDir[] = [];
-  const listed = (dir: ScannedDir) => {
-    if (!dir.unchangedFrom) relisted.push(dir);
-    dir.dirs.forEach(listed);
-  };
-  listed(scan.root);
   const present = new Set<string>();
-  const collectPaths = (dir: ScannedDir) => {
+  const survey = (dir: ScannedDir) => {
     present.add(dir.path);
-    dir.dirs.forEach(collectPaths);
+    if (!dir.unchangedFrom) relisted.push(dir);
+    dir.dirs.forEach(survey);
   };
-  collectPaths(scan.root);
+  survey(scan.root);
   const gone = [...previous.dirs.keys()].filter((p) => !present.has(p));
   // Nothing listed again and nothing gone: the previous files are the current ones, shared as is.
   const cacheFiles = relisted.length === 0 && gone.length === 0 ? previous.files : new Map(previous.files);

@@ -69,7 +69,8 @@ export function planFromChanges(changes: FileChange[]): { plan: RestorePlan; tar
   return { plan, target };
 }
 
-async function lstatOrUndefined(file: string) {
+/** lstat, or undefined when nothing is there (a parent may be a file now); other errors throw. */
+export async function lstatOrUndefined(file: string) {
   try {
     return await fsp.lstat(file);
   } catch (err) {

@@ -4,7 +4,7 @@ import { CHANGES_TRAILER, formatChanges, ID_TRAILER, newSnapshotId, readSnapshot
 import { diffWorktree } from './diff.js';
 import { recordTree, type RecordedTree } from './record.js';
 import type { Repository } from './repo.js';
-import { scanWorktree, type ScanResult, type SkippedPath } from './scan.js';
+import { scanWorktree, type ScanResult } from './scan.js';
 import { StatCache } from './statcache.js';
 import { faultPoint } from './faults.js';
 import { askWatcher, WATCH_STATE } from './watchquery.js';
@@ -21,7 +21,6 @@ export interface SnapshotResult {
   snapshot: SnapshotInfo;
   created: boolean;
   changes: ChangeCounts;
-  skipped: SkippedPath[];
   /** The recorded state (callers that compare against it need no second scan). */
   state: RecordedTree;
 }
@@ -60,15 +59,14 @@ async function scan(repo: Repository, previous: StatCache, onProgress?: (files: 
  */
 export async function takeSnapshot(repo: Repository, options: SnapshotOptions = {}): Promise<SnapshotResult> {
   await repo.ensureCreated();
-  const previousCache = await loadCache(repo);
-  const state = await recordTree(repo.worktree, await scan(repo, previousCache, options.onProgress), previousCache, repo.objects);
+  const state = await readWorktree(repo, { write: true, onProgress: options.onProgress });
   const head = await repo.head();
   const headInfo = head ? await readSnapshot(repo, head) : undefined;
 
   if (headInfo && headInfo.tree === state.tree) {
     await state.cache.save(repo.statePath(STAT_CACHE));
     await repo.objects.recordWrites();
-    return { snapshot: headInfo, created: false, changes: { added: 0, modified: 0, deleted: 0 }, skipped: state.skipped, state };
+    return { snapshot: headInfo, created: false, changes: { added: 0, modified: 0, deleted: 0 }, state };
   }
 
   const changes: ChangeCounts = { added: 0, modified: 0, deleted: 0 };
@@ -83,5 +81,5 @@ export async function takeSnapshot(repo: Repository, options: SnapshotOptions = 
   await repo.refs.write('refs/heads/snapshots', commit);
   await state.cache.save(repo.statePath(STAT_CACHE));
   await repo.objects.recordWrites();
-  return { snapshot: await readSnapshot(repo, commit), created: true, changes, skipped: state.skipped, state };
+  return { snapshot: await readSnapshot(repo, commit), created: true, changes, state };
 }
