@@ -70,6 +70,16 @@ export class ObjectStore {
     return (await this.readPacked(oid)) !== undefined;
   }
 
+  /**
+   * Drops what this store remembers about the repository's directories: another process (or
+   * gc in this one) may have removed an empty fan-out directory since. Called whenever the
+   * repository lock is taken, the only time objects are written.
+   */
+  forgetDirectories(): void {
+    this.knownDirs.clear();
+    this.added.clear();
+  }
+
   private ensureDir(oid: string): string {
     const dir = path.join(this.gitdir, 'objects', oid.slice(0, 2));
     if (!this.knownDirs.has(dir)) {

@@ -107,6 +107,7 @@ export class Repository {
     await fsp.mkdir(this.stateDir, { recursive: true });
     const lock = new RepoLock(this.statePath('lock'), command);
     await lock.acquire();
+    this.objects.forgetDirectories();
     try {
       return await fn();
     } finally {

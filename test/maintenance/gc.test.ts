@@ -4,6 +4,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, runCli, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
 import { Repository } from '../../src/engine/repo.js';
+import { ShadowGit } from '../../src/shadowgit.js';
 import { readWorktree, STAT_CACHE } from '../../src/engine/snapshot.js';
 import type { GcReport } from '../../src/engine/gc.js';
 import { rememberEnv } from './env.js';
@@ -146,3 +147,30 @@ test('a gc killed between writing a pack and its index, or while deleting, leave
   runJson(sb, ['rollback', first.id, '--yes']);
   expectSameFiles(await diskFiles(sb.worktree), expected[0]!);
 });
+
+test('a long-lived library instance keeps writing snapshots after a gc (its own or another process) removed emptied object directories', async () => {
+  sb = makeSandbox('sg-gc-live-');
+  process.env.SHADOWGIT_HOME = sb.home;
+  const files = (round: string) => Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`f${i}.txt`, `${round} ${i}\n`]));
+  const fanOutDirs = async (repo: string) => (await fsp.readdir(path.join(repo, 'objects'))).filter((d) => /^[0-9a-f]{2}$/.test(d));
+  const sg = await ShadowGit.open({ worktree: sb.worktree });
+  let previousDirs: string[] = [];
+  for (const [round, gc] of [['first', () => runJson(sb, ['gc', '--grace', '0'])], ['second', () => sg.gc({ graceMs: 0 })], ['third', async () => undefined]] as const) {
+    const content = files(round);
+    // This round's blobs fall into directories an earlier round made and gc removed.
+    if (previousDirs.length > 0) expect(Object.values(content).some((text) => previousDirs.includes(blobId(text).slice(0, 2)))).toBe(true);
+    await writeTree(sb.worktree, content);
+    const snapshot = await sg.snapshot();
+    const { repo } = await sg.status();
+    fsck(repo);
+    expectSameFiles(gitTreeFiles(repo, snapshot.commit), await worktreeFiles(sb.worktree));
+    previousDirs = await fanOutDirs(repo);
+    await gc();
+    if (round !== 'third') expect(await fanOutDirs(repo)).toEqual([]);
+  }
+});
+
+/** The id native git gives `content` as a blob, without writing it. */
+function blobId(content: string): string {
+  return execFileSync('git', ['hash-object', '--stdin'], { input: content, encoding: 'utf8' }).trim();
+}
