@@ -10,8 +10,7 @@ import type { FlatTree } from './engine/record.js';
 import { Repository } from './engine/repo.js';
 import { planFromChanges, readJournal } from './engine/restore.js';
 import type { SkippedPath } from './engine/scan.js';
-import { readWorktree, takeSnapshot } from './engine/snapshot.js';
-import { addNote } from './engine/notes.js';
+import { readWorktree, takeSnapshot, type SnapshotResult } from './engine/snapshot.js';
 import type { GcReport } from './engine/gc.js';
 import { recoverInterruptedPrune } from './engine/prune.js';
 import type { PolicySource, RetentionDecision } from './engine/retention.js';
@@ -112,6 +111,11 @@ function checkoutReport(result: CheckoutResult): CheckoutReport {
   };
 }
 
+function reportOf(result: SnapshotResult): SnapshotReport {
+  const s = result.snapshot;
+  return { id: s.id, commit: s.commit, created: result.created, message: s.message, trigger: s.trigger, changes: result.changes, skipped: result.state.skipped };
+}
+
 /**
  * The library surface: one working tree and its shadow repository. Every operation that writes
  * takes the repository lock, finishes an interrupted rollback first, and appends to the op log.
@@ -154,17 +158,17 @@ export class ShadowGit {
     }
   }
 
-  /** `note` is attached as a git note (appended when the tree was unchanged and the latest snapshot already has one). */
-  async snapshot(options: { message?: string; trigger?: string; note?: string; onProgress?: ProgressCallback } = {}): Promise<SnapshotReport> {
+  /**
+   * `note` is attached as a git note (appended when the tree was unchanged and the latest
+   * snapshot already has one). `onRecorded` gets the report as soon as the snapshot is recorded,
+   * before the stat cache and op log are written.
+   */
+  async snapshot(options: { message?: string; trigger?: string; note?: string; onProgress?: ProgressCallback; onRecorded?: (report: SnapshotReport) => void } = {}): Promise<SnapshotReport> {
+    const { onRecorded } = options;
     return this.mutate(
       'snapshot',
       { message: options.message, trigger: options.trigger ?? 'manual', note: options.note !== undefined },
-      async () => {
-        const result = await takeSnapshot(this.repository, options);
-        const s = result.snapshot;
-        if (options.note !== undefined) await addNote(this.repository, s.commit, options.note);
-        return { id: s.id, commit: s.commit, created: result.created, message: s.message, trigger: s.trigger, changes: result.changes, skipped: result.state.skipped };
-      },
+      async () => reportOf(await takeSnapshot(this.repository, { ...options, onRecorded: onRecorded && ((result) => onRecorded(reportOf(result))) })),
       (r) => (r.created ? [r.commit] : []),
     );
   }

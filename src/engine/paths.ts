@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { ShadowGitError } from './errors.js';
-import { CONFIG_FILE, type ShadowGitConfig } from './config.js';
+import { CONFIG_FILE, loadConfig, type ShadowGitConfig } from './config.js';
 
 /** $SHADOWGIT_HOME, else the XDG data directory. */
 export function shadowHome(): string {
@@ -65,4 +65,16 @@ export function shadowRepoPath(worktree: string, config: ShadowGitConfig): strin
     throw new ShadowGitError(`the shadow repository ${repo} would be inside the working tree; set "repo" in .shadowgit to a path outside ${worktree}.`, 'ECONFIG');
   }
   return repo;
+}
+
+/** Where shadowgit keeps its own state (stat cache, lock, journal, op log) inside a shadow repository. */
+export function stateDirOf(gitdir: string): string {
+  return path.join(gitdir, 'shadowgit');
+}
+
+/** The working tree (as findWorktree finds it), its config and its shadow repository's path; nothing is opened or created. */
+export async function locateRepository(options: { cwd?: string; worktree?: string } = {}): Promise<{ worktree: string; config: ShadowGitConfig; gitdir: string }> {
+  const worktree = await findWorktree(options.cwd ?? process.cwd(), options.worktree);
+  const config = await loadConfig(worktree);
+  return { worktree, config, gitdir: shadowRepoPath(worktree, config) };
 }

@@ -1,12 +1,12 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { loadConfig, type ShadowGitConfig } from './config.js';
+import type { ShadowGitConfig } from './config.js';
 import { ShadowGitError } from './errors.js';
 import { exists } from './fsutil.js';
 import { RepoLock } from './lock.js';
 import { ObjectStore } from './objects.js';
-import { findWorktree, shadowRepoPath } from './paths.js';
+import { locateRepository, stateDirOf } from './paths.js';
 import { RefStore, SNAPSHOT_REF } from './refs.js';
 
 /** The shadow repo's own config: nothing from the user's git config applies to it. */
@@ -41,13 +41,12 @@ export class Repository {
   ) {
     this.objects = new ObjectStore(gitdir);
     this.refs = new RefStore(gitdir);
-    this.stateDir = path.join(gitdir, 'shadowgit');
+    this.stateDir = stateDirOf(gitdir);
   }
 
   static async open(options: { cwd?: string; worktree?: string } = {}): Promise<Repository> {
-    const worktree = await findWorktree(options.cwd ?? process.cwd(), options.worktree);
-    const config = await loadConfig(worktree);
-    return new Repository(worktree, shadowRepoPath(worktree, config), config);
+    const { worktree, gitdir, config } = await locateRepository(options);
+    return new Repository(worktree, gitdir, config);
   }
 
   statePath(name: string): string {

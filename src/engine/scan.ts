@@ -126,6 +126,13 @@ interface PresentStats {
   file(relDir: string, k: number, relPath: string): FileStat | undefined;
   /** Every file of the cached listing is exactly as the cache recorded it (the common case, so no allocation). */
   filesUnchanged(relDir: string, cached: CachedDir): boolean;
+  /** Nothing at or below `relDir` can have changed: the cache's whole subtree is taken as it is. */
+  subtreeUnchanged(relDir: string): boolean;
+}
+
+/** A cached listing still holds when the directory's stat is as recorded and was not taken in the cache's last tick. */
+function listingHoldsWith(cache: StatCache, cached: CachedDir, now: FileStat | undefined): boolean {
+  return cached.stat !== undefined && now !== undefined && isDirMode(now.mode) && sameDirStat(cached.stat, now) && !cache.isRacy(now.mtimeMs);
 }
 
 const TYPE_OF_MODE: Partial<Record<EntryMode, number>> = { [MODE_FILE]: S_IFREG, [MODE_EXEC]: S_IFREG | 0o100, [MODE_LINK]: S_IFLNK };
@@ -152,10 +159,7 @@ function statEverything(worktree: string, cache: StatCache): PresentStats {
     return { mtimeMs: results[at]!, ctimeMs: results[at + 1]!, size: results[at + 2]!, ino: results[at + 3]!, mode };
   };
   return {
-    listingHolds(relDir, cached) {
-      const now = statAt(dirIndex.get(relDir)!);
-      return cached.stat !== undefined && now !== undefined && isDirMode(now.mode) && sameDirStat(cached.stat, now) && !cache.isRacy(now.mtimeMs);
-    },
+    listingHolds: (relDir, cached) => listingHoldsWith(cache, cached, statAt(dirIndex.get(relDir)!)),
     isDirectory: (relPath) => isDirMode(statAt(dirIndex.get(relPath)!)?.mode ?? 0),
     file: (relDir, k) => statAt(dirIndex.get(relDir)! + 1 + k),
     filesUnchanged(relDir, cached) {
@@ -169,30 +173,51 @@ function statEverything(worktree: string, cache: StatCache): PresentStats {
       }
       return true;
     },
+    subtreeUnchanged: () => false,
   };
 }
 
-/** A watcher's list of changed paths: only those, and the listings around them, are looked at. */
+/**
+ * A watcher's list of changed paths: only those, and the listings around them, are looked at.
+ * A directory with no changed path below it is taken from the cache whole.
+ *
+ * Git's racy-entry rule (an entry written in the cache's last tick is looked at again) is
+ * needed only for listed paths: the watcher's token is taken before the scan that made the
+ * cache, so any write after that scan read a file is an event, and lists it.
+ */
 function statChanged(worktree: string, cache: StatCache, changed: string[]): PresentStats {
   const changedPaths = new Set(changed);
   const reread = new Set<string>();
+  /** Directories at or above a changed path, or above one whose listing is never trusted. */
+  const onPath = new Set<string>();
+  const markAncestors = (p: string) => {
+    for (let dir = p; !onPath.has(dir); dir = parentOf(dir)) {
+      onPath.add(dir);
+      if (dir === '') break;
+    }
+  };
   for (const p of changed) {
     if (cache.dirs.has(p)) reread.add(p);
     // The entry may have been created or removed: its nearest recorded ancestor lists it.
     let dir = parentOf(p);
     while (dir !== '' && !cache.dirs.has(dir)) dir = parentOf(dir);
     reread.add(dir);
+    markAncestors(p);
   }
+  // Listings with something unreadable in them are read again every time.
+  for (const [dirPath, dir] of cache.dirs) if (!dir.stat) markAncestors(dirPath);
   const lstatIfChanged = (relPath: string, recorded: () => FileStat | undefined) => (changedPaths.has(relPath) ? lstatNow(path.join(worktree, relPath)) : recorded());
   return {
-    listingHolds: (relDir, cached) => cached.stat !== undefined && !reread.has(relDir),
+    // A file's content changing leaves its directory's stat as it was: then the listing holds.
+    listingHolds: (relDir, cached) => (reread.has(relDir) ? listingHoldsWith(cache, cached, lstatNow(path.join(worktree, relDir))) : cached.stat !== undefined),
     isDirectory: (relPath) => !changedPaths.has(relPath) || isDirMode(lstatNow(path.join(worktree, relPath))?.mode ?? 0),
     file: (_relDir, _k, relPath) =>
       lstatIfChanged(relPath, () => {
         const entry = cache.files.get(relPath)!;
         return { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs, size: entry.size, ino: entry.ino, mode: TYPE_OF_MODE[entry.mode]! };
       }),
-    filesUnchanged: (_relDir, cached) => cached.files.every((file) => !changedPaths.has(file) && !cache.isRacy(cache.files.get(file)!.mtimeMs)),
+    filesUnchanged: (_relDir, cached) => cached.files.every((file) => !changedPaths.has(file)),
+    subtreeUnchanged: (relDir) => !onPath.has(relDir),
   };
 }
 
@@ -311,13 +336,10 @@ class Scanner {
    */
   async walkCached(relDir: string, cache: StatCache, present: PresentStats): Promise<ScannedDir> {
     const cached = cache.dirs.get(relDir)!;
+    if (present.subtreeUnchanged(relDir)) return this.carried(relDir, cache);
     const node = this.fromCache(relDir, cached, present);
     if (node) {
-      for (const name of namesOfMask(cached.ignoreFiles)) {
-        const rel = join(relDir, name);
-        const stat = cache.rules.files.get(rel);
-        if (stat) this.ruleFiles.set(rel, stat);
-      }
+      this.keepRuleFiles(relDir, cached, cache);
       for (const sub of cached.subdirs) node.dirs.push(await this.walkCached(sub, cache, present));
       return this.counted(node);
     }
@@ -329,6 +351,24 @@ class Scanner {
     const subdirs = this.readEntries(listing.node, listing.entries, rules);
     for (const sub of subdirs) listing.node.dirs.push(cache.dirs.has(sub) ? await this.walkCached(sub, cache, present) : await this.walkFull(sub, rules));
     return this.counted(listing.node);
+  }
+
+  /** A cached directory and everything below it, as the cache has them: no system call, no per-file work. */
+  private carried(relDir: string, cache: StatCache): ScannedDir {
+    const cached = cache.dirs.get(relDir)!;
+    this.keepRuleFiles(relDir, cached, cache);
+    this.fileCount += cached.files.length;
+    return { path: relDir, files: [], dirs: cached.subdirs.map((sub) => this.carried(sub, cache)), stat: cached.stat, complete: true, ignoreFiles: cached.ignoreFiles, unchangedFrom: cached };
+  }
+
+  /** The ignore files of a directory whose listing is reused: their stats go into the new cache as they were. */
+  private keepRuleFiles(relDir: string, cached: CachedDir, cache: StatCache): void {
+    if (cached.ignoreFiles === 0) return;
+    for (const name of namesOfMask(cached.ignoreFiles)) {
+      const rel = join(relDir, name);
+      const stat = cache.rules.files.get(rel);
+      if (stat) this.ruleFiles.set(rel, stat);
+    }
   }
 
   /**

@@ -7,6 +7,7 @@ import type { Repository } from './repo.js';
 import { scanWorktree, type ScanResult } from './scan.js';
 import { StatCache } from './statcache.js';
 import { faultPoint } from './faults.js';
+import { addNote } from './notes.js';
 import { askWatcher, WATCH_STATE } from './watchquery.js';
 
 export const STAT_CACHE = 'statcache';
@@ -14,7 +15,14 @@ export const STAT_CACHE = 'statcache';
 export interface SnapshotOptions {
   message?: string;
   trigger?: string;
+  /** Kept as a git note of the snapshot (appended to its note when the tree was unchanged and it has one). */
+  note?: string;
   onProgress?: (files: number) => void;
+  /**
+   * Called as soon as the snapshot is recorded (objects, commit, ref, note), before the stat
+   * cache is saved: whoever asked can be answered while the bookkeeping finishes.
+   */
+  onRecorded?: (result: SnapshotResult) => void;
 }
 
 export interface SnapshotResult {
@@ -63,23 +71,25 @@ export async function takeSnapshot(repo: Repository, options: SnapshotOptions = 
   const head = await repo.head();
   const headInfo = head ? await readSnapshot(repo, head) : undefined;
 
+  let result: SnapshotResult;
   if (headInfo && headInfo.tree === state.tree) {
-    await state.cache.save(repo.statePath(STAT_CACHE));
-    await repo.objects.recordWrites();
-    return { snapshot: headInfo, created: false, changes: { added: 0, modified: 0, deleted: 0 }, state };
+    result = { snapshot: headInfo, created: false, changes: { added: 0, modified: 0, deleted: 0 }, state };
+  } else {
+    const changes: ChangeCounts = { added: 0, modified: 0, deleted: 0 };
+    for (const change of await diffWorktree(repo.objects, headInfo?.tree, state)) changes[change.status === 'mode' ? 'modified' : change.status]++;
+    const trigger = options.trigger ?? 'manual';
+    const subject = options.message?.trim() || `${trigger} snapshot`;
+    const trailers = [`${ID_TRAILER}: ${newSnapshotId()}`, `${TRIGGER_TRAILER}: ${trigger}`, `${CHANGES_TRAILER}: ${formatChanges(changes)}`];
+    const signature = signatureNow();
+    const commitBody = encodeCommit({ tree: state.tree, parents: head ? [head] : [], author: signature, committer: signature, message: `${subject}\n\n${trailers.join('\n')}\n` });
+    await faultPoint('commit');
+    const commit = await repo.objects.write('commit', commitBody);
+    await repo.refs.write('refs/heads/snapshots', commit);
+    result = { snapshot: await readSnapshot(repo, commit), created: true, changes, state };
   }
-
-  const changes: ChangeCounts = { added: 0, modified: 0, deleted: 0 };
-  for (const change of await diffWorktree(repo.objects, headInfo?.tree, state)) changes[change.status === 'mode' ? 'modified' : change.status]++;
-  const trigger = options.trigger ?? 'manual';
-  const subject = options.message?.trim() || `${trigger} snapshot`;
-  const trailers = [`${ID_TRAILER}: ${newSnapshotId()}`, `${TRIGGER_TRAILER}: ${trigger}`, `${CHANGES_TRAILER}: ${formatChanges(changes)}`];
-  const signature = signatureNow();
-  const commitBody = encodeCommit({ tree: state.tree, parents: head ? [head] : [], author: signature, committer: signature, message: `${subject}\n\n${trailers.join('\n')}\n` });
-  await faultPoint('commit');
-  const commit = await repo.objects.write('commit', commitBody);
-  await repo.refs.write('refs/heads/snapshots', commit);
+  if (options.note !== undefined) await addNote(repo, result.snapshot.commit, options.note);
+  options.onRecorded?.(result);
   await state.cache.save(repo.statePath(STAT_CACHE));
   await repo.objects.recordWrites();
-  return { snapshot: await readSnapshot(repo, commit), created: true, changes, state };
+  return result;
 }

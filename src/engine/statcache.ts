@@ -105,7 +105,7 @@ const NO_PARENT = 0xffffffff;
 const HAS_STAT = 4;
 const HAS_TREE = 8;
 
-let lastLoaded: { file: string; stat: FileStat; cache: StatCache } | undefined;
+let lastKnown: { file: string; stat: FileStat; cache: StatCache } | undefined;
 
 const parentOf = (p: string) => p.slice(0, Math.max(0, p.lastIndexOf('/')));
 
@@ -130,7 +130,7 @@ export class StatCache {
     readonly rules: RuleState,
     /** The watcher's token from before the scan that made this cache (see watchquery). */
     public watchToken: string | undefined,
-    private readonly writtenAtMs: number,
+    private writtenAtMs: number,
   ) {}
 
   static empty(): StatCache {
@@ -151,15 +151,16 @@ export class StatCache {
   static async load(file: string, options: { statAheadIn?: string } = {}): Promise<StatCache> {
     try {
       const stat = statSync(file);
-      // A rollback loads the same cache two or three times; a loaded cache is never modified
-      // (recording builds a new one), so the same file, unchanged, gives the same instance.
-      if (lastLoaded && lastLoaded.file === file && sameStat(lastLoaded.stat, stat)) return lastLoaded.cache;
+      // A rollback loads the same cache two or three times, a resident watcher once per
+      // snapshot; a cache is never modified once loaded or saved (recording builds a new one),
+      // so the same file, unchanged, gives the same instance.
+      if (lastKnown && lastKnown.file === file && sameStat(lastKnown.stat, stat)) return lastKnown.cache;
       const bytes = readFileSync(file);
       if (!intact(bytes)) return StatCache.empty();
       const ahead = options.statAheadIn ? statAhead(bytes, options.statAheadIn) : undefined;
       const cache = decode(bytes, stat.mtimeMs) ?? StatCache.empty();
       cache.statJob = ahead && { job: ahead, worktree: options.statAheadIn! };
-      lastLoaded = { file, stat: fileStatOf(stat), cache };
+      lastKnown = { file, stat: fileStatOf(stat), cache };
       return cache;
     } catch {
       // A missing or damaged cache only costs a full re-hash.
@@ -231,6 +232,12 @@ export class StatCache {
     if (this.unchangedSinceLoad) return;
     // Not fsynced: losing the cache only costs a re-hash.
     await writeFileAtomic(file, encode(this), { durable: false });
+    // What loading the file back would give, without decoding it: a resident process (the
+    // watcher taking snapshots) then starts each snapshot from memory. The file's own mtime
+    // is the racy-entry boundary, as for a decoded cache.
+    const stat = statSync(file);
+    this.writtenAtMs = stat.mtimeMs;
+    lastKnown = { file, stat: fileStatOf(stat), cache: this };
   }
 }
 

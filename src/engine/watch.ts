@@ -7,7 +7,7 @@ import { writeFileAtomic } from './fsutil.js';
 import { processAlive } from './lock.js';
 import type { Repository } from './repo.js';
 import { TreeWatcher } from './treewatch.js';
-import { WATCH_STATE, WatchQueryServer } from './watchquery.js';
+import { WATCH_STATE, WatchQueryServer, type SnapshotRequest } from './watchquery.js';
 
 const WATCH_LOG = 'watch.log';
 /** Beyond this many dirty paths the list says `overflow` and readers must rescan. */
@@ -117,7 +117,7 @@ export class WatchSession {
       onCookie: (name) => this.queries.cookieSeen(name),
       onLost: () => this.onChange(undefined),
     });
-    this.queries = new WatchQueryServer(repo.worktree, this.watcher);
+    this.queries = new WatchQueryServer(repo.worktree, this.watcher, (request, onProgress) => this.takeRequested(request, onProgress));
     this.state = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), worktree: repo.worktree, debounceMs: options.debounceMs, intervalMs: options.intervalMs, watchedDirectories: 0, snapshots: 0, dirty: { paths: [], overflow: false } };
   }
 
@@ -200,15 +200,47 @@ export class WatchSession {
 
   /** Starts a snapshot unless one is running; that one reschedules when it ends. */
   private flush(): Promise<void> {
-    this.running ??= this.snapshot().finally(() => {
+    this.running ??= this.run(() => this.record({ trigger: 'watch' })).then(
+      () => undefined,
+      (err: Error) => this.warnFailed(err),
+    );
+    return this.running;
+  }
+
+  /** Its changes stay pending; a busy lock (another command snapshotting) is no news. */
+  private warnFailed(err: Error): void {
+    if (!(err instanceof LockBusyError)) this.options.onWarning?.(`snapshot failed: ${err.message}`);
+  }
+
+  /**
+   * A snapshot another command asked for (`shadowgit snapshot` while this watcher runs): it
+   * waits for one in progress, then records with the cache this process keeps in memory. The
+   * report goes out as soon as the snapshot is recorded; the cache and op log follow.
+   */
+  private takeRequested(request: SnapshotRequest, onProgress: (files: number) => void): Promise<SnapshotReport> {
+    return new Promise((resolve, reject) => {
+      const start = async () => {
+        while (this.running) await this.running;
+        this.running = this.run(() => this.record({ ...request, trigger: 'manual', onProgress, onRecorded: resolve })).then(resolve, (err: Error) => {
+          reject(err);
+          this.warnFailed(err);
+        });
+      };
+      void start();
+    });
+  }
+
+  /** Runs one snapshot as `running`, then reschedules. */
+  private run<T>(snapshot: () => Promise<T>): Promise<T> {
+    return snapshot().finally(() => {
       this.running = undefined;
       this.schedule();
       this.options.onStatus?.();
     });
-    return this.running;
   }
 
-  private async snapshot(message?: string): Promise<void> {
+  /** Records a snapshot; when it fails, the changes it was to record stay pending and are tried again after the next pause. */
+  private async record(options: { message?: string; note?: string; trigger: string; onProgress?: (files: number) => void; onRecorded?: (report: SnapshotReport) => void }): Promise<SnapshotReport> {
     const batch = [...this.dirty];
     const batchOverflow = this.overflow;
     this.dirty.clear();
@@ -218,25 +250,26 @@ export class WatchSession {
     this.state.dirty = { paths: [], overflow: false, since: new Date().toISOString() };
     this.options.onStatus?.();
     try {
-      const report = await this.sg.snapshot({ trigger: 'watch', message });
+      const report = await this.sg.snapshot(options);
       if (report.created) {
         this.recorded.push({ id: report.id, commit: report.commit, trigger: report.trigger, changes: report.changes });
         this.state.snapshots++;
         this.state.lastSnapshot = { id: report.id, commit: report.commit, at: new Date().toISOString() };
         this.options.onSnapshot?.(report);
       }
+      return report;
     } catch (err) {
-      // Nothing recorded: the changes stay pending and are tried again after the next pause.
       for (const p of batch) if (this.dirty.size < MAX_DIRTY) this.dirty.add(p);
       this.overflow ||= batchOverflow;
       if (batch.length > 0 || batchOverflow) {
         this.firstChangeAt ??= Date.now();
         this.lastChangeAt ??= Date.now();
       }
-      if (!(err instanceof LockBusyError)) this.options.onWarning?.(`snapshot failed: ${(err as Error).message}`);
+      throw err;
+    } finally {
+      this.state.watchedDirectories = this.watcher.watchedDirectories;
+      await this.persist();
     }
-    this.state.watchedDirectories = this.watcher.watchedDirectories;
-    await this.persist();
   }
 
   /** The dirty list is written at most every 500 ms: cheap enough under a storm of events. */
@@ -265,9 +298,9 @@ export class WatchSession {
     await this.queries.close();
     this.state.socket = undefined;
     this.watcher.close();
-    await this.running;
+    while (this.running) await this.running;
     try {
-      await this.snapshot('final watch snapshot');
+      await this.record({ trigger: 'watch', message: 'final watch snapshot' }).catch((err: Error) => this.warnFailed(err));
     } finally {
       await removeState(this.sg.repository);
     }

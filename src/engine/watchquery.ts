@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ShadowGitError } from './errors.js';
 import { processAlive } from './lock.js';
+import { locateRepository, stateDirOf } from './paths.js';
 import type { Repository } from './repo.js';
 
 // The query side of `watch`, like git's fsmonitor: a snapshot asks the running watcher which
@@ -32,9 +33,15 @@ const MAX_TRACKED_PATHS = 10000;
 const COOKIE_TIMEOUT_MS = 800;
 /** A connection that has not sent its request line by then is dropped. */
 const REQUEST_TIMEOUT_MS = 5000;
-const MAX_REQUEST_BYTES = 4096;
+/** A snapshot request carries its note, which may be a long chat log. */
+const MAX_REQUEST_BYTES = 1 << 20;
+/** A snapshot's progress goes to its requester at most this often. */
+const PROGRESS_INTERVAL_MS = 100;
 /** sun_path holds 104 bytes on macOS and 108 on Linux, the terminating NUL included. */
 const MAX_SOCKET_PATH_BYTES = 103;
+
+/** Where a repository lives: all the query side needs (the CLI finds it without opening the repository). */
+export type RepoLocation = Pick<Repository, 'worktree' | 'statePath'>;
 
 /**
  * Asks the watcher running on repo.worktree (if any) what changed since `since`. Before answering,
@@ -42,7 +49,69 @@ const MAX_SOCKET_PATH_BYTES = 103;
  * before this call is included. Returns undefined quickly when no watcher runs (no watch.json, dead
  * pid, no socket) or it does not answer within `timeoutMs`; the caller then scans the whole tree.
  */
-export async function askWatcher(repo: Repository, since: string | undefined, timeoutMs = 1000): Promise<WatchChanges | undefined> {
+export async function askWatcher(repo: RepoLocation, since: string | undefined, timeoutMs = 1000): Promise<WatchChanges | undefined> {
+  const socketPath = await watcherSocket(repo);
+  if (!socketPath) return undefined;
+  return converse(socketPath, { since: since ?? null }, timeoutMs, (message) => (isWatchChanges(message) ? { token: message.token, paths: message.paths } : null));
+}
+
+/** What a snapshot taken by the watcher for another command is asked to record. */
+export interface SnapshotRequest {
+  message?: string;
+  note?: string;
+}
+
+/** The watcher's answer to a SnapshotRequest: the facade's SnapshotReport, or its error. */
+export type SnapshotAnswer = { report: Record<string, unknown> } | { error: string; code: string };
+
+/**
+ * Hands a snapshot to the watcher running on repo.worktree, which keeps the stat cache in memory
+ * and knows what changed, so it records in a fraction of a fresh process's time. Undefined when
+ * no watcher takes it: none runs, it does not accept within `acceptTimeoutMs`, or it went away
+ * before answering. The caller then snapshots itself; the repository lock serialises that with
+ * anything the watcher was still doing.
+ */
+async function snapshotByWatcher(repo: RepoLocation, request: SnapshotRequest, onProgress?: (files: number) => void, acceptTimeoutMs = 1000): Promise<SnapshotAnswer | undefined> {
+  const socketPath = await watcherSocket(repo);
+  if (!socketPath || Buffer.byteLength(JSON.stringify({ snapshot: request })) >= MAX_REQUEST_BYTES) return undefined;
+  let accepted = false;
+  return converse(socketPath, { snapshot: request }, acceptTimeoutMs, (message): SnapshotAnswer | null | undefined => {
+    const answer = (message ?? {}) as { accepted?: unknown; progress?: unknown; report?: unknown; error?: unknown; code?: unknown };
+    if (!accepted) {
+      // Anything else first (an older watcher's refusal, say): this watcher does not take it.
+      accepted = answer.accepted === true;
+      return accepted ? undefined : null;
+    }
+    if (typeof answer.progress === 'number') {
+      onProgress?.(answer.progress);
+      return undefined;
+    }
+    if (typeof answer.report === 'object' && answer.report !== null) return { report: answer.report as Record<string, unknown> };
+    if (typeof answer.error === 'string') return { error: answer.error, code: typeof answer.code === 'string' ? answer.code : 'EWATCH' };
+    return null;
+  });
+}
+
+/**
+ * snapshotByWatcher for the tree that `open` names (as the CLI finds it), without opening its
+ * repository: the report, or undefined when no watcher takes the snapshot. Throws the
+ * watcher's error when its snapshot failed. Fault injection (SHADOWGIT_FAULT) and a pinned
+ * clock (SHADOWGIT_NOW) act in the process they are set in, so with either set nothing is
+ * handed over.
+ */
+export async function snapshotViaWatcher(open: { worktree?: string; cwd?: string }, request: SnapshotRequest, onProgress?: (files: number) => void): Promise<Record<string, unknown> | undefined> {
+  if (process.env.SHADOWGIT_FAULT || process.env.SHADOWGIT_NOW) return undefined;
+  const { worktree, gitdir } = await locateRepository(open);
+  const stateDir = stateDirOf(gitdir);
+  const answer = await snapshotByWatcher({ worktree, statePath: (name) => path.join(stateDir, name) }, request, onProgress);
+  if (answer && 'error' in answer) throw new ShadowGitError(answer.error, answer.code);
+  const report = answer?.report;
+  const complete = report && typeof report.id === 'string' && typeof report.commit === 'string' && typeof report.created === 'boolean' && typeof report.changes === 'object' && Array.isArray(report.skipped);
+  return complete ? report : undefined;
+}
+
+/** The socket of the watcher running on repo.worktree, if one claims to run. */
+async function watcherSocket(repo: RepoLocation): Promise<string | undefined> {
   let state: { pid?: unknown; host?: unknown; worktree?: unknown; socket?: unknown };
   try {
     state = JSON.parse(await fsp.readFile(repo.statePath(WATCH_STATE), 'utf8'));
@@ -51,25 +120,42 @@ export async function askWatcher(repo: Repository, since: string | undefined, ti
   }
   if (typeof state.socket !== 'string' || typeof state.pid !== 'number' || state.worktree !== repo.worktree) return undefined;
   if (state.host === os.hostname() && !processAlive(state.pid)) return undefined;
-  return request(state.socket, since, timeoutMs);
+  return state.socket;
 }
 
-function request(socketPath: string, since: string | undefined, timeoutMs: number): Promise<WatchChanges | undefined> {
+/**
+ * Sends one JSON line and reads JSON lines back, each handed to `onMessage`: a value ends the
+ * exchange with it, null ends it with undefined (not understood), undefined reads on. Also
+ * undefined when the first line does not come within `timeoutMs` (later lines may take as long
+ * as the work they report on), or the socket fails or closes first.
+ */
+function converse<T>(socketPath: string, request: unknown, timeoutMs: number, onMessage: (message: unknown) => T | null | undefined): Promise<T | undefined> {
   return new Promise((resolve) => {
     let received = '';
     const socket = net.connect(socketPath);
-    const finish = (answer: WatchChanges | undefined) => {
+    const finish = (answer: T | undefined) => {
       clearTimeout(timer);
       socket.destroy();
       resolve(answer);
     };
     const timer = setTimeout(() => finish(undefined), timeoutMs);
     socket.setEncoding('utf8');
-    socket.on('connect', () => socket.write(`${JSON.stringify({ since: since ?? null })}\n`));
+    socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
     socket.on('data', (chunk: string) => {
       received += chunk;
-      const end = received.indexOf('\n');
-      if (end >= 0) finish(parseAnswer(received.slice(0, end)));
+      for (let end = received.indexOf('\n'); end >= 0; end = received.indexOf('\n')) {
+        clearTimeout(timer);
+        const line = received.slice(0, end);
+        received = received.slice(end + 1);
+        let message: unknown;
+        try {
+          message = JSON.parse(line);
+        } catch {
+          return finish(undefined);
+        }
+        const outcome = onMessage(message);
+        if (outcome !== undefined) return finish(outcome ?? undefined);
+      }
     });
     // A stale socket file (its watcher was killed) refuses the connection at once.
     socket.on('error', () => finish(undefined));
@@ -77,14 +163,10 @@ function request(socketPath: string, since: string | undefined, timeoutMs: numbe
   });
 }
 
-function parseAnswer(line: string): WatchChanges | undefined {
-  try {
-    const answer = JSON.parse(line) as Partial<WatchChanges>;
-    const pathsValid = answer.paths === 'all' || (Array.isArray(answer.paths) && answer.paths.every((p) => typeof p === 'string'));
-    return typeof answer.token === 'string' && pathsValid ? { token: answer.token, paths: answer.paths! } : undefined;
-  } catch {
-    return undefined;
-  }
+function isWatchChanges(message: unknown): message is WatchChanges {
+  const answer = message as Partial<WatchChanges> | null;
+  if (typeof answer !== 'object' || answer === null || typeof answer.token !== 'string') return false;
+  return answer.paths === 'all' || (Array.isArray(answer.paths) && answer.paths.every((p) => typeof p === 'string'));
 }
 
 /**
@@ -151,10 +233,13 @@ export interface WatchedTree {
   settled(): Promise<void>;
 }
 
-type Request = { since: string | undefined } | { error: string };
+/** Takes a snapshot another command asked for; rejects with the snapshot's error. */
+export type SnapshotTaker = (request: SnapshotRequest, onProgress: (files: number) => void) => Promise<object>;
+
+type Request = { since: string | undefined } | { snapshot: SnapshotRequest } | { error: string };
 
 function parseRequest(line: string): Request {
-  const malformed = { error: 'the request must be one JSON line {"since": <token or null>}.' };
+  const malformed = { error: 'the request must be one JSON line: {"since": <token or null>} or {"snapshot": {"message"?: <text>, "note"?: <text>}}.' };
   let request: unknown;
   try {
     request = JSON.parse(line);
@@ -162,7 +247,12 @@ function parseRequest(line: string): Request {
     return malformed;
   }
   if (typeof request !== 'object' || request === null || Array.isArray(request)) return malformed;
-  const { since } = request as { since?: unknown };
+  const { since, snapshot } = request as { since?: unknown; snapshot?: unknown };
+  if (snapshot !== undefined) {
+    const { message, note } = (snapshot ?? {}) as { message?: unknown; note?: unknown };
+    if (typeof snapshot !== 'object' || snapshot === null || [message, note].some((text) => text !== undefined && typeof text !== 'string')) return malformed;
+    return { snapshot: { message: message as string | undefined, note: note as string | undefined } };
+  }
   if (since !== undefined && since !== null && typeof since !== 'string') return malformed;
   return { since: since ?? undefined };
 }
@@ -183,6 +273,8 @@ export class WatchQueryServer {
   constructor(
     private readonly worktree: string,
     private readonly tree: WatchedTree,
+    /** Absent: snapshot requests are refused (the caller then takes its own). */
+    private readonly takeSnapshot?: SnapshotTaker,
   ) {}
 
   /** Starts listening; returns the socket path, for watch.json. */
@@ -228,13 +320,41 @@ export class WatchQueryServer {
       if (end < 0 && received.length <= MAX_REQUEST_BYTES) return;
       socket.off('data', onData);
       const request = end < 0 ? { error: `the request is longer than ${MAX_REQUEST_BYTES} bytes.` } : parseRequest(received.slice(0, end));
-      void this.respond(request).then((answer) => socket.end(`${JSON.stringify(answer)}\n`));
+      if ('snapshot' in request && this.takeSnapshot && this.server) void this.serveSnapshot(socket, request.snapshot, this.takeSnapshot);
+      else void this.respond(request).then((answer) => socket.end(`${JSON.stringify(answer)}\n`));
     };
     socket.on('data', onData);
   }
 
+  /**
+   * Accepted at once, then progress lines, then the report or the error. The snapshot runs to
+   * its end even if the requester goes away: it is recorded like any other.
+   */
+  private async serveSnapshot(socket: net.Socket, request: SnapshotRequest, take: SnapshotTaker): Promise<void> {
+    // The snapshot may take minutes (a first one of a large tree); the requester waits for it.
+    socket.setTimeout(0);
+    const send = (message: object) => {
+      if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
+    };
+    send({ accepted: true });
+    let lastProgressAt = 0;
+    const onProgress = (files: number) => {
+      const now = Date.now();
+      if (now - lastProgressAt < PROGRESS_INTERVAL_MS) return;
+      lastProgressAt = now;
+      send({ progress: files });
+    };
+    try {
+      send({ report: await take(request, onProgress) });
+    } catch (err) {
+      send({ error: (err as Error).message, code: (err as { code?: unknown }).code ?? 'EWATCH' });
+    }
+    socket.end();
+  }
+
   private async respond(request: Request): Promise<WatchChanges | { error: string }> {
     if ('error' in request) return request;
+    if ('snapshot' in request) return { error: 'this watcher takes no snapshots for other commands.' };
     try {
       return await this.changesSince(request.since);
     } catch (err) {

@@ -15,7 +15,7 @@ describe('shadowgit CLI', () => {
     const userGit = await fingerprint(path.join(sb.worktree, '.git'));
 
     const first = runJson(sb, ['snapshot', '-m', 'first']);
-    expect(first).toEqual({ id: expect.stringMatching(/^[k-z]{8}$/), commit: expect.stringMatching(/^[0-9a-f]{40}$/), created: true, changes: { added: 2, modified: 0, deleted: 0 }, skipped: [] });
+    expect(first).toEqual({ id: expect.stringMatching(/^[k-z]{8}$/), commit: expect.stringMatching(/^[0-9a-f]{40}$/), created: true, changes: { added: 2, modified: 0, deleted: 0 }, skipped: [], byWatcher: false });
     const unchanged = runJson(sb, ['snapshot']);
     expect(unchanged.created).toBe(false);
     expect(unchanged.commit).toBe(first.commit);

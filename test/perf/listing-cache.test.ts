@@ -1,7 +1,7 @@
 // The scan trusts a directory's cached listing while the directory's stat is unchanged, and a
 // watcher's list of changed paths over the stat of every file. These tests try to make either
 // shortcut miss a change; native git, reading the same tree from scratch, is the oracle.
-import { promises as fsp, rmSync, utimesSync } from 'node:fs';
+import { promises as fsp, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { ShadowGit } from '../../src/index.js';
 import { ObjectStore } from '../../src/engine/objects.js';
@@ -11,6 +11,7 @@ import { statAll, STAT_FIELDS } from '../../src/engine/statall.js';
 import { StatCache } from '../../src/engine/statcache.js';
 import { askWatcher } from '../../src/engine/watchquery.js';
 import { prng } from '../../scripts/bench/tree.mjs';
+import { nativeTree, randomEditor } from '../helpers/edits.js';
 import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, runCli, writeTree, type Sandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
@@ -25,16 +26,6 @@ afterEach(async () => {
   process.env.SHADOWGIT_HOME = previousHome;
   await sb.cleanup();
 });
-
-/** The tree native git records for the working tree, from a fresh index each time. */
-function nativeTree(worktree: string): string {
-  const gitdir = path.join(sb.dir, 'oracle.git');
-  git(gitdir, ['init', '--bare', '-q']);
-  rmSync(path.join(gitdir, 'index'), { force: true });
-  const withTree = ['-c', 'core.bare=false', '--work-tree', worktree, '-C', worktree];
-  git(gitdir, [...withTree, 'add', '-A', '.']);
-  return (git(gitdir, [...withTree, 'write-tree']) as string).trim();
-}
 
 const treeOf = (gitdir: string, commit: string) => (git(gitdir, ['rev-parse', `${commit}^{tree}`]) as string).trim();
 
@@ -88,7 +79,7 @@ describe('cached directory listings never hide a change (random edits, native gi
       if (edit === 'rollback') {
         const target = pick(snapshots);
         await sg.rollback(target);
-        expect(treeOf(sg.repoPath, (await sg.list()).find((s) => s.id === target)!.commit)).toBe(nativeTree(sb.worktree));
+        expect(treeOf(sg.repoPath, (await sg.list()).find((s) => s.id === target)!.commit)).toBe(nativeTree(sb));
       } else {
         if ((await files()).length === 0) await writeTree(sb.worktree, { [`seed${counter++}.ts`]: 'again\n' });
         for (let n = 1 + Math.floor(random() * 3); n > 0; n--) await edits[edit]!();
@@ -97,7 +88,7 @@ describe('cached directory listings never hide a change (random edits, native gi
       const head = status.lastSnapshot?.commit;
       const report = await sg.snapshot();
       snapshots.push(report.id);
-      expect({ round, edit, tree: treeOf(sg.repoPath, report.commit) }).toEqual({ round, edit, tree: nativeTree(sb.worktree) });
+      expect({ round, edit, tree: treeOf(sg.repoPath, report.commit) }).toEqual({ round, edit, tree: nativeTree(sb) });
       // What status listed and what the snapshot counted are what native git sees between the two commits.
       const native = { added: [] as string[], modified: [] as string[], deleted: [] as string[] };
       if (head && report.created) {
@@ -120,7 +111,7 @@ describe('cached directory listings never hide a change (random edits, native gi
     const recorded = async () => {
       const report = await sg.snapshot();
       const tree = treeOf(sg.repoPath, report.commit);
-      expect(tree).toBe(nativeTree(sb.worktree));
+      expect(tree).toBe(nativeTree(sb));
       return [...gitTreeFiles(sg.repoPath, report.commit).keys()].sort();
     };
     expect(await recorded()).toEqual(['a/one.ts', 'a/two.md', 'b/.gitignore', 'b/three.ts']);
@@ -185,26 +176,12 @@ describe('a watcher\'s changed paths replace the stat of every file', () => {
     const sg = await ShadowGit.open({ worktree: sb.worktree });
     expect(runCli(sb, ['watch', '--detach', '--debounce', '600', '--interval', '600']).code).toBe(0);
     try {
-      const random = prng(7);
-      const w = (rel: string) => path.join(sb.worktree, rel);
-      const files = async () => [...(await diskFiles(sb.worktree))].filter(([p, f]) => p !== '.gitignore' && f.mode !== '120000').map(([p]) => p);
-      const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)]!;
-      let n = 0;
-      const edits: Array<() => Promise<unknown>> = [
-        async () => writeTree(sb.worktree, { [`${path.posix.dirname(pick(await files()))}/n${n++}.ts`]: 'new\n' }),
-        async () => writeTree(sb.worktree, { [`src/d${n++}/e/f.ts`]: 'deep\n' }),
-        async () => fsp.writeFile(w(pick(await files())), `same${n++ % 10}\n`),
-        async () => fsp.rm(w(pick(await files()))),
-        async () => fsp.rename(w(pick(await files())), w(`docs/m${n++}.md`)),
-        async () => fsp.chmod(w(pick(await files())), random() < 0.5 ? 0o755 : 0o644),
-        async () => writeTree(sb.worktree, { [`x${n++}.log`]: 'ignored\n' }),
-      ];
+      const editor = randomEditor(sb.worktree, 7);
       for (let round = 0; round < 30; round++) {
-        if ((await files()).length < 2) await writeTree(sb.worktree, { [`src/s${n++}.ts`]: 's\n' });
-        await pick(edits)();
+        await editor.edit();
         // No pause: the watcher's cookie round trip is what makes the edit visible.
         const report = await sg.snapshot();
-        expect({ round, tree: treeOf(sg.repoPath, report.commit) }).toEqual({ round, tree: nativeTree(sb.worktree) });
+        expect({ round, tree: treeOf(sg.repoPath, report.commit) }).toEqual({ round, tree: nativeTree(sb) });
       }
       const cache = await StatCache.load(path.join(sg.repoPath, 'shadowgit', 'statcache'));
       expect(cache.watchToken).toEqual(expect.any(String));
@@ -278,7 +255,7 @@ test('on a large tree the lstat started while the cache loads sees every change 
   const cache = await StatCache.load(cacheFile, { statAheadIn: sb.worktree });
   const scan = await scanWorktree(sb.worktree, [], { previous: cache });
   const recorded = await recordTree(sb.worktree, scan, cache, store);
-  expect(recorded.tree).toBe(nativeTree(sb.worktree));
+  expect(recorded.tree).toBe(nativeTree(sb));
   // The work was started ahead (and taken by that scan): nothing is left to take.
   expect(cache.takeStatJob(sb.worktree)).toBeUndefined();
   const again = path.join(sb.dir, 'statcache-copy');

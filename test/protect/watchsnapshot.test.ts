@@ -1,0 +1,145 @@
+// `shadowgit snapshot` while a watcher runs is handed to the watcher, which keeps the stat cache
+// in memory and knows what changed. These tests check that what it records is exactly the tree
+// (native git as oracle) even when other processes roll back and collect garbage in between, and
+// that the CLI takes the snapshot itself whenever the watcher does not deliver one.
+import { promises as fsp } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { nativeTree, randomEditor } from '../helpers/edits.js';
+import { fsck, git, repoOf, runCli, runCliAsync, runJson, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
+import { headOf, startCli, waitFor, type Running } from './helpers.js';
+
+let sb: Sandbox;
+let shadowRepo: string;
+const watchers: Running[] = [];
+const servers: net.Server[] = [];
+
+// Declared before the sandbox's own hooks, so a watcher left by a failed test dies before cleanup.
+afterEach(async () => {
+  for (const server of servers.splice(0)) server.close();
+  for (const running of watchers.splice(0)) {
+    if (running.child.exitCode === null && running.child.signalCode === null) {
+      running.child.kill('SIGKILL');
+      await running.exited;
+    }
+  }
+});
+useSandbox('sg-wsnap-', (s) => (sb = s), { setHome: true });
+beforeEach(async () => {
+  await writeTree(sb.worktree, { '.gitignore': '*.log\n', 'src/a.ts': 'a\n', 'src/lib/b.ts': 'b\n', 'docs/r.md': 'r\n' });
+  shadowRepo = repoOf(sb);
+});
+
+interface SnapshotJson {
+  id: string;
+  commit: string;
+  created: boolean;
+  byWatcher: boolean;
+  changes: { added: number; modified: number; deleted: number };
+}
+
+const treeOf = (commit: string) => (git(shadowRepo, ['rev-parse', `${commit}^{tree}`]) as string).trim();
+
+test('snapshots taken by the watcher record exactly the tree, also after another process rolled back or collected garbage (native git as oracle)', async () => {
+  runCli(sb, ['snapshot']);
+  // No automatic snapshots during the test: every one is asked for.
+  const running = startCli(sb, ['watch', '--debounce', '600', '--interval', '600']);
+  watchers.push(running);
+  await waitFor(`the watcher's socket (output: ${running.output()})`, async () => JSON.parse(await fsp.readFile(path.join(shadowRepo, 'shadowgit', 'watch.json'), 'utf8').catch(() => '{}')).socket);
+
+  const editor = randomEditor(sb.worktree, 11);
+  const taken: SnapshotJson[] = [];
+  for (let round = 0; round < 24; round++) {
+    await editor.edit();
+    if (round === 8 || round === 16) {
+      // Another process rewrites the tree and the stat cache file: the watcher's copy in memory is stale.
+      expect(runCli(sb, ['rollback', taken[round - 5]!.id, '--yes']).code).toBe(0);
+      await editor.edit();
+    }
+    // Another process packs every object and removes the emptied object directories.
+    if (round === 12) expect(runCli(sb, ['gc', '--grace', '0']).code).toBe(0);
+    const report = runJson<SnapshotJson>(sb, ['snapshot', '--json']);
+    expect({ round, byWatcher: report.byWatcher, tree: treeOf(report.commit) }).toEqual({ round, byWatcher: true, tree: nativeTree(sb) });
+    taken.push(report);
+  }
+
+  await writeTree(sb.worktree, { 'src/noted.ts': 'noted\n' });
+  const noted = runJson<SnapshotJson>(sb, ['snapshot', '--json', '-m', 'asked of the watcher', '--note', 'the prompt that led here']);
+  expect(noted.byWatcher).toBe(true);
+  expect((git(shadowRepo, ['log', '-1', '--format=%s', noted.commit]) as string).trim()).toBe('asked of the watcher');
+  expect(runJson(sb, ['show', noted.id, '--json']).note).toBe('the prompt that led here\n');
+  // The human form says who recorded it.
+  await writeTree(sb.worktree, { 'src/plain.ts': 'plain\n' });
+  expect(runCli(sb, ['snapshot']).stdout).toMatch(/^Recorded snapshot \w+ \(\w+\) by the running watcher: \+1 ~0 -0$/m);
+
+  running.child.kill('SIGTERM');
+  expect((await running.exited).code).toBe(0);
+  fsck(shadowRepo);
+}, 90_000);
+
+/**
+ * A stand-in for a watcher: watch.json names this process and a socket whose answers to
+ * snapshot requests `serve` scripts (change queries are hung up on: the CLI then scans). The CLI
+ * must run asynchronously (runCliAsync) for this process to answer.
+ */
+async function fakeWatcher(serve: (socket: net.Socket, request: unknown) => void): Promise<void> {
+  const socketPath = path.join(sb.dir, 'fake.sock');
+  const server = net.createServer((socket) => {
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      if (!received.includes('\n')) return;
+      const request = JSON.parse(received.slice(0, received.indexOf('\n'))) as { snapshot?: unknown };
+      if (request.snapshot) serve(socket, request);
+      else socket.end();
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  const worktree = await fsp.realpath(sb.worktree);
+  await fsp.writeFile(path.join(shadowRepo, 'shadowgit', 'watch.json'), JSON.stringify({ pid: process.pid, host: os.hostname(), worktree, socket: socketPath }));
+}
+
+test('when the watcher does not deliver (refuses, hangs, goes away after accepting), the CLI takes the snapshot itself', async () => {
+  runCli(sb, ['snapshot']);
+  const behaviours: Record<string, (socket: net.Socket) => void> = {
+    refuses: (socket) => socket.end('{"error": "this watcher takes no snapshots for other commands."}\n'),
+    hangs: () => undefined,
+    'goes away after accepting': (socket) => {
+      socket.write('{"accepted": true}\n{"progress": 3}\n');
+      socket.destroy();
+    },
+    'answers nonsense': (socket) => socket.end('{"accepted": true}\n{"report": {"id": 5}}\n'),
+  };
+  let behaviour = '';
+  const requests: unknown[] = [];
+  await fakeWatcher((socket, request) => {
+    requests.push(request);
+    behaviours[behaviour]!(socket);
+  });
+  for (const [name, i] of Object.keys(behaviours).map((key, index) => [key, index] as const)) {
+    behaviour = name;
+    await writeTree(sb.worktree, { [`src/new${i}.ts`]: `${name}\n` });
+    const before = headOf(shadowRepo);
+    const run = await runCliAsync(sb, ['snapshot', '--json', '-m', `while the watcher ${name}`]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as SnapshotJson;
+    expect({ name, byWatcher: report.byWatcher, created: report.created, parentIsBefore: (git(shadowRepo, ['rev-parse', `${report.commit}^`]) as string).trim() === before }).toEqual({ name, byWatcher: false, created: true, parentIsBefore: true });
+    expect(treeOf(report.commit)).toBe(nativeTree(sb));
+  }
+  expect(requests).toEqual(Object.keys(behaviours).map((name) => ({ snapshot: { message: `while the watcher ${name}` } })));
+}, 30_000);
+
+test("the watcher's failure is reported as the command's own: one line on stderr, exit 1, nothing recorded", async () => {
+  runCli(sb, ['snapshot']);
+  const before = headOf(shadowRepo);
+  await fakeWatcher((socket) => socket.end('{"accepted": true}\n{"progress": 10}\n{"error": "no space left on the device holding the shadow repository; free some space.", "code": "ENOSPC"}\n'));
+  await writeTree(sb.worktree, { 'src/more.ts': 'more\n' });
+  const result = await runCliAsync(sb, ['snapshot']);
+  expect(result.code).toBe(1);
+  expect(result.stderr.trim()).toBe('shadowgit: no space left on the device holding the shadow repository; free some space.');
+  expect(headOf(shadowRepo)).toBe(before);
+});
