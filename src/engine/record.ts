@@ -127,8 +127,11 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
   // Directories parents first (the order the cache is written in). A directory listed again
   // gives up its previous files, then gets its current ones back.
   const listDirs = (dir: ScannedDir) => {
-    if (dir.unchangedFrom) {
-      dirs.set(dir.path, { ...dir.unchangedFrom, tree: undefined, entries: 0 });
+    const carried = dir.unchangedFrom;
+    if (carried) {
+      // Written out, not spread: this runs for every directory of the tree, and a literal of
+      // one shape is several times faster to build.
+      dirs.set(dir.path, { tree: undefined, entries: 0, stat: carried.stat, ignoreFiles: carried.ignoreFiles, files: carried.files, subdirs: carried.subdirs, encodedFiles: carried.encodedFiles });
     } else {
       const before = previous.dirs.get(dir.path);
       if (before) for (const file of before.files) cacheFiles.delete(file);
