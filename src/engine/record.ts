@@ -107,14 +107,23 @@ export async function hashPath(full: string, kind: FileKind, scanned: FileStat, 
  */
 export async function recordTree(worktree: string, scan: ScanResult, previous: StatCache, store: ObjectStore | undefined): Promise<RecordedTree> {
   const relisted: ScannedDir[] = [];
-  const present = new Set<string>();
   const survey = (dir: ScannedDir) => {
-    present.add(dir.path);
     if (!dir.unchangedFrom) relisted.push(dir);
     dir.dirs.forEach(survey);
   };
   survey(scan.root);
-  const gone = [...previous.dirs.keys()].filter((p) => !present.has(p));
+  // A directory can only have gone from a listing that was read again: look there, not at all 6,000.
+  const gone: string[] = [];
+  const goneWithAllBelow = (p: string) => {
+    gone.push(p);
+    for (const sub of previous.dirs.get(p)?.subdirs ?? []) goneWithAllBelow(sub);
+  };
+  for (const dir of relisted) {
+    const before = previous.dirs.get(dir.path);
+    if (!before || before.subdirs.length === 0) continue;
+    const now = new Set(dir.dirs.map((d) => d.path));
+    for (const sub of before.subdirs) if (!now.has(sub)) goneWithAllBelow(sub);
+  }
   // Nothing listed again and nothing gone: the previous files are the current ones, shared as is.
   const cacheFiles = relisted.length === 0 && gone.length === 0 ? previous.files : new Map(previous.files);
   const dirs = new Map<string, CachedDir>();
