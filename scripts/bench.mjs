@@ -2,7 +2,7 @@
 // `npm run bench`: shadowgit against native git on identical, generated trees, side by side.
 // Usage: node scripts/bench.mjs [--quick] [--cases medium,large,huge] [--rounds N] [--out results.json] [--keep] [--skip-impact]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,23 @@ function shadowgitSide(tree, home) {
     // A background watcher that never snapshots on its own during the measurement (long debounce).
     startWatch: () => run(BIN, ['-C', tree, 'watch', '--detach', '--debounce', '3600', '--interval', '3600'], { env }),
     stopWatch: () => run(BIN, ['-C', tree, 'watch', '--stop'], { env }),
+    watcher: () => watcherProcess(home),
+  };
+}
+
+/** The running watcher's pid, read from its watch.json, with readers of its CPU time and peak RSS (Linux /proc). */
+function watcherProcess(home) {
+  const repos = path.join(home, 'repos');
+  const repo = readdirSync(repos).find((name) => name.endsWith('.git'));
+  const { pid } = JSON.parse(readFileSync(path.join(repos, repo, 'shadowgit', 'watch.json'), 'utf8'));
+  const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  return {
+    // utime and stime, fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command name).
+    cpuMs: () => {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+    },
+    peakRssKiB: () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]),
   };
 }
 
@@ -153,6 +170,7 @@ function benchTree(base, caseName) {
   const results = {};
   const both = (name, round, sgFn, gitFn) => step(results, name, round, { shadowgit: sgFn, git: gitFn });
   let sizes;
+  let watcherRssKiB = 0;
   for (let round = 0; round < rounds; round++) {
     sides.sg.reset();
     sides.git.reset();
@@ -165,18 +183,28 @@ function benchTree(base, caseName) {
     both('status, nothing changed', round, () => sides.sg.status(), () => sides.git.status());
     both('rollback of 100 files', round, () => sides.sg.rollback(100), () => sides.git.rollback());
     // With `shadowgit watch` running, a snapshot asks the watcher what changed instead of scanning.
+    // The snapshot is handed to the watcher: its CPU time for it counts in the CPU column, and
+    // its peak RSS is kept apart (it is a long-running process, not one snapshot's).
     sides.sg.startWatch();
+    const watcher = sides.sg.watcher();
+    const withWatcherCpu = (fn) => () => {
+      const before = watcher.cpuMs();
+      const r = fn();
+      if (r.cpuMs !== undefined) r.cpuMs += watcher.cpuMs() - before;
+      return r;
+    };
     sides.sg.snapshot();
     sides.git.snapshot();
-    both('no-change snapshot, watcher running', round, () => sides.sg.snapshot(), () => sides.git.snapshot());
+    both('no-change snapshot, watcher running', round, withWatcherCpu(() => sides.sg.snapshot()), () => sides.git.snapshot());
     mutateFiles([sgTree, gitTree], manifest, 1, round * 1000 + 3);
-    both('one-file snapshot, watcher running', round, () => sides.sg.snapshot(1), () => sides.git.snapshot());
+    both('one-file snapshot, watcher running', round, withWatcherCpu(() => sides.sg.snapshot(1)), () => sides.git.snapshot());
+    watcherRssKiB = Math.max(watcherRssKiB, watcher.peakRssKiB() || 0);
     sides.sg.stopWatch();
     sizes ??= { shadowgitBytes: sides.sg.repoBytes(), gitBytes: sides.git.repoBytes() };
     log(`  round ${round + 1}/${rounds} done`);
   }
   checkSameTrees(sgTree, gitTree, manifest);
-  return { files: manifest.files, dirs: shape.dirs, bytes: manifest.bytes, rounds, rows: summarize(results), sizes };
+  return { files: manifest.files, dirs: shape.dirs, bytes: manifest.bytes, rounds, rows: summarize(results), sizes, watcherRssMiB: watcherRssKiB / 1024 };
 }
 
 /** After the rollbacks both copies must hold the same bytes again (cheap spot check on edited files). */
@@ -230,6 +258,7 @@ function render(name, result) {
     ),
     '',
     `Repository on disk after one round: shadowgit ${fmtMiB(result.sizes.shadowgitBytes)}, native git ${fmtMiB(result.sizes.gitBytes)} (loose objects, before any gc).`,
+    ...(result.watcherRssMiB ? ['', `With the watcher running, the CPU column adds the watcher's CPU time during each snapshot to the CLI's; the RSS column is the CLI's alone. The watcher's own peak RSS: ${result.watcherRssMiB.toFixed(0)} MiB.`] : []),
     '',
   ];
   return lines.join('\n');

@@ -143,3 +143,25 @@ test("the watcher's failure is reported as the command's own: one line on stderr
   expect(result.stderr.trim()).toBe('shadowgit: no space left on the device holding the shadow repository; free some space.');
   expect(headOf(shadowRepo)).toBe(before);
 });
+
+test('a watcher killed while it takes a requested snapshot: the CLI takes it over the stale lock, and the repository stays whole', async () => {
+  runCli(sb, ['snapshot']);
+  const running = startCli(sb, ['watch', '--debounce', '600', '--interval', '600']);
+  watchers.push(running);
+  await waitFor(`the watcher's socket (output: ${running.output()})`, async () => JSON.parse(await fsp.readFile(path.join(shadowRepo, 'shadowgit', 'watch.json'), 'utf8').catch(() => '{}')).socket);
+  // Large enough that the watcher is still hashing it when it dies.
+  await writeTree(sb.worktree, { 'big.bin': Buffer.alloc(256 << 20, 7), 'src/small.ts': 'small\n' });
+  const lockFile = path.join(shadowRepo, 'shadowgit', 'lock');
+  const cli = runCliAsync(sb, ['snapshot', '--json']);
+  // The watcher holds the lock: it has accepted and is recording.
+  await waitFor('the watcher to take the lock', async () => (await fsp.readFile(lockFile, 'utf8').catch(() => '')).includes(`"pid":${running.child.pid}`), 30_000);
+  running.child.kill('SIGKILL');
+  await running.exited;
+  const result = await cli;
+  expect(result.code).toBe(0);
+  const report = JSON.parse(result.stdout) as SnapshotJson;
+  expect({ byWatcher: report.byWatcher, created: report.created }).toEqual({ byWatcher: false, created: true });
+  expect(treeOf(report.commit)).toBe(nativeTree(sb));
+  fsck(shadowRepo);
+  expect(runCli(sb, ['verify']).code).toBe(0);
+}, 90_000);
