@@ -72,7 +72,7 @@ function ancestorDirectories(paths: string[]): string[] {
 }
 
 /** Regular files first, symlinks last, so no write can follow a link this export made. */
-async function writeFiles(repo: Repository, files: Map<string, { oid: string; mode: string }>, dirs: string[], root: string): Promise<{ files: number; symlinks: number; bytes: number }> {
+async function writeFiles(repo: Repository, files: ReadonlyMap<string, { oid: string; mode: string }>, dirs: string[], root: string): Promise<{ files: number; symlinks: number; bytes: number }> {
   const paths = [...files.keys()].sort();
   for (const dir of dirs) await fsp.mkdir(path.join(root, dir), { mode: 0o755 });
   let bytes = 0;
@@ -102,7 +102,7 @@ async function writeFiles(repo: Repository, files: Map<string, { oid: string; mo
 }
 
 /** Every file, link and directory gets the snapshot's date: the copy says when its content is from. */
-async function stampDates(root: string, files: Map<string, { mode: string }>, dirs: string[], date: Date): Promise<void> {
+async function stampDates(root: string, files: ReadonlyMap<string, { mode: string }>, dirs: string[], date: Date): Promise<void> {
   await forEachLimit([...files], 16, async ([rel, entry]) => {
     const full = path.join(root, rel);
     await (entry.mode === MODE_LINK ? fsp.lutimes(full, date, date) : fsp.utimes(full, date, date));

@@ -4,7 +4,7 @@ import { forEachLimit } from './fsutil.js';
 import { encodeTree, MODE_EXEC, MODE_FILE, MODE_LINK, MODE_TREE, type EntryMode, type TreeEntry } from './gitformat.js';
 import { hashObject, STREAM_THRESHOLD, streamBlob, type ObjectStore } from './objects.js';
 import { fileStatOf, reasonOf, sameStat, type FileKind, type FileStat, type ScanResult, type ScannedDir, type ScannedFile, type SkippedPath } from './scan.js';
-import { StatCache, type CachedDir } from './statcache.js';
+import { DirFiles, parentOf, StatCache, type CachedDir, type CachedFile } from './statcache.js';
 import { faultPoint } from './faults.js';
 
 /** A path's content as git records it: blob id and mode. */
@@ -14,7 +14,7 @@ export interface FlatEntry {
 }
 
 /** Path → entry for every file (blob or symlink) of a tree. */
-export type FlatTree = Map<string, FlatEntry>;
+export type FlatTree = ReadonlyMap<string, FlatEntry>;
 
 export interface RecordedTree {
   tree: string;
@@ -100,10 +100,10 @@ export async function hashPath(full: string, kind: FileKind, scanned: FileStat, 
  * The cache lets later snapshots skip writing, so it only ever names objects the repository
  * holds: written now, or carried over from the previous cache.
  *
- * The new cache starts as the previous one's files (entries are never modified, so they are
- * shared; the map is copied when anything changed); only directories the scan did not find
- * unchanged are taken out and put back file by file. A no-change snapshot of 45k files thus
- * does no work per file here.
+ * The new cache is built directory by directory: a directory the scan found unchanged is
+ * carried over with its files' entries shared (never copied, never decoded); only directories
+ * listed again get their entries file by file. A no-change snapshot of 45k files thus does no
+ * work per file here, and a one-file change copies one directory's entries.
  */
 export async function recordTree(worktree: string, scan: ScanResult, previous: StatCache, store: ObjectStore | undefined): Promise<RecordedTree> {
   const relisted: ScannedDir[] = [];
@@ -124,32 +124,31 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
     const now = new Set(dir.dirs.map((d) => d.path));
     for (const sub of before.subdirs) if (!now.has(sub)) goneWithAllBelow(sub);
   }
-  // Nothing listed again and nothing gone: the previous files are the current ones, shared as is.
-  const cacheFiles = relisted.length === 0 && gone.length === 0 ? previous.files : new Map(previous.files);
   const dirs = new Map<string, CachedDir>();
   const skipped = [...scan.skipped];
   const toHash: ScannedFile[] = [];
+  /** Entries of the files of each directory listed again, being collected. */
+  const relistedEntries = new Map<string, Map<string, CachedFile>>();
   /** Files hashed but not cached (their blob is not in the repository): part of the result only. */
   const uncached: Array<[string, FlatEntry]> = [];
 
-  for (const p of gone) for (const file of previous.dirs.get(p)!.files) cacheFiles.delete(file);
-  // Directories parents first (the order the cache is written in). A directory listed again
-  // gives up its previous files, then gets its current ones back.
+  // Directories parents first (the order the cache is written in). A directory carried over
+  // keeps its files' entries as they are (shared); one listed again gets them file by file.
   const listDirs = (dir: ScannedDir) => {
     const carried = dir.unchangedFrom;
     if (carried) {
       // Written out, not spread: this runs for every directory of the tree, and a literal of
       // one shape is several times faster to build.
-      dirs.set(dir.path, { tree: undefined, entries: 0, stat: carried.stat, ignoreFiles: carried.ignoreFiles, files: carried.files, subdirs: carried.subdirs, encodedFiles: carried.encodedFiles });
+      dirs.set(dir.path, { tree: undefined, entries: 0, stat: carried.stat, ignoreFiles: carried.ignoreFiles, files: carried.files, fileSet: carried.fileSet, subdirs: carried.subdirs, encodedFiles: carried.encodedFiles });
     } else {
-      const before = previous.dirs.get(dir.path);
-      if (before) for (const file of before.files) cacheFiles.delete(file);
-      dirs.set(dir.path, { tree: undefined, entries: 0, stat: dir.complete ? dir.stat : undefined, ignoreFiles: dir.ignoreFiles, files: [], subdirs: dir.dirs.map((d) => d.path) });
+      const entries = new Map<string, CachedFile>();
+      relistedEntries.set(dir.path, entries);
+      dirs.set(dir.path, { tree: undefined, entries: 0, stat: dir.complete ? dir.stat : undefined, ignoreFiles: dir.ignoreFiles, files: [], fileSet: DirFiles.EMPTY, subdirs: dir.dirs.map((d) => d.path), encodedFiles: undefined });
       for (const file of dir.files) {
         // A hit's cache entry is still true: it serves as the new cache entry and as the file's
         // entry (it has the oid and mode), with nothing allocated per unchanged file.
         const hit = previous.entryIfUnchanged(file.path, file.stat, modeOf(file));
-        if (hit) cacheFiles.set(file.path, hit);
+        if (hit) entries.set(file.path, hit);
         else toHash.push(file);
       }
     }
@@ -161,27 +160,26 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
     const mode = modeOf(file);
     try {
       const { oid, stat } = await hashPath(path.join(worktree, file.path), file.kind, file.stat, store);
-      if (store) cacheFiles.set(file.path, { mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, size: stat.size, ino: stat.ino, mode, oid });
+      if (store) relistedEntries.get(parentOf(file.path))!.set(file.path, { mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, size: stat.size, ino: stat.ino, mode, oid });
       else uncached.push([file.path, { oid, mode }]);
     } catch (err) {
       skipped.push({ path: file.path, reason: (err as NodeJS.ErrnoException).code === 'ECHANGED' ? 'changed into something else during the scan' : reasonOf(err) });
     }
   });
-  const files: FlatTree = uncached.length === 0 ? cacheFiles : new Map([...cacheFiles, ...uncached]);
 
   // A file left out of the cache (unreadable, or not known to the repository) leaves its
   // directory's listing incomplete: that directory is listed again next time.
-  const fillListing = (dir: ScannedDir) => {
+  for (const dir of relisted) {
     const listed = dirs.get(dir.path)!;
-    if (!dir.unchangedFrom) {
-      for (const file of dir.files) {
-        if (cacheFiles.has(file.path)) listed.files.push(file.path);
-        else listed.stat = undefined;
-      }
+    const entries = relistedEntries.get(dir.path)!;
+    for (const file of dir.files) {
+      if (entries.has(file.path)) listed.files.push(file.path);
+      else listed.stat = undefined;
     }
-    for (const sub of dir.dirs) fillListing(sub);
-  };
-  fillListing(scan.root);
+    listed.fileSet = DirFiles.of(listed.files, entries);
+  }
+  const cache = new StatCache(undefined, dirs, scan.rules, scan.watchToken, 0);
+  const files: FlatTree = uncached.length === 0 ? cache.files : new Map([...cache.files, ...uncached]);
 
   const treeWrites: Array<{ oid: string; content: Buffer }> = [];
   const dirTrees = new Map<string, string>();
@@ -242,8 +240,8 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
       await store.write('tree', content, oid);
     });
   }
-  const cache = new StatCache(tree, cacheFiles, dirs, scan.rules, scan.watchToken, 0);
-  cache.unchangedSinceLoad = relisted.length === 0 && gone.length === 0 && toHash.length === 0 && root.same && previous.files.size === cacheFiles.size && previous.tree === tree && previous.watchToken === cache.watchToken && sameRules(previous, cache);
+  cache.tree = tree;
+  cache.unchangedSinceLoad = relisted.length === 0 && gone.length === 0 && toHash.length === 0 && root.same && previous.tree === tree && previous.watchToken === cache.watchToken && sameRules(previous, cache);
   skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { tree, files, root: scan.root, dirTrees, skipped, cache };
 }

@@ -6,7 +6,7 @@ import { processAlive } from './lock.js';
 import { faultPoint } from './faults.js';
 import type { FileChange } from './diff.js';
 import { MODE_EXEC, MODE_LINK, type EntryMode } from './gitformat.js';
-import type { FlatTree } from './record.js';
+import type { FlatEntry, FlatTree } from './record.js';
 import type { Repository } from './repo.js';
 import type { SkippedPath } from './scan.js';
 
@@ -58,7 +58,7 @@ export function planRestore(current: FlatTree, target: FlatTree, scope?: string[
  */
 export function planFromChanges(changes: FileChange[]): { plan: RestorePlan; target: FlatTree } {
   const plan: RestorePlan = { write: [], delete: [] };
-  const target: FlatTree = new Map();
+  const target = new Map<string, FlatEntry>();
   for (const change of changes) {
     if (change.status === 'added') plan.delete.push(change.path);
     else {

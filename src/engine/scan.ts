@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DirRules, IGNORE_FILES } from './ignore.js';
 import { STAT_FIELDS, statAll } from './statall.js';
 import { MODE_EXEC, MODE_FILE, MODE_LINK, type EntryMode } from './gitformat.js';
-import type { CachedDir, DirStat, RuleState, StatCache } from './statcache.js';
+import { parentOf, type CachedDir, type DirStat, type RuleState, type StatCache } from './statcache.js';
 import { WATCH_COOKIE_PREFIX } from './watchquery.js';
 
 export type FileKind = 'file' | 'link';
@@ -69,7 +69,6 @@ export interface ScanOptions {
 }
 
 const join = (dir: string, name: string) => (dir === '' ? name : `${dir}/${name}`);
-const parentOf = (p: string) => p.slice(0, Math.max(0, p.lastIndexOf('/')));
 
 const NOT_UTF8 = 'its name is not valid UTF-8, which shadowgit cannot record yet; rename it to back it up';
 const S_IFMT = 0o170000;
@@ -164,14 +163,13 @@ function statEverything(worktree: string, cache: StatCache): PresentStats {
     file: (relDir, k) => statAt(dirIndex.get(relDir)! + 1 + k),
     filesUnchanged(relDir, cached) {
       let at = (dirIndex.get(relDir)! + 1) * STAT_FIELDS;
-      for (const file of cached.files) {
-        const entry = cache.files.get(file)!;
+      return cached.fileSet.every((mtimeMs, ctimeMs, size, ino, entryMode) => {
         const mode = results[at + 4]!;
-        if (results[at] !== entry.mtimeMs || results[at + 1] !== entry.ctimeMs || results[at + 2] !== entry.size || results[at + 3] !== entry.ino) return false;
-        if (mode < 0 || modeBits(mode) !== TYPE_OF_MODE[entry.mode] || cache.isRacy(entry.mtimeMs)) return false;
+        if (results[at] !== mtimeMs || results[at + 1] !== ctimeMs || results[at + 2] !== size || results[at + 3] !== ino) return false;
+        if (mode < 0 || modeBits(mode) !== TYPE_OF_MODE[entryMode] || cache.isRacy(mtimeMs)) return false;
         at += STAT_FIELDS;
-      }
-      return true;
+        return true;
+      });
     },
     subtreeUnchanged: () => false,
   };

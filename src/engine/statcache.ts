@@ -66,6 +66,8 @@ export interface CachedDir {
   ignoreFiles: number;
   /** Paths of the files recorded directly inside it. */
   files: string[];
+  /** Their cache entries. */
+  fileSet: DirFiles;
   /** Paths of the subdirectories entered. */
   subdirs: string[];
   /**
@@ -73,6 +75,122 @@ export interface CachedDir {
    * entries are exactly those records: saving copies the bytes instead of encoding 1 entry at a time.
    */
   encodedFiles?: Buffer;
+}
+
+/**
+ * The cache entries of one directory's files, in listing order. Immutable once made, so a
+ * directory carried into the next cache shares them. Read from a cache file, the entries stay
+ * in the file's bytes until one is asked for: a scan that finds the directory unchanged
+ * compares stats straight from the bytes, and most directories are never decoded at all.
+ */
+export class DirFiles {
+  private map: Map<string, CachedFile> | undefined;
+  static readonly EMPTY = new DirFiles([], new Map());
+
+  private constructor(
+    private readonly paths: readonly string[],
+    map: Map<string, CachedFile> | undefined,
+    private readonly records?: Buffer,
+  ) {
+    this.map = map;
+  }
+
+  /** `paths` in listing order, each with its entry in `map`. */
+  static of(paths: readonly string[], map: Map<string, CachedFile>): DirFiles {
+    return new DirFiles(paths, map);
+  }
+
+  /** `records`: the file records of `paths` in a cache file (see the format below). */
+  static decoded(paths: readonly string[], records: Buffer): DirFiles {
+    return new DirFiles(paths, undefined, records);
+  }
+
+  get size(): number {
+    return this.paths.length;
+  }
+
+  get(path: string): CachedFile | undefined {
+    return this.entries().get(path);
+  }
+
+  /** Path → entry, in listing order. */
+  entries(): ReadonlyMap<string, CachedFile> {
+    if (!this.map) {
+      const map = new Map<string, CachedFile>();
+      let at = 0;
+      for (const p of this.paths) {
+        at += 2 + this.records!.readUInt16LE(at);
+        map.set(p, new DecodedFile(this.records!, at, MODE_CODES[this.records![at + 32]!]!));
+        at += 53;
+      }
+      this.map = map;
+    }
+    return this.map;
+  }
+
+  /** True when `test` holds for the stat and mode of every file, in listing order (no entry objects made for decoded records). */
+  every(test: (mtimeMs: number, ctimeMs: number, size: number, ino: number, mode: EntryMode) => boolean): boolean {
+    if (this.map || !this.records) {
+      const map = this.entries();
+      for (const p of this.paths) {
+        const entry = map.get(p)!;
+        if (!test(entry.mtimeMs, entry.ctimeMs, entry.size, entry.ino, entry.mode)) return false;
+      }
+      return true;
+    }
+    const data = this.records;
+    let at = 0;
+    for (let k = 0; k < this.paths.length; k++) {
+      at += 2 + data.readUInt16LE(at);
+      if (!test(data.readDoubleLE(at), data.readDoubleLE(at + 8), data.readDoubleLE(at + 16), data.readDoubleLE(at + 24), MODE_CODES[data[at + 32]!]!)) return false;
+      at += 53;
+    }
+    return true;
+  }
+}
+
+/** Every file of a cache, path → entry, looked up through its directory (a file's directory is the one listing it). */
+export class FileTable implements ReadonlyMap<string, CachedFile> {
+  private count: number | undefined;
+
+  constructor(private readonly dirs: ReadonlyMap<string, CachedDir>) {}
+
+  get size(): number {
+    if (this.count === undefined) {
+      let n = 0;
+      for (const dir of this.dirs.values()) n += dir.fileSet.size;
+      this.count = n;
+    }
+    return this.count;
+  }
+
+  get(path: string): CachedFile | undefined {
+    return this.dirs.get(parentOf(path))?.fileSet.get(path);
+  }
+
+  has(path: string): boolean {
+    return this.get(path) !== undefined;
+  }
+
+  *entries(): MapIterator<[string, CachedFile]> {
+    for (const dir of this.dirs.values()) yield* dir.fileSet.entries();
+  }
+
+  *keys(): MapIterator<string> {
+    for (const [p] of this.entries()) yield p;
+  }
+
+  *values(): MapIterator<CachedFile> {
+    for (const [, entry] of this.entries()) yield entry;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, CachedFile]> {
+    return this.entries();
+  }
+
+  forEach(callback: (value: CachedFile, key: string, map: ReadonlyMap<string, CachedFile>) => void): void {
+    for (const [p, entry] of this.entries()) callback(entry, p, this);
+  }
 }
 
 /** What makes a cached listing valid besides the directory's stat: the rules that filtered it. */
@@ -107,7 +225,8 @@ const HAS_TREE = 8;
 
 let lastKnown: { file: string; stat: FileStat; cache: StatCache } | undefined;
 
-const parentOf = (p: string) => p.slice(0, Math.max(0, p.lastIndexOf('/')));
+/** The directory a path is in ('' for the root). */
+export const parentOf = (p: string) => p.slice(0, Math.max(0, p.lastIndexOf('/')));
 
 /**
  * The stat cache (git's index and untracked cache in one): path → (stat, blob id) of the tree
@@ -121,20 +240,23 @@ export class StatCache {
   unchangedSinceLoad = false;
   /** lstat of this cache's entries, started while it was decoded (taken once). */
   private statJob: { job: StatJob; worktree: string } | undefined;
+  /** Every file's entry, by path. */
+  readonly files: FileTable;
 
   constructor(
     /** Root tree these entries describe. */
     public tree: string | undefined,
-    readonly files: Map<string, CachedFile>,
     readonly dirs: Map<string, CachedDir>,
     readonly rules: RuleState,
     /** The watcher's token from before the scan that made this cache (see watchquery). */
     public watchToken: string | undefined,
     private writtenAtMs: number,
-  ) {}
+  ) {
+    this.files = new FileTable(dirs);
+  }
 
   static empty(): StatCache {
-    return new StatCache(undefined, new Map(), new Map(), { excludes: '', files: new Map() }, undefined, 0);
+    return new StatCache(undefined, new Map(), { excludes: '', files: new Map() }, undefined, 0);
   }
 
   /** Ids of every tree the cache names. */
@@ -196,7 +318,6 @@ export class StatCache {
    * `tree` is the root tree the working tree now has, when the checkout covered all of it.
    */
   afterCheckout(written: Map<string, CachedFile>, removed: string[], tree: string | undefined): StatCache {
-    const files = new Map(this.files);
     const dirs = new Map(this.dirs);
     const gone = new Set(removed);
     const touched = new Set<string>();
@@ -208,9 +329,16 @@ export class StatCache {
         if (dir === '') break;
       }
     };
+    /** The entries of directories that lost or gained files, copied on first change. */
+    const changedSets = new Map<string, Map<string, CachedFile>>();
+    const entriesOf = (dirPath: string) => {
+      let entries = changedSets.get(dirPath);
+      if (!entries) changedSets.set(dirPath, (entries = new Map(dirs.get(dirPath)!.fileSet.entries())));
+      return entries;
+    };
     for (const p of removed) {
-      files.delete(p);
       touch(p);
+      if (dirs.has(parentOf(p))) entriesOf(parentOf(p)).delete(p);
     }
     let complete = true;
     for (const [p, entry] of written) {
@@ -220,11 +348,16 @@ export class StatCache {
         complete = false;
         continue;
       }
-      if (!files.has(p)) dir.files.push(p);
-      files.set(p, entry);
+      const entries = entriesOf(parentOf(p));
+      if (!entries.has(p)) dir.files.push(p);
+      entries.set(p, entry);
+    }
+    for (const [dirPath, entries] of changedSets) {
+      const dir = dirs.get(dirPath)!;
+      dir.fileSet = DirFiles.of(dir.files, entries);
     }
     // The files then describe `tree` only if every written one is among them.
-    return new StatCache(complete ? tree : undefined, files, dirs, this.rules, this.watchToken, 0);
+    return new StatCache(complete ? tree : undefined, dirs, this.rules, this.watchToken, 0);
   }
 
   async save(file: string): Promise<void> {
@@ -308,7 +441,7 @@ function encode(cache: StatCache): Buffer {
       continue;
     }
     for (const f of dir.files) {
-      const entry = cache.files.get(f)!;
+      const entry = dir.fileSet.get(f)!;
       str(f);
       double(entry.mtimeMs);
       double(entry.ctimeMs);
@@ -365,7 +498,9 @@ function decode(data: Buffer, writtenAtMs: number): StatCache | undefined {
       tree: flags & HAS_TREE ? data.toString('hex', at + 33, at + 53) : undefined,
       ignoreFiles: flags & 3,
       files: [],
+      fileSet: DirFiles.EMPTY,
       subdirs: [],
+      encodedFiles: undefined,
     };
     if (parent !== NO_PARENT) {
       if (parent >= i) return undefined;
@@ -375,20 +510,22 @@ function decode(data: Buffer, writtenAtMs: number): StatCache | undefined {
     dirs.set(p, dir);
     at += 57;
   }
-  const files = new Map<string, CachedFile>();
+  // Paths are read now (the scan walks them); entries only when a directory is looked into.
+  let total = 0;
   for (const { dir, fileCount: count } of dirOrder) {
     const start = at;
     for (let i = 0; i < count; i++) {
-      const p = str();
-      const mode = MODE_CODES[data[at + 32]!];
-      if (!mode) return undefined;
-      files.set(p, new DecodedFile(data, at, mode));
-      dir.files.push(p);
+      dir.files.push(str());
+      if (!MODE_CODES[data[at + 32]!]) return undefined;
       at += 53;
     }
-    if (count > 0) dir.encodedFiles = data.subarray(start, at);
+    total += count;
+    if (count > 0) {
+      dir.encodedFiles = data.subarray(start, at);
+      dir.fileSet = DirFiles.decoded(dir.files, dir.encodedFiles);
+    }
   }
-  if (files.size !== fileCount) return undefined;
+  if (total !== fileCount) return undefined;
   const ruleFiles = new Map<string, FileStat>();
   for (let i = 0; i < ruleCount; i++) {
     const p = str();
@@ -396,5 +533,5 @@ function decode(data: Buffer, writtenAtMs: number): StatCache | undefined {
     at += 32;
   }
   if (at !== body.length) return undefined;
-  return new StatCache(tree === NO_TREE ? undefined : tree, files, dirs, { excludes, files: ruleFiles }, token || undefined, writtenAtMs);
+  return new StatCache(tree === NO_TREE ? undefined : tree, dirs, { excludes, files: ruleFiles }, token || undefined, writtenAtMs);
 }

@@ -1,7 +1,7 @@
 import { CorruptObjectError, ShadowGitError } from './errors.js';
 import { decodeTree, MODE_TREE, type TreeEntry } from './gitformat.js';
 import type { ObjectStore } from './objects.js';
-import type { FlatTree } from './record.js';
+import type { FlatEntry, FlatTree } from './record.js';
 
 /** A tree entry name that could make a write land outside its directory, or inside a `.git`. */
 export function unsafeEntryName(name: string): string | undefined {
@@ -39,7 +39,7 @@ export const isGitlink = (entry: TreeEntry) => entry.mode === ('160000' as strin
 
 /** Reads a whole tree into path → (blob id, mode); `prefix` is put before every path. */
 export async function readFlatTree(store: ObjectStore, tree: string, prefix = ''): Promise<FlatTree> {
-  const flat: FlatTree = new Map();
+  const flat = new Map<string, FlatEntry>();
   const walk = async (oid: string, dir: string): Promise<void> => {
     const subtrees: Array<Promise<void>> = [];
     for (const entry of await readTreeEntries(store, oid, dir)) {

@@ -70,13 +70,13 @@ export function testMatcher(globs: string[] | undefined): (p: string) => boolean
 const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The working tree's graph nodes: tracked sources and JSON files (symlinks are not followed). */
-function graphNodes(tracked: Map<string, { mode: string }>): string[] {
+function graphNodes(tracked: ReadonlyMap<string, { mode: string }>): string[] {
   const nodes: string[] = [];
   for (const [p, entry] of tracked) if (entry.mode !== MODE_LINK && isGraphFile(p)) nodes.push(p);
   return nodes.sort(byPath);
 }
 
-async function targetsFromPaths(sg: ShadowGit, paths: string[], cwd: string, nodeSet: Set<string>, nodes: string[], tracked: Map<string, unknown>): Promise<string[]> {
+async function targetsFromPaths(sg: ShadowGit, paths: string[], cwd: string, nodeSet: Set<string>, nodes: string[], tracked: ReadonlyMap<string, unknown>): Promise<string[]> {
   const targets = new Set<string>();
   for (const given of paths) {
     const rel = sg.toWorktreePath(given, cwd);
