@@ -88,6 +88,7 @@ export class DirFiles {
   static readonly EMPTY = new DirFiles([], new Map());
 
   private constructor(
+    /** Shared with the directory's `files`; neither is modified once the two are paired. */
     private readonly paths: readonly string[],
     map: Map<string, CachedFile> | undefined,
     private readonly records?: Buffer,

@@ -31,7 +31,8 @@ export const snapshotCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 snapshot -m "before refactor" --note-file prompt.txt', 'keep the assistant prompt with the snapshot')
       .example('$0 snapshot', 'record the working tree')
       .example('$0 snapshot -m "before codemod"', 'record it with a message')
-      .example('$0 snapshot --json', 'machine-readable result') as Argv<Args>,
+      .example('$0 snapshot --json', 'machine-readable result')
+      .epilog('While `shadowgit watch` runs on the tree, the watcher takes the snapshot (it knows what changed); `byWatcher` in --json says so.') as Argv<Args>,
   handler: (args) =>
     runCommand(async () => {
       const bar = progress('Scanning', Boolean(args.json));
