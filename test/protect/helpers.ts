@@ -30,6 +30,16 @@ export function startCli(sandbox: Sandbox, args: string[]): Running {
   return { child, output: () => out, exited };
 }
 
+/** Kills (SIGKILL) every child in `running` that has not exited, and empties the list: for afterEach, so a failed test leaves no watcher behind. */
+export async function killLeftovers(running: Running[]): Promise<void> {
+  for (const one of running.splice(0)) {
+    if (one.child.exitCode === null && one.child.signalCode === null) {
+      one.child.kill('SIGKILL');
+      await one.exited;
+    }
+  }
+}
+
 /** The snapshot ref read straight from the file: cheap enough to poll. */
 export function headOf(repo: string): string | undefined {
   try {

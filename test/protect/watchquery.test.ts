@@ -8,7 +8,7 @@ import { Repository } from '../../src/engine/repo.js';
 import { TreeWatcher } from '../../src/engine/treewatch.js';
 import { askWatcher, ChangeLog, WATCH_COOKIE_PREFIX } from '../../src/engine/watchquery.js';
 import { git, repoOf, runCli, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
-import { fileAt, headOf, opsOf, startCli, waitFor, type Running } from './helpers.js';
+import { fileAt, headOf, killLeftovers, opsOf, startCli, waitFor, type Running } from './helpers.js';
 
 let sb: Sandbox;
 let shadowRepo: string;
@@ -16,12 +16,7 @@ const watchers: Running[] = [];
 
 // Declared before the sandbox's own hooks, so a watcher left by a failed test dies before cleanup.
 afterEach(async () => {
-  for (const running of watchers.splice(0)) {
-    if (running.child.exitCode === null && running.child.signalCode === null) {
-      running.child.kill('SIGKILL');
-      await running.exited;
-    }
-  }
+  await killLeftovers(watchers);
 });
 useSandbox('sg-wq-', (s) => (sb = s), { setHome: true });
 beforeEach(async () => {

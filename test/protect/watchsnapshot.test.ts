@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { nativeTree, randomEditor } from '../helpers/edits.js';
 import { fsck, git, repoOf, runCli, runCliAsync, runJson, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
-import { headOf, startCli, waitFor, type Running } from './helpers.js';
+import { headOf, killLeftovers, startCli, waitFor, type Running } from './helpers.js';
 
 let sb: Sandbox;
 let shadowRepo: string;
@@ -18,12 +18,7 @@ const servers: net.Server[] = [];
 // Declared before the sandbox's own hooks, so a watcher left by a failed test dies before cleanup.
 afterEach(async () => {
   for (const server of servers.splice(0)) server.close();
-  for (const running of watchers.splice(0)) {
-    if (running.child.exitCode === null && running.child.signalCode === null) {
-      running.child.kill('SIGKILL');
-      await running.exited;
-    }
-  }
+  await killLeftovers(watchers);
 });
 useSandbox('sg-wsnap-', (s) => (sb = s), { setHome: true });
 beforeEach(async () => {
