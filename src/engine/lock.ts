@@ -9,6 +9,11 @@ interface LockOwner {
   since: string;
 }
 
+/** How long a command waits for the repository lock ($SHADOWGIT_LOCK_TIMEOUT ms, default 30 s). */
+export function lockTimeoutMs(): number {
+  return Number(process.env.SHADOWGIT_LOCK_TIMEOUT ?? 30000);
+}
+
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -41,7 +46,7 @@ export class RepoLock {
     private readonly command: string,
   ) {}
 
-  async acquire(timeoutMs = Number(process.env.SHADOWGIT_LOCK_TIMEOUT ?? 30000)): Promise<void> {
+  async acquire(timeoutMs = lockTimeoutMs()): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const owner: LockOwner = { pid: process.pid, host: os.hostname(), command: this.command, since: new Date().toISOString() };
     for (let attempt = 0; ; attempt++) {

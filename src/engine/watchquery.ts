@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ShadowGitError } from './errors.js';
-import { processAlive } from './lock.js';
+import { lockTimeoutMs, processAlive } from './lock.js';
 import { locateRepository, stateDirOf } from './paths.js';
 import type { Repository } from './repo.js';
 
@@ -35,8 +35,10 @@ const COOKIE_TIMEOUT_MS = 800;
 const REQUEST_TIMEOUT_MS = 5000;
 /** A snapshot request carries its note, which may be a long chat log. */
 const MAX_REQUEST_BYTES = 1 << 20;
-/** A snapshot's progress goes to its requester at most this often. */
+/** A snapshot's progress goes to its requester at most this often… */
 const PROGRESS_INTERVAL_MS = 100;
+/** …and at least this often. */
+const HEARTBEAT_MS = 1000;
 /** sun_path holds 104 bytes on macOS and 108 on Linux, the terminating NUL included. */
 const MAX_SOCKET_PATH_BYTES = 103;
 
@@ -52,7 +54,7 @@ export type RepoLocation = Pick<Repository, 'worktree' | 'statePath'>;
 export async function askWatcher(repo: RepoLocation, since: string | undefined, timeoutMs = 1000): Promise<WatchChanges | undefined> {
   const socketPath = await watcherSocket(repo);
   if (!socketPath) return undefined;
-  return converse(socketPath, { since: since ?? null }, timeoutMs, (message) => (isWatchChanges(message) ? { token: message.token, paths: message.paths } : null));
+  return converse(socketPath, { since: since ?? null }, { firstMs: timeoutMs }, (message) => (isWatchChanges(message) ? { token: message.token, paths: message.paths } : null));
 }
 
 /** What a snapshot taken by the watcher for another command is asked to record. */
@@ -67,15 +69,17 @@ export type SnapshotAnswer = { report: Record<string, unknown> } | { error: stri
 /**
  * Hands a snapshot to the watcher running on repo.worktree, which keeps the stat cache in memory
  * and knows what changed, so it records in a fraction of a fresh process's time. Undefined when
- * no watcher takes it: none runs, it does not accept within `acceptTimeoutMs`, or it went away
- * before answering. The caller then snapshots itself; the repository lock serialises that with
- * anything the watcher was still doing.
+ * no watcher takes it: none runs, it does not accept within `acceptTimeoutMs`, it goes silent
+ * (no progress line, which it sends at least every second) for as long as a command waits for
+ * the repository lock, or it goes away before answering. The caller then snapshots itself; the
+ * repository lock serialises that with anything the watcher was still doing.
  */
 async function snapshotByWatcher(repo: RepoLocation, request: SnapshotRequest, onProgress?: (files: number) => void, acceptTimeoutMs = 1000): Promise<SnapshotAnswer | undefined> {
   const socketPath = await watcherSocket(repo);
   if (!socketPath || Buffer.byteLength(JSON.stringify({ snapshot: request })) >= MAX_REQUEST_BYTES) return undefined;
   let accepted = false;
-  return converse(socketPath, { snapshot: request }, acceptTimeoutMs, (message): SnapshotAnswer | null | undefined => {
+  const silenceMs = lockTimeoutMs();
+  return converse(socketPath, { snapshot: request }, { firstMs: acceptTimeoutMs, silenceMs }, (message): SnapshotAnswer | null | undefined => {
     const answer = (message ?? {}) as { accepted?: unknown; progress?: unknown; report?: unknown; error?: unknown; code?: unknown };
     if (!accepted) {
       // Anything else first (an older watcher's refusal, say): this watcher does not take it.
@@ -126,10 +130,11 @@ async function watcherSocket(repo: RepoLocation): Promise<string | undefined> {
 /**
  * Sends one JSON line and reads JSON lines back, each handed to `onMessage`: a value ends the
  * exchange with it, null ends it with undefined (not understood), undefined reads on. Also
- * undefined when the first line does not come within `timeoutMs` (later lines may take as long
- * as the work they report on), or the socket fails or closes first.
+ * undefined when the first line does not come within `firstMs`, when a later one does not come
+ * within `silenceMs` (none: later lines may take as long as the work they report on), or the
+ * socket fails or closes first.
  */
-function converse<T>(socketPath: string, request: unknown, timeoutMs: number, onMessage: (message: unknown) => T | null | undefined): Promise<T | undefined> {
+function converse<T>(socketPath: string, request: unknown, limits: { firstMs: number; silenceMs?: number }, onMessage: (message: unknown) => T | null | undefined): Promise<T | undefined> {
   return new Promise((resolve) => {
     let received = '';
     const socket = net.connect(socketPath);
@@ -138,13 +143,14 @@ function converse<T>(socketPath: string, request: unknown, timeoutMs: number, on
       socket.destroy();
       resolve(answer);
     };
-    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    let timer = setTimeout(() => finish(undefined), limits.firstMs);
     socket.setEncoding('utf8');
     socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
     socket.on('data', (chunk: string) => {
       received += chunk;
       for (let end = received.indexOf('\n'); end >= 0; end = received.indexOf('\n')) {
         clearTimeout(timer);
+        if (limits.silenceMs !== undefined) timer = setTimeout(() => finish(undefined), limits.silenceMs);
         const line = received.slice(0, end);
         received = received.slice(end + 1);
         let message: unknown;
@@ -338,16 +344,22 @@ export class WatchQueryServer {
     };
     send({ accepted: true });
     let lastProgressAt = 0;
-    const onProgress = (files: number) => {
+    let files = 0;
+    const onProgress = (count: number) => {
+      files = count;
       const now = Date.now();
       if (now - lastProgressAt < PROGRESS_INTERVAL_MS) return;
       lastProgressAt = now;
       send({ progress: files });
     };
+    // Also while waiting for the lock or hashing one large file: silence means this process hangs.
+    const heartbeat = setInterval(() => send({ progress: files }), HEARTBEAT_MS);
     try {
       send({ report: await take(request, onProgress) });
     } catch (err) {
       send({ error: (err as Error).message, code: (err as { code?: unknown }).code ?? 'EWATCH' });
+    } finally {
+      clearInterval(heartbeat);
     }
     socket.end();
   }

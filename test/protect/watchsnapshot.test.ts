@@ -98,7 +98,7 @@ async function fakeWatcher(serve: (socket: net.Socket, request: unknown) => void
   await fsp.writeFile(path.join(shadowRepo, 'shadowgit', 'watch.json'), JSON.stringify({ pid: process.pid, host: os.hostname(), worktree, socket: socketPath }));
 }
 
-test('when the watcher does not deliver (refuses, hangs, goes away after accepting), the CLI takes the snapshot itself', async () => {
+test('when the watcher does not deliver (refuses, hangs, goes away or silent after accepting, answers nonsense), the CLI takes the snapshot itself', async () => {
   runCli(sb, ['snapshot']);
   const behaviours: Record<string, (socket: net.Socket) => void> = {
     refuses: (socket) => socket.end('{"error": "this watcher takes no snapshots for other commands."}\n'),
@@ -108,6 +108,8 @@ test('when the watcher does not deliver (refuses, hangs, goes away after accepti
       socket.destroy();
     },
     'answers nonsense': (socket) => socket.end('{"accepted": true}\n{"report": {"id": 5}}\n'),
+    // A real watcher sends a progress line at least every second; this one hangs after accepting.
+    'goes silent after accepting': (socket) => socket.write('{"accepted": true}\n{"progress": 1}\n'),
   };
   let behaviour = '';
   const requests: unknown[] = [];
@@ -119,7 +121,8 @@ test('when the watcher does not deliver (refuses, hangs, goes away after accepti
     behaviour = name;
     await writeTree(sb.worktree, { [`src/new${i}.ts`]: `${name}\n` });
     const before = headOf(shadowRepo);
-    const run = await runCliAsync(sb, ['snapshot', '--json', '-m', `while the watcher ${name}`]);
+    // Silence is given up on after as long as a command waits for the lock.
+    const run = await runCliAsync(sb, ['snapshot', '--json', '-m', `while the watcher ${name}`], { env: { SHADOWGIT_LOCK_TIMEOUT: '1500' } });
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as SnapshotJson;
     expect({ name, byWatcher: report.byWatcher, created: report.created, parentIsBefore: (git(shadowRepo, ['rev-parse', `${report.commit}^`]) as string).trim() === before }).toEqual({ name, byWatcher: false, created: true, parentIsBefore: true });
