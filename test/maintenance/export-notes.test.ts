@@ -75,10 +75,13 @@ test('notes are git notes native git reads; show prints message, trailers, note 
   const second = runJson(sb, ['snapshot', '-m', 'second', '--note-file', path.join(sb.dir, 'chat.txt')]);
   // No change: the note is appended to the latest snapshot's note.
   runJson(sb, ['snapshot', '--note', 'follow-up remark']);
+  // `-` reads the note from stdin.
+  const piped = runCli(sb, ['snapshot', '--note-file', '-'], { input: 'piped in on stdin\n' });
+  expect(piped.code).toBe(0);
   const { repo } = runJson(sb, ['status']);
 
   expect(git(repo, ['notes', 'show', first.commit])).toBe('Prompt: make it work\n');
-  expect(git(repo, ['notes', 'show', second.commit])).toBe(`${transcript}\nfollow-up remark\n`);
+  expect(git(repo, ['notes', 'show', second.commit])).toBe(`${transcript}\nfollow-up remark\n\npiped in on stdin\n`);
   expect((git(repo, ['notes', 'list']) as string).trim().split('\n')).toHaveLength(2);
 
   const shown = runJson(sb, ['show', second.id]);
@@ -89,7 +92,7 @@ test('notes are git notes native git reads; show prints message, trailers, note 
     message: 'second',
     trigger: 'manual',
     trailers: { 'Shadowgit-Id': second.id, 'Shadowgit-Trigger': 'manual', 'Shadowgit-Changes': '+1 ~1 -1' },
-    note: `${transcript}\nfollow-up remark\n`,
+    note: `${transcript}\nfollow-up remark\n\npiped in on stdin\n`,
     changes: [
       { path: 'a.txt', status: 'modified' },
       { path: 'b.txt', status: 'deleted' },

@@ -1,6 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
 import { promises as fsp } from 'node:fs';
-import { text } from 'node:stream/consumers';
 import type { SnapshotReport } from '../../shadowgit.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { color, print, printJson, progress, short, warnSkipped } from '../output.js';
@@ -14,7 +13,8 @@ interface Args extends GlobalArgs {
 /** The note text from FILE, or from stdin for "-". */
 async function readNoteFile(file: string): Promise<string> {
   try {
-    return file === '-' ? await text(process.stdin) : await fsp.readFile(file, 'utf8');
+    // Loaded only here: every snapshot would pay for it otherwise.
+    return file === '-' ? await (await import('node:stream/consumers')).text(process.stdin) : await fsp.readFile(file, 'utf8');
   } catch (err) {
     throw new UsageError(`cannot read the note file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path.`);
   }
@@ -27,7 +27,7 @@ export const snapshotCommand: CommandModule<GlobalArgs, Args> = {
     y
       .option('message', { alias: 'm', type: 'string', describe: 'What this snapshot is for' })
       .option('note', { type: 'string', describe: 'Free text kept as a git note (a prompt, a chat log); `shadowgit show` prints it' })
-      .option('note-file', { type: 'string', describe: 'Read the note from a file (- for stdin)', conflicts: 'note' })
+      .option('note-file', { type: 'string', nargs: 1, describe: 'Read the note from a file (- for stdin)', conflicts: 'note' })
       .example('$0 snapshot -m "before refactor" --note-file prompt.txt', 'keep the assistant prompt with the snapshot')
       .example('$0 snapshot', 'record the working tree')
       .example('$0 snapshot -m "before codemod"', 'record it with a message')
