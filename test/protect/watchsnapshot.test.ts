@@ -59,6 +59,15 @@ test('snapshots taken by the watcher record exactly the tree, also after another
     taken.push(report);
   }
 
+  // Nothing happened since: the snapshot changes nothing, not even the stat cache file (the
+  // watcher's token only moves with events).
+  const cacheFile = path.join(shadowRepo, 'shadowgit', 'statcache');
+  const cacheBefore = await fsp.stat(cacheFile);
+  const unchanged = runJson<SnapshotJson>(sb, ['snapshot', '--json']);
+  expect({ byWatcher: unchanged.byWatcher, created: unchanged.created, commit: unchanged.commit }).toEqual({ byWatcher: true, created: false, commit: taken.at(-1)!.commit });
+  const cacheAfter = await fsp.stat(cacheFile);
+  expect({ ino: cacheAfter.ino, mtimeMs: cacheAfter.mtimeMs }).toEqual({ ino: cacheBefore.ino, mtimeMs: cacheBefore.mtimeMs });
+
   await writeTree(sb.worktree, { 'src/noted.ts': 'noted\n' });
   const noted = runJson<SnapshotJson>(sb, ['snapshot', '--json', '-m', 'asked of the watcher', '--note', 'the prompt that led here']);
   expect(noted.byWatcher).toBe(true);
