@@ -12,20 +12,10 @@ import { StatCache } from '../../src/engine/statcache.js';
 import { askWatcher } from '../../src/engine/watchquery.js';
 import { prng } from '../../scripts/bench/tree.mjs';
 import { nativeTree, randomEditor } from '../helpers/edits.js';
-import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, runCli, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, runCli, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
-let previousHome: string | undefined;
-
-beforeEach(() => {
-  sb = makeSandbox('sg-listing-');
-  previousHome = process.env.SHADOWGIT_HOME;
-  process.env.SHADOWGIT_HOME = sb.home;
-});
-afterEach(async () => {
-  process.env.SHADOWGIT_HOME = previousHome;
-  await sb.cleanup();
-});
+useSandbox('sg-listing-', (s) => (sb = s), { setHome: true });
 
 const treeOf = (gitdir: string, commit: string) => (git(gitdir, ['rev-parse', `${commit}^{tree}`]) as string).trim();
 

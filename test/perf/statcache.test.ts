@@ -7,20 +7,10 @@ import { ObjectStore, hashObject } from '../../src/engine/objects.js';
 import { recordTree } from '../../src/engine/record.js';
 import { scanWorktree, type ScanResult } from '../../src/engine/scan.js';
 import { StatCache } from '../../src/engine/statcache.js';
-import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
-let previousHome: string | undefined;
-
-beforeEach(() => {
-  sb = makeSandbox('sg-perf-');
-  previousHome = process.env.SHADOWGIT_HOME;
-  process.env.SHADOWGIT_HOME = sb.home;
-});
-afterEach(async () => {
-  process.env.SHADOWGIT_HOME = previousHome;
-  await sb.cleanup();
-});
+useSandbox('sg-perf-', (s) => (sb = s), { setHome: true });
 
 const blobId = (text: string | Buffer) => hashObject('blob', Buffer.from(text));
 
