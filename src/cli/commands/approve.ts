@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { color, print, printJson, short } from '../output.js';
 
@@ -8,16 +8,18 @@ interface Args extends GlobalArgs {
   force?: boolean;
 }
 
-export const approveCommand: CommandModule<GlobalArgs, Args> = {
+export const approveCommand = defineCommand<Args>({
   command: 'approve <name>',
   describe: 'Mark the current state as an approved revision (annotated tag)',
-  builder: (y: Argv<GlobalArgs>) =>
+  positionals: { name: { describe: 'Display name, spaces allowed ("Feature Complete")' } },
+  flags: {
+    message: { alias: 'm', type: 'string', describe: 'Description stored with the approval' },
+    force: { alias: 'f', type: 'boolean', describe: 'Move the name if it is already in use' },
+  },
+  builder: (y) =>
     y
-      .positional('name', { type: 'string', demandOption: true, describe: 'Display name, spaces allowed ("Feature Complete")' })
-      .option('message', { alias: 'm', type: 'string', describe: 'Description stored with the approval' })
-      .option('force', { alias: 'f', type: 'boolean', describe: 'Move the name if it is already in use' })
       .example('$0 approve "Feature Complete"', 'snapshot if needed, then tag it')
-      .example('$0 approve v2-login -m "login flow reviewed"', 'with a description') as Argv<Args>,
+      .example('$0 approve v2-login -m "login flow reviewed"', 'with a description'),
   handler: (args) =>
     runCommand(async () => {
       const sg = await openRepo(args);
@@ -28,4 +30,4 @@ export const approveCommand: CommandModule<GlobalArgs, Args> = {
       }
       print(`Approved ${color.green(`"${result.name}"`)} (tag ${result.tag}) on snapshot ${color.bold(result.id)} (${short(result.commit)})${result.snapshotCreated ? ', recorded just now' : ''}.`);
     }),
-};
+});

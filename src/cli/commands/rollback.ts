@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import { defineCommand } from '../command.js';
 import type { CheckoutReport, ShadowGit } from '../../shadowgit.js';
 import { isInteractive, openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { absoluteTime, color, print, printJson, progress, relativeTime, short } from '../output.js';
@@ -42,16 +42,16 @@ export function checkoutJson(result: CheckoutReport): unknown {
   };
 }
 
-export const rollbackCommand: CommandModule<GlobalArgs, Args> = {
+export const rollbackCommand = defineCommand<Args>({
   command: 'rollback [rev]',
   describe: 'Return the working tree to a snapshot (records the current state first)',
-  builder: (y: Argv<GlobalArgs>) =>
+  positionals: { rev: { describe: 'Snapshot id, commit hash (4+ hex), approved name, or latest~N' } },
+  flags: { yes: { alias: 'y', type: 'boolean', describe: 'Do not ask for confirmation' } },
+  builder: (y) =>
     y
-      .positional('rev', { type: 'string', describe: 'Snapshot id, commit hash (4+ hex), approved name, or latest~N' })
-      .option('yes', { alias: 'y', type: 'boolean', describe: 'Do not ask for confirmation' })
       .example('$0 rollback', 'pick a revision interactively (in a terminal)')
       .example('$0 rollback "Feature Complete" --yes', 'return to an approved revision')
-      .example('$0 rollback latest~1', 'the snapshot before the latest') as Argv<Args>,
+      .example('$0 rollback latest~1', 'the snapshot before the latest'),
   handler: (args) =>
     runCommand(async () => {
       const sg = await openRepo(args);
@@ -80,4 +80,4 @@ export const rollbackCommand: CommandModule<GlobalArgs, Args> = {
       if (args.json) printJson(checkoutJson(result));
       else renderCheckout('Rolled back', result);
     }),
-};
+});

@@ -1,6 +1,6 @@
-import type { Argv, CommandModule } from 'yargs';
 import { promises as fsp } from 'node:fs';
 import type { SnapshotReport } from '../../shadowgit.js';
+import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { color, print, printJson, progress, short, warnSkipped } from '../output.js';
 
@@ -20,19 +20,21 @@ async function readNoteFile(file: string): Promise<string> {
   }
 }
 
-export const snapshotCommand: CommandModule<GlobalArgs, Args> = {
+export const snapshotCommand = defineCommand<Args>({
   command: 'snapshot',
   describe: 'Record the whole working tree as a snapshot',
-  builder: (y: Argv<GlobalArgs>) =>
+  flags: {
+    message: { alias: 'm', type: 'string', describe: 'What this snapshot is for' },
+    note: { type: 'string', describe: 'Free text kept as a git note (a prompt, a chat log); `shadowgit show` prints it' },
+    'note-file': { type: 'string', nargs: 1, describe: 'Read the note from a file (- for stdin)', conflicts: 'note' },
+  },
+  builder: (y) =>
     y
-      .option('message', { alias: 'm', type: 'string', describe: 'What this snapshot is for' })
-      .option('note', { type: 'string', describe: 'Free text kept as a git note (a prompt, a chat log); `shadowgit show` prints it' })
-      .option('note-file', { type: 'string', nargs: 1, describe: 'Read the note from a file (- for stdin)', conflicts: 'note' })
       .example('$0 snapshot -m "before refactor" --note-file prompt.txt', 'keep the assistant prompt with the snapshot')
       .example('$0 snapshot', 'record the working tree')
       .example('$0 snapshot -m "before codemod"', 'record it with a message')
       .example('$0 snapshot --json', 'machine-readable result')
-      .epilog('While `shadowgit watch` runs on the tree, the watcher takes the snapshot (it knows what changed); `byWatcher` in --json says so.') as Argv<Args>,
+      .epilog('While `shadowgit watch` runs on the tree, the watcher takes the snapshot (it knows what changed); `byWatcher` in --json says so.'),
   handler: (args) =>
     runCommand(async () => {
       const bar = progress('Scanning', Boolean(args.json));
@@ -54,4 +56,4 @@ export const snapshotCommand: CommandModule<GlobalArgs, Args> = {
       else print(`No changes since snapshot ${color.bold(result.id)} (${short(result.commit)}); nothing recorded.`);
       if (note !== undefined) print(`Note attached to ${color.bold(result.id)}; \`shadowgit show ${result.id}\` prints it.`);
     }),
-};
+});

@@ -1,11 +1,11 @@
-import type { Argv, CommandModule } from 'yargs';
+import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { absoluteTime, color, formatBytes, print, printJson, relativeTime, short } from '../output.js';
 
-export const statusCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+export const statusCommand = defineCommand<GlobalArgs>({
   command: 'status',
   describe: 'Show the working tree, its shadow repo and what changed since the last snapshot',
-  builder: (y: Argv<GlobalArgs>) => y.example('$0 status', 'human-readable summary').example('$0 status --json', 'machine-readable summary'),
+  builder: (y) => y.example('$0 status', 'human-readable summary').example('$0 status --json', 'machine-readable summary'),
   handler: (args) =>
     runCommand(async () => {
       const sg = await openRepo(args);
@@ -41,4 +41,4 @@ export const statusCommand: CommandModule<GlobalArgs, GlobalArgs> = {
       for (const line of lines.slice(0, 50)) print(line);
       if (lines.length > 50) print(`  …and ${lines.length - 50} more (see --json)`);
     }),
-};
+});

@@ -1,12 +1,12 @@
-import type { Argv, CommandModule } from 'yargs';
+import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { printJson } from '../output.js';
 import { checkoutJson, renderCheckout } from './rollback.js';
 
-export const undoCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+export const undoCommand = defineCommand<GlobalArgs>({
   command: 'undo',
   describe: 'Return to the state before the last rollback, restore or undo',
-  builder: (y: Argv<GlobalArgs>) => y.example('$0 undo', 'take back the last rollback (undo again to redo it)'),
+  builder: (y) => y.example('$0 undo', 'take back the last rollback (undo again to redo it)'),
   handler: (args) =>
     runCommand(async () => {
       const sg = await openRepo(args);
@@ -14,4 +14,4 @@ export const undoCommand: CommandModule<GlobalArgs, GlobalArgs> = {
       if (args.json) printJson(checkoutJson(result));
       else renderCheckout('Undone: back', result);
     }),
-};
+});

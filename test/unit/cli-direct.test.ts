@@ -1,0 +1,97 @@
+import type { DirectCommand } from '../../src/cli/command.js';
+import { approveCommand } from '../../src/cli/commands/approve.js';
+import { rollbackCommand } from '../../src/cli/commands/rollback.js';
+import { snapshotCommand } from '../../src/cli/commands/snapshot.js';
+import { statusCommand } from '../../src/cli/commands/status.js';
+import { undoCommand } from '../../src/cli/commands/undo.js';
+import { parserFor } from '../../src/cli/main.js';
+import { prng } from '../../scripts/bench/tree.mjs';
+
+// The direct reading of simple argument lists must never disagree with yargs, the CLI's
+// reference parser: whatever it accepts, yargs must accept with the same values. yargs is run
+// here exactly as the CLI sets it up, with the command's handler swapped for a recorder.
+
+type Parsed = Record<string, unknown>;
+
+async function viaYargs(command: DirectCommand, argv: string[]): Promise<Parsed | Error> {
+  let seen: Parsed | undefined;
+  try {
+    await parserFor(argv)
+      .command({ ...command, handler: (args) => void (seen = args) })
+      .fail((message, err) => {
+        throw err ?? new Error(message);
+      })
+      .parseAsync();
+  } catch (err) {
+    return err as Error;
+  }
+  return seen ?? new Error('no handler ran');
+}
+
+/** The values a handler can read: everything but yargs' bookkeeping and unset keys. */
+function values(args: Parsed): Parsed {
+  return Object.fromEntries(Object.entries(args).filter(([key, value]) => key !== '_' && key !== '$0' && value !== undefined));
+}
+
+const wordOf = (command: DirectCommand) => String(command.command).split(' ')[0]!;
+
+/** Argument pieces, well-formed and not, that a user or a script might pass. */
+const PIECES: Record<string, string[][]> = {
+  snapshot: [['-m', 'before refactor'], ['--message', 'x'], ['--message=a=b'], ['-mfoo'], ['-m'], ['-m', '-x'], ['--note', 'prompt'], ['--note-file', '-'], ['--note-file', 'n.txt'], ['--noteFile', 'n.txt'], ['--message', ''], ['-m', '5'], ['--message', '0x10'], ['-m', '-5']],
+  status: [],
+  undo: [],
+  rollback: [['latest~1'], ['1234'], ['Feature Complete'], ['--yes'], ['-y'], ['-y', 'true'], ['--yes', 'false'], ['--yes=false'], ['extra'], ['true']],
+  approve: [['Feature Complete'], ['v2'], ['0777'], ['-m', 'reviewed'], ['-f'], ['--force'], ['-fm', 'x'], ['-f', 'false'], ['--message']],
+};
+const COMMON = [['--json'], ['-C', '/tmp/tree'], ['-C/tmp/tree'], ['--C=/tmp/tree'], ['-C'], ['--json=false'], ['--no-json'], ['--help'], ['--version'], ['--'], ['--bogus'], ['-x'], ['stray']];
+
+describe('reading simple argument lists without yargs', () => {
+  test.each([snapshotCommand, statusCommand, undoCommand, rollbackCommand, approveCommand].map((c) => [wordOf(c), c] as const))(
+    '%s: every list read directly gives what yargs gives (random lists of real and broken pieces)',
+    async (word, command) => {
+      const random = prng(word.length * 7919);
+      const pieces = [...PIECES[word]!, ...COMMON];
+      let direct = 0;
+      for (let round = 0; round < 400; round++) {
+        const rest: string[] = [];
+        const count = Math.floor(random() * 4);
+        for (let i = 0; i < count; i++) rest.push(...pieces[Math.floor(random() * pieces.length)]!);
+        const read = command.readDirectly(rest);
+        if (!read) continue;
+        direct++;
+        const reference = await viaYargs(command, [word, ...rest]);
+        if (reference instanceof Error) throw new Error(`read directly, but yargs refuses ${JSON.stringify(rest)}: ${reference.message}`);
+        expect({ argv: rest, values: values(read) }).toEqual({ argv: rest, values: values(reference) });
+      }
+      // A reader that gave up on everything would pass the loop above; simple lists must go direct.
+      expect(direct).toBeGreaterThan(10);
+    },
+  );
+
+  test.each([
+    [snapshotCommand, ['-m', 'before refactor', '--json'], { message: 'before refactor', m: 'before refactor', json: true }],
+    [snapshotCommand, ['--note-file', '-', '-C', '/w'], { 'note-file': '-', noteFile: '-', C: '/w' }],
+    [rollbackCommand, ['latest~1', '--yes'], { rev: 'latest~1', yes: true, y: true }],
+    [approveCommand, ['Feature Complete', '-m', 'ok'], { name: 'Feature Complete', message: 'ok', m: 'ok' }],
+    [statusCommand, ['--json'], { json: true }],
+  ])('%#: the everyday forms go direct, with the values yargs gives', async (command, rest, expected) => {
+    const read = command.readDirectly(rest);
+    expect(read && values(read)).toEqual(expected);
+    expect(values((await viaYargs(command, [wordOf(command), ...rest])) as Parsed)).toEqual(expected);
+  });
+
+  test.each([
+    [snapshotCommand, ['-mfoo']],
+    [snapshotCommand, ['-m', 'a', '--message', 'b']],
+    [snapshotCommand, ['--note', 'a', '--note-file', 'b']],
+    [snapshotCommand, ['--help']],
+    [statusCommand, ['stray']],
+    [rollbackCommand, ['a', 'b']],
+    [rollbackCommand, ['--', 'latest']],
+    [rollbackCommand, ['-y', 'true']],
+    [approveCommand, []],
+    [approveCommand, ['--version', 'x']],
+  ])('%#: anything unusual is left to yargs', (command, rest) => {
+    expect(command.readDirectly(rest)).toBeUndefined();
+  });
+});
