@@ -55,21 +55,23 @@ function statChunks(paths: string[], results: Float64Array, control: Int32Array,
  */
 function listCachedPaths(bytes: Uint8Array, worktree: string): string[] {
   const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 28;
   const str = () => {
-    const length = data.readUInt16LE(at);
+    // Not Buffer's readers: they are slow in code not yet optimised, as this is.
+    const length = view.getUint16(at, true);
     const text = data.toString('utf8', at + 2, at + 2 + length);
     at += 2 + length;
     return text;
   };
   str();
   str();
-  const dirCount = data.readUInt32LE(at);
+  const dirCount = view.getUint32(at, true);
   at += 12;
   const dirs: Array<{ path: string; files: number }> = [];
   for (let i = 0; i < dirCount; i++) {
     const path = str();
-    dirs.push({ path, files: data.readUInt32LE(at + 53) });
+    dirs.push({ path, files: view.getUint32(at + 53, true) });
     at += 57;
   }
   const paths: string[] = [];
