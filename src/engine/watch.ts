@@ -117,7 +117,7 @@ export class WatchSession {
       onCookie: (name) => this.queries.cookieSeen(name),
       onLost: () => this.onChange(undefined),
     });
-    this.queries = new WatchQueryServer(repo.worktree, this.watcher, (request, onProgress) => this.takeRequested(request, onProgress));
+    this.queries = new WatchQueryServer(repo.worktree, this.watcher, { snapshot: (request, onProgress) => this.takeRequested(request, onProgress), status: () => this.sg.status() });
     this.state = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), worktree: repo.worktree, debounceMs: options.debounceMs, intervalMs: options.intervalMs, watchedDirectories: 0, snapshots: 0, dirty: { paths: [], overflow: false } };
   }
 

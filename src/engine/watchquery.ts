@@ -63,23 +63,32 @@ export interface SnapshotRequest {
   note?: string;
 }
 
-/** The watcher's answer to a SnapshotRequest: the facade's SnapshotReport, or its error. */
-export type SnapshotAnswer = { report: Record<string, unknown> } | { error: string; code: string };
+/** Work a watcher does for another command, in its own process: it knows what changed and keeps the stat cache in memory. */
+export type WatcherTask = { snapshot: SnapshotRequest } | { status: Record<string, never> };
+
+/** How the watcher carries out each WatcherTask: the facade's report, or a rejection with its error. */
+export interface WatcherTasks {
+  snapshot(request: SnapshotRequest, onProgress: (files: number) => void): Promise<object>;
+  status(): Promise<object>;
+}
+
+/** The watcher's answer to a WatcherTask: the facade's report, or its error. */
+type TaskAnswer = { report: Record<string, unknown> } | { error: string; code: string };
 
 /**
- * Hands a snapshot to the watcher running on repo.worktree, which keeps the stat cache in memory
- * and knows what changed, so it records in a fraction of a fresh process's time. Undefined when
- * no watcher takes it: none runs, it does not accept within `acceptTimeoutMs`, it goes silent
- * (no progress line, which it sends at least every second) for as long as a command waits for
- * the repository lock, or it goes away before answering. The caller then snapshots itself; the
- * repository lock serialises that with anything the watcher was still doing.
+ * Hands a task to the watcher running on repo.worktree, which does it in a fraction of a fresh
+ * process's time. Undefined when no watcher takes it: none runs, it does not accept within
+ * `acceptTimeoutMs`, it goes silent (no progress line, which it sends at least every second)
+ * for as long as a command waits for the repository lock, or it goes away before answering.
+ * The caller then does the work itself; the repository lock serialises that with anything the
+ * watcher was still doing.
  */
-async function snapshotByWatcher(repo: RepoLocation, request: SnapshotRequest, onProgress?: (files: number) => void, acceptTimeoutMs = 1000): Promise<SnapshotAnswer | undefined> {
+async function handToWatcher(repo: RepoLocation, task: WatcherTask, onProgress?: (files: number) => void, acceptTimeoutMs = 1000): Promise<TaskAnswer | undefined> {
   const socketPath = await watcherSocket(repo);
-  if (!socketPath || Buffer.byteLength(JSON.stringify({ snapshot: request })) >= MAX_REQUEST_BYTES) return undefined;
+  if (!socketPath || Buffer.byteLength(JSON.stringify(task)) >= MAX_REQUEST_BYTES) return undefined;
   let accepted = false;
   const silenceMs = lockTimeoutMs();
-  return converse(socketPath, { snapshot: request }, { firstMs: acceptTimeoutMs, silenceMs }, (message): SnapshotAnswer | null | undefined => {
+  return converse(socketPath, task, { firstMs: acceptTimeoutMs, silenceMs }, (message): TaskAnswer | null | undefined => {
     const answer = (message ?? {}) as { accepted?: unknown; progress?: unknown; report?: unknown; error?: unknown; code?: unknown };
     if (!accepted) {
       // Anything else first (an older watcher's refusal, say): this watcher does not take it.
@@ -97,21 +106,34 @@ async function snapshotByWatcher(repo: RepoLocation, request: SnapshotRequest, o
 }
 
 /**
- * snapshotByWatcher for the tree that `open` names (as the CLI finds it), without opening its
- * repository: the report, or undefined when no watcher takes the snapshot. Throws the
- * watcher's error when its snapshot failed. Fault injection (SHADOWGIT_FAULT) and a pinned
- * clock (SHADOWGIT_NOW) act in the process they are set in, so with either set nothing is
- * handed over.
+ * handToWatcher for the tree that `open` names (as the CLI finds it), without opening its
+ * repository: the report if it has the fields `complete` checks, or undefined when no watcher
+ * does the task. Throws the watcher's error when the task failed. Fault injection
+ * (SHADOWGIT_FAULT) and a pinned clock (SHADOWGIT_NOW) act in the process they are set in, so
+ * with either set nothing is handed over.
  */
-export async function snapshotViaWatcher(open: { worktree?: string; cwd?: string }, request: SnapshotRequest, onProgress?: (files: number) => void): Promise<Record<string, unknown> | undefined> {
+async function viaWatcher(open: { worktree?: string; cwd?: string }, task: WatcherTask, complete: (report: Record<string, unknown>) => boolean, onProgress?: (files: number) => void): Promise<Record<string, unknown> | undefined> {
   if (process.env.SHADOWGIT_FAULT || process.env.SHADOWGIT_NOW) return undefined;
   const { worktree, gitdir } = await locateRepository(open);
   const stateDir = stateDirOf(gitdir);
-  const answer = await snapshotByWatcher({ worktree, statePath: (name) => path.join(stateDir, name) }, request, onProgress);
+  const answer = await handToWatcher({ worktree, statePath: (name) => path.join(stateDir, name) }, task, onProgress);
   if (answer && 'error' in answer) throw new ShadowGitError(answer.error, answer.code);
-  const report = answer?.report;
-  const complete = report && typeof report.id === 'string' && typeof report.commit === 'string' && typeof report.created === 'boolean' && typeof report.changes === 'object' && Array.isArray(report.skipped);
-  return complete ? report : undefined;
+  return answer && complete(answer.report) ? answer.report : undefined;
+}
+
+/** A snapshot recorded by the running watcher (see viaWatcher): its SnapshotReport. */
+export function snapshotViaWatcher(open: { worktree?: string; cwd?: string }, request: SnapshotRequest, onProgress?: (files: number) => void): Promise<Record<string, unknown> | undefined> {
+  const complete = (report: Record<string, unknown>) => typeof report.id === 'string' && typeof report.commit === 'string' && typeof report.created === 'boolean' && typeof report.changes === 'object' && Array.isArray(report.skipped);
+  return viaWatcher(open, { snapshot: request }, complete, onProgress);
+}
+
+/** The status as the running watcher sees it (see viaWatcher): its StatusReport. */
+export function statusViaWatcher(open: { worktree?: string; cwd?: string }): Promise<Record<string, unknown> | undefined> {
+  const complete = (report: Record<string, unknown>) => {
+    const changes = report.changes as Record<string, unknown> | null;
+    return typeof report.worktree === 'string' && typeof report.initialized === 'boolean' && typeof changes === 'object' && changes !== null && ['added', 'modified', 'deleted'].every((kind) => Array.isArray(changes[kind])) && Array.isArray(report.skipped);
+  };
+  return viaWatcher(open, { status: {} }, complete);
 }
 
 /** The socket of the watcher running on repo.worktree, if one claims to run. */
@@ -239,13 +261,10 @@ export interface WatchedTree {
   settled(): Promise<void>;
 }
 
-/** Takes a snapshot another command asked for; rejects with the snapshot's error. */
-export type SnapshotTaker = (request: SnapshotRequest, onProgress: (files: number) => void) => Promise<object>;
-
-type Request = { since: string | undefined } | { snapshot: SnapshotRequest } | { error: string };
+type Request = { since: string | undefined } | WatcherTask | { error: string };
 
 function parseRequest(line: string): Request {
-  const malformed = { error: 'the request must be one JSON line: {"since": <token or null>} or {"snapshot": {"message"?: <text>, "note"?: <text>}}.' };
+  const malformed = { error: 'the request must be one JSON line: {"since": <token or null>}, {"snapshot": {"message"?: <text>, "note"?: <text>}} or {"status": {}}.' };
   let request: unknown;
   try {
     request = JSON.parse(line);
@@ -253,7 +272,8 @@ function parseRequest(line: string): Request {
     return malformed;
   }
   if (typeof request !== 'object' || request === null || Array.isArray(request)) return malformed;
-  const { since, snapshot } = request as { since?: unknown; snapshot?: unknown };
+  const { since, snapshot, status } = request as { since?: unknown; snapshot?: unknown; status?: unknown };
+  if (status !== undefined) return typeof status === 'object' && status !== null && !Array.isArray(status) ? { status: {} } : malformed;
   if (snapshot !== undefined) {
     const { message, note } = (snapshot ?? {}) as { message?: unknown; note?: unknown };
     if (typeof snapshot !== 'object' || snapshot === null || [message, note].some((text) => text !== undefined && typeof text !== 'string')) return malformed;
@@ -279,8 +299,8 @@ export class WatchQueryServer {
   constructor(
     private readonly worktree: string,
     private readonly tree: WatchedTree,
-    /** Absent: snapshot requests are refused (the caller then takes its own). */
-    private readonly takeSnapshot?: SnapshotTaker,
+    /** Absent: tasks are refused (the caller then does its own). */
+    private readonly tasks?: WatcherTasks,
   ) {}
 
   /** Starts listening; returns the socket path, for watch.json. */
@@ -326,18 +346,20 @@ export class WatchQueryServer {
       if (end < 0 && received.length <= MAX_REQUEST_BYTES) return;
       socket.off('data', onData);
       const request = end < 0 ? { error: `the request is longer than ${MAX_REQUEST_BYTES} bytes.` } : parseRequest(received.slice(0, end));
-      if ('snapshot' in request && this.takeSnapshot && this.server) void this.serveSnapshot(socket, request.snapshot, this.takeSnapshot);
+      const tasks = this.tasks;
+      if ('snapshot' in request && tasks && this.server) void this.serveTask(socket, (onProgress) => tasks.snapshot(request.snapshot, onProgress));
+      else if ('status' in request && tasks && this.server) void this.serveTask(socket, () => tasks.status());
       else void this.respond(request).then((answer) => socket.end(`${JSON.stringify(answer)}\n`));
     };
     socket.on('data', onData);
   }
 
   /**
-   * Accepted at once, then progress lines, then the report or the error. The snapshot runs to
-   * its end even if the requester goes away: it is recorded like any other.
+   * Accepted at once, then progress lines, then the report or the error. The task runs to its
+   * end even if the requester goes away: a snapshot is recorded like any other.
    */
-  private async serveSnapshot(socket: net.Socket, request: SnapshotRequest, take: SnapshotTaker): Promise<void> {
-    // The snapshot may take minutes (a first one of a large tree); the requester waits for it.
+  private async serveTask(socket: net.Socket, run: (onProgress: (files: number) => void) => Promise<object>): Promise<void> {
+    // A snapshot may take minutes (a first one of a large tree); the requester waits for it.
     socket.setTimeout(0);
     const send = (message: object) => {
       if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
@@ -355,7 +377,7 @@ export class WatchQueryServer {
     // Also while waiting for the lock or hashing one large file: silence means this process hangs.
     const heartbeat = setInterval(() => send({ progress: files }), HEARTBEAT_MS);
     try {
-      send({ report: await take(request, onProgress) });
+      send({ report: await run(onProgress) });
     } catch (err) {
       send({ error: (err as Error).message, code: (err as { code?: unknown }).code ?? 'EWATCH' });
     } finally {
@@ -366,7 +388,7 @@ export class WatchQueryServer {
 
   private async respond(request: Request): Promise<WatchChanges | { error: string }> {
     if ('error' in request) return request;
-    if ('snapshot' in request) return { error: 'this watcher takes no snapshots for other commands.' };
+    if (!('since' in request)) return { error: 'this watcher does no work for other commands.' };
     try {
       return await this.changesSince(request.since);
     } catch (err) {

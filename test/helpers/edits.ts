@@ -3,9 +3,12 @@ import path from 'node:path';
 import { prng } from '../../scripts/bench/tree.mjs';
 import { diskFiles, git, writeTree, type Sandbox } from './sandbox.js';
 
+/** Where nativeTree writes its trees. */
+export const oracleRepo = (sb: Sandbox) => path.join(sb.dir, 'oracle.git');
+
 /** The tree native git records for the sandbox's working tree, from a fresh index each time. */
 export function nativeTree(sb: Sandbox): string {
-  const gitdir = path.join(sb.dir, 'oracle.git');
+  const gitdir = oracleRepo(sb);
   git(gitdir, ['init', '--bare', '-q']);
   rmSync(path.join(gitdir, 'index'), { force: true });
   const withTree = ['-c', 'core.bare=false', '--work-tree', sb.worktree, '-C', sb.worktree];
@@ -39,4 +42,24 @@ export function randomEditor(worktree: string, seed: number): { random: () => nu
     await pick(edits)();
   };
   return { random, files, edit };
+}
+
+/** path → "mode oid" of every file in `tree`, read by native git. */
+export function filesOf(gitdir: string, tree: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const line of (git(gitdir, ['ls-tree', '-r', '-z', tree]) as string).split('\0')) {
+    if (!line) continue;
+    const [info, file] = line.split('\t');
+    const [mode, , oid] = info!.split(' ');
+    files.set(file!, `${mode} ${oid}`);
+  }
+  return files;
+}
+
+/** What changed from `before` to `after` (filesOf listings), each list sorted. */
+export function changesBetween(before: Map<string, string>, after: Map<string, string>): { added: string[]; modified: string[]; deleted: string[] } {
+  const added = [...after.keys()].filter((p) => !before.has(p));
+  const modified = [...after.keys()].filter((p) => before.has(p) && before.get(p) !== after.get(p));
+  const deleted = [...before.keys()].filter((p) => !after.has(p));
+  return { added: added.sort(), modified: modified.sort(), deleted: deleted.sort() };
 }

@@ -255,7 +255,7 @@ test('a watcher stopped while it starts takes its first snapshot, exits 0 and le
 test('malformed requests get an error line and do not disturb the watcher', async () => {
   const { running, socket } = await startWatcher();
   const token = await firstToken();
-  for (const payload of ['not json\n', '{"since": 5}\n', '[]\n', 'null\n', '{"snapshot": 5}\n', '{"snapshot": {"message": 3}}\n', `{"since": "x"}${' '.repeat((1 << 20) + 100)}`]) {
+  for (const payload of ['not json\n', '{"since": 5}\n', '[]\n', 'null\n', '{"snapshot": 5}\n', '{"snapshot": {"message": 3}}\n', '{"status": 1}\n', '{"status": []}\n', `{"since": "x"}${' '.repeat((1 << 20) + 100)}`]) {
     const answer = await rawExchange(socket, payload);
     expect({ payload: payload.slice(0, 20), answer: JSON.parse(answer) }).toEqual({ payload: payload.slice(0, 20), answer: { error: expect.stringMatching(/request/) } });
   }

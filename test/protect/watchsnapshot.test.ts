@@ -1,12 +1,13 @@
-// `shadowgit snapshot` while a watcher runs is handed to the watcher, which keeps the stat cache
-// in memory and knows what changed. These tests check that what it records is exactly the tree
-// (native git as oracle) even when other processes roll back and collect garbage in between, and
-// that the CLI takes the snapshot itself whenever the watcher does not deliver one.
+// `shadowgit snapshot` and `shadowgit status` while a watcher runs are handed to the watcher,
+// which keeps the stat cache in memory and knows what changed. These tests check that what it
+// records and reports is exactly the tree (native git as oracle) even when other processes roll
+// back and collect garbage in between, and that the CLI does the work itself whenever the
+// watcher does not deliver.
 import { promises as fsp } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { nativeTree, randomEditor } from '../helpers/edits.js';
+import { changesBetween, filesOf, nativeTree, oracleRepo, randomEditor } from '../helpers/edits.js';
 import { fsck, git, repoOf, runCli, runCliAsync, runJson, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 import { headOf, killLeftovers, startCli, waitFor, type Running } from './helpers.js';
 
@@ -36,7 +37,19 @@ interface SnapshotJson {
 
 const treeOf = (commit: string) => (git(shadowRepo, ['rev-parse', `${commit}^{tree}`]) as string).trim();
 
-test('snapshots taken by the watcher record exactly the tree, also after another process rolled back or collected garbage (native git as oracle)', async () => {
+interface StatusJson {
+  byWatcher: boolean;
+  changes: { added: string[]; modified: string[]; deleted: string[] };
+}
+
+/** What `status --json` must list: the changes from the latest snapshot to the tree native git sees. */
+function expectedChanges(): StatusJson['changes'] {
+  return changesBetween(filesOf(shadowRepo, treeOf(headOf(shadowRepo)!)), filesOf(oracleRepo(sb), nativeTree(sb)));
+}
+
+const sorted = (changes: StatusJson['changes']) => ({ added: [...changes.added].sort(), modified: [...changes.modified].sort(), deleted: [...changes.deleted].sort() });
+
+test('snapshots taken and statuses told by the watcher hold exactly the tree, also after another process rolled back or collected garbage (native git as oracle)', async () => {
   runCli(sb, ['snapshot']);
   // No automatic snapshots during the test: every one is asked for.
   const running = startCli(sb, ['watch', '--debounce', '600', '--interval', '600']);
@@ -54,6 +67,8 @@ test('snapshots taken by the watcher record exactly the tree, also after another
     }
     // Another process packs every object and removes the emptied object directories.
     if (round === 12) expect(runCli(sb, ['gc', '--grace', '0']).code).toBe(0);
+    const status = runJson<StatusJson>(sb, ['status', '--json']);
+    expect({ round, byWatcher: status.byWatcher, changes: sorted(status.changes) }).toEqual({ round, byWatcher: true, changes: expectedChanges() });
     const report = runJson<SnapshotJson>(sb, ['snapshot', '--json']);
     expect({ round, byWatcher: report.byWatcher, tree: treeOf(report.commit) }).toEqual({ round, byWatcher: true, tree: nativeTree(sb) });
     taken.push(report);
@@ -84,7 +99,7 @@ test('snapshots taken by the watcher record exactly the tree, also after another
 
 /**
  * A stand-in for a watcher: watch.json names this process and a socket whose answers to
- * snapshot requests `serve` scripts (change queries are hung up on: the CLI then scans). The CLI
+ * snapshot and status requests `serve` scripts (change queries are hung up on: the CLI then scans). The CLI
  * must run asynchronously (runCliAsync) for this process to answer.
  */
 async function fakeWatcher(serve: (socket: net.Socket, request: unknown) => void): Promise<void> {
@@ -96,8 +111,8 @@ async function fakeWatcher(serve: (socket: net.Socket, request: unknown) => void
     socket.on('data', (chunk: string) => {
       received += chunk;
       if (!received.includes('\n')) return;
-      const request = JSON.parse(received.slice(0, received.indexOf('\n'))) as { snapshot?: unknown };
-      if (request.snapshot) serve(socket, request);
+      const request = JSON.parse(received.slice(0, received.indexOf('\n'))) as { snapshot?: unknown; status?: unknown };
+      if (request.snapshot || request.status) serve(socket, request);
       else socket.end();
     });
   });
@@ -107,10 +122,21 @@ async function fakeWatcher(serve: (socket: net.Socket, request: unknown) => void
   await fsp.writeFile(path.join(shadowRepo, 'shadowgit', 'watch.json'), JSON.stringify({ pid: process.pid, host: os.hostname(), worktree, socket: socketPath }));
 }
 
+/** A fakeWatcher that answers as the behaviour last chosen with `act`; `requests` collects what it was sent. */
+async function scriptedWatcher(behaviours: Record<string, (socket: net.Socket) => void>): Promise<{ act: (name: string) => void; requests: unknown[] }> {
+  let behaviour = '';
+  const requests: unknown[] = [];
+  await fakeWatcher((socket, request) => {
+    requests.push(request);
+    behaviours[behaviour]!(socket);
+  });
+  return { act: (name) => void (behaviour = name), requests };
+}
+
 test('when the watcher does not deliver (refuses, hangs, goes away or silent after accepting, answers nonsense), the CLI takes the snapshot itself', async () => {
   runCli(sb, ['snapshot']);
   const behaviours: Record<string, (socket: net.Socket) => void> = {
-    refuses: (socket) => socket.end('{"error": "this watcher takes no snapshots for other commands."}\n'),
+    refuses: (socket) => socket.end('{"error": "this watcher does no work for other commands."}\n'),
     hangs: () => undefined,
     'goes away after accepting': (socket) => {
       socket.write('{"accepted": true}\n{"progress": 3}\n');
@@ -120,14 +146,9 @@ test('when the watcher does not deliver (refuses, hangs, goes away or silent aft
     // A real watcher sends a progress line at least every second; this one hangs after accepting.
     'goes silent after accepting': (socket) => socket.write('{"accepted": true}\n{"progress": 1}\n'),
   };
-  let behaviour = '';
-  const requests: unknown[] = [];
-  await fakeWatcher((socket, request) => {
-    requests.push(request);
-    behaviours[behaviour]!(socket);
-  });
+  const { act, requests } = await scriptedWatcher(behaviours);
   for (const [name, i] of Object.keys(behaviours).map((key, index) => [key, index] as const)) {
-    behaviour = name;
+    act(name);
     await writeTree(sb.worktree, { [`src/new${i}.ts`]: `${name}\n` });
     const before = headOf(shadowRepo);
     // Silence is given up on after as long as a command waits for the lock.
@@ -139,6 +160,34 @@ test('when the watcher does not deliver (refuses, hangs, goes away or silent aft
   }
   expect(requests).toEqual(Object.keys(behaviours).map((name) => ({ snapshot: { message: `while the watcher ${name}` } })));
 }, 30_000);
+
+test('when the watcher does not deliver a status, the CLI works it out itself; its error is reported as the command\'s own', async () => {
+  runCli(sb, ['snapshot']);
+  await writeTree(sb.worktree, { 'src/a.ts': 'changed\n', 'src/new.ts': 'new\n', 'x.log': 'ignored\n' });
+  await fsp.rm(path.join(sb.worktree, 'docs/r.md'));
+  const behaviours: Record<string, (socket: net.Socket) => void> = {
+    refuses: (socket) => socket.end('{"error": "this watcher does no work for other commands."}\n'),
+    'goes away after accepting': (socket) => {
+      socket.write('{"accepted": true}\n');
+      socket.destroy();
+    },
+    'answers nonsense': (socket) => socket.end('{"accepted": true}\n{"report": {"worktree": "/", "changes": {"added": 1}}}\n'),
+  };
+  const { act, requests } = await scriptedWatcher(behaviours);
+  for (const name of Object.keys(behaviours)) {
+    act(name);
+    const run = await runCliAsync(sb, ['status', '--json']);
+    expect({ name, code: run.code }).toEqual({ name, code: 0 });
+    const status = JSON.parse(run.stdout) as StatusJson;
+    expect({ name, byWatcher: status.byWatcher, changes: sorted(status.changes) }).toEqual({ name, byWatcher: false, changes: { added: ['src/new.ts'], modified: ['src/a.ts'], deleted: ['docs/r.md'] } });
+  }
+  expect(requests).toEqual(Object.keys(behaviours).map(() => ({ status: {} })));
+
+  act('fails');
+  behaviours.fails = (socket) => socket.end('{"accepted": true}\n{"error": "the shadow repository is damaged (objects/ab); run `shadowgit doctor`.", "code": "ECORRUPT"}\n');
+  const failed = await runCliAsync(sb, ['status']);
+  expect({ code: failed.code, stderr: failed.stderr.trim(), stdout: failed.stdout }).toEqual({ code: 1, stderr: 'shadowgit: the shadow repository is damaged (objects/ab); run `shadowgit doctor`.', stdout: '' });
+});
 
 test("the watcher's failure is reported as the command's own: one line on stderr, exit 1, nothing recorded", async () => {
   runCli(sb, ['snapshot']);

@@ -1,3 +1,4 @@
+import type { StatusReport } from '../../shadowgit.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { absoluteTime, color, formatBytes, print, printJson, relativeTime, short } from '../output.js';
@@ -5,13 +6,19 @@ import { absoluteTime, color, formatBytes, print, printJson, relativeTime, short
 export const statusCommand = defineCommand<GlobalArgs>({
   command: 'status',
   describe: 'Show the working tree, its shadow repo and what changed since the last snapshot',
-  builder: (y) => y.example('$0 status', 'human-readable summary').example('$0 status --json', 'machine-readable summary'),
+  builder: (y) =>
+    y
+      .example('$0 status', 'human-readable summary')
+      .example('$0 status --json', 'machine-readable summary')
+      .epilog('While `shadowgit watch` runs on the tree, the watcher answers (it knows what changed); `byWatcher` in --json says so.'),
   handler: (args) =>
     runCommand(async () => {
-      const sg = await openRepo(args);
-      const status = await sg.status();
+      // A running watcher answers from what it knows; the engine only loads without one.
+      const { statusViaWatcher } = await import('../../engine/watchquery.js');
+      const byWatcher = (await statusViaWatcher({ worktree: args.C, cwd: process.cwd() })) as StatusReport | undefined;
+      const status = byWatcher ?? (await (await openRepo(args)).status());
       if (args.json) {
-        printJson(status);
+        printJson({ ...status, byWatcher: byWatcher !== undefined });
         return;
       }
       print(`Working tree:  ${status.worktree}`);
