@@ -157,7 +157,7 @@ function statEverything(worktree: string, cache: StatCache): PresentStats {
     if (mode < 0) return undefined;
     return { mtimeMs: results[at]!, ctimeMs: results[at + 1]!, size: results[at + 2]!, ino: results[at + 3]!, mode };
   };
-  return {
+  const present: PresentStats = {
     listingHolds: (relDir, cached) => listingHoldsWith(cache, cached, statAt(dirIndex.get(relDir)!)),
     isDirectory: (relPath) => isDirMode(statAt(dirIndex.get(relPath)!)?.mode ?? 0),
     file: (relDir, k) => statAt(dirIndex.get(relDir)! + 1 + k),
@@ -171,8 +171,18 @@ function statEverything(worktree: string, cache: StatCache): PresentStats {
         return true;
       });
     },
-    subtreeUnchanged: () => false,
+    subtreeUnchanged: (relDir) => unchangedSubtrees.has(relDir),
   };
+  // Found in one pass, children before parents (the cache lists parents first): the walk then
+  // takes each of these subtrees whole, as with a watcher, and looks only along changed paths.
+  const unchangedSubtrees = new Set<string>();
+  const dirPaths = [...cache.dirs.keys()];
+  for (let i = dirPaths.length - 1; i >= 0; i--) {
+    const relDir = dirPaths[i]!;
+    const cached = cache.dirs.get(relDir)!;
+    if (present.listingHolds(relDir, cached) && present.filesUnchanged(relDir, cached) && cached.subdirs.every((sub) => unchangedSubtrees.has(sub))) unchangedSubtrees.add(relDir);
+  }
+  return present;
 }
 
 /**

@@ -74,13 +74,13 @@ function listCachedPaths(bytes: Uint8Array, worktree: string): string[] {
     dirs.push({ path, files: view.getUint32(at + 53, true) });
     at += 57;
   }
+  const tableBytes = view.getUint32(at, true);
+  const files = data.toString('utf8', at + 4, at + 4 + tableBytes).split('\0');
   const paths: string[] = [];
+  let next = 0;
   for (const dir of dirs) {
     paths.push(dir.path === '' ? worktree : `${worktree}/${dir.path}`);
-    for (let i = 0; i < dir.files; i++) {
-      paths.push(`${worktree}/${str()}`);
-      at += 53;
-    }
+    for (let i = 0; i < dir.files; i++) paths.push(`${worktree}/${files[next++]}`);
   }
   return paths;
 }
