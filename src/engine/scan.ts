@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
 import { DirRules, IGNORE_FILES } from './ignore.js';
-import { STAT_FIELDS, statAll } from './statall.js';
+import { dirLayout, STAT_FIELDS, statAll } from './statall.js';
 import { MODE_EXEC, MODE_FILE, MODE_LINK, type EntryMode } from './gitformat.js';
 import { parentOf, type CachedDir, type DirStat, type RuleState, type StatCache } from './statcache.js';
 import { WATCH_COOKIE_PREFIX } from './watchquery.js';
@@ -143,13 +143,10 @@ const modeBits = (mode: number) => ((mode & S_IFMT) === S_IFREG ? mode & (S_IFMT
  * directory by directory: a directory, then its files, so a file's index is its directory's + 1 + k.
  */
 function statEverything(worktree: string, cache: StatCache): PresentStats {
-  const paths: string[] = [];
+  const dirPaths = [...cache.dirs.keys()];
+  const paths = dirLayout(worktree, dirPaths, [...cache.dirs.values()].map((dir) => dir.files));
   const dirIndex = new Map<string, number>();
-  for (const [dirPath, dir] of cache.dirs) {
-    dirIndex.set(dirPath, paths.length);
-    paths.push(dirPath === '' ? worktree : `${worktree}/${dirPath}`);
-    for (const file of dir.files) paths.push(`${worktree}/${file}`);
-  }
+  dirPaths.forEach((dirPath, d) => dirIndex.set(dirPath, paths.dirStart[d]!));
   const results = statAll(paths, cache.takeStatJob(worktree));
   const statAt = (i: number): FileStat | undefined => {
     const at = i * STAT_FIELDS;
@@ -176,7 +173,6 @@ function statEverything(worktree: string, cache: StatCache): PresentStats {
   // Found in one pass, children before parents (the cache lists parents first): the walk then
   // takes each of these subtrees whole, as with a watcher, and looks only along changed paths.
   const unchangedSubtrees = new Set<string>();
-  const dirPaths = [...cache.dirs.keys()];
   for (let i = dirPaths.length - 1; i >= 0; i--) {
     const relDir = dirPaths[i]!;
     const cached = cache.dirs.get(relDir)!;

@@ -15,20 +15,26 @@ const PARALLEL_FROM = 4000;
 /** A chunk the helper thread claimed but has not finished after this long is done again here. */
 const CHUNK_PATIENCE_MS = 2000;
 
+/** `count` absolute paths, each made when first asked for: a thread makes only those it looks at. */
+export interface PathList {
+  count: number;
+  pathAt(i: number): string;
+}
+
 /**
  * Claims chunks of `paths` through `control[0]` until none are left, writing each lstat into
  * `results` and flagging the chunk done in `control[1 + chunk]`. Runs on the main thread and,
  * as source text, in the helper thread: it must use nothing but its arguments.
  */
-function statChunks(paths: string[], results: Float64Array, control: Int32Array, lstat: typeof lstatSync, chunk: number, missing: number, unreadable: number): void {
+function statChunks(paths: PathList, results: Float64Array, control: Int32Array, lstat: typeof lstatSync, chunk: number, missing: number, unreadable: number): void {
   for (;;) {
     const start = Atomics.add(control, 0, chunk);
-    if (start >= paths.length) return;
-    const end = Math.min(start + chunk, paths.length);
+    if (start >= paths.count) return;
+    const end = Math.min(start + chunk, paths.count);
     for (let i = start; i < end; i++) {
       const at = i * 5;
       try {
-        const stat = lstat(paths[i]!, { throwIfNoEntry: false });
+        const stat = lstat(paths.pathAt(i), { throwIfNoEntry: false });
         if (!stat) {
           results[at + 4] = missing;
           continue;
@@ -48,12 +54,35 @@ function statChunks(paths: string[], results: Float64Array, control: Int32Array,
 }
 
 /**
- * Every path a stat cache file lists, absolute, in the order a scan looks at them: each
- * directory, then its files (see the format in statcache.ts). Runs in the helper thread, as
- * source text, before the main thread has decoded the cache: it must use nothing but its
- * arguments (and Buffer).
+ * The paths of a scan laid out directory by directory, as a stat cache lists them: directory d
+ * (at index dirStart[d]), then its files, absolute. The layout statAhead's helper thread works
+ * on. Runs on the main thread and, as source text, in the helper thread: it must use nothing
+ * but its arguments.
  */
-function listCachedPaths(bytes: Uint8Array, worktree: string): string[] {
+export function dirLayout(worktree: string, dirPaths: readonly string[], dirFiles: ReadonlyArray<readonly string[]>): PathList & { dirStart: Int32Array } {
+  let count = 0;
+  for (const files of dirFiles) count += 1 + files.length;
+  const dirOf = new Int32Array(count);
+  const dirStart = new Int32Array(dirPaths.length);
+  for (let d = 0, i = 0; d < dirPaths.length; i += 1 + dirFiles[d]!.length, d++) {
+    dirStart[d] = i;
+    dirOf.fill(d, i, i + 1 + dirFiles[d]!.length);
+  }
+  const pathAt = (i: number) => {
+    const d = dirOf[i]!;
+    const k = i - dirStart[d]!;
+    if (k > 0) return `${worktree}/${dirFiles[d]![k - 1]}`;
+    return dirPaths[d] === '' ? worktree : `${worktree}/${dirPaths[d]}`;
+  };
+  return { count, dirStart, pathAt };
+}
+
+/**
+ * The paths a stat cache file lists, in dirLayout (see the format in statcache.ts). Runs in the
+ * helper thread, as source text, before the main thread has decoded the cache: it must use
+ * nothing but its arguments (and Buffer).
+ */
+export function cachedPaths(bytes: Uint8Array, worktree: string, layout: typeof dirLayout): PathList {
   const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 28;
@@ -68,25 +97,23 @@ function listCachedPaths(bytes: Uint8Array, worktree: string): string[] {
   str();
   const dirCount = view.getUint32(at, true);
   at += 12;
-  const dirs: Array<{ path: string; files: number }> = [];
+  const dirPaths: string[] = [];
+  const fileCounts: number[] = [];
   for (let i = 0; i < dirCount; i++) {
-    const path = str();
-    dirs.push({ path, files: view.getUint32(at + 53, true) });
+    dirPaths.push(str());
+    fileCounts.push(view.getUint32(at + 53, true));
     at += 57;
   }
   const tableBytes = view.getUint32(at, true);
   const files = data.toString('utf8', at + 4, at + 4 + tableBytes).split('\0');
-  const paths: string[] = [];
-  let next = 0;
-  for (const dir of dirs) {
-    paths.push(dir.path === '' ? worktree : `${worktree}/${dir.path}`);
-    for (let i = 0; i < dir.files; i++) paths.push(`${worktree}/${files[next++]}`);
-  }
-  return paths;
+  const dirFiles: string[][] = [];
+  for (let d = 0, next = 0; d < dirCount; next += fileCounts[d]!, d++) dirFiles.push(files.slice(next, next + fileCounts[d]!));
+  return layout(worktree, dirPaths, dirFiles);
 }
 
 const WORKER_SOURCE = `const { workerData: work } = require('node:worker_threads');
-const paths = work.cache ? (${listCachedPaths.toString()})(new Uint8Array(work.cache), work.worktree) : work.paths.split('\\0');
+const given = work.cache ? undefined : work.paths.split('\\0');
+const paths = given ? { count: given.length, pathAt: (i) => given[i] } : (${cachedPaths.toString()})(new Uint8Array(work.cache), work.worktree, ${dirLayout.toString()});
 (${statChunks.toString()})(paths, new Float64Array(work.results), new Int32Array(work.control), require('node:fs').lstatSync, ${CHUNK}, ${MISSING}, ${UNREADABLE});`;
 
 /** lstat work shared by this thread and a helper thread. */
@@ -130,16 +157,18 @@ export function statAhead(bytes: Buffer, worktree: string): StatJob | undefined 
 }
 
 /**
- * lstat of every path (absolute), spread over two threads: a warm scan is bound by the system
- * calls (~2.5 µs each here, 45k files), which run in parallel. Returns STAT_FIELDS numbers per
- * path, in order. `ahead`, from statAhead on the cache these paths were listed from, is the
- * work already started. Synchronous on purpose: this thread does its share instead of waiting.
+ * lstat of every path, spread over two threads: a warm scan is bound by the system calls
+ * (~2.5 µs each here, 45k files), which run in parallel. Returns STAT_FIELDS numbers per path,
+ * in order. `ahead`, from statAhead on the cache these paths were listed from, is the work
+ * already started. Synchronous on purpose: this thread does its share instead of waiting.
  */
-export function statAll(paths: string[], ahead?: StatJob): Float64Array {
-  const job = ahead && ahead.count === paths.length ? ahead : canShare && paths.length >= PARALLEL_FROM ? sharedJob(paths.length, { paths: paths.join('\0') }) : undefined;
+export function statAll(paths: PathList, ahead?: StatJob): Float64Array {
+  const { count } = paths;
+  const allJoined = () => Array.from({ length: count }, (_, i) => paths.pathAt(i)).join('\0');
+  const job = ahead && ahead.count === count ? ahead : canShare && count >= PARALLEL_FROM ? sharedJob(count, { paths: allJoined() }) : undefined;
   if (ahead && ahead !== job) void ahead.worker?.terminate();
-  const chunks = Math.ceil(paths.length / CHUNK);
-  const results = job?.results ?? new Float64Array(paths.length * STAT_FIELDS);
+  const chunks = Math.ceil(count / CHUNK);
+  const results = job?.results ?? new Float64Array(count * STAT_FIELDS);
   const control = job?.control ?? new Int32Array(1 + chunks);
   statChunks(paths, results, control, lstatSync, CHUNK, MISSING, UNREADABLE);
   if (job?.worker) {
@@ -148,7 +177,7 @@ export function statAll(paths: string[], ahead?: StatJob): Float64Array {
       // The helper claimed it and stalled (or died): look at those paths here.
       const redo = new Int32Array(1 + chunks);
       redo[0] = c * CHUNK;
-      statChunks(paths.slice(0, (c + 1) * CHUNK), results, redo, lstatSync, CHUNK, MISSING, UNREADABLE);
+      statChunks({ count: Math.min(count, (c + 1) * CHUNK), pathAt: paths.pathAt }, results, redo, lstatSync, CHUNK, MISSING, UNREADABLE);
     }
     void job.worker.terminate();
   }

@@ -7,12 +7,12 @@ import { ShadowGit } from '../../src/index.js';
 import { ObjectStore } from '../../src/engine/objects.js';
 import { recordTree } from '../../src/engine/record.js';
 import { scanWorktree } from '../../src/engine/scan.js';
-import { statAll, STAT_FIELDS } from '../../src/engine/statall.js';
+import { cachedPaths, dirLayout, statAll, STAT_FIELDS } from '../../src/engine/statall.js';
 import { StatCache } from '../../src/engine/statcache.js';
 import { askWatcher } from '../../src/engine/watchquery.js';
 import { prng } from '../../scripts/bench/tree.mjs';
 import { nativeTree, randomEditor } from '../helpers/edits.js';
-import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, runCli, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
+import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, repoOf, runCli, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
 useSandbox('sg-listing-', (s) => (sb = s), { setHome: true });
@@ -301,7 +301,7 @@ test('statAll on two threads gives every path the stat lstat gives, and marks mi
   for (let i = 0; i < 4200; i++) names[`d${i % 50}/f${i}.txt`] = 'x'.repeat(i % 97);
   await writeTree(sb.worktree, names);
   const paths = [...Object.keys(names).map((p) => path.join(sb.worktree, p)), path.join(sb.worktree, 'missing'), path.join(sb.worktree, 'd1/f1.txt/under-a-file')];
-  const results = statAll(paths);
+  const results = statAll({ count: paths.length, pathAt: (i) => paths[i]! });
   for (let i = 0; i < paths.length - 2; i++) {
     const stat = await fsp.lstat(paths[i]!);
     const at = i * STAT_FIELDS;
@@ -309,4 +309,20 @@ test('statAll on two threads gives every path the stat lstat gives, and marks mi
   }
   expect(results[(paths.length - 2) * STAT_FIELDS + 4]).toBeLessThan(0);
   expect(results[(paths.length - 1) * STAT_FIELDS + 4]).toBeLessThan(0);
+});
+
+test("the helper thread lays out the cache file's paths exactly as the main thread lays out the decoded cache", async () => {
+  const names: Record<string, string> = { 'top.txt': 't', 'ünï/cödé.ts': 'u', 'a/b/c/d/e.ts': 'e', 'a/b/sibling.ts': 's', 'empty-after/x/y.ts': 'y' };
+  for (let i = 0; i < 300; i++) names[`d${i % 7}/s${i % 3}/f${i}.txt`] = `${i}`;
+  await writeTree(sb.worktree, names);
+  expect(runCli(sb, ['snapshot']).code).toBe(0);
+  const cacheFile = path.join(repoOf(sb), 'shadowgit', 'statcache');
+  const cache = await StatCache.load(cacheFile);
+  const main = dirLayout(sb.worktree, [...cache.dirs.keys()], [...cache.dirs.values()].map((dir) => dir.files));
+  const helper = cachedPaths(await fsp.readFile(cacheFile), sb.worktree, dirLayout);
+  const all = (list: { count: number; pathAt(i: number): string }) => Array.from({ length: list.count }, (_, i) => list.pathAt(i));
+  expect(all(helper)).toEqual(all(main));
+  // Every directory and file once, absolute.
+  expect(main.count).toBe(cache.dirs.size + cache.files.size);
+  expect(new Set(all(main))).toEqual(new Set([sb.worktree, ...[...cache.dirs.keys()].filter((d) => d !== '').map((d) => path.join(sb.worktree, d)), ...Object.keys(names).map((p) => path.join(sb.worktree, p))]));
 });
