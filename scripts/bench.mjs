@@ -147,7 +147,9 @@ function summarize(results) {
     const git = median(row.git);
     const sgCpu = median(row.shadowgitCpu);
     const gitCpu = median(row.gitCpu);
-    return { name, shadowgitMs: sg, gitMs: git, ratio: sg / git, shadowgitCpuMs: sgCpu, gitCpuMs: gitCpu, cpuRatio: sgCpu / gitCpu, shadowgitRssMiB: Math.max(...row.shadowgitRss.filter(Boolean)) / 1024, gitRssMiB: Math.max(...row.gitRss.filter(Boolean)) / 1024, samples: row };
+    // Each round runs both sides back to back: its own ratio does not drift with the machine's speed between rounds.
+    const pairedRatio = median(row.shadowgit.map((ms, i) => ms / row.git[i]));
+    return { name, shadowgitMs: sg, gitMs: git, ratio: sg / git, pairedRatio, shadowgitCpuMs: sgCpu, gitCpuMs: gitCpu, cpuRatio: sgCpu / gitCpu, shadowgitRssMiB: Math.max(...row.shadowgitRss.filter(Boolean)) / 1024, gitRssMiB: Math.max(...row.gitRss.filter(Boolean)) / 1024, samples: row };
   });
 }
 
@@ -252,11 +254,11 @@ function render(name, result) {
   const lines = [
     `### ${name}: ${result.files.toLocaleString('en-US')} files, ${result.dirs.toLocaleString('en-US')} directories, ${fmtMiB(result.bytes)} (${result.rounds === 1 ? '1 round' : `medians of ${result.rounds} rounds`})`,
     '',
-    '| operation | shadowgit wall | native git wall | ratio | shadowgit CPU | git CPU | CPU ratio | shadowgit peak RSS | git peak RSS |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| operation | shadowgit wall | native git wall | ratio | paired ratio | shadowgit CPU | git CPU | CPU ratio | shadowgit peak RSS | git peak RSS |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...result.rows.map(
       (r) =>
-        `| ${r.name} | ${fmtMs(r.shadowgitMs)} | ${fmtMs(r.gitMs)} | **${r.ratio.toFixed(2)}×** | ${fmtOpt(r.shadowgitCpuMs, fmtMs)} | ${fmtOpt(r.gitCpuMs, fmtMs)} | ${fmtOpt(r.cpuRatio, (x) => `${x.toFixed(2)}×`)} | ${r.shadowgitRssMiB.toFixed(0)} MiB | ${fmtOpt(r.gitRssMiB, (x) => `${x.toFixed(0)} MiB`)} |`,
+        `| ${r.name} | ${fmtMs(r.shadowgitMs)} | ${fmtMs(r.gitMs)} | **${r.ratio.toFixed(2)}×** | ${r.pairedRatio.toFixed(2)}× | ${fmtOpt(r.shadowgitCpuMs, fmtMs)} | ${fmtOpt(r.gitCpuMs, fmtMs)} | ${fmtOpt(r.cpuRatio, (x) => `${x.toFixed(2)}×`)} | ${r.shadowgitRssMiB.toFixed(0)} MiB | ${fmtOpt(r.gitRssMiB, (x) => `${x.toFixed(0)} MiB`)} |`,
     ),
     '',
     `Repository on disk after one round: shadowgit ${fmtMiB(result.sizes.shadowgitBytes)}, native git ${fmtMiB(result.sizes.gitBytes)} (loose objects, before any gc).`,
@@ -281,7 +283,7 @@ const machine = {
 console.log(`## shadowgit vs native git — ${machine.date}`);
 console.log('');
 console.log(`${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB RAM, load average at start ${machine.loadAverage}; node ${machine.node}, ${machine.git}.`);
-console.log(`Wall time of the real CLI process (start-up included) and its CPU time (user + system, all threads), medians over rounds that alternate which side goes first; peak RSS (the largest seen) and CPU by ${machine.rss}.`);
+console.log(`Wall time of the real CLI process (start-up included) and its CPU time (user + system, all threads), medians over rounds that alternate which side goes first; ratio = median shadowgit / median git, paired ratio = the median of each round's own ratio (both sides back to back, so it does not drift with the machine's speed between rounds); peak RSS (the largest seen) and CPU by ${machine.rss}.`);
 console.log('');
 
 const report = { machine, cases: {} };

@@ -108,6 +108,7 @@ export async function hashPath(full: string, kind: FileKind, scanned: FileStat, 
 export async function recordTree(worktree: string, scan: ScanResult, previous: StatCache, store: ObjectStore | undefined): Promise<RecordedTree> {
   const relisted: ScannedDir[] = [];
   const survey = (dir: ScannedDir) => {
+    if (dir.whole) return;
     if (!dir.unchangedFrom) relisted.push(dir);
     dir.dirs.forEach(survey);
   };
@@ -132,18 +133,40 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
   /** Files hashed but not cached (their blob is not in the repository): part of the result only. */
   const uncached: Array<[string, FlatEntry]> = [];
 
+  const dirTrees = new Map<string, string>();
+  /**
+   * Subtrees the scan took whole whose every directory has its tree id (or records nothing)
+   * need no tree built: their directories go into the new cache as the same objects (never
+   * modified; buildTree skips them) and their ids are the cached ones.
+   */
+  const shared = new Set<string>();
+  const treesKnown = (p: string): boolean => {
+    const cached = previous.dirs.get(p)!;
+    return (cached.tree !== undefined || (cached.entries === 0 && p !== '')) && cached.subdirs.every(treesKnown);
+  };
+  const share = (p: string) => {
+    const cached = previous.dirs.get(p)!;
+    dirs.set(p, cached);
+    if (cached.tree !== undefined) dirTrees.set(p, cached.tree);
+    cached.subdirs.forEach(share);
+  };
+
   // Directories parents first (the order the cache is written in). A directory carried over
   // keeps its files' entries as they are (shared); one listed again gets them file by file.
   const listDirs = (dir: ScannedDir) => {
+    if (dir.whole && treesKnown(dir.path)) {
+      shared.add(dir.path);
+      return share(dir.path);
+    }
     const carried = dir.unchangedFrom;
     if (carried) {
       // Written out, not spread: this runs for every directory of the tree, and a literal of
       // one shape is several times faster to build.
-      dirs.set(dir.path, { tree: undefined, entries: 0, stat: carried.stat, ignoreFiles: carried.ignoreFiles, files: carried.files, fileSet: carried.fileSet, subdirs: carried.subdirs, encodedFiles: carried.encodedFiles });
+      dirs.set(dir.path, { tree: undefined, entries: 0, stat: carried.stat, ignoreFiles: carried.ignoreFiles, files: carried.files, fileSet: carried.fileSet, subdirs: carried.subdirs });
     } else {
       const entries = new Map<string, CachedFile>();
       relistedEntries.set(dir.path, entries);
-      dirs.set(dir.path, { tree: undefined, entries: 0, stat: dir.complete ? dir.stat : undefined, ignoreFiles: dir.ignoreFiles, files: [], fileSet: DirFiles.EMPTY, subdirs: dir.dirs.map((d) => d.path), encodedFiles: undefined });
+      dirs.set(dir.path, { tree: undefined, entries: 0, stat: dir.complete ? dir.stat : undefined, ignoreFiles: dir.ignoreFiles, files: [], fileSet: DirFiles.EMPTY, subdirs: dir.dirs.map((d) => d.path) });
       for (const file of dir.files) {
         // A hit's cache entry is still true: it serves as the new cache entry and as the file's
         // entry (it has the oid and mode), with nothing allocated per unchanged file.
@@ -182,9 +205,9 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
   const files: FlatTree = uncached.length === 0 ? cache.files : new Map([...cache.files, ...uncached]);
 
   const treeWrites: Array<{ oid: string; content: Buffer }> = [];
-  const dirTrees = new Map<string, string>();
   /** Returns the directory's tree id (undefined when empty) and whether it equals the cached one. */
   const buildTree = (dir: ScannedDir): { oid: string | undefined; same: boolean } => {
+    if (shared.has(dir.path)) return { oid: dirTrees.get(dir.path), same: true };
     const cached = previous.dirs.get(dir.path);
     const listed = dirs.get(dir.path)!;
     const filePaths = dir.unchangedFrom ? dir.unchangedFrom.files : dir.files.map((f) => f.path);

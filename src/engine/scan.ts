@@ -40,6 +40,8 @@ export interface ScannedDir {
    * records; `files` then stays empty (the cached listing holds them).
    */
   unchangedFrom?: CachedDir;
+  /** Set when everything at and below it is as the cache has it (taken whole; see `carried`). */
+  whole?: true;
 }
 
 export interface SkippedPath {
@@ -362,7 +364,7 @@ class Scanner {
     const cached = cache.dirs.get(relDir)!;
     this.keepRuleFiles(relDir, cached, cache);
     this.fileCount += cached.files.length;
-    return { path: relDir, files: [], dirs: cached.subdirs.map((sub) => this.carried(sub, cache)), stat: cached.stat, complete: true, ignoreFiles: cached.ignoreFiles, unchangedFrom: cached };
+    return { path: relDir, files: [], dirs: cached.subdirs.map((sub) => this.carried(sub, cache)), stat: cached.stat, complete: true, ignoreFiles: cached.ignoreFiles, unchangedFrom: cached, whole: true };
   }
 
   /** The ignore files of a directory whose listing is reused: their stats go into the new cache as they were. */

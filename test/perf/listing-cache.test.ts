@@ -11,7 +11,7 @@ import { cachedPaths, dirLayout, statAll, STAT_FIELDS } from '../../src/engine/s
 import { StatCache } from '../../src/engine/statcache.js';
 import { askWatcher } from '../../src/engine/watchquery.js';
 import { prng } from '../../scripts/bench/tree.mjs';
-import { nativeTree, randomEditor } from '../helpers/edits.js';
+import { filesOf, nativeTree, randomEditor } from '../helpers/edits.js';
 import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, repoOf, runCli, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
@@ -325,4 +325,40 @@ test("the helper thread lays out the cache file's paths exactly as the main thre
   // Every directory and file once, absolute.
   expect(main.count).toBe(cache.dirs.size + cache.files.size);
   expect(new Set(all(main))).toEqual(new Set([sb.worktree, ...[...cache.dirs.keys()].filter((d) => d !== '').map((d) => path.join(sb.worktree, d)), ...Object.keys(names).map((p) => path.join(sb.worktree, p))]));
+});
+
+test('the stat cache file written after each of many changes decodes to exactly the latest snapshot (native git as oracle)', async () => {
+  // Saving copies the records of directories that did not change from the previous file; a
+  // record copied to the wrong place would make the file undecodable (a silent full rescan) or wrong.
+  await writeTree(sb.worktree, { 'src/a.ts': 'a\n', 'src/lib/b.ts': 'b\n', 'docs/r.md': 'r\n', 'x/y/z/deep.ts': 'deep\n', 'm/n/o.ts': 'o\n', '.gitignore': '*.log\n' });
+  const editor = randomEditor(sb.worktree, 7);
+  const shadowRepo = repoOf(sb);
+  for (let round = 0; round < 20; round++) {
+    await editor.edit();
+    // Directories come and go at the top too, so the unchanged ones after them move in the
+    // file's order (and must not be copied to their old place).
+    await writeTree(sb.worktree, { [`t${round}/u/v.ts`]: `${round}\n` });
+    if (round % 3 === 2) await fsp.rm(path.join(sb.worktree, `t${round - 2}`), { recursive: true });
+    expect(runCli(sb, ['snapshot']).code).toBe(0);
+    // A copy: loading the file itself could hand back the instance this process last saw.
+    const copy = path.join(sb.dir, `statcache-${round}`);
+    await fsp.copyFile(path.join(shadowRepo, 'shadowgit', 'statcache'), copy);
+    const cache = await StatCache.load(copy);
+    const head = treeOf(shadowRepo, 'refs/heads/snapshots');
+    const cached = new Map([...cache.files].map(([p, entry]) => [p, `${entry.mode} ${entry.oid}`]));
+    expect({ round, tree: cache.tree, files: cached }).toEqual({ round, tree: head, files: filesOf(shadowRepo, head) });
+    // The directories: each one that records something has git's tree id for it, and its
+    // subdirectories that record something are git's subtrees of it.
+    const gitTrees = new Map<string, string>([['', head]]);
+    for (const line of (git(shadowRepo, ['ls-tree', '-r', '-t', '-z', head]) as string).split('\0')) {
+      const [info, p] = line.split('\t');
+      if (info?.split(' ')[1] === 'tree') gitTrees.set(p!, info.split(' ')[2]!);
+    }
+    const recording = [...cache.dirs].filter(([, dir]) => dir.entries > 0 || dir.tree !== undefined);
+    const structure = (trees: Map<string, string>, subdirsOf: (p: string) => string[]) => Object.fromEntries([...trees].map(([p, oid]) => [p, { oid, subdirs: subdirsOf(p).sort() }]));
+    expect({ round, dirs: structure(new Map(recording.map(([p, dir]) => [p, dir.tree!])), (p) => cache.dirs.get(p)!.subdirs.filter((sub) => cache.dirs.get(sub)!.entries > 0)) }).toEqual({
+      round,
+      dirs: structure(gitTrees, (p) => [...gitTrees.keys()].filter((sub) => sub !== '' && sub !== p && (p === '' ? !sub.includes('/') : sub.startsWith(`${p}/`) && !sub.slice(p.length + 1).includes('/')))),
+    });
+  }
 });
