@@ -86,7 +86,8 @@ export interface CachedDir {
 /**
  * Where a directory decoded from a cache file has its record there. Keyed by the object: a
  * cache's directories are never modified (a changed one is a new object), so while the same
- * object is in a cache at the same place, saving copies its record instead of encoding it.
+ * object is in a cache and its parent is at the index the record names, saving copies the
+ * record instead of encoding it.
  */
 const decodedAt = new WeakMap<CachedDir, { data: Buffer; start: number; end: number; parent: number }>();
 
