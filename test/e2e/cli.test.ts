@@ -78,6 +78,17 @@ describe('shadowgit CLI', () => {
     expect(runCli(sb, ['frobnicate']).code).toBe(2);
     expect(runCli(sb, ['list', '--limit']).code).toBe(2);
     expect(runCli(sb, ['restore', 'latest']).code).toBe(2);
+    // Commands that read plain argument lists without yargs hand every mistake to yargs.
+    for (const [args, message] of [
+      [['snapshot', '--bogus'], /Unknown argument: bogus/],
+      [['snapshot', '--note', 'a', '--note-file', 'b'], /mutually exclusive/],
+      [['status', 'extra'], /Unknown argument: extra/],
+      [['approve'], /Not enough non-option arguments/],
+    ] as const) {
+      const mistake = runCli(sb, [...args]);
+      expect({ args, code: mistake.code, stdout: mistake.stdout }).toEqual({ args, code: 2, stdout: '' });
+      expect(mistake.stderr).toMatch(message);
+    }
     expect(await fingerprint(sb.worktree)).toBe(before);
   });
 
