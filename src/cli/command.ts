@@ -53,9 +53,9 @@ export function defineCommand<A extends GlobalArgs>(spec: CommandSpec<A>): Direc
     describe: spec.describe,
     builder: (y: Argv<GlobalArgs>) => {
       let withArgs = y as unknown as Argv<A>;
-      for (const [name, positional] of Object.entries(spec.positionals ?? {})) {
-        withArgs = withArgs.positional(name, { type: 'string', describe: positional.describe, ...(positionals.indexOf(name) < required ? { demandOption: true } : {}) });
-      }
+      Object.entries(spec.positionals ?? {}).forEach(([name, positional], i) => {
+        withArgs = withArgs.positional(name, { type: 'string', describe: positional.describe, ...(i < required ? { demandOption: true } : {}) });
+      });
       if (spec.flags) withArgs = withArgs.options(spec.flags) as unknown as Argv<A>;
       return spec.builder ? spec.builder(withArgs) : withArgs;
     },

@@ -36,9 +36,9 @@ async function namedCommand(word: string): Promise<AnyCommand | undefined> {
  * only that one; `--version` alone loads none; help, aliases and mistakes load the full list,
  * so yargs can show everything and suggest the closest command.
  */
-async function commandsFor(argv: string[], named: AnyCommand | undefined): Promise<AnyCommand[]> {
+async function commandsFor(argv: string[], wordAt: number, named: AnyCommand | undefined): Promise<AnyCommand[]> {
   if (named) return [named];
-  if (commandWordIndex(argv) < 0 && argv.includes('--version') && !argv.includes('--help') && !argv.includes('-h')) return [];
+  if (wordAt < 0 && argv.includes('--version') && !argv.includes('--help') && !argv.includes('-h')) return [];
   return (await import('./commands/index.js')).commands;
 }
 
@@ -73,6 +73,6 @@ export async function main(argv: string[]): Promise<void> {
   const direct = (named as DirectCommand | undefined)?.readDirectly?.(argv.filter((_, i) => i !== at));
   if (direct) return void (await named!.handler(direct));
   let cli = parserFor(argv);
-  for (const command of await commandsFor(argv, named)) cli = cli.command(command);
+  for (const command of await commandsFor(argv, at, named)) cli = cli.command(command);
   await cli.parseAsync();
 }
