@@ -33,8 +33,10 @@ export function compareTrees(from: FlatTree, to: FlatTree): FileChange[] {
 /**
  * Changes from the tree `from` (in the repository; undefined for none) to a recorded working
  * tree, like git's diff-tree: a directory whose tree id is the same on both sides is skipped, so
- * only the trees along changed paths are read (a 45k-file tree with 100 edits reads ~300 trees,
- * not 6,000). Trees read are validated as a checkout would.
+ * only the trees along changed paths are looked at (a 45k-file tree with 100 edits: ~300 trees,
+ * not 6,000). The stat cache the recording started from knows the trees of the last recording
+ * (the usual `from`): those are taken from it, not read from the repository, where each is a
+ * file to open and inflate. Trees read are validated as a checkout would.
  */
 export async function diffWorktree(objects: ObjectStore, from: string | undefined, to: RecordedTree): Promise<FileChange[]> {
   const changes: FileChange[] = [];
@@ -44,7 +46,7 @@ export async function diffWorktree(objects: ObjectStore, from: string | undefine
   const visit = async (dir: ScannedDir, oldTree: string | undefined): Promise<void> => {
     if (to.dirTrees.get(dir.path) === oldTree) return;
     const old = new Map<string, TreeEntry>();
-    if (oldTree) for (const entry of await readTreeEntries(objects, oldTree, dir.path)) if (!isGitlink(entry)) old.set(entry.name, entry);
+    if (oldTree) for (const entry of to.previous.treeEntries(dir.path, oldTree) ?? (await readTreeEntries(objects, oldTree, dir.path))) if (!isGitlink(entry)) old.set(entry.name, entry);
     const nameAt = dir.path === '' ? 0 : dir.path.length + 1;
     const present = new Set<string>();
     for (const p of dir.unchangedFrom?.files ?? dir.files.map((f) => f.path)) {

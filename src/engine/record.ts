@@ -24,7 +24,10 @@ export interface RecordedTree {
   /** Tree id of every directory that records something. */
   dirTrees: Map<string, string>;
   skipped: SkippedPath[];
+  /** The stat cache this recording makes (see StatCache). */
   cache: StatCache;
+  /** The one it started from: it knows the trees of the last recording (see StatCache.treeEntries). */
+  previous: StatCache;
 }
 
 export function modeOf(file: Pick<ScannedFile, 'kind' | 'executable'>): EntryMode {
@@ -266,7 +269,7 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
   cache.tree = tree;
   cache.unchangedSinceLoad = relisted.length === 0 && gone.length === 0 && toHash.length === 0 && root.same && previous.tree === tree && previous.watchToken === cache.watchToken && sameRules(previous, cache);
   skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { tree, files, root: scan.root, dirTrees, skipped, cache };
+  return { tree, files, root: scan.root, dirTrees, skipped, cache, previous };
 }
 
 function sameRules(a: StatCache, b: StatCache): boolean {

@@ -1,9 +1,8 @@
-import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
+import { constants as fsc, lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
 import { DirRules, IGNORE_FILES } from './ignore.js';
 import { dirLayout, STAT_FIELDS, statAll } from './statall.js';
-import { MODE_EXEC, MODE_FILE, MODE_LINK, type EntryMode } from './gitformat.js';
-import { parentOf, type CachedDir, type DirStat, type RuleState, type StatCache } from './statcache.js';
+import { parentOf, TYPE_OF_MODE, type CachedDir, type DirStat, type RuleState, type StatCache } from './statcache.js';
 import { WATCH_COOKIE_PREFIX } from './watchquery.js';
 
 export type FileKind = 'file' | 'link';
@@ -73,10 +72,7 @@ export interface ScanOptions {
 const join = (dir: string, name: string) => (dir === '' ? name : `${dir}/${name}`);
 
 const NOT_UTF8 = 'its name is not valid UTF-8, which shadowgit cannot record yet; rename it to back it up';
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-const S_IFDIR = 0o040000;
-const S_IFLNK = 0o120000;
+const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK } = fsc;
 
 export function reasonOf(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
@@ -136,10 +132,6 @@ function listingHoldsWith(cache: StatCache, cached: CachedDir, now: FileStat | u
   return cached.stat !== undefined && now !== undefined && isDirMode(now.mode) && sameDirStat(cached.stat, now) && !cache.isRacy(now.mtimeMs);
 }
 
-const TYPE_OF_MODE: Partial<Record<EntryMode, number>> = { [MODE_FILE]: S_IFREG, [MODE_EXEC]: S_IFREG | 0o100, [MODE_LINK]: S_IFLNK };
-/** The stat bits an entry mode stands for: file type, and the owner's exec bit for files. */
-const modeBits = (mode: number) => ((mode & S_IFMT) === S_IFREG ? mode & (S_IFMT | 0o100) : mode & S_IFMT);
-
 /**
  * Every cached directory and file looked at again (lstat, on two threads). Paths are laid out
  * directory by directory: a directory, then its files, so a file's index is its directory's + 1 + k.
@@ -160,16 +152,7 @@ function statEverything(worktree: string, cache: StatCache): PresentStats {
     listingHolds: (relDir, cached) => listingHoldsWith(cache, cached, statAt(dirIndex.get(relDir)!)),
     isDirectory: (relPath) => isDirMode(statAt(dirIndex.get(relPath)!)?.mode ?? 0),
     file: (relDir, k) => statAt(dirIndex.get(relDir)! + 1 + k),
-    filesUnchanged(relDir, cached) {
-      let at = (dirIndex.get(relDir)! + 1) * STAT_FIELDS;
-      return cached.fileSet.every((mtimeMs, ctimeMs, size, ino, entryMode) => {
-        const mode = results[at + 4]!;
-        if (results[at] !== mtimeMs || results[at + 1] !== ctimeMs || results[at + 2] !== size || results[at + 3] !== ino) return false;
-        if (mode < 0 || modeBits(mode) !== TYPE_OF_MODE[entryMode] || cache.isRacy(mtimeMs)) return false;
-        at += STAT_FIELDS;
-        return true;
-      });
-    },
+    filesUnchanged: (relDir, cached) => cache.filesMatch(cached, results, (dirIndex.get(relDir)! + 1) * STAT_FIELDS),
     subtreeUnchanged: (relDir) => unchangedSubtrees.has(relDir),
   };
   // Found in one pass, children before parents (the cache lists parents first): the walk then

@@ -1,10 +1,10 @@
-import { readFileSync, statSync } from 'node:fs';
+import { constants as fsc, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { writeFileAtomic } from './fsutil.js';
 import { faultPoint } from './faults.js';
-import { MODE_EXEC, MODE_FILE, MODE_LINK, type EntryMode } from './gitformat.js';
+import { MODE_EXEC, MODE_FILE, MODE_LINK, MODE_TREE, type EntryMode, type TreeEntry } from './gitformat.js';
 import { fileStatOf, sameStat, type FileStat } from './scan.js';
-import { statAhead, type StatJob } from './statall.js';
+import { STAT_FIELDS, statAhead, type StatJob } from './statall.js';
 
 // Numbers are read and written through DataView: its accessors are engine built-ins, several
 // times faster than Buffer's readDoubleLE & co. in code that runs once per process (not yet
@@ -15,6 +15,16 @@ const u16 = (bytes: Buffer, at: number) => bytes[at]! | (bytes[at + 1]! << 8);
 const RECORD_BYTES = 53;
 /** A directory's record after its path: u32 parent, u8 flags, f64 mtimeMs, f64 ctimeMs, f64 ino, u32 entries, tree (20), u32 files. */
 const DIR_RECORD_BYTES = 57;
+
+/** The stat mode bits an entry mode stands for: file type, and the owner's exec bit for files. */
+export const TYPE_OF_MODE: Partial<Record<EntryMode, number>> = { [MODE_FILE]: fsc.S_IFREG, [MODE_EXEC]: fsc.S_IFREG | 0o100, [MODE_LINK]: fsc.S_IFLNK };
+/** Those bits of a stat's mode (a negative one, for a path that is gone, has none of them). */
+const modeBits = (mode: number) => (mode < 0 ? -1 : (mode & fsc.S_IFMT) === fsc.S_IFREG ? mode & (fsc.S_IFMT | 0o100) : mode & fsc.S_IFMT);
+
+/** A file's stat, as statAll gives it at `stats[at]`, is the recorded one, of the same kind, and was not taken in the racy tick. */
+function statMatches(stats: Float64Array, at: number, mtimeMs: number, ctimeMs: number, size: number, ino: number, typeBits: number, racyFromMs: number): boolean {
+  return stats[at] === mtimeMs && stats[at + 1] === ctimeMs && stats[at + 2] === size && stats[at + 3] === ino && modeBits(stats[at + 4]!) === typeBits && mtimeMs < racyFromMs;
+}
 
 /** What the cache remembers of one file: enough of its stat to know it is unchanged. */
 export interface CachedFile {
@@ -153,20 +163,26 @@ export class DirFiles {
     return this.map;
   }
 
-  /** True when `test` holds for the stat and mode of every file, in listing order (no entry objects made for decoded records). */
-  every(test: (mtimeMs: number, ctimeMs: number, size: number, ino: number, mode: EntryMode) => boolean): boolean {
+  /**
+   * True when `stats` (STAT_FIELDS numbers per file from index `at`, in listing order, as
+   * statAll gives them) shows every file exactly as recorded: same stat, kind and exec bit, and
+   * not modified at or after `racyFromMs`. Decoded records are compared straight from the
+   * file's bytes in one loop: this runs for every file of the tree on every full scan.
+   */
+  matchesStats(stats: Float64Array, at: number, racyFromMs: number): boolean {
     if (this.map || !this.data) {
       const map = this.entries();
       for (const p of this.paths) {
         const entry = map.get(p)!;
-        if (!test(entry.mtimeMs, entry.ctimeMs, entry.size, entry.ino, entry.mode)) return false;
+        if (!statMatches(stats, at, entry.mtimeMs, entry.ctimeMs, entry.size, entry.ino, TYPE_OF_MODE[entry.mode]!, racyFromMs)) return false;
+        at += STAT_FIELDS;
       }
       return true;
     }
     const data = this.data;
     const view = this.view!;
-    for (let at = this.start, end = this.start + this.paths.length * RECORD_BYTES; at < end; at += RECORD_BYTES) {
-      if (!test(view.getFloat64(at, true), view.getFloat64(at + 8, true), view.getFloat64(at + 16, true), view.getFloat64(at + 24, true), MODE_CODES[data[at + 32]!]!)) return false;
+    for (let r = this.start, end = this.start + this.paths.length * RECORD_BYTES; r < end; r += RECORD_BYTES, at += STAT_FIELDS) {
+      if (!statMatches(stats, at, view.getFloat64(r, true), view.getFloat64(r + 8, true), view.getFloat64(r + 16, true), view.getFloat64(r + 24, true), TYPE_OF_CODE[data[r + 32]!]!, racyFromMs)) return false;
     }
     return true;
   }
@@ -243,6 +259,7 @@ export interface RuleState {
 const MAGIC = 'SGSC';
 const VERSION = 4;
 const MODE_CODES: EntryMode[] = [MODE_FILE, MODE_EXEC, MODE_LINK];
+const TYPE_OF_CODE = MODE_CODES.map((mode) => TYPE_OF_MODE[mode]!);
 const NO_TREE = '0'.repeat(40);
 const NO_PARENT = 0xffffffff;
 const HAS_STAT = 4;
@@ -320,6 +337,31 @@ export class StatCache {
     const started = this.statJob;
     this.statJob = undefined;
     return started?.worktree === worktree ? started.job : undefined;
+  }
+
+  /** Every file of `dir` is as `stats` (from index `at`) shows it, and none is racy: see DirFiles.matchesStats. */
+  filesMatch(dir: CachedDir, stats: Float64Array, at: number): boolean {
+    return dir.fileSet.matchesStats(stats, at, this.writtenAtMs);
+  }
+
+  /**
+   * The entries of the tree `tree` at `dirPath`, when this cache records that directory with
+   * that id (a directory's tree id is only ever set from the entries it lists): the tree need
+   * not be read from the repository. Undefined when the cache cannot say.
+   */
+  treeEntries(dirPath: string, tree: string): TreeEntry[] | undefined {
+    const dir = this.dirs.get(dirPath);
+    if (dir?.tree !== tree) return undefined;
+    const nameAt = dirPath === '' ? 0 : dirPath.length + 1;
+    const entries: TreeEntry[] = [];
+    for (const [p, entry] of dir.fileSet.entries()) entries.push({ name: p.slice(nameAt), mode: entry.mode, oid: entry.oid });
+    for (const sub of dir.subdirs) {
+      const subdir = this.dirs.get(sub);
+      if (subdir?.tree) entries.push({ name: sub.slice(nameAt), mode: MODE_TREE, oid: subdir.tree });
+      // A subdirectory that records nothing is not in the tree; one whose id is unknown leaves the tree to be read.
+      else if (subdir?.entries !== 0) return undefined;
+    }
+    return entries.length === dir.entries ? entries : undefined;
   }
 
   /** Modified in the tick the cache was written: a later change could leave the same stat. */

@@ -360,5 +360,16 @@ test('the stat cache file written after each of many changes decodes to exactly 
       round,
       dirs: structure(gitTrees, (p) => [...gitTrees.keys()].filter((sub) => sub !== '' && sub !== p && (p === '' ? !sub.includes('/') : sub.startsWith(`${p}/`) && !sub.slice(p.length + 1).includes('/')))),
     });
+    // What a diff takes from the cache instead of reading the tree: each tree's entries, as git lists them.
+    for (const [p, oid] of gitTrees) {
+      const listed = (git(shadowRepo, ['ls-tree', '-z', oid]) as string).split('\0').filter(Boolean).map((line) => {
+        const [info, name] = line.split('\t');
+        const [mode, , id] = info!.split(' ');
+        return `${mode!.replace(/^0/, '')} ${id} ${name}`;
+      });
+      const fromCache = cache.treeEntries(p, oid)?.map((e) => `${e.mode} ${e.oid} ${e.name}`);
+      expect({ round, p, entries: fromCache?.sort() }).toEqual({ round, p, entries: listed.sort() });
+      expect(cache.treeEntries(p, '0'.repeat(40))).toBeUndefined();
+    }
   }
 });
