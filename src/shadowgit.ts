@@ -292,14 +292,16 @@ export class ShadowGit {
     const report: StatusReport = { worktree: repo.worktree, repo: repo.gitdir, initialized: await repo.exists(), changes: { added: [], modified: [], deleted: [] }, skipped: [], snapshots: 0, approved: 0, repoBytes: 0 };
     if (!report.initialized) return report;
     await repo.checkSafety();
-    const [snapshots, last, approved, repoBytes, lock, journal, current, watcher] = await Promise.all([
+    // The scan first: it starts its helper thread as it loads the cache (see statAhead), and the
+    // rest then runs while that thread starts.
+    const [current, snapshots, last, approved, repoBytes, lock, journal, watcher] = await Promise.all([
+      readWorktree(repo, { write: false }),
       countSnapshots(repo),
       repo.head().then((head) => (head ? readSnapshot(repo, head) : undefined)),
       listApproved(repo),
       repo.objects.repositoryBytes(),
       RepoLock.inspect(repo.statePath('lock')),
       readJournal(repo),
-      readWorktree(repo, { write: false }),
       import('./engine/watch.js').then(({ readWatcher }) => readWatcher(repo)),
     ]);
     Object.assign(report, { snapshots, approved: approved.length, repoBytes, skipped: current.skipped });
