@@ -19,11 +19,11 @@ export const GLOBAL_FLAGS = {
 } as const satisfies Record<string, FlagSpec & Options>;
 
 export interface CommandSpec<A extends GlobalArgs> {
-  /** yargs' command string: `rollback [rev]`, `approve <name>`. */
-  command: string;
+  /** The command word. */
+  name: string;
   describe: string;
-  /** The positionals named in `command`, all strings. */
-  positionals?: Record<string, { describe: string }>;
+  /** Its positionals, all strings, in order, the required ones first (yargs' `approve <name>`, `rollback [rev]`). */
+  positionals?: Record<string, { describe: string; required?: true }>;
   flags?: Record<string, FlagSpec>;
   /** Examples and epilog. */
   builder?: (y: Argv<A>) => Argv<A>;
@@ -43,19 +43,19 @@ const camelCase = (name: string) => name.replace(/-([a-z])/g, (_, letter: string
  * a direct reading of simple argument lists (see readDirectly).
  */
 export function defineCommand<A extends GlobalArgs>(spec: CommandSpec<A>): DirectCommand {
-  const positionals = Object.keys(spec.positionals ?? {});
-  const required = (spec.command.match(/<[^>]+>/g) ?? []).length;
+  const positionals = Object.entries(spec.positionals ?? {});
+  const required = positionals.filter(([, positional]) => positional.required).length;
   const flags: Record<string, FlagSpec> = { ...GLOBAL_FLAGS, ...spec.flags };
   const options: NonNullable<ParseArgsConfig['options']> = {};
   for (const [name, flag] of Object.entries(flags)) options[name] = { type: flag.type, ...(flag.alias ? { short: flag.alias } : {}) };
   return {
-    command: spec.command,
+    command: [spec.name, ...positionals.map(([name, positional]) => (positional.required ? `<${name}>` : `[${name}]`))].join(' '),
     describe: spec.describe,
     builder: (y: Argv<GlobalArgs>) => {
       let withArgs = y as unknown as Argv<A>;
-      Object.entries(spec.positionals ?? {}).forEach(([name, positional], i) => {
-        withArgs = withArgs.positional(name, { type: 'string', describe: positional.describe, ...(i < required ? { demandOption: true } : {}) });
-      });
+      for (const [name, positional] of positionals) {
+        withArgs = withArgs.positional(name, { type: 'string', describe: positional.describe, ...(positional.required ? { demandOption: true } : {}) });
+      }
       if (spec.flags) withArgs = withArgs.options(spec.flags) as unknown as Argv<A>;
       return spec.builder ? spec.builder(withArgs) : withArgs;
     },
@@ -90,8 +90,8 @@ export function defineCommand<A extends GlobalArgs>(spec: CommandSpec<A>): Direc
       }
       for (const [name, flag] of Object.entries(flags)) if (flag.conflicts && seen.has(name) && seen.has(flag.conflicts)) return undefined;
       if (parsed.positionals.length < required || parsed.positionals.length > positionals.length) return undefined;
-      const args: Record<string, unknown> = { _: [spec.command.split(' ')[0]], $0: 'shadowgit' };
-      parsed.positionals.forEach((value, i) => (args[positionals[i]!] = value));
+      const args: Record<string, unknown> = { _: [spec.name], $0: 'shadowgit' };
+      parsed.positionals.forEach((value, i) => (args[positionals[i]![0]] = value));
       for (const [name, value] of Object.entries(parsed.values)) {
         args[name] = value;
         args[camelCase(name)] = value;

@@ -9,9 +9,9 @@ interface Args extends GlobalArgs {
 }
 
 export const approveCommand = defineCommand<Args>({
-  command: 'approve <name>',
+  name: 'approve',
   describe: 'Mark the current state as an approved revision (annotated tag)',
-  positionals: { name: { describe: 'Display name, spaces allowed ("Feature Complete")' } },
+  positionals: { name: { describe: 'Display name, spaces allowed ("Feature Complete")', required: true } },
   flags: {
     message: { alias: 'm', type: 'string', describe: 'Description stored with the approval' },
     force: { alias: 'f', type: 'boolean', describe: 'Move the name if it is already in use' },

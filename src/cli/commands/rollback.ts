@@ -43,7 +43,7 @@ export function checkoutJson(result: CheckoutReport): unknown {
 }
 
 export const rollbackCommand = defineCommand<Args>({
-  command: 'rollback [rev]',
+  name: 'rollback',
   describe: 'Return the working tree to a snapshot (records the current state first)',
   positionals: { rev: { describe: 'Snapshot id, commit hash (4+ hex), approved name, or latest~N' } },
   flags: { yes: { alias: 'y', type: 'boolean', describe: 'Do not ask for confirmation' } },

@@ -21,7 +21,7 @@ async function readNoteFile(file: string): Promise<string> {
 }
 
 export const snapshotCommand = defineCommand<Args>({
-  command: 'snapshot',
+  name: 'snapshot',
   describe: 'Record the whole working tree as a snapshot',
   flags: {
     message: { alias: 'm', type: 'string', describe: 'What this snapshot is for' },

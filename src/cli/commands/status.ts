@@ -4,7 +4,7 @@ import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { absoluteTime, color, formatBytes, print, printJson, relativeTime, short } from '../output.js';
 
 export const statusCommand = defineCommand<GlobalArgs>({
-  command: 'status',
+  name: 'status',
   describe: 'Show the working tree, its shadow repo and what changed since the last snapshot',
   builder: (y) =>
     y

@@ -4,7 +4,7 @@ import { printJson } from '../output.js';
 import { checkoutJson, renderCheckout } from './rollback.js';
 
 export const undoCommand = defineCommand<GlobalArgs>({
-  command: 'undo',
+  name: 'undo',
   describe: 'Return to the state before the last rollback, restore or undo',
   builder: (y) => y.example('$0 undo', 'take back the last rollback (undo again to redo it)'),
   handler: (args) =>
