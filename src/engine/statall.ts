@@ -1,4 +1,5 @@
 import { lstatSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 /** Per path in the result: mtimeMs, ctimeMs, size, ino, mode. */
@@ -20,6 +21,36 @@ export interface PathList {
   count: number;
   pathAt(i: number): string;
 }
+
+/** Paths laid out directory by directory (see dirLayout), with what they were made from. */
+export interface DirLayout extends PathList {
+  dirStart: Int32Array;
+  worktree: string;
+  dirPaths: readonly string[];
+  dirFiles: ReadonlyArray<readonly string[]>;
+}
+
+/**
+ * The native helper (native/statbatch.c, built at install when a C compiler is there): the
+ * same lstat calls from C threads, with no JavaScript object per path and no worker to start.
+ * Without it, or with SHADOWGIT_NATIVE=0, the work goes to statChunks on two JS threads.
+ */
+interface StatBatch {
+  start(root: string, bytes: Uint8Array, dirRanges: Int32Array, fileCounts: Int32Array, namesAt: number, namesEnd: number, results: Float64Array, threads: number, missing: number, unreadable: number): object;
+  wait(job: object): void;
+}
+
+function loadStatBatch(): StatBatch | undefined {
+  if (process.env.SHADOWGIT_NATIVE === '0') return undefined;
+  try {
+    return createRequire(import.meta.url)('../../build/Release/statbatch.node') as StatBatch;
+  } catch {
+    return undefined;
+  }
+}
+const statBatch = loadStatBatch();
+/** Whether lstat work goes to the native helper (for status reports and tests). */
+export const nativeStat = statBatch !== undefined;
 
 /**
  * Claims chunks of `paths` through `control[0]` until none are left, writing each lstat into
@@ -59,7 +90,7 @@ function statChunks(paths: PathList, results: Float64Array, control: Int32Array,
  * on. Runs on the main thread and, as source text, in the helper thread: it must use nothing
  * but its arguments.
  */
-export function dirLayout(worktree: string, dirPaths: readonly string[], dirFiles: ReadonlyArray<readonly string[]>): PathList & { dirStart: Int32Array } {
+export function dirLayout(worktree: string, dirPaths: readonly string[], dirFiles: ReadonlyArray<readonly string[]>): DirLayout {
   let count = 0;
   for (const files of dirFiles) count += 1 + files.length;
   const dirOf = new Int32Array(count);
@@ -74,61 +105,80 @@ export function dirLayout(worktree: string, dirPaths: readonly string[], dirFile
     if (k > 0) return `${worktree}/${dirFiles[d]![k - 1]}`;
     return dirPaths[d] === '' ? worktree : `${worktree}/${dirPaths[d]}`;
   };
-  return { count, dirStart, pathAt };
+  return { count, dirStart, pathAt, worktree, dirPaths, dirFiles };
+}
+
+/** Where a stat cache file's bytes hold each directory's path and the table of file names. */
+export interface CachedRanges {
+  /** Offset and byte length of each directory's path. */
+  dirRanges: Int32Array;
+  fileCounts: Int32Array;
+  /** The file names, NUL between them, directory by directory: bytes [namesAt, namesEnd). */
+  namesAt: number;
+  namesEnd: number;
 }
 
 /**
- * The paths a stat cache file lists, in dirLayout (see the format in statcache.ts). Runs in the
- * helper thread, as source text, before the main thread has decoded the cache: it must use
- * nothing but its arguments (and Buffer).
+ * Finds the directory paths and the file-name table in a stat cache file (see the format in
+ * statcache.ts) without decoding them. Also runs in the helper thread, as source text: it must
+ * use nothing but its arguments.
  */
-export function cachedPaths(bytes: Uint8Array, worktree: string, layout: typeof dirLayout): PathList {
-  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+export function cachedRanges(bytes: Uint8Array): CachedRanges {
+  // Not Buffer's readers: they are slow in code not yet optimised, as this is.
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 28;
-  const str = () => {
-    // Not Buffer's readers: they are slow in code not yet optimised, as this is.
-    const length = view.getUint16(at, true);
-    const text = data.toString('utf8', at + 2, at + 2 + length);
-    at += 2 + length;
-    return text;
-  };
-  str();
-  str();
+  at += 2 + view.getUint16(at, true);
+  at += 2 + view.getUint16(at, true);
   const dirCount = view.getUint32(at, true);
   at += 12;
-  const dirPaths: string[] = [];
-  const fileCounts: number[] = [];
-  for (let i = 0; i < dirCount; i++) {
-    dirPaths.push(str());
-    fileCounts.push(view.getUint32(at + 53, true));
+  const dirRanges = new Int32Array(dirCount * 2);
+  const fileCounts = new Int32Array(dirCount);
+  for (let d = 0; d < dirCount; d++) {
+    const length = view.getUint16(at, true);
+    dirRanges[2 * d] = at + 2;
+    dirRanges[2 * d + 1] = length;
+    at += 2 + length;
+    fileCounts[d] = view.getUint32(at + 53, true);
     at += 57;
   }
-  const tableBytes = view.getUint32(at, true);
-  const files = data.toString('utf8', at + 4, at + 4 + tableBytes).split('\0');
+  const namesAt = at + 4;
+  return { dirRanges, fileCounts, namesAt, namesEnd: namesAt + view.getUint32(at, true) };
+}
+
+/**
+ * The paths a stat cache file lists, in dirLayout. Runs in the helper thread, as source text,
+ * before the main thread has decoded the cache: it must use nothing but its arguments (and Buffer).
+ */
+export function cachedPaths(bytes: Uint8Array, worktree: string, layout: typeof dirLayout, ranges: typeof cachedRanges): PathList {
+  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { dirRanges, fileCounts, namesAt, namesEnd } = ranges(bytes);
+  const dirPaths: string[] = [];
+  for (let d = 0; d < fileCounts.length; d++) dirPaths.push(data.toString('utf8', dirRanges[2 * d]!, dirRanges[2 * d]! + dirRanges[2 * d + 1]!));
+  const files = data.toString('utf8', namesAt, namesEnd).split('\0');
   const dirFiles: string[][] = [];
-  for (let d = 0, next = 0; d < dirCount; next += fileCounts[d]!, d++) dirFiles.push(files.slice(next, next + fileCounts[d]!));
+  for (let d = 0, next = 0; d < fileCounts.length; next += fileCounts[d]!, d++) dirFiles.push(files.slice(next, next + fileCounts[d]!));
   return layout(worktree, dirPaths, dirFiles);
 }
 
 const WORKER_SOURCE = `const { workerData: work } = require('node:worker_threads');
 const given = work.cache ? undefined : work.paths.split('\\0');
-const paths = given ? { count: given.length, pathAt: (i) => given[i] } : (${cachedPaths.toString()})(new Uint8Array(work.cache), work.worktree, ${dirLayout.toString()});
+const paths = given ? { count: given.length, pathAt: (i) => given[i] } : (${cachedPaths.toString()})(new Uint8Array(work.cache), work.worktree, ${dirLayout.toString()}, ${cachedRanges.toString()});
 (${statChunks.toString()})(paths, new Float64Array(work.results), new Int32Array(work.control), require('node:fs').lstatSync, ${CHUNK}, ${MISSING}, ${UNREADABLE});`;
 
-/** lstat work shared by this thread and a helper thread. */
+/** lstat work started ahead: on the native helper's threads, or shared with a JS helper thread. */
 export interface StatJob {
   count: number;
   results: Float64Array;
-  control: Int32Array;
+  control?: Int32Array;
   worker?: Worker;
+  native?: object;
 }
 
 function sharedJob(count: number, workerData: Record<string, unknown>): StatJob {
   const chunks = Math.ceil(count / CHUNK);
   const job: StatJob = { count, results: new Float64Array(new SharedArrayBuffer(count * STAT_FIELDS * 8)), control: new Int32Array(new SharedArrayBuffer((1 + chunks) * 4)) };
   try {
-    job.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ...workerData, results: job.results.buffer, control: job.control.buffer } });
+    job.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ...workerData, results: job.results.buffer, control: job.control!.buffer } });
     job.worker.unref();
     // A helper that fails only means this thread does all the work.
     job.worker.on('error', () => undefined);
@@ -138,14 +188,46 @@ function sharedJob(count: number, workerData: Record<string, unknown>): StatJob 
   return job;
 }
 
+/**
+ * The native helper's threads start at once; the thread that waits for them joins in. Two
+ * background threads on two cores: until it waits, the caller is busy decoding the cache, and
+ * a third thread keeps a core working while another sleeps on a directory's inode lock
+ * (status 325 -> 276 ms on the large tree against one background thread).
+ */
+function nativeJob(batch: StatBatch, worktree: string, bytes: Uint8Array, ranges: CachedRanges): StatJob {
+  const count = ranges.fileCounts.reduce((sum, files) => sum + 1 + files, 0);
+  const results = new Float64Array(count * STAT_FIELDS);
+  const threads = count >= PARALLEL_FROM ? 2 : 0;
+  return { count, results, native: batch.start(worktree, bytes, ranges.dirRanges, ranges.fileCounts, ranges.namesAt, ranges.namesEnd, results, threads, MISSING, UNREADABLE) };
+}
+
+/** A layout's paths as the native helper reads them: directory paths, then the names table. */
+function encodeLayout(layout: DirLayout): { bytes: Buffer; ranges: CachedRanges } {
+  const dirRanges = new Int32Array(layout.dirPaths.length * 2);
+  const fileCounts = new Int32Array(layout.dirPaths.length);
+  let at = 0;
+  layout.dirPaths.forEach((dirPath, d) => {
+    const length = Buffer.byteLength(dirPath);
+    dirRanges[2 * d] = at;
+    dirRanges[2 * d + 1] = length;
+    at += length;
+    fileCounts[d] = layout.dirFiles[d]!.length;
+  });
+  const bytes = Buffer.from(layout.dirPaths.join('') + layout.dirFiles.flat().join('\0'));
+  return { bytes, ranges: { dirRanges, fileCounts, namesAt: at, namesEnd: bytes.length } };
+}
+
 const canShare = typeof SharedArrayBuffer === 'function';
 
 /**
- * Starts a helper thread on the paths the stat cache file `bytes` lists, before the cache is
- * decoded: its start-up (~50 ms) and first chunks overlap the decoding. Undefined for small caches.
+ * Starts the lstat of the paths the stat cache file `bytes` lists before the cache is decoded:
+ * on the native helper's threads, else a helper thread whose start-up (~50 ms) and first
+ * chunks overlap the decoding. Undefined when there is nothing worth starting early.
  */
 export function statAhead(bytes: Buffer, worktree: string): StatJob | undefined {
-  if (!canShare || bytes.length < 40) return undefined;
+  if (bytes.length < 40) return undefined;
+  if (statBatch) return nativeJob(statBatch, worktree, bytes, cachedRanges(bytes));
+  if (!canShare) return undefined;
   let at = 28;
   at += 2 + bytes.readUInt16LE(at);
   at += 2 + bytes.readUInt16LE(at);
@@ -162,8 +244,19 @@ export function statAhead(bytes: Buffer, worktree: string): StatJob | undefined 
  * in order. `ahead`, from statAhead on the cache these paths were listed from, is the work
  * already started. Synchronous on purpose: this thread does its share instead of waiting.
  */
-export function statAll(paths: PathList, ahead?: StatJob): Float64Array {
+export function statAll(paths: DirLayout, ahead?: StatJob): Float64Array {
   const { count } = paths;
+  if (ahead?.native && ahead.count === count) {
+    statBatch!.wait(ahead.native);
+    return ahead.results;
+  }
+  if (ahead?.native) statBatch!.wait(ahead.native);
+  if (statBatch) {
+    const { bytes, ranges } = encodeLayout(paths);
+    const job = nativeJob(statBatch, paths.worktree, bytes, ranges);
+    statBatch.wait(job.native!);
+    return job.results;
+  }
   const allJoined = () => Array.from({ length: count }, (_, i) => paths.pathAt(i)).join('\0');
   const job = ahead && ahead.count === count ? ahead : canShare && count >= PARALLEL_FROM ? sharedJob(count, { paths: allJoined() }) : undefined;
   if (ahead && ahead !== job) void ahead.worker?.terminate();

@@ -7,7 +7,7 @@ import { ShadowGit } from '../../src/index.js';
 import { ObjectStore } from '../../src/engine/objects.js';
 import { recordTree } from '../../src/engine/record.js';
 import { scanWorktree } from '../../src/engine/scan.js';
-import { cachedPaths, dirLayout, statAll, STAT_FIELDS } from '../../src/engine/statall.js';
+import { cachedPaths, cachedRanges, dirLayout } from '../../src/engine/statall.js';
 import { StatCache } from '../../src/engine/statcache.js';
 import { askWatcher } from '../../src/engine/watchquery.js';
 import { prng } from '../../scripts/bench/tree.mjs';
@@ -296,21 +296,6 @@ test('status counts snapshots from the last count on (native git rev-list as ora
   expect(status.lastSnapshot?.commit).toBe((git(sg.repoPath, ['rev-parse', 'refs/heads/snapshots']) as string).trim());
 });
 
-test('statAll on two threads gives every path the stat lstat gives, and marks missing ones', async () => {
-  const names: Record<string, string> = {};
-  for (let i = 0; i < 4200; i++) names[`d${i % 50}/f${i}.txt`] = 'x'.repeat(i % 97);
-  await writeTree(sb.worktree, names);
-  const paths = [...Object.keys(names).map((p) => path.join(sb.worktree, p)), path.join(sb.worktree, 'missing'), path.join(sb.worktree, 'd1/f1.txt/under-a-file')];
-  const results = statAll({ count: paths.length, pathAt: (i) => paths[i]! });
-  for (let i = 0; i < paths.length - 2; i++) {
-    const stat = await fsp.lstat(paths[i]!);
-    const at = i * STAT_FIELDS;
-    expect([results[at], results[at + 2], results[at + 3], results[at + 4]]).toEqual([stat.mtimeMs, stat.size, stat.ino, stat.mode]);
-  }
-  expect(results[(paths.length - 2) * STAT_FIELDS + 4]).toBeLessThan(0);
-  expect(results[(paths.length - 1) * STAT_FIELDS + 4]).toBeLessThan(0);
-});
-
 test("the helper thread lays out the cache file's paths exactly as the main thread lays out the decoded cache", async () => {
   const names: Record<string, string> = { 'top.txt': 't', 'ünï/cödé.ts': 'u', 'a/b/c/d/e.ts': 'e', 'a/b/sibling.ts': 's', 'empty-after/x/y.ts': 'y' };
   for (let i = 0; i < 300; i++) names[`d${i % 7}/s${i % 3}/f${i}.txt`] = `${i}`;
@@ -319,7 +304,7 @@ test("the helper thread lays out the cache file's paths exactly as the main thre
   const cacheFile = path.join(repoOf(sb), 'shadowgit', 'statcache');
   const cache = await StatCache.load(cacheFile);
   const main = dirLayout(sb.worktree, [...cache.dirs.keys()], [...cache.dirs.values()].map((dir) => dir.files));
-  const helper = cachedPaths(await fsp.readFile(cacheFile), sb.worktree, dirLayout);
+  const helper = cachedPaths(await fsp.readFile(cacheFile), sb.worktree, dirLayout, cachedRanges);
   const all = (list: { count: number; pathAt(i: number): string }) => Array.from({ length: list.count }, (_, i) => list.pathAt(i));
   expect(all(helper)).toEqual(all(main));
   // Every directory and file once, absolute.
