@@ -49,7 +49,7 @@ function loadStatBatch(): StatBatch | undefined {
   }
 }
 const statBatch = loadStatBatch();
-/** Whether lstat work goes to the native helper (for status reports and tests). */
+/** Whether lstat work goes to the native helper (tests check it is used when built). */
 export const nativeStat = statBatch !== undefined;
 
 /**
