@@ -8,7 +8,7 @@ import { scanWorktree, type ScanResult } from './scan.js';
 import { StatCache } from './statcache.js';
 import { faultPoint } from './faults.js';
 import { addNote } from './notes.js';
-import { askWatcher, WATCH_STATE } from './watchquery.js';
+import { askWatcher, removeDeadWatcherCookies, WATCH_STATE } from './watchquery.js';
 
 export const STAT_CACHE = 'statcache';
 
@@ -67,6 +67,8 @@ async function scan(repo: Repository, previous: StatCache, onProgress?: (files: 
  */
 export async function takeSnapshot(repo: Repository, options: SnapshotOptions = {}): Promise<SnapshotResult> {
   await repo.ensureCreated();
+  // A watcher killed mid-query leaves its cookie behind; the first snapshot after clears it.
+  if (existsSync(repo.statePath(WATCH_STATE))) await removeDeadWatcherCookies(repo.worktree);
   const state = await readWorktree(repo, { write: true, onProgress: options.onProgress });
   const head = await repo.head();
   const headInfo = head ? await readSnapshot(repo, head) : undefined;

@@ -305,7 +305,7 @@ export class WatchQueryServer {
 
   /** Starts listening; returns the socket path, for watch.json. */
   async listen(repo: Repository): Promise<string> {
-    await this.removeLeftoverCookies();
+    await removeDeadWatcherCookies(this.worktree);
     const socketPath = await socketPathFor(repo);
     // One watcher per tree holds watch.json, so a socket file here is a crashed watcher's.
     await fsp.rm(socketPath, { force: true });
@@ -431,13 +431,17 @@ export class WatchQueryServer {
     }
   }
 
-  /** Cookies of a watcher that crashed between creating and removing them. */
-  private async removeLeftoverCookies(): Promise<void> {
-    const names = await fsp.readdir(this.worktree).catch(() => []);
-    for (const name of names) {
-      const pid = /^(\d+)-\d+$/.exec(name.slice(WATCH_COOKIE_PREFIX.length))?.[1];
-      if (name.startsWith(WATCH_COOKIE_PREFIX) && pid && !processAlive(Number(pid))) await fsp.rm(path.join(this.worktree, name), { force: true });
-    }
+}
+
+/**
+ * Removes the sync cookies of watchers that died between creating and removing one (killed,
+ * say): the scan skips them, but the user's own git and tools would see a stray file.
+ */
+export async function removeDeadWatcherCookies(worktree: string): Promise<void> {
+  const names = await fsp.readdir(worktree).catch(() => []);
+  for (const name of names) {
+    const pid = /^(\d+)-\d+$/.exec(name.slice(WATCH_COOKIE_PREFIX.length))?.[1];
+    if (name.startsWith(WATCH_COOKIE_PREFIX) && pid && !processAlive(Number(pid))) await fsp.rm(path.join(worktree, name), { force: true });
   }
 }
 

@@ -3,12 +3,14 @@
 // records and reports is exactly the tree (native git as oracle) even when other processes roll
 // back and collect garbage in between, and that the CLI does the work itself whenever the
 // watcher does not deliver.
+import { spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { changesBetween, filesOf, nativeTree, oracleRepo, randomEditor } from '../helpers/edits.js';
 import { fsck, git, repoOf, runCli, runCliAsync, runJson, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
+import { WATCH_COOKIE_PREFIX } from '../../src/engine/watchquery.js';
 import { headOf, killLeftovers, startCli, waitFor, type Running } from './helpers.js';
 
 let sb: Sandbox;
@@ -35,6 +37,7 @@ interface SnapshotJson {
   changes: { added: number; modified: number; deleted: number };
 }
 
+const cookiesIn = async (dir: string) => (await fsp.readdir(dir)).filter((name) => name.startsWith(WATCH_COOKIE_PREFIX));
 const treeOf = (commit: string) => (git(shadowRepo, ['rev-parse', `${commit}^{tree}`]) as string).trim();
 
 interface StatusJson {
@@ -217,7 +220,26 @@ test('a watcher killed while it takes a requested snapshot: the CLI takes it ove
   expect(result.code).toBe(0);
   const report = JSON.parse(result.stdout) as SnapshotJson;
   expect({ byWatcher: report.byWatcher, created: report.created }).toEqual({ byWatcher: false, created: true });
+  // Killed between creating and removing a sync cookie, the watcher left it; the CLI cleared it.
+  expect(await cookiesIn(sb.worktree)).toEqual([]);
   expect(treeOf(report.commit)).toBe(nativeTree(sb));
   fsck(shadowRepo);
   expect(runCli(sb, ['verify']).code).toBe(0);
 }, 90_000);
+
+test("a snapshot after a watcher died clears the sync cookies it left in the tree, and only those", async () => {
+  runCli(sb, ['snapshot']);
+  const exited = spawnSync(process.execPath, ['-e', '']);
+  const deadPid = exited.pid!;
+  const state = path.join(shadowRepo, 'shadowgit', 'watch.json');
+  await fsp.writeFile(state, JSON.stringify({ pid: deadPid, host: os.hostname(), worktree: sb.worktree, socket: path.join(sb.dir, 'gone.sock') }));
+  const dead = `${WATCH_COOKIE_PREFIX}${deadPid}-3`;
+  const live = `${WATCH_COOKIE_PREFIX}${process.pid}-1`;
+  await writeTree(sb.worktree, { [dead]: '', [live]: '', 'src/a.ts': 'a2\n' });
+  const result = runCli(sb, ['snapshot', '--json']);
+  expect(result.code).toBe(0);
+  // A live watcher's cookie is its own business: it removes it when its query is answered.
+  expect(await cookiesIn(sb.worktree)).toEqual([live]);
+  await fsp.rm(path.join(sb.worktree, live));
+  expect(treeOf((JSON.parse(result.stdout) as SnapshotJson).commit)).toBe(nativeTree(sb));
+});
