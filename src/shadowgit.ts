@@ -19,7 +19,7 @@ import type { VerifyReport } from './engine/verify.js';
 import type { ExportResult } from './engine/export.js';
 import type { SnapshotDetails } from './engine/show.js';
 import { readFlatTree } from './engine/treeread.js';
-import type { WatchSnapshot } from './engine/watch.js';
+import { readWatcher, type WatchSnapshot } from './engine/watchquery.js';
 
 export interface OpenOptions {
   /** The working tree (like -C); default: found from `cwd` as the CLI does. */
@@ -302,7 +302,7 @@ export class ShadowGit {
       repo.objects.repositoryBytes(),
       RepoLock.inspect(repo.statePath('lock')),
       readJournal(repo),
-      import('./engine/watch.js').then(({ readWatcher }) => readWatcher(repo)),
+      readWatcher(repo),
     ]);
     Object.assign(report, { snapshots, approved: approved.length, repoBytes, skipped: current.skipped });
     if (watcher) report.watcher = { pid: watcher.state.pid, since: watcher.state.since, stale: watcher.stale, lastSnapshot: watcher.state.lastSnapshot };

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { ShadowGit } from '../shadowgit.js';
 import type { DoctorReport } from './doctor.js';
 import { tempPathFor } from './fsutil.js';
-import { readWatcher } from './watch.js';
+import { readWatcher } from './watchquery.js';
 
 const OPLOG_TAIL = 200;
 

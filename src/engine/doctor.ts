@@ -12,7 +12,7 @@ import type { Repository } from './repo.js';
 import { readJournal } from './restore.js';
 import { scanWorktree, type ScannedDir } from './scan.js';
 import { readFlatTree } from './treeread.js';
-import { readWatcher } from './watch.js';
+import { readWatcher } from './watchquery.js';
 
 /** Always critical; `"critical"` in .shadowgit adds to these. */
 export const DEFAULT_CRITICAL = ['**/package.json', '**/tsconfig*.json', '**/package-lock.json', '**/npm-shrinkwrap.json', '**/yarn.lock', '**/pnpm-lock.yaml'];

@@ -22,12 +22,28 @@ export interface RecordedTree {
   /** The scan the tree was recorded from (its directory structure). */
   root: ScannedDir;
   /** Tree id of every directory that records something. */
-  dirTrees: Map<string, string>;
+  dirTrees: DirTrees;
   skipped: SkippedPath[];
   /** The stat cache this recording makes (see StatCache). */
   cache: StatCache;
   /** The one it started from: it knows the trees of the last recording (see StatCache.treeEntries). */
   previous: StatCache;
+}
+
+/** Directory path → tree id. */
+export type DirTrees = Pick<ReadonlyMap<string, string>, 'get' | 'has'>;
+
+/** The tree ids a cache records, read from it when asked (not copied into a map of 6,000). */
+class CachedTrees implements DirTrees {
+  constructor(private readonly dirs: ReadonlyMap<string, CachedDir>) {}
+
+  get(dirPath: string): string | undefined {
+    return this.dirs.get(dirPath)?.tree;
+  }
+
+  has(dirPath: string): boolean {
+    return this.get(dirPath) !== undefined;
+  }
 }
 
 export function modeOf(file: Pick<ScannedFile, 'kind' | 'executable'>): EntryMode {
@@ -109,6 +125,7 @@ export async function hashPath(full: string, kind: FileKind, scanned: FileStat, 
  * work per file here, and a one-file change copies one directory's entries.
  */
 export async function recordTree(worktree: string, scan: ScanResult, previous: StatCache, store: ObjectStore | undefined): Promise<RecordedTree> {
+  if (scan.root.whole && everyTreeKnown(previous)) return unchangedTree(scan, previous);
   const relisted: ScannedDir[] = [];
   const survey = (dir: ScannedDir) => {
     if (dir.whole) return;
@@ -268,8 +285,32 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
   }
   cache.tree = tree;
   cache.unchangedSinceLoad = relisted.length === 0 && gone.length === 0 && toHash.length === 0 && root.same && previous.tree === tree && previous.watchToken === cache.watchToken && sameRules(previous, cache);
-  skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  skipped.sort(byPath);
   return { tree, files, root: scan.root, dirTrees, skipped, cache, previous };
+}
+
+const byPath = (a: SkippedPath, b: SkippedPath) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+/**
+ * Every directory of the cache has its tree id, or records nothing (an empty directory below
+ * the root): a scan that found the whole tree as the cache has it needs no tree built.
+ */
+function everyTreeKnown(cache: StatCache): boolean {
+  for (const [dirPath, dir] of cache.dirs) if (dir.tree === undefined && (dir.entries !== 0 || dirPath === '')) return false;
+  return cache.dirs.size > 0;
+}
+
+/**
+ * The recording of a tree the scan found exactly as the cache has it (the usual no-change
+ * snapshot and status): the cache's own directories, files and tree ids, shared as they are
+ * (a cache is never modified), with the scan's rules and token.
+ */
+function unchangedTree(scan: ScanResult, previous: StatCache): RecordedTree {
+  const tree = previous.dirs.get('')!.tree!;
+  const cache = new StatCache(tree, previous.dirs, scan.rules, scan.watchToken, 0);
+  cache.unchangedSinceLoad = previous.tree === tree && previous.watchToken === cache.watchToken && sameRules(previous, cache);
+  const skipped = [...scan.skipped].sort(byPath);
+  return { tree, files: cache.files, root: scan.root, dirTrees: new CachedTrees(previous.dirs), skipped, cache, previous };
 }
 
 function sameRules(a: StatCache, b: StatCache): boolean {

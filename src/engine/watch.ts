@@ -7,63 +7,11 @@ import { writeFileAtomic } from './fsutil.js';
 import { processAlive } from './lock.js';
 import type { Repository } from './repo.js';
 import { TreeWatcher } from './treewatch.js';
-import { WATCH_STATE, WatchQueryServer, type SnapshotRequest } from './watchquery.js';
+import { readWatcher, WATCH_STATE, WatchQueryServer, type SnapshotRequest, type WatchSnapshot, type WatchState } from './watchquery.js';
 
 const WATCH_LOG = 'watch.log';
 /** Beyond this many dirty paths the list says `overflow` and readers must rescan. */
 const MAX_DIRTY = 1000;
-
-export interface WatchSnapshot {
-  id: string;
-  commit: string;
-  at: string;
-}
-
-/**
- * `<repo>/shadowgit/watch.json` while a watcher runs: who it is, its settings, its last
- * snapshot, and the paths that changed since that snapshot began (for tools that want to skip a
- * full scan: `overflow` true means the list is incomplete).
- */
-export interface WatchState {
-  pid: number;
-  host: string;
-  since: string;
-  worktree: string;
-  debounceMs: number;
-  intervalMs: number;
-  watchedDirectories: number;
-  snapshots: number;
-  lastSnapshot?: WatchSnapshot;
-  dirty: { paths: string[]; overflow: boolean; since?: string };
-  /** Where the watcher answers change queries (askWatcher); absent until it listens. */
-  socket?: string;
-}
-
-export interface WatcherInfo {
-  state: WatchState;
-  /** The process is gone (same host): the file is left over from a crash. */
-  stale: boolean;
-}
-
-export async function readWatcher(repo: Repository): Promise<WatcherInfo | undefined> {
-  let state: WatchState;
-  try {
-    state = JSON.parse(await fsp.readFile(repo.statePath(WATCH_STATE), 'utf8')) as WatchState;
-  } catch {
-    return undefined;
-  }
-  return { state, stale: state.host === os.hostname() && !(await isWatcherProcess(state.pid)) };
-}
-
-/**
- * True while `pid` runs and, where the OS tells (Linux /proc), is still a `watch` command: a pid
- * reused by another program after a crash must count as stale, never receive our SIGTERM.
- */
-async function isWatcherProcess(pid: number): Promise<boolean> {
-  if (!processAlive(pid)) return false;
-  const cmdline = await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
-  return cmdline === undefined || cmdline.split('\0').includes('watch');
-}
 
 async function removeState(repo: Repository): Promise<void> {
   await fsp.rm(repo.statePath(WATCH_STATE), { force: true });

@@ -16,6 +16,58 @@ export const WATCH_STATE = 'watch.json';
 /** Names the watcher creates (and removes) in the worktree root as sync cookies; the scanner skips them. */
 export const WATCH_COOKIE_PREFIX = '.shadowgit-cookie-';
 
+export interface WatchSnapshot {
+  id: string;
+  commit: string;
+  at: string;
+}
+
+/**
+ * `<repo>/shadowgit/watch.json` while a watcher runs: who it is, its settings, its last
+ * snapshot, and the paths that changed since that snapshot began (for tools that want to skip a
+ * full scan: `overflow` true means the list is incomplete).
+ */
+export interface WatchState {
+  pid: number;
+  host: string;
+  since: string;
+  worktree: string;
+  debounceMs: number;
+  intervalMs: number;
+  watchedDirectories: number;
+  snapshots: number;
+  lastSnapshot?: WatchSnapshot;
+  dirty: { paths: string[]; overflow: boolean; since?: string };
+  /** Where the watcher answers change queries (askWatcher); absent until it listens. */
+  socket?: string;
+}
+
+export interface WatcherInfo {
+  state: WatchState;
+  /** The process is gone (same host): the file is left over from a crash. */
+  stale: boolean;
+}
+
+export async function readWatcher(repo: RepoLocation): Promise<WatcherInfo | undefined> {
+  let state: WatchState;
+  try {
+    state = JSON.parse(await fsp.readFile(repo.statePath(WATCH_STATE), 'utf8')) as WatchState;
+  } catch {
+    return undefined;
+  }
+  return { state, stale: state.host === os.hostname() && !(await isWatcherProcess(state.pid)) };
+}
+
+/**
+ * True while `pid` runs and, where the OS tells (Linux /proc), is still a `watch` command: a pid
+ * reused by another program after a crash must count as stale, never receive our SIGTERM.
+ */
+async function isWatcherProcess(pid: number): Promise<boolean> {
+  if (!processAlive(pid)) return false;
+  const cmdline = await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
+  return cmdline === undefined || cmdline.split('\0').includes('watch');
+}
+
 export interface WatchChanges {
   /** Opaque; pass it back as `since` next time. Encodes the watcher instance and an event sequence number. */
   token: string;

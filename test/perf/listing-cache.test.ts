@@ -11,7 +11,7 @@ import { cachedPaths, cachedRanges, dirLayout } from '../../src/engine/statall.j
 import { StatCache } from '../../src/engine/statcache.js';
 import { askWatcher } from '../../src/engine/watchquery.js';
 import { prng } from '../../scripts/bench/tree.mjs';
-import { filesOf, nativeTree, randomEditor } from '../helpers/edits.js';
+import { changesBetween, filesOf, nativeTree, randomEditor } from '../helpers/edits.js';
 import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, repoOf, runCli, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
@@ -356,5 +356,31 @@ test('the stat cache file written after each of many changes decodes to exactly 
       expect({ round, p, entries: fromCache?.sort() }).toEqual({ round, p, entries: listed.sort() });
       expect(cache.treeEntries(p, '0'.repeat(40))).toBeUndefined();
     }
+  }
+});
+
+test('a tree found exactly as the cache has it shares the cache, and diffs against older snapshots through its tree ids (native git as oracle)', async () => {
+  await writeTree(sb.worktree, { 'src/a.ts': 'a\n', 'src/lib/b.ts': 'b\n', 'docs/r.md': 'r\n', '.gitignore': '*.log\n' });
+  const sg = await ShadowGit.open({ worktree: sb.worktree });
+  const editor = randomEditor(sb.worktree, 7);
+  const taken: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    for (let k = 0; k < 4; k++) await editor.edit();
+    taken.push((await sg.snapshot()).commit);
+  }
+  const gitdir = repoOf(sb);
+  const latest = filesOf(gitdir, treeOf(gitdir, taken.at(-1)!));
+
+  // The recording of an unchanged tree is the cache itself, not a copy built directory by directory.
+  const cache = await StatCache.load(path.join(gitdir, 'shadowgit', 'statcache'));
+  const recorded = await recordTree(sb.worktree, await scanWorktree(sb.worktree, sg.repository.config.exclude, { previous: cache }), cache, undefined);
+  expect(recorded.cache.dirs).toBe(cache.dirs);
+  expect(recorded.tree).toBe(nativeTree(sb));
+
+  for (const commit of taken) {
+    const { changes } = await sg.diff(commit);
+    const listed = { added: [] as string[], modified: [] as string[], deleted: [] as string[] };
+    for (const change of changes) listed[change.status === 'mode' ? 'modified' : change.status].push(change.path);
+    expect(listed).toEqual(changesBetween(filesOf(gitdir, treeOf(gitdir, commit)), latest));
   }
 });
