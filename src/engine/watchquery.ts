@@ -49,13 +49,19 @@ export interface WatcherInfo {
 }
 
 export async function readWatcher(repo: RepoLocation): Promise<WatcherInfo | undefined> {
-  let state: WatchState;
+  const state = (await readWatchState(repo)) as WatchState | undefined;
+  return state && { state, stale: state.host === os.hostname() && !(await isWatcherProcess(state.pid)) };
+}
+
+/** watch.json as written (unchecked: a crashed or older watcher may have left anything), if readable. */
+async function readWatchState(repo: RepoLocation): Promise<Partial<Record<keyof WatchState, unknown>> | undefined> {
+  let state: unknown;
   try {
-    state = JSON.parse(await fsp.readFile(repo.statePath(WATCH_STATE), 'utf8')) as WatchState;
+    state = JSON.parse(await fsp.readFile(repo.statePath(WATCH_STATE), 'utf8'));
   } catch {
     return undefined;
   }
-  return { state, stale: state.host === os.hostname() && !(await isWatcherProcess(state.pid)) };
+  return typeof state === 'object' && state !== null ? state : undefined;
 }
 
 /**
@@ -190,13 +196,8 @@ export function statusViaWatcher(open: { worktree?: string; cwd?: string }): Pro
 
 /** The socket of the watcher running on repo.worktree, if one claims to run. */
 async function watcherSocket(repo: RepoLocation): Promise<string | undefined> {
-  let state: { pid?: unknown; host?: unknown; worktree?: unknown; socket?: unknown };
-  try {
-    state = JSON.parse(await fsp.readFile(repo.statePath(WATCH_STATE), 'utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof state.socket !== 'string' || typeof state.pid !== 'number' || state.worktree !== repo.worktree) return undefined;
+  const state = await readWatchState(repo);
+  if (!state || typeof state.socket !== 'string' || typeof state.pid !== 'number' || state.worktree !== repo.worktree) return undefined;
   if (state.host === os.hostname() && !processAlive(state.pid)) return undefined;
   return state.socket;
 }
@@ -482,18 +483,18 @@ export class WatchQueryServer {
       await fsp.rm(file, { force: true });
     }
   }
-
 }
 
 /**
  * Removes the sync cookies of watchers that died between creating and removing one (killed,
- * say): the scan skips them, but the user's own git and tools would see a stray file.
+ * say): the scan skips them, but the user's own git and tools would see a stray file. Best
+ * effort: one that cannot be removed (a read-only root) fails nothing.
  */
 export async function removeDeadWatcherCookies(worktree: string): Promise<void> {
   const names = await fsp.readdir(worktree).catch(() => []);
   for (const name of names) {
     const pid = /^(\d+)-\d+$/.exec(name.slice(WATCH_COOKIE_PREFIX.length))?.[1];
-    if (name.startsWith(WATCH_COOKIE_PREFIX) && pid && !processAlive(Number(pid))) await fsp.rm(path.join(worktree, name), { force: true });
+    if (name.startsWith(WATCH_COOKIE_PREFIX) && pid && !processAlive(Number(pid))) await fsp.rm(path.join(worktree, name), { force: true }).catch(() => undefined);
   }
 }
 
