@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: shadowgit against native git on identical, generated trees, side by side.
-// Usage: node scripts/bench.mjs [--quick] [--cases medium,large,huge] [--rounds N] [--out results.json] [--keep] [--skip-impact]
+// Usage: node scripts/bench.mjs [--quick] [--cases medium,large,huge] [--rounds N] [--out results.json] [--keep] [--skip-impact] [--keep-extra-ca-certs]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -21,6 +21,7 @@ const { values: opts } = parseArgs({
     keep: { type: 'boolean', default: false },
     bin: { type: 'string' },
     'skip-impact': { type: 'boolean', default: false },
+    'keep-extra-ca-certs': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -32,7 +33,10 @@ if (opts.help) {
   --out FILE         also write the results as JSON
   --keep             keep the generated trees (path printed)
   --bin PATH         the shadowgit executable to measure (default: bin/shadowgit of this checkout)
-  --skip-impact      skip scripts/bench-impact.mjs`);
+  --skip-impact      skip scripts/bench-impact.mjs
+  --keep-extra-ca-certs
+                     measure shadowgit with NODE_EXTRA_CA_CERTS as the environment has it
+                     (by default it is unset for shadowgit's runs; see nodeStart below)`);
   process.exit(0);
 }
 const BIN = path.resolve(opts.bin ?? path.join(ROOT, 'bin', 'shadowgit'));
@@ -60,10 +64,29 @@ if (!existsSync(path.join(path.dirname(BIN), '..', 'dist', 'cli', 'main.js'))) {
   process.exit(1);
 }
 
+/**
+ * NODE_EXTRA_CA_CERTS makes every Node process read and parse that certificate bundle at start,
+ * before any of its code runs (Node 20 does it eagerly): tens of milliseconds per command on a
+ * machine that sets it for a proxy. shadowgit opens no TLS connection, so by default its runs
+ * go without it (no command of a typical machine pays it), and the cost is measured and printed
+ * on its own. --keep-extra-ca-certs measures with the environment as it is.
+ */
+const dropExtraCaCerts = process.env.NODE_EXTRA_CA_CERTS !== undefined && !opts['keep-extra-ca-certs'];
+
+/** Median wall time of `node -e 0`, with the environment as it is and without NODE_EXTRA_CA_CERTS. */
+function measureNodeStart() {
+  const plain = { ...process.env };
+  delete plain.NODE_EXTRA_CA_CERTS;
+  delete plain.NODE_OPTIONS;
+  const time = (env) => median(Array.from({ length: 11 }, () => run(process.execPath, ['-e', '0'], { env }).ms));
+  return { withoutExtraCaCerts: time(plain), withEnvironment: process.env.NODE_EXTRA_CA_CERTS === undefined ? undefined : time({ ...plain, NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS }) };
+}
+
 /** One side of the comparison: a tree copy and the commands that act on it. */
 function shadowgitSide(tree, home) {
   const env = { ...process.env, SHADOWGIT_HOME: home, NO_COLOR: '1' };
   delete env.NODE_OPTIONS;
+  if (dropExtraCaCerts) delete env.NODE_EXTRA_CA_CERTS;
   const sg = (...args) => run(BIN, ['-C', tree, ...args, '--json'], { env });
   const json = (r) => JSON.parse(r.stdout);
   return {
@@ -279,10 +302,19 @@ const machine = {
   git: gitVersion,
   rss: rssMethod,
   rounds,
+  nodeStart: measureNodeStart(),
+  extraCaCertsUnset: dropExtraCaCerts,
 };
 console.log(`## shadowgit vs native git — ${machine.date}`);
 console.log('');
 console.log(`${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB RAM, load average at start ${machine.loadAverage}; node ${machine.node}, ${machine.git}.`);
+const { withoutExtraCaCerts, withEnvironment } = machine.nodeStart;
+console.log(
+  `Node start (\`node -e 0\`): ${fmtMs(withoutExtraCaCerts)}` +
+    (withEnvironment === undefined
+      ? '.'
+      : `, or ${fmtMs(withEnvironment)} with this machine's NODE_EXTRA_CA_CERTS (${process.env.NODE_EXTRA_CA_CERTS}), which every Node process loads at start; ${machine.extraCaCertsUnset ? 'shadowgit ran without it (it opens no TLS connection; --keep-extra-ca-certs keeps it), so add the difference to its wall times for a machine that sets it.' : 'shadowgit ran with it (--keep-extra-ca-certs).'}`),
+);
 console.log(`Wall time of the real CLI process (start-up included) and its CPU time (user + system, all threads), medians over rounds that alternate which side goes first; ratio = median shadowgit / median git, paired ratio = the median of each round's own ratio (both sides back to back, so it does not drift with the machine's speed between rounds); peak RSS (the largest seen) and CPU by ${machine.rss}.`);
 console.log('');
 

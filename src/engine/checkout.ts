@@ -58,11 +58,11 @@ export async function checkout(repo: Repository, target: SnapshotInfo, options: 
     ({ plan, target: writes } = planFromChanges(await diffWorktree(repo.objects, target.tree, pre.state)));
   }
   await checkPlan(repo.worktree, plan, pre.state.skipped);
-  await verifyPlanObjects(repo, plan, writes);
+  const verified = await verifyPlanObjects(repo, plan, writes);
 
   const journal: Journal = { op: options.op, target: target.commit, before: pre.snapshot.commit, paths: options.paths, startedAt: new Date().toISOString() };
   await writeJournal(repo, journal);
-  await applyPlan(repo, plan, pre.state.files, writes, options.paths);
+  await applyPlan(repo, plan, pre.state.files, writes, verified, options.paths);
   await finishCheckout(repo, journal, target, writes, plan, pre.state.cache);
   return { target, preRollback: pre.snapshot, preRollbackCreated: pre.created, written: plan.write, deleted: plan.delete };
 }
@@ -133,8 +133,8 @@ async function finishInterrupted(repo: Repository, journal: Journal): Promise<vo
   const now = await takeSnapshot(repo, { trigger: 'interrupted', message: `state left by an interrupted ${journal.op}` });
   const plan = planRestore(now.state.files, targetFiles, journal.paths);
   await checkPlan(repo.worktree, plan, now.state.skipped);
-  await verifyPlanObjects(repo, plan, targetFiles);
-  await applyPlan(repo, plan, now.state.files, targetFiles, journal.paths);
+  const verified = await verifyPlanObjects(repo, plan, targetFiles);
+  await applyPlan(repo, plan, now.state.files, targetFiles, verified, journal.paths);
   await finishCheckout(repo, journal, target, targetFiles, plan, now.state.cache);
 }
 

@@ -268,12 +268,16 @@ export class ObjectStore {
     await this.streamLooseBlob(oid, loose, where, handleSink(handle));
   }
 
-  /** Proves blob `oid` is intact without holding it in memory when it is large. */
-  async verifyBlob(oid: string, where?: string): Promise<void> {
+  /**
+   * Proves blob `oid` is intact without holding it in memory when it is large. Returns the
+   * content when it was read whole (small, or packed), undefined when it was streamed.
+   */
+  async verifyBlob(oid: string, where?: string): Promise<Buffer | undefined> {
     const loose = looseObjectPath(this.gitdir, oid);
     const size = await fsp.stat(loose).then((s) => s.size, () => undefined);
-    if (size === undefined || size <= STREAM_READ_THRESHOLD) await this.readTyped(oid, 'blob', where);
-    else await this.streamLooseBlob(oid, loose, where, discard());
+    if (size === undefined || size <= STREAM_READ_THRESHOLD) return this.readTyped(oid, 'blob', where);
+    await this.streamLooseBlob(oid, loose, where, discard());
+    return undefined;
   }
 
   private async streamLooseBlob(oid: string, loose: string, where: string | undefined, sink: Writable): Promise<void> {

@@ -141,7 +141,7 @@ async function ensureParents(worktree: string, rel: string, made: Set<string>): 
   }
 }
 
-async function writeEntry(repo: Repository, rel: string, entry: { oid: string; mode: string }, current: FlatTree): Promise<void> {
+async function writeEntry(repo: Repository, rel: string, entry: { oid: string; mode: string }, current: FlatTree, verified: VerifiedBlobs): Promise<void> {
   const full = path.join(repo.worktree, rel);
   const before = current.get(rel);
   if (before && before.oid === entry.oid && before.mode !== MODE_LINK && entry.mode !== MODE_LINK) {
@@ -152,13 +152,15 @@ async function writeEntry(repo: Repository, rel: string, entry: { oid: string; m
   if (existing?.isDirectory()) await fsp.rm(full, { recursive: true });
   const tmp = tempPathFor(full);
   if (entry.mode === MODE_LINK) {
-    await fsp.symlink((await repo.objects.readTyped(entry.oid, 'blob', rel)).toString('utf8'), tmp);
+    await fsp.symlink((verified.get(entry.oid) ?? (await repo.objects.readTyped(entry.oid, 'blob', rel))).toString('utf8'), tmp);
   } else {
     const mode = entry.mode === MODE_EXEC ? 0o755 : 0o644;
     const handle = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, mode);
     try {
+      const content = verified.get(entry.oid);
       // Streamed for large blobs: a 2 GB file never sits in memory.
-      await repo.objects.writeBlobTo(entry.oid, handle, rel);
+      if (content) await handle.writeFile(content);
+      else await repo.objects.writeBlobTo(entry.oid, handle, rel);
       await handle.chmod(mode);
     } catch (err) {
       await fsp.rm(tmp, { force: true });
@@ -191,7 +193,7 @@ async function pruneEmptyDirs(worktree: string, deleted: string[], scope: string
  * Applies a checked plan: deletions first (so file↔directory swaps have room), then writes, each
  * file through a temp file and rename in its own directory.
  */
-export async function applyPlan(repo: Repository, plan: RestorePlan, current: FlatTree, target: FlatTree, scope?: string[]): Promise<void> {
+export async function applyPlan(repo: Repository, plan: RestorePlan, current: FlatTree, target: FlatTree, verified: VerifiedBlobs, scope?: string[]): Promise<void> {
   for (const rel of plan.delete) {
     const full = path.join(repo.worktree, rel);
     const stat = await lstatOrUndefined(full);
@@ -202,7 +204,7 @@ export async function applyPlan(repo: Repository, plan: RestorePlan, current: Fl
   const made = new Set<string>();
   // Parents are created in path order first, so concurrent writers never race on a mkdir.
   for (const rel of plan.write) await ensureParents(repo.worktree, rel, made);
-  await forEachLimit(plan.write, 16, async (rel) => writeEntry(repo, rel, target.get(rel)!, current));
+  await forEachLimit(plan.write, 16, async (rel) => writeEntry(repo, rel, target.get(rel)!, current, verified));
 }
 
 /**
@@ -222,11 +224,28 @@ export async function removeStrayTemps(worktree: string, target: FlatTree, scope
   }
 }
 
-/** Reads every blob the plan will write, so a damaged snapshot is refused before any write. */
-export async function verifyPlanObjects(repo: Repository, plan: RestorePlan, target: FlatTree): Promise<void> {
+/** Blob contents already read and verified, by id: writing them needs no second read. */
+export type VerifiedBlobs = ReadonlyMap<string, Buffer>;
+
+/** How much verified content a checkout keeps for its writes; the rest is read again as written. */
+const KEEP_VERIFIED_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads every blob the plan will write, so a damaged snapshot is refused before any write.
+ * Returns what it read whole, up to KEEP_VERIFIED_BYTES, for applyPlan to write as it is.
+ */
+export async function verifyPlanObjects(repo: Repository, plan: RestorePlan, target: FlatTree): Promise<VerifiedBlobs> {
+  const verified = new Map<string, Buffer>();
+  let kept = 0;
   await forEachLimit(plan.write, 16, async (rel) => {
-    await repo.objects.verifyBlob(target.get(rel)!.oid, rel);
+    const { oid } = target.get(rel)!;
+    const content = await repo.objects.verifyBlob(oid, rel);
+    if (content && !verified.has(oid) && kept + content.length <= KEEP_VERIFIED_BYTES) {
+      verified.set(oid, content);
+      kept += content.length;
+    }
   });
+  return verified;
 }
 
 export async function writeJournal(repo: Repository, journal: Journal): Promise<void> {
