@@ -78,7 +78,7 @@ async function verifyApplied(repo: Repository, plan: RestorePlan, targetFiles: F
   await forEachLimit(plan.write, 16, async (rel) => {
     const full = path.join(repo.worktree, rel);
     const want = targetFiles.get(rel)!;
-    const stat = await lstatOrUndefined(full);
+    const stat = lstatOrUndefined(full);
     const kind = stat?.isSymbolicLink() ? 'link' : stat?.isFile() ? 'file' : undefined;
     if (!stat || !kind) return void differing.push(rel);
     const mode = modeOf({ kind, executable: (stat.mode & 0o100) !== 0 });
@@ -87,7 +87,7 @@ async function verifyApplied(repo: Repository, plan: RestorePlan, targetFiles: F
     written.set(rel, { mtimeMs: readUnder.mtimeMs, ctimeMs: readUnder.ctimeMs, size: readUnder.size, ino: readUnder.ino, mode, oid });
   });
   for (const rel of plan.delete) {
-    const stat = await lstatOrUndefined(path.join(repo.worktree, rel));
+    const stat = lstatOrUndefined(path.join(repo.worktree, rel));
     if (stat && !stat.isDirectory()) differing.push(rel);
   }
   return { differing: differing.sort(), written };

@@ -32,6 +32,15 @@ export function looseObjectPath(gitdir: string, oid: string): string {
   return path.join(gitdir, 'objects', oid.slice(0, 2), oid.slice(2));
 }
 
+/** Size of a loose object's file, undefined when it cannot be looked at (it may be packed; reading it says what is wrong). */
+function looseSize(file: string): number | undefined {
+  try {
+    return lstatSync(file, { throwIfNoEntry: false })?.size;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Git's own temp-object prefix: a crash leftover is one `git fsck` ignores (and `git prune` removes). */
 function tempObjectPath(dir: string): string {
   return path.join(dir, `tmp_obj_${TEMP_PREFIX}_${tempCounter++}`);
@@ -260,7 +269,7 @@ export class ObjectStore {
    */
   async writeBlobTo(oid: string, handle: fsp.FileHandle, where?: string): Promise<void> {
     const loose = looseObjectPath(this.gitdir, oid);
-    const size = await fsp.stat(loose).then((s) => s.size, () => undefined);
+    const size = looseSize(loose);
     if (size === undefined || size <= STREAM_READ_THRESHOLD) {
       await handle.writeFile(await this.readTyped(oid, 'blob', where));
       return;
@@ -274,7 +283,7 @@ export class ObjectStore {
    */
   async verifyBlob(oid: string, where?: string): Promise<Buffer | undefined> {
     const loose = looseObjectPath(this.gitdir, oid);
-    const size = await fsp.stat(loose).then((s) => s.size, () => undefined);
+    const size = looseSize(loose);
     if (size === undefined || size <= STREAM_READ_THRESHOLD) return this.readTyped(oid, 'blob', where);
     await this.streamLooseBlob(oid, loose, where, discard());
     return undefined;

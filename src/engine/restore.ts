@@ -1,4 +1,4 @@
-import { promises as fsp, constants as fsc } from 'node:fs';
+import { lstatSync, promises as fsp, constants as fsc, type Stats } from 'node:fs';
 import path from 'node:path';
 import { ShadowGitError } from './errors.js';
 import { forEachLimit, readFileIfExists, TEMP_NAME, tempPathFor, writeFileAtomic } from './fsutil.js';
@@ -69,10 +69,14 @@ export function planFromChanges(changes: FileChange[]): { plan: RestorePlan; tar
   return { plan, target };
 }
 
-/** lstat, or undefined when nothing is there (a parent may be a file now); other errors throw. */
-export async function lstatOrUndefined(file: string) {
+/**
+ * lstat, or undefined when nothing is there (a parent may be a file now); other errors throw.
+ * Synchronous: a checkout looks at each path it writes and each parent directory one after the
+ * other, and a thread-pool round trip per lstat cost more than the lstat itself.
+ */
+export function lstatOrUndefined(file: string): Stats | undefined {
   try {
-    return await fsp.lstat(file);
+    return lstatSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -97,11 +101,11 @@ export async function checkPlan(worktree: string, plan: RestorePlan, skipped: Sk
       const dir = parts.slice(0, i).join('/');
       if (checkedDirs.has(dir)) continue;
       checkedDirs.add(dir);
-      const stat = await lstatOrUndefined(path.join(worktree, dir));
+      const stat = lstatOrUndefined(path.join(worktree, dir));
       if (!stat || stat.isDirectory() || deleting.has(dir)) continue;
       throw new ShadowGitError(`${dir} is ${stat.isSymbolicLink() ? 'a symlink' : 'a file'} that is not recorded (ignored or unreadable), where the target needs a directory; move it away and try again.`, 'ECONFLICT');
     }
-    const stat = await lstatOrUndefined(path.join(worktree, rel));
+    const stat = lstatOrUndefined(path.join(worktree, rel));
     if (stat?.isDirectory()) {
       const leftovers = await unrecordedUnder(worktree, rel, deleting);
       if (leftovers.length > 0) {
@@ -132,7 +136,7 @@ async function ensureParents(worktree: string, rel: string, made: Set<string>): 
     const dir = parts.slice(0, i).join('/');
     if (made.has(dir)) continue;
     const full = path.join(worktree, dir);
-    const stat = await lstatOrUndefined(full);
+    const stat = lstatOrUndefined(full);
     if (stat && !stat.isDirectory()) await fsp.unlink(full);
     if (!stat || !stat.isDirectory()) await fsp.mkdir(full).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST') throw err;
@@ -148,7 +152,7 @@ async function writeEntry(repo: Repository, rel: string, entry: { oid: string; m
     await fsp.chmod(full, entry.mode === MODE_EXEC ? 0o755 : 0o644);
     return;
   }
-  const existing = await lstatOrUndefined(full);
+  const existing = lstatOrUndefined(full);
   if (existing?.isDirectory()) await fsp.rm(full, { recursive: true });
   const tmp = tempPathFor(full);
   if (entry.mode === MODE_LINK) {
@@ -196,7 +200,7 @@ async function pruneEmptyDirs(worktree: string, deleted: string[], scope: string
 export async function applyPlan(repo: Repository, plan: RestorePlan, current: FlatTree, target: FlatTree, verified: VerifiedBlobs, scope?: string[]): Promise<void> {
   for (const rel of plan.delete) {
     const full = path.join(repo.worktree, rel);
-    const stat = await lstatOrUndefined(full);
+    const stat = lstatOrUndefined(full);
     if (stat && !stat.isDirectory()) await fsp.unlink(full);
     await faultPoint('worktree-file');
   }
