@@ -68,6 +68,27 @@ describe('rollback', () => {
     expect((await fsp.stat(path.join(sb.worktree, 'run.sh'))).mode & 0o111).toBe(0o111);
   });
 
+  test('writes blobs it verified in memory and streams a large one, byte-exact against native git', async () => {
+    // Incompressible 3 MiB: its loose object is above the size that is inflated as a stream.
+    const large = Buffer.alloc(3 * 1024 * 1024);
+    for (let i = 0; i < large.length; i += 32) createHash('sha256').update(String(i)).digest().copy(large, i);
+    await writeTree(sb.worktree, { 'big.bin': large, 'same/a.txt': 'shared', 'same/b.txt': 'shared', 'same/c.txt': 'shared', 'solo.txt': 'solo' });
+    await fsp.symlink('same/a.txt', path.join(sb.worktree, 'link'));
+    const sg = await ShadowGit.open({ worktree: sb.worktree });
+    const target = await sg.snapshot({ message: 'target' });
+
+    await writeTree(sb.worktree, { 'big.bin': 'small now', 'same/a.txt': 'x', 'same/b.txt': 'y', 'same/c.txt': 'z', 'solo.txt': 'changed' });
+    await fsp.rm(path.join(sb.worktree, 'link'));
+    await fsp.writeFile(path.join(sb.worktree, 'link'), 'a file now');
+
+    const result = await sg.rollback(target.id);
+    expect(result.writtenPaths.sort()).toEqual(['big.bin', 'link', 'same/a.txt', 'same/b.txt', 'same/c.txt', 'solo.txt']);
+    expectSameFiles(await recorded(sb.worktree), gitTreeFiles(sg.repoPath, target.commit));
+    expect((await fsp.readFile(path.join(sb.worktree, 'big.bin'))).equals(large)).toBe(true);
+    expect(await fsp.readlink(path.join(sb.worktree, 'link'))).toBe('same/a.txt');
+    fsck(sg.repoPath);
+  });
+
   test('a nested repository: its files roll back, its .git is never written or recorded', async () => {
     await writeTree(sb.worktree, { 'vendor/lib/lib.c': 'v1', 'top.txt': 't1' });
     execFileSync('git', ['init', '-q', path.join(sb.worktree, 'vendor/lib')]);
