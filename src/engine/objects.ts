@@ -15,6 +15,11 @@ export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
 const DEFLATE_OPTIONS = { level: zlib.constants.Z_BEST_SPEED };
 /** Files above this are hashed and deflated as a stream, never whole in memory. */
 export const STREAM_THRESHOLD = 8 * 1024 * 1024;
+/**
+ * Chunk size of the streams a large blob goes through (file reads, inflate output, writes): zlib's
+ * 16 KiB default made a 2 GiB rollback 131k thread-pool round trips per pass.
+ */
+const STREAM_CHUNK = 1 << 20;
 /** Loose objects whose compressed form is above this are inflated as a stream when written out. */
 const STREAM_READ_THRESHOLD = 1024 * 1024;
 /** Per fan-out directory byte totals, in the repository's engine state directory. */
@@ -312,7 +317,7 @@ export class ObjectStore {
       },
     });
     try {
-      await pipeline(createReadStream(loose), zlib.createInflate(), parse, sink);
+      await pipeline(createReadStream(loose, { highWaterMark: STREAM_CHUNK }), zlib.createInflate({ chunkSize: STREAM_CHUNK }), parse, sink);
     } catch (err) {
       if (err instanceof CorruptObjectError) throw err;
       throw new CorruptObjectError(oid, where, 'damaged (it does not inflate)');
@@ -363,9 +368,9 @@ export async function streamBlob(file: string, store?: ObjectStore): Promise<Str
           done(null, chunk);
         },
       });
-      const source = handle.createReadStream({ start: 0, end: Math.max(0, before.size - 1), autoClose: false, highWaterMark: 1 << 20 });
+      const source = handle.createReadStream({ start: 0, end: Math.max(0, before.size - 1), autoClose: false, highWaterMark: STREAM_CHUNK });
       if (tmp) {
-        const gzip = zlib.createDeflate(DEFLATE_OPTIONS);
+        const gzip = zlib.createDeflate({ ...DEFLATE_OPTIONS, chunkSize: STREAM_CHUNK });
         gzip.write(objectHeader('blob', before.size));
         // A path-based stream closes itself; a FileHandle's stream without autoClose keeps the
         // handle referenced and its close() never settles.
