@@ -1,4 +1,4 @@
-import { promises as fsp, constants as fsc, createReadStream, createWriteStream, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, type Stats } from 'node:fs';
+import { promises as fsp, constants as fsc, closeSync, createReadStream, createWriteStream, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
@@ -37,10 +37,42 @@ export function looseObjectPath(gitdir: string, oid: string): string {
   return path.join(gitdir, 'objects', oid.slice(0, 2), oid.slice(2));
 }
 
-/** Size of a loose object's file, undefined when it cannot be looked at (it may be packed; reading it says what is wrong). */
-function looseSize(file: string): number | undefined {
+/**
+ * Deflate expands at most ~1032:1, so a loose object this small on disk cannot hold more than
+ * STREAM_THRESHOLD bytes.
+ */
+const SURELY_SMALL_LOOSE = STREAM_THRESHOLD / 2048;
+
+/**
+ * Whether a loose object is inflated as a stream rather than whole: it is large on disk, or its
+ * header declares more than STREAM_THRESHOLD bytes (200 MiB of zeros deflates to under 1 MiB).
+ * One it cannot look at is read whole, and reading it says what is wrong.
+ */
+function streamsWhenRead(file: string): boolean {
+  let size: number | undefined;
   try {
-    return lstatSync(file, { throwIfNoEntry: false })?.size;
+    size = lstatSync(file, { throwIfNoEntry: false })?.size;
+  } catch {
+    return false;
+  }
+  if (size === undefined || size <= SURELY_SMALL_LOOSE) return false;
+  return size > STREAM_READ_THRESHOLD || (declaredSize(file) ?? 0) > STREAM_THRESHOLD;
+}
+
+/** The content size a loose object's header declares, from inflating only its first bytes. */
+function declaredSize(file: string): number | undefined {
+  try {
+    const fd = openSync(file, 'r');
+    const head = Buffer.alloc(64);
+    let read: number;
+    try {
+      read = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+    const start = zlib.inflateSync(head.subarray(0, read), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const match = /^[a-z]+ (\d+)$/.exec(start.subarray(0, Math.max(0, start.indexOf(0))).toString('latin1'));
+    return match ? Number(match[1]) : undefined;
   } catch {
     return undefined;
   }
@@ -274,8 +306,7 @@ export class ObjectStore {
    */
   async writeBlobTo(oid: string, handle: fsp.FileHandle, where?: string): Promise<void> {
     const loose = looseObjectPath(this.gitdir, oid);
-    const size = looseSize(loose);
-    if (size === undefined || size <= STREAM_READ_THRESHOLD) {
+    if (!streamsWhenRead(loose)) {
       await handle.writeFile(await this.readTyped(oid, 'blob', where));
       return;
     }
@@ -288,8 +319,7 @@ export class ObjectStore {
    */
   async verifyBlob(oid: string, where?: string): Promise<Buffer | undefined> {
     const loose = looseObjectPath(this.gitdir, oid);
-    const size = looseSize(loose);
-    if (size === undefined || size <= STREAM_READ_THRESHOLD) return this.readTyped(oid, 'blob', where);
+    if (!streamsWhenRead(loose)) return this.readTyped(oid, 'blob', where);
     await this.streamLooseBlob(oid, loose, where, discard());
     return undefined;
   }

@@ -90,3 +90,23 @@ test('a 2 GiB file: snapshot and rollback stay under 256 MiB of memory and nativ
   // Every object and ref is there and well-formed (the blobs' bytes were proven above).
   git(repo, ['fsck', '--strict', '--connectivity-only', '--no-progress']);
 }, 10 * 60_000);
+
+test('a 200 MiB file of zeros, under 1 MiB deflated, is still inflated as a stream when rolled back', async () => {
+  const file = path.join(sb.worktree, 'zeros.img');
+  closeSync(openSync(file, 'w'));
+  spawnSync('truncate', ['-s', String(200 * MIB), file]);
+  const zeros = await fileId(file);
+  const first = runMeasured(['snapshot', '-m', 'zeros']);
+  const repo = JSON.parse(spawnSync(process.execPath, [BIN, 'status', '--json'], { cwd: sb.worktree, env: sb.env, encoding: 'utf8' }).stdout).repo as string;
+  expect((git(repo, ['rev-parse', `${first.json.commit}:zeros.img`]) as string).trim()).toBe(zeros);
+  // Small on disk: only its header says it is large.
+  expect(statSync(path.join(repo, 'objects', zeros.slice(0, 2), zeros.slice(2))).size).toBeLessThan(MIB);
+
+  stamp(file, 0, 7);
+  runMeasured(['snapshot', '-m', 'stamped']);
+  const rollback = runMeasured(['rollback', first.json.id]);
+  expect(rollback.json.writtenPaths).toContain('zeros.img');
+  // Inflated whole it took ~470 MiB (the content twice, plus its inflate buffers).
+  expect(rollback.peakRssKiB).toBeLessThanOrEqual(RSS_LIMIT_KIB);
+  expect(await fileId(file)).toBe(zeros);
+}, 5 * 60_000);
