@@ -36,7 +36,8 @@ if (opts.help) {
   --skip-impact      skip scripts/bench-impact.mjs
   --keep-extra-ca-certs
                      measure shadowgit with NODE_EXTRA_CA_CERTS as the environment has it
-                     (by default it is unset for shadowgit's runs; see nodeStart below)`);
+                     (by default it is unset for shadowgit's runs; node's start time is
+                     printed with and without it)`);
   process.exit(0);
 }
 const BIN = path.resolve(opts.bin ?? path.join(ROOT, 'bin', 'shadowgit'));
