@@ -71,11 +71,17 @@ function declaredSize(file: string): number | undefined {
       closeSync(fd);
     }
     const start = zlib.inflateSync(head.subarray(0, read), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-    const match = /^[a-z]+ (\d+)$/.exec(start.subarray(0, Math.max(0, start.indexOf(0))).toString('latin1'));
-    return match ? Number(match[1]) : undefined;
+    const nul = start.indexOf(0);
+    return nul < 0 ? undefined : parseHeader(start.subarray(0, nul))?.size;
   } catch {
     return undefined;
   }
+}
+
+/** A loose object's `<type> <size>` header (the bytes before its first NUL); undefined when malformed. */
+function parseHeader(header: Buffer): { type: string; size: number } | undefined {
+  const match = /^([a-z]+) (\d+)$/.exec(header.toString('latin1'));
+  return match ? { type: match[1]!, size: Number(match[2]) } : undefined;
 }
 
 /** Git's own temp-object prefix: a crash leftover is one `git fsck` ignores (and `git prune` removes). */
@@ -279,9 +285,10 @@ export class ObjectStore {
         throw new CorruptObjectError(oid, where, 'damaged (it does not inflate)');
       }
       const nul = inflated.indexOf(0);
-      const [type, sizeText] = inflated.subarray(0, nul).toString('latin1').split(' ');
+      const header = nul < 0 ? undefined : parseHeader(inflated.subarray(0, nul));
       const content = inflated.subarray(nul + 1);
-      if (nul < 0 || Number(sizeText) !== content.length || !isObjectType(type)) throw new CorruptObjectError(oid, where, 'damaged (bad header)');
+      const type = header?.type;
+      if (!header || header.size !== content.length || !isObjectType(type)) throw new CorruptObjectError(oid, where, 'damaged (bad header)');
       if (hashObject(type, content) !== oid) throw new CorruptObjectError(oid, where, 'damaged (its content does not match its id)');
       return { type, content };
     }
@@ -336,9 +343,9 @@ export class ObjectStore {
           header = Buffer.concat([header, chunk]);
           const nul = header.indexOf(0);
           if (nul < 0) return header.length > 64 ? done(new CorruptObjectError(oid, where, 'damaged (bad header)')) : done();
-          const match = /^blob (\d+)$/.exec(header.subarray(0, nul).toString('latin1'));
-          if (!match) return done(new CorruptObjectError(oid, where, 'damaged (bad header, or not a blob)'));
-          declared = Number(match[1]);
+          const parsed = parseHeader(header.subarray(0, nul));
+          if (parsed?.type !== 'blob') return done(new CorruptObjectError(oid, where, 'damaged (bad header, or not a blob)'));
+          declared = parsed.size;
           chunk = header.subarray(nul + 1);
           header = undefined;
         }
