@@ -103,3 +103,45 @@ export async function forEachLimit<T>(items: readonly T[], limit: number, worker
   });
   await Promise.all(runners);
 }
+
+/** Why a file shadowgit reads for itself was refused: not a regular file, or larger than the cap. */
+export class NotRegularFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: 'not a regular file' | 'too large',
+  ) {
+    super(`${file} is ${reason === 'too large' ? 'too large to read' : 'not a regular file'}`);
+  }
+}
+
+/**
+ * Reads a file shadowgit needs for itself (config, ignore rules, package.json, tsconfig) only if
+ * it is a regular file no larger than `maxBytes`: a FIFO would block forever, a device or a huge
+ * file would exhaust memory. The file is opened with O_NONBLOCK|O_NOFOLLOW and checked through
+ * the open handle (fstat), so a swap between the check and the read cannot smuggle a FIFO in.
+ * A symlink is refused unless `followSymlinks` (git does not follow a symlinked .gitignore; a
+ * tsconfig reached through node_modules often is one). Returns undefined when nothing is there;
+ * throws NotRegularFileError for anything else.
+ */
+export async function readRegularFile(file: string, options: { maxBytes?: number; followSymlinks?: boolean } = {}): Promise<Buffer | undefined> {
+  const maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(file, fsc.O_RDONLY | fsc.O_NONBLOCK | (options.followSymlinks ? 0 : fsc.O_NOFOLLOW));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (code === 'ELOOP') throw new NotRegularFileError(file, 'not a regular file');
+    throw err;
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new NotRegularFileError(file, 'not a regular file');
+    if (stat.size > maxBytes) throw new NotRegularFileError(file, 'too large');
+    const data = await handle.readFile();
+    if (data.length > maxBytes) throw new NotRegularFileError(file, 'too large');
+    return data;
+  } finally {
+    await handle.close();
+  }
+}
