@@ -192,9 +192,12 @@ function isInside(child: string, parent: string): boolean {
  * directory: a `.git` at any depth, or any directory laid out as one (a bare repository).
  */
 async function refuseProtected(out: string, real: string, areas: ProtectedArea[]): Promise<void> {
-  for (const area of areas) {
-    const relation = real === area.path ? 'is' : isInside(real, area.path) ? 'is inside' : isInside(area.path, real) ? 'holds' : undefined;
-    if (relation) throw new ShadowGitError(`cannot export to ${out}: it ${relation} ${area.what} (${area.path}), which an export must never overwrite; choose a place ${relation === 'holds' ? 'that does not hold it' : 'outside it'}.`, 'EPROTECTED');
+  // The closest relation names the area best: the shadow repository, not the home that holds it.
+  const relations = [['is', (area: string) => real === area], ['is inside', (area: string) => isInside(real, area)], ['holds', (area: string) => isInside(area, real)]] as const;
+  const deepestFirst = [...areas].sort((a, b) => b.path.length - a.path.length);
+  for (const [relation, applies] of relations) {
+    const area = deepestFirst.find((candidate) => applies(candidate.path));
+    if (area) throw new ShadowGitError(`cannot export to ${out}: it ${relation} ${area.what} (${area.path}), which an export must never overwrite; choose a place ${relation === 'holds' ? 'that does not hold it' : 'outside it'}.`, 'EPROTECTED');
   }
   for (let dir = real; ; dir = path.dirname(dir)) {
     if (path.basename(dir).toLowerCase() === '.git' || looksLikeGitDirectory(await fsp.readdir(dir, { withFileTypes: true }).catch(() => []))) {
