@@ -192,11 +192,15 @@ function isInside(child: string, parent: string): boolean {
  * directory: a `.git` at any depth, or any directory laid out as one (a bare repository).
  */
 async function refuseProtected(out: string, real: string, areas: ProtectedArea[]): Promise<void> {
-  // The closest relation names the area best: the shadow repository, not the home that holds it.
-  const relations = [['is', (area: string) => real === area], ['is inside', (area: string) => isInside(real, area)], ['holds', (area: string) => isInside(area, real)]] as const;
+  // The closest relation names the area best: inside the shadow repository rather than inside
+  // the home that holds it; holding the working tree before holding the shadow repository.
   const deepestFirst = [...areas].sort((a, b) => b.path.length - a.path.length);
-  for (const [relation, applies] of relations) {
-    const area = deepestFirst.find((candidate) => applies(candidate.path));
+  const found: Array<[string, ProtectedArea | undefined]> = [
+    ['is', areas.find((area) => real === area.path)],
+    ['is inside', deepestFirst.find((area) => isInside(real, area.path))],
+    ['holds', areas.find((area) => isInside(area.path, real))],
+  ];
+  for (const [relation, area] of found) {
     if (area) throw new ShadowGitError(`cannot export to ${out}: it ${relation} ${area.what} (${area.path}), which an export must never overwrite; choose a place ${relation === 'holds' ? 'that does not hold it' : 'outside it'}.`, 'EPROTECTED');
   }
   for (let dir = real; ; dir = path.dirname(dir)) {
