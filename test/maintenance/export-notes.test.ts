@@ -6,6 +6,9 @@ import { diskFiles, expectSameFiles, git, gitTreeFiles, makeSandbox, runCli, run
 let sb: Sandbox;
 afterEach(async () => sb.cleanup());
 
+/** A directory export as on disk, without the marker export adds at its top. */
+const exportedFiles = (dir: string) => diskFiles(dir, (rel) => rel === '.shadowgit-export');
+
 async function sampleTree(): Promise<void> {
   await writeTree(sb.worktree, { 'src/app.ts': 'export const x = 1;\n', 'bin/tool': '#!/bin/sh\nexit 0\n', 'data/blob.bin': Buffer.from([0, 1, 2, 255, 254]), 'docs/deep/er/readme.md': '# hi\n' });
   await fsp.chmod(path.join(sb.worktree, 'bin/tool'), 0o755);
@@ -31,7 +34,7 @@ test('export writes a directory, a .tar and a .tar.gz equal to the snapshot (mod
     process.umask(umask);
   }
   expect(result).toMatchObject({ id: snap.id, commit: snap.commit, format: 'directory', files: 4, symlinks: 1, out: dir });
-  expectSameFiles(await diskFiles(dir), expected);
+  expectSameFiles(await exportedFiles(dir), expected);
   for (const sub of ['docs', 'docs/deep', 'docs/deep/er', 'bin']) expect((await fsp.stat(path.join(dir, sub))).mode & 0o777).toBe(0o755);
   // Files carry the snapshot's date.
   expect((await fsp.stat(path.join(dir, 'src/app.ts'))).mtime.toISOString()).toBe(runJson(sb, ['show', snap.id]).date);
@@ -54,12 +57,12 @@ test('export writes a directory, a .tar and a .tar.gz equal to the snapshot (mod
   expect(runCli(sb, ['export', 'latest', path.join(sb.dir, 'snap.tar')]).code).toBe(1);
   // --force replaces the directory with a clean copy.
   runJson(sb, ['export', 'latest', dir, '--force']);
-  expectSameFiles(await diskFiles(dir), expected);
+  expectSameFiles(await exportedFiles(dir), expected);
   // An empty directory is fine without --force; a relative OUT is relative to the current directory.
   await fsp.mkdir(path.join(sb.dir, 'empty'));
   const relative = runJson(sb, ['-C', sb.worktree, 'export', 'latest', 'empty'], { cwd: sb.dir });
   expect(relative.out).toBe(path.join(sb.dir, 'empty'));
-  expectSameFiles(await diskFiles(relative.out), expected);
+  expectSameFiles(await exportedFiles(relative.out), expected);
   expect(runCli(sb, ['export', 'nosuchrev', path.join(sb.dir, 'x')]).stderr).toMatch(/no snapshot, commit or approved revision matches "nosuchrev"/);
 });
 

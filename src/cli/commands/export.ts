@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { openRepo, runCommand, type GlobalArgs } from '../context.js';
+import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { color, formatBytes, print, printJson, short } from '../output.js';
 
 interface Args extends GlobalArgs {
@@ -15,12 +15,14 @@ export const exportCommand: CommandModule<GlobalArgs, Args> = {
     y
       .positional('rev', { type: 'string', demandOption: true, describe: 'Snapshot id, commit hash, approved name, or latest~N' })
       .positional('out', { type: 'string', demandOption: true, describe: 'Directory, or a file name ending in .tar, .tar.gz or .tgz' })
-      .option('force', { alias: 'f', type: 'boolean', describe: 'Replace OUT if it exists (a non-empty directory or a file)' })
+      .option('force', { alias: 'f', type: 'boolean', describe: 'Replace OUT if it is a previous export (a directory holding .shadowgit-export, or an archive export wrote)' })
       .example('$0 export "Feature Complete" ../release', 'the approved revision as a directory')
       .example('$0 export latest ../snapshot.tar.gz', 'the latest snapshot as a gzipped tarball')
       .example('$0 export qzkmtvrw out --force', 'replace an existing export') as Argv<Args>,
   handler: (args) =>
     runCommand(async () => {
+      // An unset shell variable ("$OUT") would otherwise mean the current directory.
+      if (String(args.out) === '') throw new UsageError('OUT is empty (an unset shell variable?); name the directory or .tar/.tar.gz file to write, e.g. `shadowgit export latest ../snapshot.tar.gz`.');
       const sg = await openRepo(args);
       const info = await sg.resolve(String(args.rev));
       const result = await sg.export(info.commit, String(args.out), { force: args.force, cwd: process.cwd() });
