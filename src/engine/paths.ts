@@ -125,13 +125,13 @@ async function isGitDirectory(dir: string): Promise<boolean> {
  * group or others (unless sticky, like /tmp: then nobody else can rename or remove what is ours
  * in it), or owned by another user (a parent may also be root's, as ssh allows for ~/.ssh).
  */
-async function checkOwnership(dir: string, options: { parent: boolean }): Promise<void> {
+async function checkOwnership(dir: string, options: { parent: boolean; setting: string }): Promise<void> {
   const stat = await fsp.stat(dir).catch(() => undefined);
   if (!stat) return;
   const role = options.parent ? `the directory ${dir}, which holds the shadow repository,` : `the shadow repository ${dir}`;
   const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
   if (uid !== undefined && stat.uid !== uid && !(options.parent && stat.uid === 0)) {
-    throw new ShadowGitError(`${role} is owned by another user (uid ${stat.uid}); move it away, or set "repo" in .shadowgit (or SHADOWGIT_HOME) to a directory of yours.`, 'EUNSAFE');
+    throw new ShadowGitError(`${role} is owned by another user (uid ${stat.uid}); ${options.parent ? '' : 'move it away, or '}set ${options.setting} to a directory of yours.`, 'EUNSAFE');
   }
   if ((stat.mode & 0o022) !== 0 && !(options.parent && (stat.mode & 0o1000) !== 0)) {
     throw new ShadowGitError(`${role} is writable by others (mode ${(stat.mode & 0o777).toString(8)}); run \`chmod 700 ${dir}\`.`, 'EUNSAFE');
@@ -162,7 +162,7 @@ export async function shadowRepoPath(worktree: string, config: ShadowGitConfig):
     }
   }
   const parents = config.repo ? [path.dirname(gitdir)] : [path.dirname(gitdir), path.dirname(path.dirname(gitdir))];
-  for (const parent of parents) await checkOwnership(parent, { parent: true });
+  for (const parent of parents) await checkOwnership(parent, { parent: true, setting });
   const stat = await fsp.lstat(gitdir).catch(() => undefined);
   if (!stat) return gitdir;
   if (!stat.isDirectory()) throw new ShadowGitError(`the shadow repository ${named} is a file, not a directory; set ${setting} to a new or empty directory.`, 'ECONFIG');
@@ -175,7 +175,7 @@ export async function shadowRepoPath(worktree: string, config: ShadowGitConfig):
   if (marked !== worktree && (await fsp.stat(marked).then((s) => s.isDirectory(), () => false))) {
     throw new ShadowGitError(`the shadow repository ${named} holds the snapshots of ${marked}; set ${setting} to a directory of its own for ${worktree}.`, 'ECONFIG');
   }
-  await checkOwnership(gitdir, { parent: false });
+  await checkOwnership(gitdir, { parent: false, setting });
   return gitdir;
 }
 
