@@ -25,8 +25,6 @@ interface LockState {
 
 /** How long a lock file whose content is not an owner record counts as being written by a process starting up. */
 const BROKEN_LOCK_GRACE_MS = 5000;
-/** A lock written this much before the machine last booted predates the boot (wall clocks drift; uptime is coarse). */
-const BOOT_TOLERANCE_MS = 60_000;
 
 /** How long a command waits for the repository lock ($SHADOWGIT_LOCK_TIMEOUT ms, default 30 s). */
 export function lockTimeoutMs(): number {
@@ -77,17 +75,18 @@ function isOwner(value: unknown): value is LockOwner {
 }
 
 /**
- * Whether the process a lock names may still hold it. On another host nobody can tell, so it
- * does. Here it does not when it was written before this boot, its pid is not running, or that
- * pid now belongs to a process started at another time (a reused pid).
+ * Whether the process a lock names may still hold it. Only exact evidence makes a lock stale —
+ * a wall clock can jump, so times are never compared: on this host, the lock is from another
+ * boot, its pid is not running, or that pid now belongs to a process that started at another
+ * time (a reused pid). Where the boot id and start times are unknown (not Linux, or a lock from
+ * an older shadowgit), a live pid keeps the lock; the busy message names the file to delete.
  */
 function ownerMayBeAlive(owner: LockOwner): boolean {
   if (owner.host !== os.hostname()) return true;
   if (owner.boot !== undefined && currentBoot !== undefined && owner.boot !== currentBoot) return false;
-  const bootedAt = Date.now() - os.uptime() * 1000;
-  if (Date.parse(owner.since) < bootedAt - BOOT_TOLERANCE_MS) return false;
   if (!processAlive(owner.pid)) return false;
-  return owner.started === undefined || processStartTime(owner.pid) === owner.started;
+  const started = owner.started === undefined ? undefined : processStartTime(owner.pid);
+  return started === undefined || started === owner.started;
 }
 
 async function readLock(file: string): Promise<LockState | undefined> {
@@ -154,7 +153,7 @@ export class RepoLock {
     const { owner } = current;
     if (!owner) return `its lock file ${this.file} is being written or is damaged; it is taken over once it is ${BROKEN_LOCK_GRACE_MS / 1000} s old`;
     const where = owner.host === os.hostname() ? '' : ` on host ${owner.host}`;
-    return `pid ${owner.pid}${where}, \`${owner.command}\` since ${owner.since}, lock file ${this.file}`;
+    return `pid ${owner.pid}${where}, \`${owner.command}\` since ${owner.since}; if no shadowgit is running, delete ${this.file}`;
   }
 
   /** True when the lock was stale and is now gone. */

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { promises as fsp, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,6 +40,8 @@ function startTimeOf(pid: number): string {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
 }
+/** The pid of a process that has already exited. */
+const exitedPid = () => spawnSync(process.execPath, ['-e', '']).pid!;
 const bootId = () => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 const snapshotCount = () => (git(repo, ['rev-list', '--count', 'refs/heads/snapshots']) as string).trim();
 
@@ -56,20 +58,24 @@ async function snapshotOver(content: string): Promise<{ code: number; stderr: st
 
 const owner = (fields: Record<string, unknown>) => JSON.stringify({ pid: sleeper.pid, started: startTimeOf(sleeper.pid!), boot: bootId(), host: os.hostname(), command: 'rollback', since: new Date().toISOString(), ...fields });
 
-test('a lock held by a live process (its pid, start time and boot match) is busy, and the message names the lock file', async () => {
-  const content = owner({});
-  const result = await snapshotOver(content);
+test.each([
+  ['held by a live process (its pid, start time and boot match)', () => owner({})],
+  // Without a start time nothing tells a reused pid from the owner: the user is told which file to delete.
+  ['from an older shadowgit (no start time, no boot) naming a live process', () => JSON.stringify({ pid: sleeper.pid, host: os.hostname(), command: 'rollback', since: new Date().toISOString() })],
+])('a lock %s is busy, and the message names the lock file to delete if no shadowgit runs', async (_what, content) => {
+  const written = content();
+  const result = await snapshotOver(written);
   expect(result.code).toBe(1);
   expect(result.stderr).toMatch(LOCKED);
-  expect(result.stderr).toContain(`pid ${sleeper.pid}`);
-  expect(result.stderr).toContain(lockFile);
-  expect(result.lockLeft).toBe(content);
+  expect(result.stderr).toContain(`pid ${sleeper.pid}, \`rollback\``);
+  expect(result.stderr).toContain(`if no shadowgit is running, delete ${lockFile})`);
+  expect(result.lockLeft).toBe(written);
 });
 
 test.each([
   ['whose pid was reused (the live process started at another time)', () => owner({ started: String(Number(startTimeOf(sleeper.pid!)) + 1) })],
   ['written in another boot', () => owner({ boot: '00000000-0000-4000-8000-000000000000' })],
-  ['from an older shadowgit (no start time) written before the last boot', () => JSON.stringify({ pid: sleeper.pid, host: os.hostname(), command: 'snapshot', since: new Date(Date.now() - os.uptime() * 1000 - 3600_000).toISOString() })],
+  ['from an older shadowgit (no start time, no boot) naming a process that has exited', () => JSON.stringify({ pid: exitedPid(), host: os.hostname(), command: 'snapshot', since: new Date().toISOString() })],
   ['naming pid 0', () => owner({ pid: 0, started: undefined })],
   ['naming pid -1', () => owner({ pid: -1, started: undefined })],
 ])('a lock %s is stale: taken over, the snapshot recorded, the lock released', async (_what, content) => {
