@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { approveSnapshot } from './engine/approve.js';
+import { approvedName, approveSnapshot } from './engine/approve.js';
 import { checkout, readLastCheckout, recoverInterruptedCheckout, type CheckoutResult } from './engine/checkout.js';
 import { compareTrees, diffWorktree, patchFor, type FileChange } from './engine/diff.js';
 import { explainFilesystemError, ShadowGitError } from './engine/errors.js';
@@ -191,6 +191,7 @@ export class ShadowGit {
 
   /** Snapshots the tree if it changed, then tags that snapshot with `name`. */
   async approve(name: string, options: { description?: string; force?: boolean } = {}): Promise<ApproveReport> {
+    approvedName(name);
     return this.mutate(
       'approve',
       { name, description: options.description, force: options.force ?? false },

@@ -69,9 +69,12 @@ export function defineCommand<A extends GlobalArgs>(spec: CommandSpec<A>): Direc
      * reports every mistake.
      */
     readDirectly(argv: string[]) {
+      // yargs' tokenizer takes an argument of dashes only (`approve ---`) for a value, then blanks
+      // it when it fills in the positional; parseArgs takes it for an option. Marked, it reads as a value.
+      const marked = argv.map((arg) => (/^-{3,}$/.test(arg) ? `\0${arg}` : arg));
       let parsed: ReturnType<typeof parseArgs>;
       try {
-        parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true, tokens: true });
+        parsed = parseArgs({ args: marked, options, strict: true, allowPositionals: true, tokens: true });
       } catch {
         return undefined;
       }
@@ -80,6 +83,7 @@ export function defineCommand<A extends GlobalArgs>(spec: CommandSpec<A>): Direc
       for (const [i, token] of tokens.entries()) {
         if (token.kind === 'option-terminator') return undefined;
         if (token.kind !== 'option') continue;
+        if (token.value?.startsWith('\0')) return undefined;
         // yargs reads `-mtext` as the flags -m -t -e -x -t; parseArgs as -m "text".
         if (token.inlineValue && !token.rawName.startsWith('--')) return undefined;
         // yargs takes a `true`/`false` after a boolean flag as its value; parseArgs as a positional.
@@ -91,7 +95,7 @@ export function defineCommand<A extends GlobalArgs>(spec: CommandSpec<A>): Direc
       for (const [name, flag] of Object.entries(flags)) if (flag.conflicts && seen.has(name) && seen.has(flag.conflicts)) return undefined;
       if (parsed.positionals.length < required || parsed.positionals.length > positionals.length) return undefined;
       const args: Record<string, unknown> = { _: [spec.name], $0: 'shadowgit' };
-      parsed.positionals.forEach((value, i) => (args[positionals[i]![0]] = value));
+      parsed.positionals.forEach((value, i) => (args[positionals[i]![0]] = value.replace(/^\0/, '')));
       for (const [name, value] of Object.entries(parsed.values)) {
         args[name] = value;
         args[camelCase(name)] = value;

@@ -4,13 +4,21 @@ import { listApproved, NAME_TRAILER, tagNameFor, type ApprovedRevision, type Sna
 import type { Repository } from './repo.js';
 
 /**
+ * The name as shown (whitespace runs made one space) and the tag made from it; refused when no
+ * tag can be made, so a caller can check before it records anything.
+ */
+export function approvedName(name: string): { displayName: string; tag: string } {
+  const displayName = name.trim().replace(/\s+/g, ' ');
+  if (!displayName) throw new ShadowGitError('the approved name is empty; give a name such as "Feature Complete".', 'EUSAGE');
+  return { displayName, tag: tagNameFor(displayName) };
+}
+
+/**
  * Marks `snapshot` approved: an annotated tag whose name is derived from `name`, whose subject
  * line is "name: description" (what `git tag -n` shows) and whose trailer keeps the name as typed.
  */
 export async function approveSnapshot(repo: Repository, snapshot: SnapshotInfo, name: string, options: { description?: string; force?: boolean }): Promise<ApprovedRevision> {
-  const displayName = name.trim().replace(/\s+/g, ' ');
-  if (!displayName) throw new ShadowGitError('the approved name is empty; give a name such as "Feature Complete".', 'EUSAGE');
-  const tag = tagNameFor(displayName);
+  const { displayName, tag } = approvedName(name);
   const existing = (await listApproved(repo)).find((a) => a.tag === tag);
   if (existing && !options.force) {
     throw new ShadowGitError(`the name "${displayName}" is already in use (tag ${tag}, on snapshot ${existing.commit.slice(0, 12)}); choose another name or pass --force to move it.`, 'EEXISTS');

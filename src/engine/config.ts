@@ -1,8 +1,8 @@
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Node, ParseError } from 'jsonc-parser';
 import { ShadowGitError } from './errors.js';
+import { NotRegularFileError, readRegularFile } from './fsutil.js';
 
 /** Loaded only when a tree has a config file: ~20 ms of start-up every command would pay. */
 const jsonc = (): typeof import('jsonc-parser') => createRequire(import.meta.url)('jsonc-parser');
@@ -66,7 +66,8 @@ function checkObject(text: string, file: string, node: Node, schema: Record<stri
     if (!keyNode || !valueNode) continue;
     const key = String(keyNode.value);
     const where = `${file}:${lineOf(text, keyNode.offset)}`;
-    const expected = schema[key];
+    // Own keys only: "__proto__" or "constructor" must not find Object.prototype's.
+    const expected = Object.hasOwn(schema, key) ? schema[key] : undefined;
     if (!expected) {
       throw new ShadowGitError(`${where}: unknown key "${prefix}${key}"; the keys are ${Object.keys(schema).map((k) => prefix + k).join(', ')} (see .shadowgit.example).`, 'ECONFIG');
     }
@@ -98,14 +99,22 @@ export function parseConfig(text: string, file = CONFIG_FILE): ShadowGitConfig {
   return { ...raw, exclude: raw.exclude ?? [], critical: raw.critical ?? [] };
 }
 
+/** Far more than any real config; a larger `.shadowgit` is a mistake, not a config. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** Reads `.shadowgit` only as a regular file (a symlink to one is followed): a FIFO there must not hang every command. */
 export async function loadConfig(worktree: string): Promise<ShadowGitConfig> {
   const file = path.join(worktree, CONFIG_FILE);
-  let text: string;
+  let data: Buffer | undefined;
   try {
-    text = await fsp.readFile(file, 'utf8');
+    data = await readRegularFile(file, { maxBytes: MAX_CONFIG_BYTES, followSymlinks: true });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { exclude: [], critical: [] };
+    if (err instanceof NotRegularFileError) {
+      const what = err.reason === 'too large' ? `larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB` : 'not a regular file';
+      throw new ShadowGitError(`${file} is ${what}; replace it with a small JSON file (see .shadowgit.example) or remove it.`, 'ECONFIG');
+    }
     throw new ShadowGitError(`cannot read ${file} (${(err as Error).message}); fix its permissions.`, 'ECONFIG');
   }
-  return parseConfig(text, file);
+  if (data === undefined) return { exclude: [], critical: [] };
+  return parseConfig(data.toString('utf8'), file);
 }

@@ -1,20 +1,39 @@
-import { promises as fsp, constants as fsc } from 'node:fs';
+import { promises as fsp, constants as fsc, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { LockBusyError } from './errors.js';
+import { readRegularFile } from './fsutil.js';
 
 interface LockOwner {
   pid: number;
+  /**
+   * The owner's start time in clock ticks since boot (Linux: field 22 of /proc/PID/stat) and the
+   * boot's id: a pid is reused after a crash or a reboot, this pair is not.
+   */
+  started?: string;
+  boot?: string;
   host: string;
   command: string;
   since: string;
 }
+
+/** What the lock file holds: its owner, or undefined when the content is not an owner record. */
+interface LockState {
+  text: string;
+  owner: LockOwner | undefined;
+  mtimeMs: number;
+}
+
+/** How long a lock file whose content is not an owner record counts as being written by a process starting up. */
+const BROKEN_LOCK_GRACE_MS = 5000;
 
 /** How long a command waits for the repository lock ($SHADOWGIT_LOCK_TIMEOUT ms, default 30 s). */
 export function lockTimeoutMs(): number {
   return Number(process.env.SHADOWGIT_LOCK_TIMEOUT ?? 30000);
 }
 
+/** Whether a process with this pid exists. 0 and negative numbers name process groups, never one process. */
 export function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;
@@ -23,20 +42,84 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-async function readOwner(file: string): Promise<LockOwner | undefined> {
+function readProc(file: string): string | undefined {
   try {
-    return JSON.parse(await fsp.readFile(file, 'utf8')) as LockOwner;
+    return readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
 }
 
+const currentBoot = readProc('/proc/sys/kernel/random/boot_id')?.trim() || undefined;
+
+/** Linux: when `pid` started, in clock ticks since boot; undefined when it is gone or elsewhere. */
+function processStartTime(pid: number): string | undefined {
+  const stat = readProc(`/proc/${pid}/stat`);
+  // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+  const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields?.[22 - 3];
+}
+
+function isOwner(value: unknown): value is LockOwner {
+  const owner = value as LockOwner | null;
+  return (
+    typeof owner === 'object' &&
+    owner !== null &&
+    typeof owner.pid === 'number' &&
+    typeof owner.host === 'string' &&
+    typeof owner.command === 'string' &&
+    typeof owner.since === 'string' &&
+    (owner.started === undefined || typeof owner.started === 'string') &&
+    (owner.boot === undefined || typeof owner.boot === 'string')
+  );
+}
+
+/**
+ * Whether the process a lock names may still hold it. Only exact evidence makes a lock stale —
+ * a wall clock can jump, so times are never compared: on this host, the lock is from another
+ * boot, its pid is not running, or that pid now belongs to a process that started at another
+ * time (a reused pid). Where the boot id and start times are unknown (not Linux, or a lock from
+ * an older shadowgit), a live pid keeps the lock; the busy message names the file to delete.
+ */
+function ownerMayBeAlive(owner: LockOwner): boolean {
+  if (owner.host !== os.hostname()) return true;
+  if (owner.boot !== undefined && currentBoot !== undefined && owner.boot !== currentBoot) return false;
+  if (!processAlive(owner.pid)) return false;
+  const started = owner.started === undefined ? undefined : processStartTime(owner.pid);
+  return started === undefined || started === owner.started;
+}
+
+async function readLock(file: string): Promise<LockState | undefined> {
+  let data: Buffer | undefined;
+  let mtimeMs: number;
+  try {
+    data = await readRegularFile(file, { maxBytes: 64 * 1024 });
+    mtimeMs = (await fsp.lstat(file)).mtimeMs;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // Not a regular file, or too large: a broken lock, as old as its inode says.
+    const stat = await fsp.lstat(file).catch(() => undefined);
+    return stat && { text: '', owner: undefined, mtimeMs: stat.mtimeMs };
+  }
+  if (data === undefined) return undefined;
+  const text = data.toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { text, owner: isOwner(parsed) ? parsed : undefined, mtimeMs };
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * A cross-process lock: a file created with O_EXCL holding the owner's pid. A lock whose owner
- * process is gone (same host) is taken over; the takeover itself is serialised through a second
- * O_EXCL file so two waiters never both remove the same stale lock.
+ * A cross-process lock: a file created with O_EXCL holding the owner's pid, start time and boot.
+ * A lock whose owner is gone is taken over; so is one whose content is not an owner record
+ * (null, garbage, cut short by a crash) once it has stayed so for BROKEN_LOCK_GRACE_MS, since a
+ * live owner writes its record right after creating the file. The takeover itself is serialised
+ * through a second O_EXCL file so two waiters never both remove the same stale lock.
  */
 export class RepoLock {
   private held = false;
@@ -48,7 +131,7 @@ export class RepoLock {
 
   async acquire(timeoutMs = lockTimeoutMs()): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const owner: LockOwner = { pid: process.pid, host: os.hostname(), command: this.command, since: new Date().toISOString() };
+    const owner: LockOwner = { pid: process.pid, started: processStartTime(process.pid), boot: currentBoot, host: os.hostname(), command: this.command, since: new Date().toISOString() };
     for (let attempt = 0; ; attempt++) {
       try {
         const handle = await fsp.open(this.file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
@@ -59,26 +142,24 @@ export class RepoLock {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      const current = await readOwner(this.file);
+      const current = await readLock(this.file);
       if (await this.removeIfStale(current)) continue;
-      if (Date.now() >= deadline) {
-        const who = current ? `pid ${current.pid}, \`${current.command}\` since ${current.since}` : 'a process that is starting up';
-        throw new LockBusyError(`another shadowgit is writing to this repository (${who}); try again when it finishes.`);
-      }
+      if (Date.now() >= deadline) throw new LockBusyError(`another shadowgit is writing to this repository (${this.describe(current!)}); try again when it finishes.`);
       await sleep(Math.min(25 * 2 ** Math.min(attempt, 4), 250));
     }
   }
 
+  private describe(current: LockState): string {
+    const { owner } = current;
+    if (!owner) return `its lock file ${this.file} is being written or is damaged; it is taken over once it is ${BROKEN_LOCK_GRACE_MS / 1000} s old`;
+    const where = owner.host === os.hostname() ? '' : ` on host ${owner.host}`;
+    return `pid ${owner.pid}${where}, \`${owner.command}\` since ${owner.since}; if no shadowgit is running, delete ${this.file}`;
+  }
+
   /** True when the lock was stale and is now gone. */
-  private async removeIfStale(current: LockOwner | undefined): Promise<boolean> {
-    if (current === undefined) {
-      // Unreadable or half-written: stale only if it has been like that for a while.
-      const stat = await fsp.stat(this.file).catch(() => undefined);
-      if (!stat) return true;
-      if (Date.now() - stat.mtimeMs < 5000) return false;
-    } else if (current.host !== os.hostname() || processAlive(current.pid)) {
-      return false;
-    }
+  private async removeIfStale(current: LockState | undefined): Promise<boolean> {
+    if (current === undefined) return true;
+    if (current.owner ? ownerMayBeAlive(current.owner) : Date.now() - current.mtimeMs < BROKEN_LOCK_GRACE_MS) return false;
     const takeover = `${this.file}.takeover`;
     try {
       await fsp.writeFile(takeover, String(process.pid), { flag: 'wx' });
@@ -88,8 +169,8 @@ export class RepoLock {
       return false;
     }
     try {
-      const again = await readOwner(this.file);
-      if (JSON.stringify(again) === JSON.stringify(current)) await fsp.rm(this.file, { force: true });
+      const again = await readLock(this.file);
+      if (again?.text === current.text && again.mtimeMs === current.mtimeMs) await fsp.rm(this.file, { force: true });
       return true;
     } finally {
       await fsp.rm(takeover, { force: true });
@@ -104,8 +185,8 @@ export class RepoLock {
 
   /** Who holds the lock now, if anyone (for status and doctor). */
   static async inspect(file: string): Promise<(LockOwner & { stale: boolean }) | undefined> {
-    const owner = await readOwner(file);
+    const owner = (await readLock(file))?.owner;
     if (!owner) return undefined;
-    return { ...owner, stale: owner.host === os.hostname() && !processAlive(owner.pid) };
+    return { ...owner, stale: !ownerMayBeAlive(owner) };
   }
 }

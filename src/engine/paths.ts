@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { ShadowGitError } from './errors.js';
 import { CONFIG_FILE, loadConfig, type ShadowGitConfig } from './config.js';
+import { exists, readRegularFile, writeFileAtomic } from './fsutil.js';
 
 /** $SHADOWGIT_HOME, else the XDG data directory. */
 export function shadowHome(): string {
@@ -52,19 +53,130 @@ function defaultRepoPath(worktree: string): string {
   return path.join(shadowHome(), 'repos', `${name}-${key}.git`);
 }
 
-/** One shadow repository per working tree, keyed by the tree's real path. */
-export function shadowRepoPath(worktree: string, config: ShadowGitConfig): string {
-  let repo: string;
-  if (config.repo) {
-    const expanded = config.repo.startsWith('~/') ? path.join(os.homedir(), config.repo.slice(2)) : config.repo;
-    repo = path.resolve(worktree, expanded);
-  } else {
-    repo = defaultRepoPath(worktree);
+/** Where the shadow repository of `worktree` is asked to be, as written (not yet resolved or checked). */
+function requestedRepoPath(worktree: string, config: ShadowGitConfig): string {
+  if (!config.repo) return defaultRepoPath(worktree);
+  const expanded = config.repo.startsWith('~/') ? path.join(os.homedir(), config.repo.slice(2)) : config.repo;
+  return path.resolve(worktree, expanded);
+}
+
+/**
+ * The section shadowgit writes into the config of every shadow repository it creates (every
+ * version has): the marker that the directory is one, naming the tree it holds snapshots of.
+ */
+export function shadowMarker(worktree: string): string {
+  return `[shadowgit]\n\tworktree = ${JSON.stringify(worktree)}\n`;
+}
+
+/** The tree the marker in `gitdir`'s config names; undefined when there is no marker. */
+async function markedWorktree(gitdir: string): Promise<string | undefined> {
+  const config = await readRegularFile(path.join(gitdir, 'config'), { maxBytes: 64 * 1024 }).catch(() => undefined);
+  let section = '';
+  for (const line of (config?.toString('utf8') ?? '').split('\n')) {
+    const header = /^\s*\[([^\]]*)\]/.exec(line);
+    if (header) section = header[1]!.trim().toLowerCase();
+    const value = /^\s*worktree\s*=\s*(.*?)\s*$/.exec(line)?.[1];
+    if (section !== 'shadowgit' || value === undefined) continue;
+    try {
+      return JSON.parse(value) as string;
+    } catch {
+      return value;
+    }
   }
-  if (isInside(repo, worktree)) {
-    throw new ShadowGitError(`the shadow repository ${repo} would be inside the working tree; set "repo" in .shadowgit to a path outside ${worktree}.`, 'ECONFIG');
+  return undefined;
+}
+
+/** Updates the marker of a shadow repository whose tree was moved (see shadowRepoPath) to name `worktree`. */
+export async function remarkWorktree(gitdir: string, worktree: string): Promise<void> {
+  const marked = await markedWorktree(gitdir);
+  if (marked === undefined || marked === worktree) return;
+  const file = path.join(gitdir, 'config');
+  const text = (await fsp.readFile(file, 'utf8')).replace(/\[shadowgit\][\s\S]*?(?=^\s*\[|(?![\s\S]))/m, shadowMarker(worktree));
+  await writeFileAtomic(file, text, { keepMode: true });
+}
+
+/**
+ * `target` with every symlink resolved, though its last components may not exist yet: the real
+ * path of its deepest existing ancestor, plus the rest.
+ */
+async function realPathAllowingMissing(target: string, setting: string): Promise<string> {
+  const missing: string[] = [];
+  for (let dir = target; ; dir = path.dirname(dir)) {
+    try {
+      return path.join(await fsp.realpath(dir), ...missing);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR') throw new ShadowGitError(`the shadow repository path ${target} goes through a file; set ${setting} to a path made of directories.`, 'ECONFIG');
+      if (code !== 'ENOENT' || path.dirname(dir) === dir) throw err;
+      if (await exists(dir)) throw new ShadowGitError(`${dir} is a symlink to nothing, on the way to the shadow repository ${target}; fix or remove the link.`, 'ECONFIG');
+      missing.unshift(path.basename(dir));
+    }
   }
-  return repo;
+}
+
+/** A directory that looks like a git repository: HEAD and objects/, as git itself recognises one. */
+async function isGitDirectory(dir: string): Promise<boolean> {
+  const [head, objects] = await Promise.all([fsp.lstat(path.join(dir, 'HEAD')).catch(() => undefined), fsp.stat(path.join(dir, 'objects')).catch(() => undefined)]);
+  return Boolean(head?.isFile() && objects?.isDirectory());
+}
+
+/**
+ * Refuses a directory that others could use to swap or plant what shadowgit reads: writable by
+ * group or others (unless sticky, like /tmp: then nobody else can rename or remove what is ours
+ * in it), or owned by another user (a parent may also be root's, as ssh allows for ~/.ssh).
+ */
+async function checkOwnership(dir: string, options: { parent: boolean; setting: string }): Promise<void> {
+  const stat = await fsp.stat(dir).catch(() => undefined);
+  if (!stat) return;
+  const role = options.parent ? `the directory ${dir}, which holds the shadow repository,` : `the shadow repository ${dir}`;
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  if (uid !== undefined && stat.uid !== uid && !(options.parent && stat.uid === 0)) {
+    throw new ShadowGitError(`${role} is owned by another user (uid ${stat.uid}); ${options.parent ? '' : 'move it away, or '}set ${options.setting} to a directory of yours.`, 'EUNSAFE');
+  }
+  if ((stat.mode & 0o022) !== 0 && !(options.parent && (stat.mode & 0o1000) !== 0)) {
+    throw new ShadowGitError(`${role} is writable by others (mode ${(stat.mode & 0o777).toString(8)}); run \`chmod 700 ${dir}\`.`, 'EUNSAFE');
+  }
+}
+
+/**
+ * The real path of `worktree`'s shadow repository, once it is known to be a safe place for it:
+ * not a symlink; after resolving symlinks, not inside the tree, not containing it, not inside a
+ * `.git` or any other git repository; missing, empty, or a shadow repository of this tree (its
+ * config carries shadowgit's marker naming it); neither it nor the directories holding it
+ * writable by others or owned by another user. Anything else is refused with one sentence,
+ * before anything is created or changed.
+ */
+export async function shadowRepoPath(worktree: string, config: ShadowGitConfig): Promise<string> {
+  const requested = requestedRepoPath(worktree, config);
+  const setting = config.repo ? `"repo" in ${path.join(worktree, CONFIG_FILE)}` : 'SHADOWGIT_HOME';
+  if ((await fsp.lstat(requested).catch(() => undefined))?.isSymbolicLink()) {
+    throw new ShadowGitError(`the shadow repository ${requested} is a symlink; set ${setting} to the directory it points to.`, 'EUNSAFE');
+  }
+  const gitdir = await realPathAllowingMissing(requested, setting);
+  const named = gitdir === requested ? requested : `${requested} (really ${gitdir})`;
+  if (isInside(gitdir, worktree)) throw new ShadowGitError(`the shadow repository ${named} would be inside the working tree; set ${setting} to a path outside ${worktree}.`, 'ECONFIG');
+  if (isInside(worktree, gitdir)) throw new ShadowGitError(`the shadow repository ${named} would contain the working tree ${worktree}; set ${setting} to a directory of its own outside it.`, 'ECONFIG');
+  for (let dir = gitdir; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    if (path.basename(dir).toLowerCase() === '.git' || (dir !== gitdir && (await isGitDirectory(dir)))) {
+      throw new ShadowGitError(`the shadow repository ${named} would be in ${dir}, which is git's own; set ${setting} to a path outside it.`, 'ECONFIG');
+    }
+  }
+  const parents = config.repo ? [path.dirname(gitdir)] : [path.dirname(gitdir), path.dirname(path.dirname(gitdir))];
+  for (const parent of parents) await checkOwnership(parent, { parent: true, setting });
+  const stat = await fsp.lstat(gitdir).catch(() => undefined);
+  if (!stat) return gitdir;
+  if (!stat.isDirectory()) throw new ShadowGitError(`the shadow repository ${named} is a file, not a directory; set ${setting} to a new or empty directory.`, 'ECONFIG');
+  const marked = await markedWorktree(gitdir);
+  if (marked === undefined) {
+    if ((await fsp.readdir(gitdir)).length === 0) return gitdir;
+    throw new ShadowGitError(`${named} is not a shadow repository (its config has no [shadowgit] section), so shadowgit leaves it alone; set ${setting} to a new or empty directory.`, 'ECONFIG');
+  }
+  // A tree that moved keeps its shadow repository; one still beside it must not share it.
+  if (marked !== worktree && (await fsp.stat(marked).then((s) => s.isDirectory(), () => false))) {
+    throw new ShadowGitError(`the shadow repository ${named} holds the snapshots of ${marked}; set ${setting} to a directory of its own for ${worktree}.`, 'ECONFIG');
+  }
+  await checkOwnership(gitdir, { parent: false, setting });
+  return gitdir;
 }
 
 /** Where shadowgit keeps its own state (stat cache, lock, journal, op log) inside a shadow repository. */
@@ -76,5 +188,5 @@ export function stateDirOf(gitdir: string): string {
 export async function locateRepository(options: { cwd?: string; worktree?: string } = {}): Promise<{ worktree: string; config: ShadowGitConfig; gitdir: string }> {
   const worktree = await findWorktree(options.cwd ?? process.cwd(), options.worktree);
   const config = await loadConfig(worktree);
-  return { worktree, config, gitdir: shadowRepoPath(worktree, config) };
+  return { worktree, config, gitdir: await shadowRepoPath(worktree, config) };
 }

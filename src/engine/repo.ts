@@ -6,7 +6,7 @@ import { ShadowGitError } from './errors.js';
 import { exists } from './fsutil.js';
 import { RepoLock } from './lock.js';
 import { ObjectStore } from './objects.js';
-import { locateRepository, stateDirOf } from './paths.js';
+import { locateRepository, remarkWorktree, shadowMarker, shadowRepoPath, stateDirOf } from './paths.js';
 import { RefStore, SNAPSHOT_REF } from './refs.js';
 
 /** The shadow repo's own config: nothing from the user's git config applies to it. */
@@ -65,11 +65,12 @@ export class Repository {
 
   /**
    * Creates the shadow repo if missing: built in a temp directory and renamed into place, so a
-   * crash never leaves a half-made repository under the real name.
+   * crash never leaves a half-made repository under the real name. New directories are 0700.
    */
   async ensureCreated(): Promise<void> {
     if (await this.exists()) {
       await this.checkSafety();
+      await remarkWorktree(this.gitdir, this.worktree);
       return;
     }
     const parent = path.dirname(this.gitdir);
@@ -78,27 +79,26 @@ export class Repository {
     await fsp.mkdir(tmp, { mode: 0o700 });
     for (const dir of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', 'shadowgit']) await fsp.mkdir(path.join(tmp, dir), { recursive: true });
     await fsp.writeFile(path.join(tmp, 'HEAD'), `ref: ${SNAPSHOT_REF}\n`);
-    await fsp.writeFile(path.join(tmp, 'config'), `${GIT_CONFIG}[shadowgit]\n\tworktree = ${JSON.stringify(this.worktree)}\n`);
+    await fsp.writeFile(path.join(tmp, 'config'), `${GIT_CONFIG}${shadowMarker(this.worktree)}`);
     await fsp.writeFile(path.join(tmp, 'description'), `shadowgit snapshots of ${this.worktree}\n`);
     try {
       await fsp.rename(tmp, this.gitdir);
     } catch (err) {
       await fsp.rm(tmp, { recursive: true, force: true });
-      // Another process created it first: theirs is as good as ours.
+      // Another process created it first: theirs is as good as ours. Something else there is refused.
+      await this.checkSafety();
       if (!(await this.exists())) throw err;
     }
     await fsp.chmod(this.gitdir, 0o700);
   }
 
-  /** Refuses a shadow repo that others could write to: its snapshots could not be trusted. */
+  /**
+   * Checks again what opening checked (see shadowRepoPath): the repository is where it was, is a
+   * shadow repository of this tree, and nobody else can write to it or swap it.
+   */
   async checkSafety(): Promise<void> {
-    const stat = await fsp.stat(this.gitdir);
-    if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) {
-      throw new ShadowGitError(`the shadow repository ${this.gitdir} is owned by another user (uid ${stat.uid}); move it away or set "repo" in .shadowgit.`, 'EUNSAFE');
-    }
-    if ((stat.mode & 0o022) !== 0) {
-      throw new ShadowGitError(`the shadow repository ${this.gitdir} is writable by others (mode ${(stat.mode & 0o777).toString(8)}); run \`chmod 700 ${this.gitdir}\`.`, 'EUNSAFE');
-    }
+    const gitdir = await shadowRepoPath(this.worktree, this.config);
+    if (gitdir !== this.gitdir) throw new ShadowGitError(`the shadow repository moved from ${this.gitdir} to ${gitdir} while shadowgit was running; run the command again.`, 'EUNSAFE');
   }
 
   /** Runs `fn` holding the repository's cross-process lock. */

@@ -13,6 +13,10 @@ describe('.shadowgit parsing', () => {
     ['{\n  "repo": 1,\n}', /\.shadowgit:2: "repo" must be a string/],
     ['{\n  "exclude": [\n}', /\.shadowgit:3: /],
     ['[1]', /must hold one JSON object/],
+    ['{\n  "__proto__": 1\n}', /\.shadowgit:2: unknown key "__proto__"/],
+    ['{\n  "constructor": {}\n}', /\.shadowgit:2: unknown key "constructor"/],
+    ['{\n  "retention": { "toString": 1 }\n}', /\.shadowgit:2: unknown key "retention\.toString"/],
+    ['{\n  "watch": { "hasOwnProperty": "x" }\n}', /\.shadowgit:2: unknown key "watch\.hasOwnProperty"/],
   ])('names the line and key of a mistake: %s', (text, message) => {
     expect(() => parseConfig(text)).toThrow(message);
   });
