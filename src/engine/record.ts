@@ -1,8 +1,10 @@
-import { closeSync, constants as fsc, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, existsSync, constants as fsc, fstatSync, promises as fsp, openSync, readlinkSync, readSync } from 'node:fs';
 import path from 'node:path';
+import { CorruptObjectError } from './errors.js';
 import { forEachLimit } from './fsutil.js';
 import { encodeTree, MODE_EXEC, MODE_FILE, MODE_LINK, MODE_TREE, type EntryMode, type TreeEntry } from './gitformat.js';
-import { hashObject, STREAM_THRESHOLD, streamBlob, type ObjectStore } from './objects.js';
+import { hashObject, looseObjectPath, ObjectStore, STREAM_THRESHOLD, streamBlob, type ObjectType } from './objects.js';
+import { stateDirOf } from './paths.js';
 import { fileStatOf, reasonOf, sameStat, type FileKind, type FileStat, type ScanResult, type ScannedDir, type ScannedFile, type SkippedPath } from './scan.js';
 import { DirFiles, parentOf, StatCache, type CachedDir, type CachedFile } from './statcache.js';
 import { faultPoint } from './faults.js';
@@ -28,6 +30,54 @@ export interface RecordedTree {
   cache: StatCache;
   /** The one it started from: it knows the trees of the last recording (see StatCache.treeEntries). */
   previous: StatCache;
+  /** Ids of damaged objects found in the repository and written again from the working tree. */
+  repaired: string[];
+}
+
+/** Where a damaged object goes when it is written again: kept for whoever investigates, never deleted. */
+export const DAMAGED_OBJECTS_DIR = 'damaged-objects';
+
+/**
+ * The store a recording without a stat cache writes through (the first snapshot, a lost cache,
+ * or a snapshot after damage was found). Such a recording hashes every file anyway, so it also
+ * proves each object it would skip as already present: one that does not read back intact is
+ * moved to DAMAGED_OBJECTS_DIR and written again from the working tree. The snapshot recorded
+ * then names no damaged object, and any older snapshot sharing the object is healed with it.
+ */
+class VerifyingStore extends ObjectStore {
+  private readonly checked = new Set<string>();
+  readonly repaired: string[] = [];
+
+  constructor(private readonly store: ObjectStore) {
+    super(store.gitdir);
+  }
+
+  override async write(type: ObjectType, content: Uint8Array, oid = hashObject(type, content)): Promise<string> {
+    await this.setAsideIfDamaged(oid, type);
+    return this.store.write(type, content, oid);
+  }
+
+  override async adoptTemp(tmp: string, oid: string): Promise<void> {
+    await this.setAsideIfDamaged(oid, 'blob');
+    return this.store.adoptTemp(tmp, oid);
+  }
+
+  private async setAsideIfDamaged(oid: string, type: ObjectType): Promise<void> {
+    const loose = looseObjectPath(this.gitdir, oid);
+    if (this.checked.has(oid) || !existsSync(loose)) return;
+    this.checked.add(oid);
+    try {
+      if (type === 'blob') await this.store.verifyBlob(oid);
+      else await this.store.readTyped(oid, type);
+      return;
+    } catch (err) {
+      if (!(err instanceof CorruptObjectError)) throw err;
+    }
+    const keep = path.join(stateDirOf(this.gitdir), DAMAGED_OBJECTS_DIR);
+    await fsp.mkdir(keep, { recursive: true });
+    await fsp.rename(loose, path.join(keep, `${oid}.${Date.now()}`));
+    this.repaired.push(oid);
+  }
 }
 
 /** Directory path → tree id. */
@@ -124,8 +174,9 @@ export async function hashPath(full: string, kind: FileKind, scanned: FileStat, 
  * listed again get their entries file by file. A no-change snapshot of 45k files thus does no
  * work per file here, and a one-file change copies one directory's entries.
  */
-export async function recordTree(worktree: string, scan: ScanResult, previous: StatCache, store: ObjectStore | undefined): Promise<RecordedTree> {
+export async function recordTree(worktree: string, scan: ScanResult, previous: StatCache, storeGiven: ObjectStore | undefined): Promise<RecordedTree> {
   if (scan.root.whole && everyTreeKnown(previous)) return unchangedTree(scan, previous);
+  const store = storeGiven && previous.dirs.size === 0 ? new VerifyingStore(storeGiven) : storeGiven;
   const relisted: ScannedDir[] = [];
   const survey = (dir: ScannedDir) => {
     if (dir.whole) return;
@@ -286,7 +337,7 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
   cache.tree = tree;
   cache.unchangedSinceLoad = relisted.length === 0 && gone.length === 0 && toHash.length === 0 && root.same && previous.tree === tree && previous.watchToken === cache.watchToken && sameRules(previous, cache);
   skipped.sort(byPath);
-  return { tree, files, root: scan.root, dirTrees, skipped, cache, previous };
+  return { tree, files, root: scan.root, dirTrees, skipped, cache, previous, repaired: store instanceof VerifyingStore ? store.repaired : [] };
 }
 
 const byPath = (a: SkippedPath, b: SkippedPath) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -310,7 +361,7 @@ function unchangedTree(scan: ScanResult, previous: StatCache): RecordedTree {
   const cache = new StatCache(tree, previous.dirs, scan.rules, scan.watchToken, 0);
   cache.unchangedSinceLoad = previous.tree === tree && previous.watchToken === cache.watchToken && sameRules(previous, cache);
   const skipped = [...scan.skipped].sort(byPath);
-  return { tree, files: cache.files, root: scan.root, dirTrees: new CachedTrees(previous.dirs), skipped, cache, previous };
+  return { tree, files: cache.files, root: scan.root, dirTrees: new CachedTrees(previous.dirs), skipped, cache, previous, repaired: [] };
 }
 
 function sameRules(a: StatCache, b: StatCache): boolean {
