@@ -1,6 +1,6 @@
-import { closeSync, existsSync, constants as fsc, fstatSync, promises as fsp, openSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, existsSync, constants as fsc, fstatSync, lstatSync, promises as fsp, openSync, readlinkSync, readSync } from 'node:fs';
 import path from 'node:path';
-import { CorruptObjectError } from './errors.js';
+import { CorruptObjectError, ShadowGitError } from './errors.js';
 import { forEachLimit } from './fsutil.js';
 import { encodeTree, MODE_EXEC, MODE_FILE, MODE_LINK, MODE_TREE, type EntryMode, type TreeEntry } from './gitformat.js';
 import { hashObject, looseObjectPath, ObjectStore, STREAM_THRESHOLD, streamBlob, type ObjectType } from './objects.js';
@@ -53,31 +53,59 @@ class VerifyingStore extends ObjectStore {
   }
 
   override async write(type: ObjectType, content: Uint8Array, oid = hashObject(type, content)): Promise<string> {
-    await this.setAsideIfDamaged(oid, type);
+    if (existsSync(looseObjectPath(this.gitdir, oid))) await this.setAsideIfDamaged(oid, type);
     return this.store.write(type, content, oid);
   }
 
   override async adoptTemp(tmp: string, oid: string): Promise<void> {
-    await this.setAsideIfDamaged(oid, 'blob');
+    if (existsSync(looseObjectPath(this.gitdir, oid))) await this.setAsideIfDamaged(oid, 'blob');
     return this.store.adoptTemp(tmp, oid);
   }
 
-  private async setAsideIfDamaged(oid: string, type: ObjectType): Promise<void> {
-    const loose = looseObjectPath(this.gitdir, oid);
-    if (this.checked.has(oid) || !existsSync(loose)) return;
+  /**
+   * Moves a damaged loose copy of `oid` aside (a write then makes it anew); true when it was
+   * damaged. A missing object counts as damaged too, with nothing to move.
+   */
+  async setAsideIfDamaged(oid: string, type: ObjectType): Promise<boolean> {
+    if (this.checked.has(oid)) return false;
     this.checked.add(oid);
     try {
       if (type === 'blob') await this.store.verifyBlob(oid);
       else await this.store.readTyped(oid, type);
-      return;
+      return false;
     } catch (err) {
       if (!(err instanceof CorruptObjectError)) throw err;
     }
-    const keep = path.join(stateDirOf(this.gitdir), DAMAGED_OBJECTS_DIR);
-    await fsp.mkdir(keep, { recursive: true });
-    await fsp.rename(loose, path.join(keep, `${oid}.${Date.now()}`));
+    const loose = looseObjectPath(this.gitdir, oid);
+    if (existsSync(loose)) {
+      const keep = path.join(stateDirOf(this.gitdir), DAMAGED_OBJECTS_DIR);
+      await fsp.mkdir(keep, { recursive: true });
+      await fsp.rename(loose, path.join(keep, `${oid}.${Date.now()}`));
+    }
     this.repaired.push(oid);
+    return true;
   }
+}
+
+/**
+ * Proves that the blobs `state` records for `paths` read back intact, and writes a damaged or
+ * missing one again from the working tree: a checkout is about to delete or overwrite these
+ * files, and a snapshot that took them from the stat cache trusted the repository to hold them.
+ * Returns the ids written again. A file that no longer hashes to its recorded id (it changed
+ * since) is refused: the only copy of what was recorded is damaged.
+ */
+export async function proveRecorded(worktree: string, store: ObjectStore, state: RecordedTree, paths: string[]): Promise<string[]> {
+  const verifying = new VerifyingStore(store);
+  await forEachLimit(paths, HASH_CONCURRENCY, async (rel) => {
+    const entry = state.files.get(rel);
+    if (!entry || !(await verifying.setAsideIfDamaged(entry.oid, 'blob'))) return;
+    const full = path.join(worktree, rel);
+    const { oid } = await hashPath(full, entry.mode === MODE_LINK ? 'link' : 'file', fileStatOf(lstatSync(full)), verifying);
+    if (oid !== entry.oid) {
+      throw new ShadowGitError(`${rel} changed while it was being backed up, and the repository's copy of what was recorded (${entry.oid}) is damaged; nothing was changed — run the command again.`, 'ECHANGED');
+    }
+  });
+  return verifying.repaired;
 }
 
 /** Directory path → tree id. */

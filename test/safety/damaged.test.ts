@@ -210,3 +210,33 @@ test.each([
   expect(await fsp.readFile(path.join(repo, 'shadowgit', 'broken-refs', kept[0]!), 'utf8')).toBe(content);
   expect(fsckDamage(repo)).toEqual([]);
 });
+
+test('a damaged older commit: snapshots after it can still be rolled back to by id, and list names the break', async () => {
+  const { ids, commits, repo } = await threeSnapshots();
+  await truncateObject(repo, commits[0]!);
+
+  const list = runCli(sb, ['list']);
+  expect(list.code).toBe(1);
+  expect(list.stderr).toContain(`${commits[0]}, the parent of snapshot ${ids[1]}`);
+  expect(list.stderr).toContain('shadowgit verify');
+
+  const rollback = runCli(sb, ['rollback', ids[1]!, '--yes']);
+  expect(rollback.stderr).toBe('');
+  expect(rollback.code).toBe(0);
+  expectSameFiles(await diskFiles(sb.worktree), gitTreeFiles(repo, commits[1]!));
+  expect(fsckDamage(repo)).toEqual([commits[0]]);
+});
+
+test('a damaged blob behind an intact stat cache: a rollback that deletes the file writes its blob again first', async () => {
+  const { ids, commits, repo } = await threeSnapshots();
+  const blob = oidOf(repo, `${commits[2]}:src/c.ts`);
+  await truncateObject(repo, blob);
+
+  const rollback = runCli(sb, ['rollback', ids[1]!, '--yes']);
+  expect(rollback.stderr).toBe('');
+  expect(rollback.code).toBe(0);
+  expectSameFiles(await diskFiles(sb.worktree), gitTreeFiles(repo, commits[1]!));
+  // The deleted file's only copy is whole again: nothing was lost.
+  expect(fsckDamage(repo)).toEqual([]);
+  expect(gitTreeFiles(repo, commits[2]!).get('src/c.ts')!.content.toString()).toBe('c\n');
+});
