@@ -46,7 +46,7 @@ export const snapshotCommand = defineCommand<Args>({
       const result = byWatcher ?? (await (await openRepo(args)).snapshot({ message: args.message, note, onProgress: bar.update }));
       bar.done();
       if (args.json) {
-        printJson({ id: result.id, commit: result.commit, created: result.created, changes: result.changes, skipped: result.skipped, warnings: result.warnings, byWatcher: byWatcher !== undefined, ...(note !== undefined ? { noted: true } : {}) });
+        printJson({ id: result.id, commit: result.commit, created: result.created, changes: result.changes, skipped: result.skipped, byWatcher: byWatcher !== undefined, ...(note !== undefined ? { noted: true } : {}), ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}) });
         return;
       }
       warnSkipped(result.skipped);
