@@ -91,21 +91,25 @@ class VerifyingStore extends ObjectStore {
  * Proves that the blobs `state` records for `paths` read back intact, and writes a damaged or
  * missing one again from the working tree: a checkout is about to delete or overwrite these
  * files, and a snapshot that took them from the stat cache trusted the repository to hold them.
- * Returns the ids written again. A file that no longer hashes to its recorded id (it changed
- * since) is refused: the only copy of what was recorded is damaged.
+ * A file that no longer hashes to its recorded id (it changed since) is refused: the only copy of
+ * what was recorded is damaged.
  */
-export async function proveRecorded(worktree: string, store: ObjectStore, state: RecordedTree, paths: string[]): Promise<string[]> {
+export async function proveRecorded(worktree: string, store: ObjectStore, state: RecordedTree, paths: string[]): Promise<void> {
   const verifying = new VerifyingStore(store);
   await forEachLimit(paths, HASH_CONCURRENCY, async (rel) => {
     const entry = state.files.get(rel);
     if (!entry || !(await verifying.setAsideIfDamaged(entry.oid, 'blob'))) return;
     const full = path.join(worktree, rel);
-    const { oid } = await hashPath(full, entry.mode === MODE_LINK ? 'link' : 'file', fileStatOf(lstatSync(full)), verifying);
-    if (oid !== entry.oid) {
+    let rehashed: string | undefined;
+    try {
+      rehashed = (await hashPath(full, entry.mode === MODE_LINK ? 'link' : 'file', fileStatOf(lstatSync(full)), verifying)).oid;
+    } catch {
+      // Gone or unreadable since the scan: it changed, as below.
+    }
+    if (rehashed !== entry.oid) {
       throw new ShadowGitError(`${rel} changed while it was being backed up, and the repository's copy of what was recorded (${entry.oid}) is damaged; nothing was changed — run the command again.`, 'ECHANGED');
     }
   });
-  return verifying.repaired;
 }
 
 /** Directory path → tree id. */
