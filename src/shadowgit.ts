@@ -3,7 +3,7 @@ import { approvedName, approveSnapshot } from './engine/approve.js';
 import { checkout, readLastCheckout, recoverInterruptedCheckout, type CheckoutResult } from './engine/checkout.js';
 import { compareTrees, diffWorktree, patchFor, type FileChange } from './engine/diff.js';
 import { explainFilesystemError, ShadowGitError } from './engine/errors.js';
-import { countSnapshots, listApproved, listSnapshots, readSnapshot, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/history.js';
+import { countSnapshots, describeDamage, listApproved, listSnapshots, readingSnapshot, readLatest, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/history.js';
 import { RepoLock } from './engine/lock.js';
 import { appendOp, opRecord, OPLOG, readOps, type OpRecord, type ReadOpsOptions } from './engine/oplog.js';
 import type { FlatTree } from './engine/record.js';
@@ -35,6 +35,8 @@ export interface SnapshotReport {
   trigger: string;
   changes: ChangeCounts;
   skipped: SkippedPath[];
+  /** Damage met and what was done about it, one sentence each. */
+  warnings: string[];
 }
 
 export interface ListedSnapshot {
@@ -75,6 +77,8 @@ export interface StatusReport {
   repo: string;
   initialized: boolean;
   lastSnapshot?: { id: string; commit: string; date: string; ageSeconds: number; message: string };
+  /** Set when a tree or blob of the last snapshot is missing or damaged (its files then count as added). */
+  lastSnapshotDamage?: string;
   changes: { added: string[]; modified: string[]; deleted: string[] };
   skipped: SkippedPath[];
   snapshots: number;
@@ -113,7 +117,7 @@ function checkoutReport(result: CheckoutResult): CheckoutReport {
 
 function reportOf(result: SnapshotResult): SnapshotReport {
   const s = result.snapshot;
-  return { id: s.id, commit: s.commit, created: result.created, message: s.message, trigger: s.trigger, changes: result.changes, skipped: result.state.skipped };
+  return { id: s.id, commit: s.commit, created: result.created, message: s.message, trigger: s.trigger, changes: result.changes, skipped: result.state.skipped, warnings: result.warnings };
 }
 
 /**
@@ -213,7 +217,7 @@ export class ShadowGit {
   async planRollback(rev: string): Promise<RollbackPlan> {
     const target = await this.resolve(rev);
     const current = await readWorktree(this.repository, { write: false });
-    const { plan } = planFromChanges(await diffWorktree(this.repository.objects, target.tree, current));
+    const { plan } = planFromChanges(await readingSnapshot(target, () => diffWorktree(this.repository.objects, target.tree, current)));
     return { target, write: plan.write, delete: plan.delete };
   }
 
@@ -223,7 +227,10 @@ export class ShadowGit {
     return this.mutate(
       'rollback',
       { rev },
-      async () => checkoutReport(await checkout(this.repository, await resolveRevision(this.repository, rev), { op: 'rollback', trigger: 'pre-rollback', onProgress: options.onProgress })),
+      async () => {
+        const target = await resolveRevision(this.repository, rev);
+        return checkoutReport(await readingSnapshot(target, () => checkout(this.repository, target, { op: 'rollback', trigger: 'pre-rollback', onProgress: options.onProgress })));
+      },
       (r) => [r.preRollback.commit, r.target.commit],
     );
   }
@@ -255,7 +262,10 @@ export class ShadowGit {
     return this.mutate(
       'restore',
       { rev, paths: scope },
-      async () => checkoutReport(await checkout(this.repository, await resolveRevision(this.repository, rev), { op: 'restore', trigger: 'pre-restore', paths: scope })),
+      async () => {
+        const target = await resolveRevision(this.repository, rev);
+        return checkoutReport(await readingSnapshot(target, () => checkout(this.repository, target, { op: 'restore', trigger: 'pre-restore', paths: scope })));
+      },
       (r) => [r.preRollback.commit, r.target.commit],
     );
   }
@@ -276,11 +286,11 @@ export class ShadowGit {
     const fromInfo = await this.resolve(from ?? 'latest');
     if (to !== undefined) {
       const toInfo = await resolveRevision(this.repository, to);
-      const [fromFiles, toFiles] = await Promise.all([readFlatTree(this.repository.objects, fromInfo.tree), readFlatTree(this.repository.objects, toInfo.tree)]);
+      const [fromFiles, toFiles] = await Promise.all([readingSnapshot(fromInfo, () => readFlatTree(this.repository.objects, fromInfo.tree)), readingSnapshot(toInfo, () => readFlatTree(this.repository.objects, toInfo.tree))]);
       return { from: fromInfo, to: toInfo, changes: compareTrees(fromFiles, toFiles) };
     }
     const current = await readWorktree(this.repository, { write: false });
-    return { from: fromInfo, changes: await diffWorktree(this.repository.objects, fromInfo.tree, current) };
+    return { from: fromInfo, changes: await readingSnapshot(fromInfo, () => diffWorktree(this.repository.objects, fromInfo.tree, current)) };
   }
 
   /** Unified diff of one change from `diff()`; `worktree` says its new side is the working tree. */
@@ -298,7 +308,7 @@ export class ShadowGit {
     const [current, snapshots, last, approved, repoBytes, lock, journal, watcher] = await Promise.all([
       readWorktree(repo, { write: false }),
       countSnapshots(repo),
-      repo.head().then((head) => (head ? readSnapshot(repo, head) : undefined)),
+      readLatest(repo),
       listApproved(repo),
       repo.objects.repositoryBytes(),
       RepoLock.inspect(repo.statePath('lock')),
@@ -311,7 +321,7 @@ export class ShadowGit {
     if (journal) report.interruptedOperation = journal.op;
     if (last) {
       report.lastSnapshot = { id: last.id, commit: last.commit, date: last.date.toISOString(), ageSeconds: Math.max(0, Math.round((Date.now() - last.date.getTime()) / 1000)), message: last.message };
-      const changes = await diffWorktree(repo.objects, last.tree, current);
+      const changes = await diffWorktree(repo.objects, last.tree, current, (damage) => (report.lastSnapshotDamage ??= describeDamage(damage)));
       for (const c of changes) report.changes[c.status === 'mode' ? 'modified' : c.status].push(c.path);
     } else {
       report.changes.added = [...current.files.keys()].sort();

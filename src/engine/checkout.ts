@@ -3,7 +3,7 @@ import { diffWorktree } from './diff.js';
 import { ShadowGitError } from './errors.js';
 import { forEachLimit, writeFileAtomic, readFileIfExists } from './fsutil.js';
 import { readSnapshot, type SnapshotInfo } from './history.js';
-import { hashPath, modeOf, type FlatTree } from './record.js';
+import { hashPath, modeOf, proveRecorded, type FlatTree } from './record.js';
 import type { Repository } from './repo.js';
 import { applyPlan, checkPlan, clearJournal, inScope, JOURNAL, lstatOrUndefined, planFromChanges, planRestore, readJournal, removeStrayTemps, verifyPlanObjects, writeJournal, type Journal, type RestorePlan } from './restore.js';
 import { fileStatOf } from './scan.js';
@@ -58,6 +58,7 @@ export async function checkout(repo: Repository, target: SnapshotInfo, options: 
     ({ plan, target: writes } = planFromChanges(await diffWorktree(repo.objects, target.tree, pre.state)));
   }
   await checkPlan(repo.worktree, plan, pre.state.skipped);
+  await proveRecorded(repo.worktree, repo.objects, pre.state, [...plan.write, ...plan.delete]);
   const verified = await verifyPlanObjects(repo, plan, writes);
 
   const journal: Journal = { op: options.op, target: target.commit, before: pre.snapshot.commit, paths: options.paths, startedAt: new Date().toISOString() };

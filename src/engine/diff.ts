@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { promises as fsp } from 'node:fs';
+import { CorruptObjectError } from './errors.js';
 import { MODE_LINK, MODE_TREE, type TreeEntry } from './gitformat.js';
 import type { ObjectStore } from './objects.js';
 import type { FlatTree, RecordedTree } from './record.js';
@@ -36,17 +37,31 @@ export function compareTrees(from: FlatTree, to: FlatTree): FileChange[] {
  * only the trees along changed paths are looked at (a 45k-file tree with 100 edits: ~300 trees,
  * not 6,000). The stat cache the recording started from knows the trees of the last recording
  * (the usual `from`): those are taken from it, not read from the repository, where each is a
- * file to open and inflate. Trees read are validated as a checkout would.
+ * file to open and inflate. Trees read are validated as a checkout would. With `onDamaged`, a
+ * tree of `from` that is missing or damaged counts as empty (its files show as added) and is
+ * told to it, instead of ending the diff: that is how `status` and `snapshot` get past a
+ * damaged latest snapshot.
  */
-export async function diffWorktree(objects: ObjectStore, from: string | undefined, to: RecordedTree): Promise<FileChange[]> {
+export async function diffWorktree(objects: ObjectStore, from: string | undefined, to: RecordedTree, onDamaged?: (damage: CorruptObjectError) => void): Promise<FileChange[]> {
   const changes: FileChange[] = [];
+  /** `read`, or with `onDamaged`, `empty` when what it reads is damaged (told to onDamaged). */
+  const orEmpty = async <T>(read: () => Promise<T>, empty: T): Promise<T> => {
+    try {
+      return await read();
+    } catch (err) {
+      if (!onDamaged || !(err instanceof CorruptObjectError)) throw err;
+      onDamaged(err);
+      return empty;
+    }
+  };
   const removedUnder = async (tree: string, dir: string) => {
-    for (const [p, e] of await readFlatTree(objects, tree, dir)) changes.push({ path: p, status: 'deleted', oldOid: e.oid, oldMode: e.mode });
+    for (const [p, e] of await orEmpty(() => readFlatTree(objects, tree, dir), new Map())) changes.push({ path: p, status: 'deleted', oldOid: e.oid, oldMode: e.mode });
   };
   const visit = async (dir: ScannedDir, oldTree: string | undefined): Promise<void> => {
     if (to.dirTrees.get(dir.path) === oldTree) return;
     const old = new Map<string, TreeEntry>();
-    if (oldTree) for (const entry of to.previous.treeEntries(dir.path, oldTree) ?? (await readTreeEntries(objects, oldTree, dir.path))) if (!isGitlink(entry)) old.set(entry.name, entry);
+    const oldEntries = oldTree && (to.previous.treeEntries(dir.path, oldTree) ?? (await orEmpty(() => readTreeEntries(objects, oldTree, dir.path), [])));
+    for (const entry of oldEntries || []) if (!isGitlink(entry)) old.set(entry.name, entry);
     const nameAt = dir.path === '' ? 0 : dir.path.length + 1;
     const present = new Set<string>();
     for (const p of dir.unchangedFrom?.files ?? dir.files.map((f) => f.path)) {

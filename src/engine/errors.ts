@@ -24,7 +24,7 @@ export class CorruptObjectError extends ShadowGitError {
   constructor(
     readonly oid: string,
     readonly path: string | undefined,
-    detail: string,
+    readonly detail: string,
   ) {
     super(
       `object ${oid}${path ? ` (${path})` : ''} is ${detail}; nothing was changed — run \`shadowgit verify\` to see which snapshots are damaged.`,

@@ -1,8 +1,11 @@
 import { randomInt } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { ShadowGitError } from './errors.js';
-import { writeFileAtomic } from './fsutil.js';
+import path from 'node:path';
+import { CorruptObjectError, ShadowGitError } from './errors.js';
+import { readFileIfExists, writeFileAtomic } from './fsutil.js';
 import { decodeCommit, decodeTag, messageBody, parseTrailers } from './gitformat.js';
+import { OPLOG, readOps } from './oplog.js';
+import { BROKEN_TIP_ADVICE, DamagedRefError, SNAPSHOT_REF } from './refs.js';
 import type { Repository } from './repo.js';
 
 export const ID_TRAILER = 'Shadowgit-Id';
@@ -71,13 +74,118 @@ export async function readSnapshot(repo: Repository, commit: string): Promise<Sn
   };
 }
 
-/** Snapshots newest first, following the first-parent chain from the snapshot ref. */
-export async function listSnapshots(repo: Repository, limit = Infinity): Promise<SnapshotInfo[]> {
+/** "object … (src) is damaged (it does not inflate)": what is wrong, without what to do. */
+export function describeDamage(damage: CorruptObjectError): string {
+  return `object ${damage.oid}${damage.path ? ` (${damage.path})` : ''} is ${damage.detail}`;
+}
+
+/** A snapshot whose commit reads but an object of its tree does not. */
+export class DamagedSnapshotError extends ShadowGitError {
+  constructor(
+    readonly snapshot: SnapshotInfo,
+    readonly damage: CorruptObjectError,
+  ) {
+    super(
+      `snapshot ${snapshot.id} (commit ${snapshot.commit.slice(0, 10)}) cannot be read: ${describeDamage(damage)}; nothing was changed — run \`shadowgit verify\` to see which snapshots are intact and roll back to one of them (\`shadowgit snapshot\` records the working tree in full).`,
+      'ECORRUPT',
+    );
+  }
+}
+
+/** Runs `read`, which reads objects of `snapshot`: a missing or damaged one is reported as that snapshot's damage. */
+export async function readingSnapshot<T>(snapshot: SnapshotInfo, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof CorruptObjectError) throw new DamagedSnapshotError(snapshot, err);
+    throw err;
+  }
+}
+
+/** The snapshots ref names no readable commit: its file holds junk, or its commit is missing or damaged. */
+export class BrokenTipError extends ShadowGitError {
+  constructor(
+    readonly file: string,
+    /** The commit it names, when it names one. */
+    readonly commit: string | undefined,
+    readonly why: string,
+  ) {
+    super(`the snapshots ref ${file} ${why}; ${BROKEN_TIP_ADVICE}.`, 'EBADREF');
+  }
+}
+
+/** The latest snapshot, undefined when there is none yet; BrokenTipError when the snapshots ref names no readable commit. */
+export async function readLatest(repo: Repository): Promise<SnapshotInfo | undefined> {
+  const file = path.join(repo.gitdir, SNAPSHOT_REF);
+  let head: string | undefined;
+  try {
+    head = await repo.head();
+  } catch (err) {
+    if (err instanceof DamagedRefError) throw new BrokenTipError(file, undefined, err.problem);
+    throw err;
+  }
+  if (!head) return undefined;
+  try {
+    return await readSnapshot(repo, head);
+  } catch (err) {
+    if (err instanceof CorruptObjectError) throw new BrokenTipError(file, head, `names commit ${head}, which is ${err.detail}`);
+    throw err;
+  }
+}
+
+/**
+ * Sets a broken snapshots ref aside (its bytes are kept in shadowgit/broken-refs/; nothing is
+ * deleted) and finds the newest intact snapshot the op log names, for the next snapshot to
+ * continue from: every operation logs the snapshots it made, so the chain before the break is
+ * found again and stays reachable (gc would otherwise delete it).
+ */
+export async function setAsideBrokenTip(repo: Repository, broken: BrokenTipError): Promise<{ keptIn: string; resumeFrom: SnapshotInfo | undefined }> {
+  const keptIn = repo.statePath(path.join('broken-refs', `snapshots.${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  await fsp.mkdir(path.dirname(keptIn), { recursive: true });
+  await writeFileAtomic(keptIn, (await readFileIfExists(broken.file)) ?? `${broken.commit}\n`);
+  for (const record of (await readOps(repo.statePath(OPLOG))).reverse()) {
+    for (const commit of Array.isArray(record.commits) ? record.commits : []) {
+      if (commit === broken.commit || !/^[0-9a-f]{40}$/.test(commit)) continue;
+      try {
+        return { keptIn, resumeFrom: await readSnapshot(repo, commit) };
+      } catch (err) {
+        if (!(err instanceof CorruptObjectError)) throw err;
+      }
+    }
+  }
+  return { keptIn, resumeFrom: undefined };
+}
+
+/** The parent snapshot of `child`; a missing or damaged parent commit is named, with what still works. */
+async function readParent(repo: Repository, child: SnapshotInfo): Promise<SnapshotInfo> {
+  try {
+    return await readSnapshot(repo, child.parent!);
+  } catch (err) {
+    if (!(err instanceof CorruptObjectError)) throw err;
+    throw new ShadowGitError(
+      `commit ${child.parent}, the parent of snapshot ${child.id} (commit ${child.commit.slice(0, 10)}), is ${err.detail}, so the snapshots before ${child.id} cannot be read; run \`shadowgit verify\` — ${child.id} and the snapshots after it can still be rolled back to by id.`,
+      'ECORRUPT',
+    );
+  }
+}
+
+/**
+ * Snapshots newest first, following the first-parent chain from the snapshot ref. A damaged
+ * commit in the chain throws, unless `onBreak` takes the error: the snapshots before it are then
+ * left out.
+ */
+export async function listSnapshots(repo: Repository, limit = Infinity, onBreak?: (err: ShadowGitError) => void): Promise<SnapshotInfo[]> {
   const result: SnapshotInfo[] = [];
-  for (let commit = await repo.head(); commit && result.length < limit; ) {
-    const info = await readSnapshot(repo, commit);
+  for (let info = limit > 0 ? await readLatest(repo) : undefined; info; ) {
     result.push(info);
-    commit = info.parent;
+    if (!info.parent || result.length >= limit) break;
+    try {
+      info = await readParent(repo, info);
+    } catch (err) {
+      if (!onBreak || !(err instanceof ShadowGitError)) throw err;
+      onBreak(err);
+      break;
+    }
   }
   return result;
 }
@@ -97,10 +205,11 @@ export async function countSnapshots(repo: Repository): Promise<number> {
   } catch {
     // None yet (or damaged): count from the start.
   }
-  const head = await repo.head();
+  const latest = await readLatest(repo);
+  const head = latest?.commit;
   let count = 0;
-  for (let commit = head; commit; commit = (await readSnapshot(repo, commit)).parent) {
-    if (commit === known.commit && typeof known.count === 'number') {
+  for (let info = latest; info; info = info.parent ? await readParent(repo, info) : undefined) {
+    if (info.commit === known.commit && typeof known.count === 'number') {
       count += known.count;
       break;
     }
@@ -149,7 +258,7 @@ export async function listApproved(repo: Repository): Promise<ApprovedRevision[]
  * its unique prefix, a commit hash or unique prefix (4+ hex), an approved name or tag.
  */
 export async function resolveRevision(repo: Repository, rev: string): Promise<SnapshotInfo> {
-  const fail = (why: string): never => {
+  let fail = (why: string): never => {
     throw new ShadowGitError(`${why}; run \`shadowgit list\` to see snapshot ids and approved names.`, 'EBADREV');
   };
   const tilde = /^(.*?)~(\d*)$/.exec(rev);
@@ -157,7 +266,15 @@ export async function resolveRevision(repo: Repository, rev: string): Promise<Sn
   const back = tilde ? Number(tilde[2] || 1) : 0;
   const latest = base === 'latest' || base === 'HEAD' || base === '@';
   // `latest~N` needs only the newest N+1 commits; anything else may be anywhere in the chain.
-  const snapshots = await listSnapshots(repo, latest ? back + 1 : Infinity);
+  // A damaged commit ends the search there: the snapshots after it can still be found.
+  let broken: ShadowGitError | undefined;
+  const snapshots = await listSnapshots(repo, latest ? back + 1 : Infinity, (err) => (broken = err));
+  if (broken) {
+    const brokenChain = broken;
+    fail = (why: string): never => {
+      throw new ShadowGitError(`${why} among the snapshots that can be read, and ${brokenChain.message}`, 'EBADREV');
+    };
+  }
   if (snapshots.length === 0) fail(`there are no snapshots yet, so "${rev}" cannot be found`);
   let index = latest ? 0 : -1;
   if (index < 0 && /^[k-z]{4,8}$/.test(base)) {

@@ -1,8 +1,10 @@
-import { closeSync, constants as fsc, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, existsSync, constants as fsc, fstatSync, lstatSync, promises as fsp, openSync, readlinkSync, readSync } from 'node:fs';
 import path from 'node:path';
+import { CorruptObjectError, ShadowGitError } from './errors.js';
 import { forEachLimit } from './fsutil.js';
 import { encodeTree, MODE_EXEC, MODE_FILE, MODE_LINK, MODE_TREE, type EntryMode, type TreeEntry } from './gitformat.js';
-import { hashObject, STREAM_THRESHOLD, streamBlob, type ObjectStore } from './objects.js';
+import { hashObject, looseObjectPath, ObjectStore, STREAM_THRESHOLD, streamBlob, type ObjectType } from './objects.js';
+import { stateDirOf } from './paths.js';
 import { fileStatOf, reasonOf, sameStat, type FileKind, type FileStat, type ScanResult, type ScannedDir, type ScannedFile, type SkippedPath } from './scan.js';
 import { DirFiles, parentOf, StatCache, type CachedDir, type CachedFile } from './statcache.js';
 import { faultPoint } from './faults.js';
@@ -28,6 +30,86 @@ export interface RecordedTree {
   cache: StatCache;
   /** The one it started from: it knows the trees of the last recording (see StatCache.treeEntries). */
   previous: StatCache;
+  /** Ids of damaged objects found in the repository and written again from the working tree. */
+  repaired: string[];
+}
+
+/** Where a damaged object goes when it is written again: kept for whoever investigates, never deleted. */
+export const DAMAGED_OBJECTS_DIR = 'damaged-objects';
+
+/**
+ * The store a recording without a stat cache writes through (the first snapshot, a lost cache,
+ * or a snapshot after damage was found). Such a recording hashes every file anyway, so it also
+ * proves each object it would skip as already present: one that does not read back intact is
+ * moved to DAMAGED_OBJECTS_DIR and written again from the working tree. The snapshot recorded
+ * then names no damaged object, and any older snapshot sharing the object is healed with it.
+ */
+class VerifyingStore extends ObjectStore {
+  private readonly checked = new Set<string>();
+  readonly repaired: string[] = [];
+
+  constructor(private readonly store: ObjectStore) {
+    super(store.gitdir);
+  }
+
+  override async write(type: ObjectType, content: Uint8Array, oid = hashObject(type, content)): Promise<string> {
+    if (existsSync(looseObjectPath(this.gitdir, oid))) await this.setAsideIfDamaged(oid, type);
+    return this.store.write(type, content, oid);
+  }
+
+  override async adoptTemp(tmp: string, oid: string): Promise<void> {
+    if (existsSync(looseObjectPath(this.gitdir, oid))) await this.setAsideIfDamaged(oid, 'blob');
+    return this.store.adoptTemp(tmp, oid);
+  }
+
+  /**
+   * Moves a damaged loose copy of `oid` aside (a write then makes it anew); true when it was
+   * damaged. A missing object counts as damaged too, with nothing to move.
+   */
+  async setAsideIfDamaged(oid: string, type: ObjectType): Promise<boolean> {
+    if (this.checked.has(oid)) return false;
+    this.checked.add(oid);
+    try {
+      if (type === 'blob') await this.store.verifyBlob(oid);
+      else await this.store.readTyped(oid, type);
+      return false;
+    } catch (err) {
+      if (!(err instanceof CorruptObjectError)) throw err;
+    }
+    const loose = looseObjectPath(this.gitdir, oid);
+    if (existsSync(loose)) {
+      const keep = path.join(stateDirOf(this.gitdir), DAMAGED_OBJECTS_DIR);
+      await fsp.mkdir(keep, { recursive: true });
+      await fsp.rename(loose, path.join(keep, `${oid}.${Date.now()}`));
+    }
+    this.repaired.push(oid);
+    return true;
+  }
+}
+
+/**
+ * Proves that the blobs `state` records for `paths` read back intact, and writes a damaged or
+ * missing one again from the working tree: a checkout is about to delete or overwrite these
+ * files, and a snapshot that took them from the stat cache trusted the repository to hold them.
+ * A file that no longer hashes to its recorded id (it changed since) is refused: the only copy of
+ * what was recorded is damaged.
+ */
+export async function proveRecorded(worktree: string, store: ObjectStore, state: RecordedTree, paths: string[]): Promise<void> {
+  const verifying = new VerifyingStore(store);
+  await forEachLimit(paths, HASH_CONCURRENCY, async (rel) => {
+    const entry = state.files.get(rel);
+    if (!entry || !(await verifying.setAsideIfDamaged(entry.oid, 'blob'))) return;
+    const full = path.join(worktree, rel);
+    let rehashed: string | undefined;
+    try {
+      rehashed = (await hashPath(full, entry.mode === MODE_LINK ? 'link' : 'file', fileStatOf(lstatSync(full)), verifying)).oid;
+    } catch {
+      // Gone or unreadable since the scan: it changed, as below.
+    }
+    if (rehashed !== entry.oid) {
+      throw new ShadowGitError(`${rel} changed while it was being backed up, and the repository's copy of what was recorded (${entry.oid}) is damaged; nothing was changed — run the command again.`, 'ECHANGED');
+    }
+  });
 }
 
 /** Directory path → tree id. */
@@ -124,8 +206,9 @@ export async function hashPath(full: string, kind: FileKind, scanned: FileStat, 
  * listed again get their entries file by file. A no-change snapshot of 45k files thus does no
  * work per file here, and a one-file change copies one directory's entries.
  */
-export async function recordTree(worktree: string, scan: ScanResult, previous: StatCache, store: ObjectStore | undefined): Promise<RecordedTree> {
+export async function recordTree(worktree: string, scan: ScanResult, previous: StatCache, storeGiven: ObjectStore | undefined): Promise<RecordedTree> {
   if (scan.root.whole && everyTreeKnown(previous)) return unchangedTree(scan, previous);
+  const store = storeGiven && previous.dirs.size === 0 ? new VerifyingStore(storeGiven) : storeGiven;
   const relisted: ScannedDir[] = [];
   const survey = (dir: ScannedDir) => {
     if (dir.whole) return;
@@ -286,7 +369,7 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
   cache.tree = tree;
   cache.unchangedSinceLoad = relisted.length === 0 && gone.length === 0 && toHash.length === 0 && root.same && previous.tree === tree && previous.watchToken === cache.watchToken && sameRules(previous, cache);
   skipped.sort(byPath);
-  return { tree, files, root: scan.root, dirTrees, skipped, cache, previous };
+  return { tree, files, root: scan.root, dirTrees, skipped, cache, previous, repaired: store instanceof VerifyingStore ? store.repaired : [] };
 }
 
 const byPath = (a: SkippedPath, b: SkippedPath) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -310,7 +393,7 @@ function unchangedTree(scan: ScanResult, previous: StatCache): RecordedTree {
   const cache = new StatCache(tree, previous.dirs, scan.rules, scan.watchToken, 0);
   cache.unchangedSinceLoad = previous.tree === tree && previous.watchToken === cache.watchToken && sameRules(previous, cache);
   const skipped = [...scan.skipped].sort(byPath);
-  return { tree, files: cache.files, root: scan.root, dirTrees: new CachedTrees(previous.dirs), skipped, cache, previous };
+  return { tree, files: cache.files, root: scan.root, dirTrees: new CachedTrees(previous.dirs), skipped, cache, previous, repaired: [] };
 }
 
 function sameRules(a: StatCache, b: StatCache): boolean {

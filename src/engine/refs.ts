@@ -1,11 +1,32 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { ShadowGitError } from './errors.js';
 import { readFileIfExists, writeFileAtomic } from './fsutil.js';
 import { faultPoint } from './faults.js';
 
 export const SNAPSHOT_REF = 'refs/heads/snapshots';
 /** git's default notes ref, so a plain `git notes show <commit>` reads snapshot notes. */
 export const NOTES_REF = 'refs/notes/commits';
+
+/** What to do when the snapshots ref names no readable commit (see takeSnapshot, which does it). */
+export const BROKEN_TIP_ADVICE =
+  'run `shadowgit snapshot`: it keeps the bad ref in the shadow repository\'s shadowgit/broken-refs/ and starts a new chain on the newest intact snapshot the op log names, so no snapshot is lost — then `shadowgit verify`';
+
+/** A ref file that holds neither an object id nor a symbolic ref: git cannot read it either. */
+export class DamagedRefError extends ShadowGitError {
+  /** What is wrong with it: "holds "…", not an object id". */
+  readonly problem: string;
+
+  constructor(
+    readonly ref: string,
+    readonly file: string,
+    content: string,
+  ) {
+    const problem = `holds ${JSON.stringify(content.slice(0, 40))}, not an object id`;
+    super(`the ref file ${file} ${problem}; ${ref === SNAPSHOT_REF ? BROKEN_TIP_ADVICE : 'move it out of the repository'}.`, 'EBADREF');
+    this.problem = problem;
+  }
+}
 
 /** Loose refs and packed-refs of one repository; writes are atomic and durable. */
 export class RefStore {
@@ -22,12 +43,13 @@ export class RefStore {
   }
 
   async read(ref: string): Promise<string | undefined> {
-    const loose = await readFileIfExists(path.join(this.gitdir, ref));
+    const file = path.join(this.gitdir, ref);
+    const loose = await readFileIfExists(file);
     if (loose) {
       const value = loose.toString('utf8').trim();
       if (value.startsWith('ref: ')) return this.read(value.slice(5));
       if (/^[0-9a-f]{40}$/.test(value)) return value;
-      throw new Error(`ref ${ref} is damaged (${JSON.stringify(value.slice(0, 40))})`);
+      throw new DamagedRefError(ref, file, value);
     }
     return (await this.packedRefs()).get(ref);
   }

@@ -1,6 +1,6 @@
 import { compareTrees, type FileChange } from './diff.js';
 import { decodeCommit, parseTrailers } from './gitformat.js';
-import { listApproved, readSnapshot, type SnapshotInfo } from './history.js';
+import { listApproved, readingSnapshot, readSnapshot, type SnapshotInfo } from './history.js';
 import { readNote } from './notes.js';
 import type { Repository } from './repo.js';
 import { readFlatTree } from './treeread.js';
@@ -18,10 +18,10 @@ export interface SnapshotDetails {
 /** Everything `show` prints about one snapshot: message, trailers, note, changed files. */
 export async function snapshotDetails(repo: Repository, snapshot: SnapshotInfo): Promise<SnapshotDetails> {
   const data = decodeCommit(await repo.objects.readTyped(snapshot.commit, 'commit', `snapshot ${snapshot.id}`));
-  const parentTree = snapshot.parent ? (await readSnapshot(repo, snapshot.parent)).tree : undefined;
+  const parent = snapshot.parent ? await readSnapshot(repo, snapshot.parent) : undefined;
   const [from, to, note, approved] = await Promise.all([
-    parentTree ? readFlatTree(repo.objects, parentTree) : new Map(),
-    readFlatTree(repo.objects, snapshot.tree),
+    parent ? readingSnapshot(parent, () => readFlatTree(repo.objects, parent.tree)) : new Map(),
+    readingSnapshot(snapshot, () => readFlatTree(repo.objects, snapshot.tree)),
     readNote(repo, snapshot.commit),
     listApproved(repo),
   ]);

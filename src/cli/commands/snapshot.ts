@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import type { SnapshotReport } from '../../shadowgit.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
-import { color, print, printJson, progress, short, warnSkipped } from '../output.js';
+import { color, print, printJson, progress, short, warn, warnSkipped } from '../output.js';
 
 interface Args extends GlobalArgs {
   message?: string;
@@ -46,10 +46,11 @@ export const snapshotCommand = defineCommand<Args>({
       const result = byWatcher ?? (await (await openRepo(args)).snapshot({ message: args.message, note, onProgress: bar.update }));
       bar.done();
       if (args.json) {
-        printJson({ id: result.id, commit: result.commit, created: result.created, changes: result.changes, skipped: result.skipped, byWatcher: byWatcher !== undefined, ...(note !== undefined ? { noted: true } : {}) });
+        printJson({ id: result.id, commit: result.commit, created: result.created, changes: result.changes, skipped: result.skipped, byWatcher: byWatcher !== undefined, ...(note !== undefined ? { noted: true } : {}), ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}) });
         return;
       }
       warnSkipped(result.skipped);
+      for (const warning of result.warnings) warn(warning);
       const { added, modified, deleted } = result.changes;
       const by = byWatcher ? ' by the running watcher' : '';
       if (result.created) print(`Recorded snapshot ${color.bold(result.id)} (${short(result.commit)})${by}: ${color.green(`+${added}`)} ${color.yellow(`~${modified}`)} ${color.red(`-${deleted}`)}`);

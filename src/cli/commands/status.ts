@@ -28,6 +28,9 @@ export const statusCommand = defineCommand<GlobalArgs>({
       } else {
         const s = status.lastSnapshot;
         print(`Last snapshot: ${color.bold(s.id)} (${short(s.commit)}) ${relativeTime(s.date)}, ${absoluteTime(s.date)} — ${s.message}`);
+        if (status.lastSnapshotDamage) {
+          print(color.red(`Damaged:       snapshot ${s.id} (commit ${short(s.commit)}): ${status.lastSnapshotDamage}; the changes below count its unreadable files as added — run \`shadowgit verify\` and roll back to an intact snapshot, or \`shadowgit snapshot\` to record the working tree in full.`));
+        }
       }
       print(`Snapshots:     ${status.snapshots}, approved: ${status.approved}`);
       if (status.lock) print(`Lock:          held by pid ${status.lock.pid} (${status.lock.command})${status.lock.stale ? ' — stale, will be recovered' : ''}`);

@@ -102,11 +102,12 @@ const CASES: HostileCase[] = [
     },
   },
   {
+    // `snapshot` recovers from it instead (test/safety/damaged.test.ts); a rollback must refuse.
     name: 'snapshot ref pointing at a missing commit',
     expect: 'refuse',
     setup: async (c) => {
       await fsp.writeFile(path.join(c.gitdir, 'refs', 'heads', 'snapshots'), `${'d'.repeat(40)}\n`);
-      return ['snapshot', '--json'];
+      return ['rollback', c.s1, '--json'];
     },
   },
   {
