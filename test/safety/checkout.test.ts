@@ -201,8 +201,10 @@ describe('finding 11: path arguments of restore, and revisions resolved before t
       await fsp.writeFile(path.join(sb.worktree, 'f.txt'), `${n}\n`);
       ids.push(snapshot(`state ${n}`).id);
     }
-    // The first stops half-way through its checkout, holding the lock; the second resolves, then waits for the lock.
-    const first = startCli(sb, ['--json', 'rollback', 'latest~1', '--yes'], { SHADOWGIT_FAULT: 'worktree-file:1:stop' });
+    await fsp.writeFile(path.join(sb.worktree, 'f.txt'), 'unsaved\n');
+    // The first stops while recording its pre-rollback snapshot, holding the lock; the second
+    // starts then (latest~1 is state 2), resolves, and stops before waiting for the lock.
+    const first = startCli(sb, ['--json', 'rollback', 'latest~1', '--yes'], { SHADOWGIT_FAULT: 'object:1:stop' });
     expect(await waitStopped(first.child.pid!)).toBe(true);
     const second = startCli(sb, ['--json', 'rollback', 'latest~1', '--yes'], { SHADOWGIT_FAULT: 'lock-wait:1:stop' });
     await waitStopped(second.child.pid!, 5000);
