@@ -98,15 +98,37 @@ export class AnchoredTree {
     }
   }
 
-  /** Like `within`, for a directory that must be there: its absence means the tree changed. */
+  /**
+   * Like `within`, for a directory that must be there: its absence means the tree changed, and
+   * so does a failure of `fn` once the directory is no longer where it was (deleted or moved
+   * while `fn` worked in it).
+   */
   async inside<T>(dir: string, fn: (at: (name: string) => string) => Promise<T> | T): Promise<T> {
     const lease = this.lease(dir);
     if (!lease) throw new TreeChangedError(dir, this.describe(dir));
     try {
       return await fn(lease.at);
+    } catch (err) {
+      if (err instanceof ShadowGitError) throw err;
+      if (!this.stillInPlace(dir)) throw new TreeChangedError(dir, this.describe(dir));
+      // Our own temp file gone, a name turned into a directory: someone else is changing it.
+      if (notThere(err) || (err as NodeJS.ErrnoException).code === 'EISDIR') throw new TreeChangedError(dir, 'changed (an entry in it disappeared or changed type)');
+      throw err;
     } finally {
       lease.done();
     }
+  }
+
+  /** Whether each component of `dir`, looked up afresh from the root, is still the directory seen before. */
+  private stillInPlace(dir: string): boolean {
+    const parts = dir === '' ? [] : dir.split('/');
+    for (let i = 1; i <= parts.length; i++) {
+      const rel = parts.slice(0, i).join('/');
+      const known = this.identities.get(rel);
+      const stat = this.lstatUnchecked(rel);
+      if (!stat?.isDirectory() || (known && (known.dev !== stat.dev || known.ino !== stat.ino))) return false;
+    }
+    return true;
   }
 
   /** lstat of `rel`, or undefined when nothing is there (or a parent is not a directory of the tree). */

@@ -195,7 +195,14 @@ export async function applyPlan(repo: Repository, tree: AnchoredTree, plan: Rest
   const made = new Set<string>();
   // Parents are created in path order first, so concurrent writers never race on a mkdir.
   for (const rel of plan.write) await ensureParents(tree, rel, made);
-  await forEachLimit(plan.write, 16, async (rel) => writeEntry(repo, tree, rel, target.get(rel)!, verified).catch((err) => Promise.reject(inTree(tree, rel, err))));
+  // After the first failure no new write starts, and the ones under way finish (removing their
+  // temp files) before the error is thrown: nothing keeps writing behind the error.
+  let failure: unknown;
+  await forEachLimit(plan.write, 16, async (rel) => {
+    if (failure) return;
+    await writeEntry(repo, tree, rel, target.get(rel)!, verified).catch((err) => (failure ??= inTree(tree, rel, err)));
+  });
+  if (failure) throw failure;
 }
 
 /**
