@@ -49,6 +49,7 @@ const isUnder = (rel: string, dir: string) => rel === dir || rel.startsWith(`${d
 export class AnchoredTree {
   private readonly handles = new Map<string, { fd: number; users: number; dropped: boolean }>();
   private readonly identities: Map<string, DirIdentity>;
+  private closed = false;
 
   private constructor(
     readonly root: string,
@@ -81,10 +82,12 @@ export class AnchoredTree {
     return this.identities;
   }
 
+  /** Closes every handle; may be called again (the identities stay readable through `seen`). */
   close(): void {
     for (const handle of this.handles.values()) closeSync(handle.fd);
     this.handles.clear();
-    if (this.rootFd !== undefined) closeSync(this.rootFd);
+    if (this.rootFd !== undefined && !this.closed) closeSync(this.rootFd);
+    this.closed = true;
   }
 
   /** Runs `fn` inside directory `dir`; undefined (fn not run) when `dir` is no directory of the tree. */

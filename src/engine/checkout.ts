@@ -80,6 +80,8 @@ async function writeChecked(repo: Repository, journal: Journal, target: Snapshot
     if (!resumed) await writeJournal(repo, journal);
     journalled = true;
     await applyPlan(repo, tree, plan, writes, verified, journal.paths);
+    // The read-back opens its own handles: the writer's go first, so the two never add up.
+    tree.close();
     await finishCheckout(repo, journal, target, writes, plan, current.cache, tree.seen);
   } catch (err) {
     if (!(err instanceof TreeChangedError)) throw err;
