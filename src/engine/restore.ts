@@ -127,8 +127,6 @@ async function ensureParents(tree: AnchoredTree, rel: string, made: Set<string>)
   }
 }
 
-const fileModeOf = (mode: string) => (mode === MODE_EXEC ? 0o755 : 0o644);
-
 /**
  * Writes one entry as a new file (or symlink) renamed over whatever is there, always: a mode-only
  * change too, since a chmod in place would also change every hard link of the file, wherever it is.
@@ -141,7 +139,7 @@ async function writeEntry(repo: Repository, tree: AnchoredTree, rel: string, ent
     if (entry.mode === MODE_LINK) {
       await fsp.symlink(verified.get(entry.oid) ?? (await repo.objects.readTyped(entry.oid, 'blob', rel)), tmp);
     } else {
-      const mode = fileModeOf(entry.mode);
+      const mode = entry.mode === MODE_EXEC ? 0o755 : 0o644;
       const handle = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, mode);
       try {
         const content = verified.get(entry.oid);
