@@ -184,9 +184,12 @@ function inTree(tree: AnchoredTree, rel: string, err: unknown): unknown {
  */
 export async function applyPlan(repo: Repository, tree: AnchoredTree, plan: RestorePlan, target: FlatTree, verified: VerifiedBlobs, scope?: string[]): Promise<void> {
   for (const rel of plan.delete) {
-    // Nothing there (or a parent that is no directory of the tree any more): nothing of the tree to delete.
-    const stat = tree.lstat(rel);
-    if (stat && !stat.isDirectory()) await tree.inside(parentOf(rel), (at) => fsp.unlink(at(nameOf(rel)))).catch((err) => Promise.reject(inTree(tree, rel, err)));
+    // Nothing there (or a parent that is no directory of the tree any more), or gone by itself
+    // since the lstat: nothing of the tree to delete.
+    if (tree.lstat(rel)?.isDirectory() === false) {
+      const unlink = (at: (name: string) => string) => fsp.unlink(at(nameOf(rel))).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+      await tree.inside(parentOf(rel), unlink).catch((err) => Promise.reject(inTree(tree, rel, err)));
+    }
     await faultPoint('worktree-file');
   }
   pruneEmptyDirs(tree, plan.delete, scope);

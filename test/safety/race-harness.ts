@@ -178,9 +178,19 @@ async function journalExists(f: Fixture): Promise<boolean> {
   );
 }
 
-/** Paths whose differences from both trees are the swapper's doing: what it swapped, and all below. */
+/** A checkout's temp file (see tempPathFor): its directory and the start of the name it is renamed to. */
+const CHECKOUT_TEMP = /^(.*\/)?\.(.+)\.\d+\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * Paths whose differences from both trees are the swapper's doing: what it swapped, all below,
+ * and the file a swapped temp file of the checkout was renamed to (the read-back catches that one).
+ */
 function touchedBy(swaps: Array<{ path: string; temp?: string }>): (p: string) => boolean {
-  return (p) => swaps.some((s) => p === s.path || p.startsWith(`${s.path}/`) || p === s.temp);
+  const renamedTo = swaps.flatMap((s) => {
+    const temp = CHECKOUT_TEMP.exec(s.path);
+    return temp ? [`${temp[1] ?? ''}${temp[2]}`] : [];
+  });
+  return (p) => swaps.some((s) => p === s.path || p.startsWith(`${s.path}/`) || p === s.temp) || renamedTo.includes(p);
 }
 
 /** Paths (not touched by the swapper) that are in neither allowed state. */
