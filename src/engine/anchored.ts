@@ -45,6 +45,11 @@ const isUnder = (rel: string, dir: string) => rel === dir || rel.startsWith(`${d
  * directory N, which gives the same guarantee. Without /proc (macOS) each component is lstat'ed
  * and its (dev, ino) checked before and again after each operation: a swap in the window between
  * the check and the system call is caught afterwards, not prevented.
+ *
+ * A directory moved elsewhere while a handle to it is open still receives what is written
+ * through that handle (it is the tree's own directory, never what now stands at its name); the
+ * read-back, which walks from the root again and insists on the identities seen, then stops the
+ * checkout with its journal in place.
  */
 export class AnchoredTree {
   private readonly handles = new Map<string, { fd: number; users: number; dropped: boolean }>();
