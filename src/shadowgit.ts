@@ -311,9 +311,9 @@ export class ShadowGit {
 
   /** A path as given on the command line → posix path relative to the working tree. */
   toWorktreePath(p: string, cwd = this.worktree): string {
+    if (p === '') throw new ShadowGitError('a path is empty (an unset shell variable?); name a file or directory, or `.` for all of the current directory.', 'EUSAGE');
     const absolute = path.resolve(cwd, p);
     const rel = path.relative(this.worktree, absolute);
-    if (p === '') throw new ShadowGitError('a path is empty (an unset shell variable?); name a file or directory, or `.` for all of the current directory.', 'EUSAGE');
     if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) throw new ShadowGitError(`${p} is outside the working tree ${this.worktree}; name a path inside it.`, 'ENOPATH');
     return rel.split(path.sep).join('/');
   }

@@ -210,7 +210,10 @@ async function runSwapper(config: Record<string, unknown>): Promise<{ stop(): Pr
   };
 }
 
-export async function raceTrial(f: Fixture, command: RaceCommand, seed: number, afterJournal: boolean): Promise<string[]> {
+/** How a trial's command ended: what the checks above were run against. */
+export type RaceOutcome = 'succeeded' | 'refused' | 'journalled';
+
+export async function raceTrial(f: Fixture, command: RaceCommand, seed: number, afterJournal: boolean): Promise<{ problems: string[]; outcome: RaceOutcome }> {
   const random = seededRandom(seed);
   await copyDir(commandFor(command, f).start, f.live);
   await fsp.rm(f.graveyard, { recursive: true, force: true });
@@ -250,7 +253,7 @@ export async function raceTrial(f: Fixture, command: RaceCommand, seed: number, 
   if (succeeded) {
     const wrong = offenders(disk, [newTree], touched);
     if (wrong.length > 0) problems.push(`${where}: succeeded but ${wrong.slice(0, 3).join(', ')} are not as in the target`);
-    return problems;
+    return { problems, outcome: 'succeeded' };
   }
   const refusal = clearRefusal(run);
   if (refusal) problems.push(`${where}: failed without one clear line (${refusal})`);
@@ -258,7 +261,7 @@ export async function raceTrial(f: Fixture, command: RaceCommand, seed: number, 
   if (!(await journalExists(f))) {
     const wrong = offenders(disk, [oldTree], touched);
     if (wrong.length > 0) problems.push(`${where}: refused without a journal, but ${wrong.slice(0, 3).join(', ')} changed`);
-    return problems;
+    return { problems, outcome: 'refused' };
   }
   const mixed = offenders(disk, [oldTree, newTree], touched);
   if (mixed.length > 0) problems.push(`${where}: stopped journalled, but ${mixed.slice(0, 3).join(', ')} are neither old nor new`);
@@ -269,7 +272,7 @@ export async function raceTrial(f: Fixture, command: RaceCommand, seed: number, 
   const unfinished = offenders(await diskListing(f.work), [newTree], touched);
   if (unfinished.length > 0) problems.push(`${where}: the next command left ${unfinished.slice(0, 3).join(', ')} not as in the target`);
   if ((await victimPrint(f.victimDir)) !== victimBefore) problems.push(`${where}: the victim directory changed after the next command`);
-  return problems;
+  return { problems, outcome: 'journalled' };
 }
 
 /**
@@ -282,7 +285,13 @@ export async function raceScenarios(commands: RaceCommand[], options: { trials: 
     const rows: ScenarioRow[] = [];
     for (const command of commands) {
       const row = emptyRow(`race: ${command} while directories become symlinks and files hard links`);
-      for (let trial = 0; trial < options.trials; trial++) tally(row, await raceTrial(f, command, options.seed * 100003 + trial, trial % 2 === 0));
+      const outcomes: Record<RaceOutcome, number> = { succeeded: 0, refused: 0, journalled: 0 };
+      for (let trial = 0; trial < options.trials; trial++) {
+        const { problems, outcome } = await raceTrial(f, command, options.seed * 100003 + trial, trial % 2 === 0);
+        tally(row, problems);
+        outcomes[outcome] += 1;
+      }
+      process.stderr.write(`${row.scenario}: ${Object.entries(outcomes).map(([outcome, n]) => `${n} ${outcome}`).join(', ')}\n`);
       rows.push(row);
     }
     return rows;

@@ -32,8 +32,8 @@ export const recoverCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .positional('paths', { type: 'string', array: true, describe: 'Files to check and restore (default: every damaged critical file)' })
-      .example('$0 recover', 'restore every critical file `shadowgit doctor` reports as damaged')
       .option('abandon-interrupted', { type: 'boolean', describe: 'Give up an interrupted rollback, restore or undo that cannot be finished: record the tree as it was left, then drop the journal' })
+      .example('$0 recover', 'restore every critical file `shadowgit doctor` reports as damaged')
       .example('$0 recover -- src/main.ts config/app.json', 'check and restore these files')
       .example('$0 recover --abandon-interrupted', 'when every command says an interrupted rollback could not be finished')
       .epilog('A file is damaged when it is missing, empty, all NUL bytes, or does not parse (JSON, TypeScript/JavaScript). A snapshot of the current state is taken first.') as Argv<Args>,
