@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { approvedName, approveSnapshot } from './engine/approve.js';
-import { checkout, readLastCheckout, recoverInterruptedCheckout, type CheckoutResult } from './engine/checkout.js';
+import { abandonInterruptedCheckout, checkout, readLastCheckout, recoverInterruptedCheckout, type CheckoutResult } from './engine/checkout.js';
 import { compareTrees, diffWorktree, patchFor, type FileChange } from './engine/diff.js';
 import { explainFilesystemError, ShadowGitError } from './engine/errors.js';
-import { countSnapshots, describeDamage, listApproved, listSnapshots, readingSnapshot, readLatest, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/history.js';
+import { countSnapshots, describeDamage, listApproved, listSnapshots, readingSnapshot, readLatest, readSnapshot, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/history.js';
+import { faultPoint } from './engine/faults.js';
 import { RepoLock } from './engine/lock.js';
 import { appendOp, opRecord, OPLOG, readOps, type OpRecord, type ReadOpsOptions } from './engine/oplog.js';
 import type { FlatTree } from './engine/record.js';
@@ -64,6 +65,15 @@ export interface CheckoutReport {
   deleted: number;
   writtenPaths: string[];
   deletedPaths: string[];
+}
+
+export interface AbandonReport {
+  /** The operation given up (rollback, restore, undo), its target and the state before it. */
+  op: string;
+  target: string;
+  before: string;
+  /** The snapshot of the tree as the operation left it. */
+  left: { id: string; commit: string; created: boolean };
 }
 
 export interface RollbackPlan {
@@ -140,14 +150,16 @@ export class ShadowGit {
     return this.repository.gitdir;
   }
 
-  private async mutate<T>(op: string, args: Record<string, unknown>, fn: () => Promise<T>, commitsOf: (result: T) => string[]): Promise<T> {
+  /** `finishInterrupted: false` is for the one command that gives an interrupted checkout up instead. */
+  private async mutate<T>(op: string, args: Record<string, unknown>, fn: () => Promise<T>, commitsOf: (result: T) => string[], options: { finishInterrupted?: boolean } = {}): Promise<T> {
     const repo = this.repository;
     const started = Date.now();
     try {
       await repo.ensureCreated();
+      await faultPoint('lock-wait');
       return await repo.withLock(op, async () => {
         try {
-          await recoverInterruptedCheckout(repo);
+          if (options.finishInterrupted !== false) await recoverInterruptedCheckout(repo);
           await recoverInterruptedPrune(repo);
           const result = await fn();
           await appendOp(repo.statePath(OPLOG), opRecord(op, args, started, { commits: commitsOf(result) }));
@@ -221,14 +233,33 @@ export class ShadowGit {
     return { target, write: plan.write, delete: plan.delete };
   }
 
+  /**
+   * What `rev` names now, before the lock is taken, so a command that waits for the lock still
+   * checks out what the user saw (`latest~1` of a minute ago, not of after another rollback).
+   */
+  private async resolveNow(rev: string): Promise<{ asked: SnapshotInfo; head: string | undefined }> {
+    await this.repository.requireExisting();
+    const head = await this.repository.head();
+    return { asked: await resolveRevision(this.repository, rev), head };
+  }
+
+  /**
+   * The snapshot resolved by resolveNow, under the lock: unchanged when the chain did not move;
+   * else found again by its id (a prune rewrites commits but keeps ids), or by its commit.
+   */
+  private async stillResolved({ asked, head }: { asked: SnapshotInfo; head: string | undefined }): Promise<SnapshotInfo> {
+    if ((await this.repository.head()) === head) return asked;
+    return (await listSnapshots(this.repository)).find((s) => s.id === asked.id) ?? readSnapshot(this.repository, asked.commit);
+  }
+
   /** Records the current state (pre-rollback snapshot), then checks `rev` out. */
   async rollback(rev: string, options: { onProgress?: ProgressCallback } = {}): Promise<CheckoutReport> {
-    await this.repository.requireExisting();
+    const resolved = await this.resolveNow(rev);
     return this.mutate(
       'rollback',
       { rev },
       async () => {
-        const target = await resolveRevision(this.repository, rev);
+        const target = await this.stillResolved(resolved);
         return checkoutReport(await readingSnapshot(target, () => checkout(this.repository, target, { op: 'rollback', trigger: 'pre-rollback', onProgress: options.onProgress })));
       },
       (r) => [r.preRollback.commit, r.target.commit],
@@ -259,22 +290,42 @@ export class ShadowGit {
     await this.repository.requireExisting();
     if (paths.length === 0) throw new ShadowGitError('name the files or directories to restore after `--`, e.g. `shadowgit restore latest -- src/app.ts`.', 'EUSAGE');
     const scope = paths.map((p) => this.toWorktreePath(p, options.cwd));
+    const resolved = await this.resolveNow(rev);
     return this.mutate(
       'restore',
       { rev, paths: scope },
       async () => {
-        const target = await resolveRevision(this.repository, rev);
+        const target = await this.stillResolved(resolved);
         return checkoutReport(await readingSnapshot(target, () => checkout(this.repository, target, { op: 'restore', trigger: 'pre-restore', paths: scope })));
       },
       (r) => [r.preRollback.commit, r.target.commit],
     );
   }
 
+  /**
+   * Gives up an interrupted rollback, restore or undo that cannot be finished: the tree as it was
+   * left becomes a snapshot, the journal goes, and `undo` returns to the state before it.
+   */
+  async abandonInterrupted(): Promise<AbandonReport> {
+    await this.repository.requireExisting();
+    return this.mutate(
+      'abandon-interrupted',
+      {},
+      async () => {
+        const { journal, left, leftCreated } = await abandonInterruptedCheckout(this.repository);
+        return { op: journal.op, target: journal.target, before: journal.before, left: { id: left.id, commit: left.commit, created: leftCreated } };
+      },
+      (r) => [r.left.commit],
+      { finishInterrupted: false },
+    );
+  }
+
   /** A path as given on the command line → posix path relative to the working tree. */
   toWorktreePath(p: string, cwd = this.worktree): string {
+    if (p === '') throw new ShadowGitError('a path is empty (an unset shell variable?); name a file or directory, or `.` for all of the current directory.', 'EUSAGE');
     const absolute = path.resolve(cwd, p);
     const rel = path.relative(this.worktree, absolute);
-    if (rel.startsWith('..') || path.isAbsolute(rel)) throw new ShadowGitError(`${p} is outside the working tree ${this.worktree}; name a path inside it.`, 'ENOPATH');
+    if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) throw new ShadowGitError(`${p} is outside the working tree ${this.worktree}; name a path inside it.`, 'ENOPATH');
     return rel.split(path.sep).join('/');
   }
 

@@ -1,11 +1,11 @@
-import path from 'node:path';
+import { AnchoredTree, nameOf, parentOf, TreeChangedError, type DirIdentity } from './anchored.js';
 import { diffWorktree } from './diff.js';
 import { ShadowGitError } from './errors.js';
 import { forEachLimit, writeFileAtomic, readFileIfExists } from './fsutil.js';
 import { readSnapshot, type SnapshotInfo } from './history.js';
-import { hashPath, modeOf, proveRecorded, type FlatTree } from './record.js';
+import { hashPath, modeOf, proveRecorded, type FlatTree, type RecordedTree } from './record.js';
 import type { Repository } from './repo.js';
-import { applyPlan, checkPlan, clearJournal, inScope, JOURNAL, lstatOrUndefined, planFromChanges, planRestore, readJournal, removeStrayTemps, verifyPlanObjects, writeJournal, type Journal, type RestorePlan } from './restore.js';
+import { applyPlan, checkPlan, clearJournal, inScope, planFromChanges, planRestore, readJournal, removeStrayTemps, verifyPlanObjects, writeJournal, type Journal, type RestorePlan } from './restore.js';
 import { fileStatOf } from './scan.js';
 import { STAT_CACHE, takeSnapshot } from './snapshot.js';
 import type { CachedFile, StatCache } from './statcache.js';
@@ -13,6 +13,9 @@ import { readFlatTree } from './treeread.js';
 
 /** The record `undo` follows: the state before the last rollback or restore. */
 export const LAST_CHECKOUT = 'last-checkout.json';
+
+/** The command that gives up an interrupted checkout (see abandonInterruptedCheckout). */
+export const ABANDON_COMMAND = 'shadowgit recover --abandon-interrupted';
 
 export interface CheckoutResult {
   target: SnapshotInfo;
@@ -57,46 +60,87 @@ export async function checkout(repo: Repository, target: SnapshotInfo, options: 
   } else {
     ({ plan, target: writes } = planFromChanges(await diffWorktree(repo.objects, target.tree, pre.state)));
   }
-  await checkPlan(repo.worktree, plan, pre.state.skipped);
-  await proveRecorded(repo.worktree, repo.objects, pre.state, [...plan.write, ...plan.delete]);
-  const verified = await verifyPlanObjects(repo, plan, writes);
-
   const journal: Journal = { op: options.op, target: target.commit, before: pre.snapshot.commit, paths: options.paths, startedAt: new Date().toISOString() };
-  await writeJournal(repo, journal);
-  await applyPlan(repo, plan, pre.state.files, writes, verified, options.paths);
-  await finishCheckout(repo, journal, target, writes, plan, pre.state.cache);
+  await writeChecked(repo, journal, target, writes, plan, pre.state, false);
   return { target, preRollback: pre.snapshot, preRollbackCreated: pre.created, written: plan.write, deleted: plan.delete };
 }
 
 /**
- * Reads back every path the checkout wrote or deleted: a written one must hash to the target's
- * entry, a deleted one must be gone. Returns the paths that do not match and the cache entries
- * of those that do. (Everything else was just scanned by the safety snapshot and left alone.)
+ * Checks the plan against the tree and the objects it needs, then journals it (unless `resumed`:
+ * the journal is there already), applies it, reads it back and finishes, all through one
+ * AnchoredTree, so no write follows a symlink and a directory swapped under the checkout stops it
+ * with the journal in place.
  */
-async function verifyApplied(repo: Repository, plan: RestorePlan, targetFiles: FlatTree): Promise<{ differing: string[]; written: Map<string, CachedFile> }> {
+async function writeChecked(repo: Repository, journal: Journal, target: SnapshotInfo, writes: FlatTree, plan: RestorePlan, current: RecordedTree, resumed: boolean): Promise<void> {
+  const tree = AnchoredTree.open(repo.worktree);
+  let journalled = resumed;
+  try {
+    await checkPlan(tree, plan, current.skipped);
+    // The safety snapshot's copy of every path about to be replaced or deleted must read back intact.
+    await proveRecorded(repo.worktree, repo.objects, current, [...plan.write, ...plan.delete]);
+    const verified = await verifyPlanObjects(repo, plan, writes);
+    if (!resumed) await writeJournal(repo, journal);
+    journalled = true;
+    await applyPlan(repo, tree, plan, writes, verified, journal.paths);
+    // The read-back opens its own handles: the writer's go first, so the two never add up.
+    tree.close();
+    await finishCheckout(repo, journal, target, writes, plan, current.cache, tree.seen);
+  } catch (err) {
+    if (!(err instanceof TreeChangedError)) throw err;
+    const outcome = !journalled ? 'before changing anything; run it again' : resumed ? 'with nothing written through it' : `with nothing written through it; ${STOPPED_ADVICE}`;
+    throw new ShadowGitError(`${err.message}, so the ${journal.op} stopped ${outcome}`, 'ECHANGED');
+  } finally {
+    tree.close();
+  }
+}
+
+/** What the user can do about a checkout that stopped with its journal in place. */
+const STOPPED_ADVICE = `the next shadowgit command records the tree as it is and finishes it, or \`${ABANDON_COMMAND}\` gives it up.`;
+
+/**
+ * Reads back every path the checkout wrote or deleted, through a fresh walk from the root that
+ * follows no symlink and insists every directory is the one written into: a written path must
+ * hash to the target's entry, a deleted one must be gone. Returns the paths that do not match and
+ * the cache entries of those that do. (Everything else was just scanned by the safety snapshot
+ * and left alone.)
+ */
+async function verifyApplied(repo: Repository, plan: RestorePlan, targetFiles: FlatTree, writtenDirs: ReadonlyMap<string, DirIdentity>): Promise<{ differing: string[]; written: Map<string, CachedFile> }> {
   const differing: string[] = [];
   const written = new Map<string, CachedFile>();
-  await forEachLimit(plan.write, 16, async (rel) => {
-    const full = path.join(repo.worktree, rel);
-    const want = targetFiles.get(rel)!;
-    const stat = lstatOrUndefined(full);
-    const kind = stat?.isSymbolicLink() ? 'link' : stat?.isFile() ? 'file' : undefined;
-    if (!stat || !kind) return void differing.push(rel);
-    const mode = modeOf({ kind, executable: (stat.mode & 0o100) !== 0 });
-    const { oid, stat: readUnder } = await hashPath(full, kind, fileStatOf(stat));
-    if (oid !== want.oid || mode !== want.mode) return void differing.push(rel);
-    written.set(rel, { mtimeMs: readUnder.mtimeMs, ctimeMs: readUnder.ctimeMs, size: readUnder.size, ino: readUnder.ino, mode, oid });
-  });
-  for (const rel of plan.delete) {
-    const stat = lstatOrUndefined(path.join(repo.worktree, rel));
-    if (stat && !stat.isDirectory()) differing.push(rel);
+  const tree = AnchoredTree.open(repo.worktree, { expected: writtenDirs });
+  const lstatOrChanged = (rel: string) => {
+    try {
+      return tree.lstat(rel);
+    } catch (err) {
+      if (err instanceof TreeChangedError) return undefined;
+      throw err;
+    }
+  };
+  try {
+    await forEachLimit(plan.write, 16, async (rel) => {
+      const want = targetFiles.get(rel)!;
+      const stat = lstatOrChanged(rel);
+      const kind = stat?.isSymbolicLink() ? 'link' : stat?.isFile() ? 'file' : undefined;
+      if (!stat || !kind) return void differing.push(rel);
+      const mode = modeOf({ kind, executable: (stat.mode & 0o100) !== 0 });
+      const read = await tree.within(parentOf(rel), (at) => hashPath(at(nameOf(rel)), kind, fileStatOf(stat))).catch(() => undefined);
+      if (!read || read.oid !== want.oid || mode !== want.mode) return void differing.push(rel);
+      const readUnder = read.stat;
+      written.set(rel, { mtimeMs: readUnder.mtimeMs, ctimeMs: readUnder.ctimeMs, size: readUnder.size, ino: readUnder.ino, mode, oid: read.oid });
+    });
+    for (const rel of plan.delete) {
+      const stat = lstatOrChanged(rel);
+      if (stat && !stat.isDirectory()) differing.push(rel);
+    }
+  } finally {
+    tree.close();
   }
   return { differing: differing.sort(), written };
 }
 
 /** Proves the written paths match the target, records the way back, clears the journal. */
-async function finishCheckout(repo: Repository, journal: Journal, target: SnapshotInfo, targetFiles: FlatTree, plan: RestorePlan, cacheBefore: StatCache): Promise<void> {
-  const { differing, written } = await verifyApplied(repo, plan, targetFiles);
+async function finishCheckout(repo: Repository, journal: Journal, target: SnapshotInfo, targetFiles: FlatTree, plan: RestorePlan, cacheBefore: StatCache, writtenDirs: ReadonlyMap<string, DirIdentity>): Promise<void> {
+  const { differing, written } = await verifyApplied(repo, plan, targetFiles, writtenDirs);
   if (differing.length > 0) {
     throw new ShadowGitError(
       `after the ${journal.op}, ${differing.length} path(s) do not match the target (${differing.slice(0, 3).join(', ')}); your previous state is in snapshot ${journal.before.slice(0, 12)} — run \`shadowgit rollback ${journal.before.slice(0, 12)}\` to return to it.`,
@@ -120,7 +164,7 @@ export async function recoverInterruptedCheckout(repo: Repository): Promise<Jour
   } catch (err) {
     const why = err instanceof Error ? err.message.replace(/[.;]?\s*$/, '') : String(err);
     throw new ShadowGitError(
-      `an interrupted ${journal.op} could not be finished (${why}); your state before it is snapshot ${journal.before.slice(0, 12)} — fix the cause, or delete ${repo.statePath(JOURNAL)} to abandon it and \`shadowgit rollback ${journal.before.slice(0, 12)}\`.`,
+      `an interrupted ${journal.op} could not be finished (${why}); your state before it is snapshot ${journal.before.slice(0, 12)} — fix the cause and run the command again, or run \`${ABANDON_COMMAND}\` to record the tree as it is and give the ${journal.op} up (\`shadowgit undo\` then returns to the state before it).`,
       'EINTERRUPTED',
     );
   }
@@ -130,13 +174,38 @@ export async function recoverInterruptedCheckout(repo: Repository): Promise<Jour
 async function finishInterrupted(repo: Repository, journal: Journal): Promise<void> {
   const target = await readSnapshot(repo, journal.target);
   const targetFiles = await readFlatTree(repo.objects, target.tree);
-  await removeStrayTemps(repo.worktree, targetFiles, journal.paths);
+  await removeTempsOf(repo, targetFiles, journal.paths);
   const now = await takeSnapshot(repo, { trigger: 'interrupted', message: `state left by an interrupted ${journal.op}` });
   const plan = planRestore(now.state.files, targetFiles, journal.paths);
-  await checkPlan(repo.worktree, plan, now.state.skipped);
-  const verified = await verifyPlanObjects(repo, plan, targetFiles);
-  await applyPlan(repo, plan, now.state.files, targetFiles, verified, journal.paths);
-  await finishCheckout(repo, journal, target, targetFiles, plan, now.state.cache);
+  await writeChecked(repo, journal, target, targetFiles, plan, now.state, true);
+}
+
+async function removeTempsOf(repo: Repository, targetFiles: FlatTree, scope: string[] | undefined): Promise<void> {
+  const tree = AnchoredTree.open(repo.worktree);
+  try {
+    await removeStrayTemps(tree, targetFiles, scope);
+  } finally {
+    tree.close();
+  }
+}
+
+/**
+ * The way out of a journal that cannot be finished (a target that cannot be written, a tree that
+ * keeps changing): records the tree as the checkout left it (trigger `interrupted`), removes the
+ * journal, and points `undo` at the state before the checkout. Nothing is written to the tree.
+ */
+export async function abandonInterruptedCheckout(repo: Repository): Promise<{ journal: Journal; left: SnapshotInfo; leftCreated: boolean }> {
+  const journal = await readJournal(repo);
+  if (!journal) throw new ShadowGitError('there is no interrupted rollback, restore or undo to abandon; `shadowgit status` would say so.', 'ENOTHING');
+  // The target may be what cannot be read: then its temp files stay, recorded with the rest.
+  const targetFiles = await readSnapshot(repo, journal.target)
+    .then((target) => readFlatTree(repo.objects, target.tree))
+    .catch(() => undefined);
+  if (targetFiles) await removeTempsOf(repo, targetFiles, journal.paths);
+  const left = await takeSnapshot(repo, { trigger: 'interrupted', message: `state left by an abandoned ${journal.op} to ${journal.target.slice(0, 12)}` });
+  await writeFileAtomic(repo.statePath(LAST_CHECKOUT), JSON.stringify({ op: journal.op, before: journal.before, target: journal.target, at: new Date().toISOString() }));
+  await clearJournal(repo);
+  return { journal, left: left.snapshot, leftCreated: left.created };
 }
 
 export async function readLastCheckout(repo: Repository): Promise<{ op: string; before: string; target: string; at: string } | undefined> {

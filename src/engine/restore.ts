@@ -1,11 +1,13 @@
-import { lstatSync, promises as fsp, constants as fsc, type Stats } from 'node:fs';
+import { promises as fsp, constants as fsc } from 'node:fs';
 import path from 'node:path';
+import { nameOf, parentOf, type AnchoredTree } from './anchored.js';
 import { ShadowGitError } from './errors.js';
 import { forEachLimit, readFileIfExists, TEMP_NAME, tempPathFor, writeFileAtomic } from './fsutil.js';
 import { processAlive } from './lock.js';
 import { faultPoint } from './faults.js';
 import type { FileChange } from './diff.js';
-import { MODE_EXEC, MODE_LINK, type EntryMode } from './gitformat.js';
+import { MODE_EXEC, MODE_FILE, MODE_LINK, type EntryMode } from './gitformat.js';
+import { MAX_SYMLINK_TARGET_BYTES, symlinkTargetProblem } from './names.js';
 import type { FlatEntry, FlatTree } from './record.js';
 import type { Repository } from './repo.js';
 import type { SkippedPath } from './scan.js';
@@ -70,25 +72,10 @@ export function planFromChanges(changes: FileChange[]): { plan: RestorePlan; tar
 }
 
 /**
- * lstat, or undefined when nothing is there (a parent may be a file now); other errors throw.
- * Synchronous: a checkout looks at each path it writes and each parent directory one after the
- * other, and a thread-pool round trip per lstat cost more than the lstat itself.
- */
-export function lstatOrUndefined(file: string): Stats | undefined {
-  try {
-    return lstatSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw err;
-  }
-}
-
-/**
  * Refuses, before anything is written, a plan that would write through a symlink, replace a
  * file nobody could back up, or replace a directory that still holds unrecorded files.
  */
-export async function checkPlan(worktree: string, plan: RestorePlan, skipped: SkippedPath[]): Promise<void> {
+export async function checkPlan(tree: AnchoredTree, plan: RestorePlan, skipped: SkippedPath[]): Promise<void> {
   const deleting = new Set(plan.delete);
   const unreadable = new Map(skipped.map((s) => [s.path, s.reason]));
   const checkedDirs = new Set<string>();
@@ -101,13 +88,12 @@ export async function checkPlan(worktree: string, plan: RestorePlan, skipped: Sk
       const dir = parts.slice(0, i).join('/');
       if (checkedDirs.has(dir)) continue;
       checkedDirs.add(dir);
-      const stat = lstatOrUndefined(path.join(worktree, dir));
+      const stat = tree.lstat(dir);
       if (!stat || stat.isDirectory() || deleting.has(dir)) continue;
       throw new ShadowGitError(`${dir} is ${stat.isSymbolicLink() ? 'a symlink' : 'a file'} that is not recorded (ignored or unreadable), where the target needs a directory; move it away and try again.`, 'ECONFLICT');
     }
-    const stat = lstatOrUndefined(path.join(worktree, rel));
-    if (stat?.isDirectory()) {
-      const leftovers = await unrecordedUnder(worktree, rel, deleting);
+    if (tree.lstat(rel)?.isDirectory()) {
+      const leftovers = unrecordedUnder(tree, rel, deleting);
       if (leftovers.length > 0) {
         throw new ShadowGitError(`${rel} is a directory holding files that are not recorded (${leftovers.slice(0, 3).join(', ')}), where the target has a file; move them away and try again.`, 'ECONFLICT');
       }
@@ -115,100 +101,109 @@ export async function checkPlan(worktree: string, plan: RestorePlan, skipped: Sk
   }
 }
 
-async function unrecordedUnder(worktree: string, rel: string, deleting: Set<string>): Promise<string[]> {
+function unrecordedUnder(tree: AnchoredTree, rel: string, deleting: Set<string>): string[] {
   const found: string[] = [];
-  const entries = await fsp.readdir(path.join(worktree, rel), { withFileTypes: true });
-  for (const entry of entries) {
+  for (const entry of tree.list(rel) ?? []) {
     const child = `${rel}/${entry.name}`;
-    if (entry.isDirectory()) found.push(...(await unrecordedUnder(worktree, child, deleting)));
+    if (entry.isDirectory()) found.push(...unrecordedUnder(tree, child, deleting));
     else if (!deleting.has(child)) found.push(child);
   }
   return found;
 }
 
 /**
- * Makes sure every parent of `rel` is a real directory, never following a symlink: a component
- * that is a symlink or file at this point was recorded and planned for deletion, so it goes.
+ * Makes every parent of `rel` a directory of the tree. Anything else there now appeared after
+ * the plan was checked (a recorded file or symlink in the way was deleted first): the tree
+ * changed under the checkout, which stops.
  */
-async function ensureParents(worktree: string, rel: string, made: Set<string>): Promise<void> {
+async function ensureParents(tree: AnchoredTree, rel: string, made: Set<string>): Promise<void> {
   const parts = rel.split('/');
   for (let i = 1; i < parts.length; i++) {
     const dir = parts.slice(0, i).join('/');
     if (made.has(dir)) continue;
-    const full = path.join(worktree, dir);
-    const stat = lstatOrUndefined(full);
-    if (stat && !stat.isDirectory()) await fsp.unlink(full);
-    if (!stat || !stat.isDirectory()) await fsp.mkdir(full).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw err;
-    });
+    if (tree.lstat(dir)) tree.require(dir);
+    else await tree.makeDirectory(dir);
     made.add(dir);
   }
 }
 
-async function writeEntry(repo: Repository, rel: string, entry: { oid: string; mode: string }, current: FlatTree, verified: VerifiedBlobs): Promise<void> {
-  const full = path.join(repo.worktree, rel);
-  const before = current.get(rel);
-  if (before && before.oid === entry.oid && before.mode !== MODE_LINK && entry.mode !== MODE_LINK) {
-    await fsp.chmod(full, entry.mode === MODE_EXEC ? 0o755 : 0o644);
-    return;
-  }
-  const existing = lstatOrUndefined(full);
-  if (existing?.isDirectory()) await fsp.rm(full, { recursive: true });
-  const tmp = tempPathFor(full);
-  if (entry.mode === MODE_LINK) {
-    await fsp.symlink((verified.get(entry.oid) ?? (await repo.objects.readTyped(entry.oid, 'blob', rel))).toString('utf8'), tmp);
-  } else {
-    const mode = entry.mode === MODE_EXEC ? 0o755 : 0o644;
-    const handle = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, mode);
+/**
+ * Writes one entry as a new file (or symlink) renamed over whatever is there, always: a mode-only
+ * change too, since a chmod in place would also change every hard link of the file, wherever it is.
+ */
+async function writeEntry(repo: Repository, tree: AnchoredTree, rel: string, entry: { oid: string; mode: string }, verified: VerifiedBlobs): Promise<void> {
+  if (tree.lstat(rel)?.isDirectory()) tree.removeEmptyTree(rel);
+  await tree.inside(parentOf(rel), async (at) => {
+    const full = at(nameOf(rel));
+    const tmp = tempPathFor(full);
+    if (entry.mode === MODE_LINK) {
+      await fsp.symlink(verified.get(entry.oid) ?? (await repo.objects.readTyped(entry.oid, 'blob', rel)), tmp);
+    } else {
+      const mode = entry.mode === MODE_EXEC ? 0o755 : 0o644;
+      const handle = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, mode);
+      try {
+        const content = verified.get(entry.oid);
+        // Streamed for large blobs: a 2 GB file never sits in memory.
+        if (content) await handle.writeFile(content);
+        else await repo.objects.writeBlobTo(entry.oid, handle, rel);
+        await handle.chmod(mode);
+      } catch (err) {
+        await fsp.rm(tmp, { force: true });
+        throw err;
+      } finally {
+        await handle.close();
+      }
+    }
+    await faultPoint('worktree-file');
     try {
-      const content = verified.get(entry.oid);
-      // Streamed for large blobs: a 2 GB file never sits in memory.
-      if (content) await handle.writeFile(content);
-      else await repo.objects.writeBlobTo(entry.oid, handle, rel);
-      await handle.chmod(mode);
+      await fsp.rename(tmp, full);
     } catch (err) {
       await fsp.rm(tmp, { force: true });
       throw err;
-    } finally {
-      await handle.close();
     }
-  }
-  await faultPoint('worktree-file');
-  try {
-    await fsp.rename(tmp, full);
-  } catch (err) {
-    await fsp.rm(tmp, { force: true });
-    throw err;
-  }
+  });
 }
 
 /** Removes directories emptied by deletions, deepest first; non-empty ones stay. */
-async function pruneEmptyDirs(worktree: string, deleted: string[], scope: string[] | undefined): Promise<void> {
+function pruneEmptyDirs(tree: AnchoredTree, deleted: string[], scope: string[] | undefined): void {
   const dirs = new Set<string>();
   for (const rel of deleted) for (let d = path.posix.dirname(rel); d !== '.'; d = path.posix.dirname(d)) dirs.add(d);
   const deepestFirst = [...dirs].sort((a, b) => b.split('/').length - a.split('/').length);
-  for (const dir of deepestFirst) {
-    if (scope && !inScope(dir, scope)) continue;
-    await fsp.rmdir(path.join(worktree, dir)).catch(() => undefined);
-  }
+  for (const dir of deepestFirst) if (!scope || inScope(dir, scope)) tree.removeIfEmpty(dir);
+}
+
+/** Names the working-tree path in an error from a system call made through a directory handle. */
+function inTree(tree: AnchoredTree, rel: string, err: unknown): unknown {
+  if (err instanceof Error && 'syscall' in err) (err as NodeJS.ErrnoException).path = path.join(tree.root, rel);
+  return err;
 }
 
 /**
  * Applies a checked plan: deletions first (so file↔directory swaps have room), then writes, each
  * file through a temp file and rename in its own directory.
  */
-export async function applyPlan(repo: Repository, plan: RestorePlan, current: FlatTree, target: FlatTree, verified: VerifiedBlobs, scope?: string[]): Promise<void> {
+export async function applyPlan(repo: Repository, tree: AnchoredTree, plan: RestorePlan, target: FlatTree, verified: VerifiedBlobs, scope?: string[]): Promise<void> {
   for (const rel of plan.delete) {
-    const full = path.join(repo.worktree, rel);
-    const stat = lstatOrUndefined(full);
-    if (stat && !stat.isDirectory()) await fsp.unlink(full);
+    // Nothing there (or a parent that is no directory of the tree any more), or gone by itself
+    // since the lstat: nothing of the tree to delete.
+    if (tree.lstat(rel)?.isDirectory() === false) {
+      const unlink = (at: (name: string) => string) => fsp.unlink(at(nameOf(rel))).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+      await tree.inside(parentOf(rel), unlink).catch((err) => Promise.reject(inTree(tree, rel, err)));
+    }
     await faultPoint('worktree-file');
   }
-  await pruneEmptyDirs(repo.worktree, plan.delete, scope);
+  pruneEmptyDirs(tree, plan.delete, scope);
   const made = new Set<string>();
   // Parents are created in path order first, so concurrent writers never race on a mkdir.
-  for (const rel of plan.write) await ensureParents(repo.worktree, rel, made);
-  await forEachLimit(plan.write, 16, async (rel) => writeEntry(repo, rel, target.get(rel)!, current, verified));
+  for (const rel of plan.write) await ensureParents(tree, rel, made);
+  // After the first failure no new write starts, and the ones under way finish (removing their
+  // temp files) before the error is thrown: nothing keeps writing behind the error.
+  let failure: unknown;
+  await forEachLimit(plan.write, 16, async (rel) => {
+    if (failure) return;
+    await writeEntry(repo, tree, rel, target.get(rel)!, verified).catch((err) => (failure ??= inTree(tree, rel, err)));
+  });
+  if (failure) throw failure;
 }
 
 /**
@@ -216,15 +211,16 @@ export async function applyPlan(repo: Repository, plan: RestorePlan, current: Fl
  * dead; we hold the lock), so a restore of some paths does not leave them in the tree for good.
  * A directory reached through a symlink is not the working tree's and is left alone.
  */
-export async function removeStrayTemps(worktree: string, target: FlatTree, scope: string[] | undefined): Promise<void> {
+export async function removeStrayTemps(tree: AnchoredTree, target: FlatTree, scope: string[] | undefined): Promise<void> {
   const dirs = new Set([...target.keys()].filter((p) => inScope(p, scope)).map((p) => path.posix.dirname(p)));
   for (const dir of dirs) {
-    const full = dir === '.' ? worktree : path.join(worktree, dir);
-    if ((await fsp.realpath(full).catch(() => undefined)) !== full) continue;
-    for (const name of await fsp.readdir(full).catch(() => [] as string[])) {
-      const writer = TEMP_NAME.exec(name)?.[1];
-      if (writer && !processAlive(Number(writer))) await fsp.rm(path.join(full, name), { force: true });
-    }
+    const where = dir === '.' ? '' : dir;
+    await tree.within(where, async (at) => {
+      for (const entry of tree.list(where) ?? []) {
+        const writer = TEMP_NAME.exec(entry.name)?.[1];
+        if (writer && !entry.isDirectory() && !processAlive(Number(writer))) await fsp.rm(at(entry.name), { force: true });
+      }
+    });
   }
 }
 
@@ -234,16 +230,28 @@ export type VerifiedBlobs = ReadonlyMap<string, Buffer>;
 /** How much verified content a checkout keeps for its writes; the rest is read again as written. */
 const KEEP_VERIFIED_BYTES = 64 * 1024 * 1024;
 
+/** The modes a checkout writes; anything else in a plan was not made by shadowgit. */
+const WRITABLE_MODES = new Set<string>([MODE_FILE, MODE_EXEC, MODE_LINK]);
+
 /**
- * Reads every blob the plan will write, so a damaged snapshot is refused before any write.
+ * Reads every blob the plan will write, so a damaged snapshot is refused before any write, and
+ * checks every entry can be written as recorded (its mode; a symlink's target), so a checkout
+ * never stops half-way on an entry it could have refused at the start.
  * Returns what it read whole, up to KEEP_VERIFIED_BYTES, for applyPlan to write as it is.
  */
 export async function verifyPlanObjects(repo: Repository, plan: RestorePlan, target: FlatTree): Promise<VerifiedBlobs> {
   const verified = new Map<string, Buffer>();
   let kept = 0;
   await forEachLimit(plan.write, 16, async (rel) => {
-    const { oid } = target.get(rel)!;
-    const content = await repo.objects.verifyBlob(oid, rel);
+    const { oid, mode } = target.get(rel)!;
+    const content = WRITABLE_MODES.has(mode) ? await repo.objects.verifyBlob(oid, rel) : undefined;
+    const problem = !WRITABLE_MODES.has(mode)
+      ? `the mode ${mode}`
+      : mode === MODE_LINK
+        ? // Streamed means its header declares megabytes: far over any symlink target.
+          content ? symlinkTargetProblem(content) : `a symlink target over ${MAX_SYMLINK_TARGET_BYTES} bytes`
+        : undefined;
+    if (problem) throw new ShadowGitError(`the snapshot's entry ${rel} has ${problem}, which cannot be written; it was tampered with, so nothing was written — run \`shadowgit verify\`.`, 'ETAMPERED');
     if (content && !verified.has(oid) && kept + content.length <= KEEP_VERIFIED_BYTES) {
       verified.set(oid, content);
       kept += content.length;

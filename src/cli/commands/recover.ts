@@ -1,10 +1,12 @@
 import type { Argv, CommandModule } from 'yargs';
 import { recoverFiles, type RecoverReport } from '../../engine/recover.js';
-import { openRepo, runCommand, type GlobalArgs } from '../context.js';
+import type { AbandonReport } from '../../shadowgit.js';
+import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { color, print, printJson, short, table } from '../output.js';
 
 interface Args extends GlobalArgs {
   paths?: string[];
+  'abandon-interrupted'?: boolean;
   '--'?: string[];
 }
 
@@ -19,19 +21,33 @@ export function renderRecover(report: RecoverReport): void {
   if (report.restored.length === 0 && report.unrecoverable.length === 0 && report.healthy.length === 0) print('Nothing to recover: every critical file is healthy.');
 }
 
+function renderAbandoned(report: AbandonReport): void {
+  const left = report.left.created ? `recorded the tree as it was left as snapshot ${color.bold(report.left.id)}` : `the tree as it was left is snapshot ${color.bold(report.left.id)}`;
+  print(`Gave up the interrupted ${report.op} to ${short(report.target)}: ${left}; \`shadowgit undo\` returns to the state before it (${short(report.before)}).`);
+}
+
 export const recoverCommand: CommandModule<GlobalArgs, Args> = {
   command: 'recover [paths..]',
   describe: 'Restore damaged critical files (or the named files) from the newest snapshot where they were healthy',
   builder: (y: Argv<GlobalArgs>) =>
     y
       .positional('paths', { type: 'string', array: true, describe: 'Files to check and restore (default: every damaged critical file)' })
+      .option('abandon-interrupted', { type: 'boolean', describe: 'Give up an interrupted rollback, restore or undo that cannot be finished: record the tree as it was left, then drop the journal' })
       .example('$0 recover', 'restore every critical file `shadowgit doctor` reports as damaged')
       .example('$0 recover -- src/main.ts config/app.json', 'check and restore these files')
+      .example('$0 recover --abandon-interrupted', 'when every command says an interrupted rollback could not be finished')
       .epilog('A file is damaged when it is missing, empty, all NUL bytes, or does not parse (JSON, TypeScript/JavaScript). A snapshot of the current state is taken first.') as Argv<Args>,
   handler: (args) =>
     runCommand(async () => {
       const sg = await openRepo(args);
       const named = [...(args.paths ?? []), ...(args['--'] ?? [])].map(String);
+      if (args['abandon-interrupted']) {
+        if (named.length > 0) throw new UsageError('--abandon-interrupted takes no paths; run it alone, then `shadowgit recover -- PATH…` if you still need to.');
+        const abandoned = await sg.abandonInterrupted();
+        if (args.json) printJson(abandoned);
+        else renderAbandoned(abandoned);
+        return 0;
+      }
       const report = await recoverFiles(sg, named.length > 0 ? named.map((p) => sg.toWorktreePath(p, process.cwd())) : undefined);
       if (args.json) printJson(report);
       else renderRecover(report);
