@@ -1,0 +1,176 @@
+/**
+ * Files shadowgit reads for itself (ignore files, package.json, tsconfig and what it extends,
+ * the modules impact parses) may be FIFOs, devices, symlinks or pathological: every command
+ * must finish and name the file. Each command runs as the real CLI with a kill timer, so a
+ * hang fails the test instead of hanging jest.
+ */
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { DirRules, MAX_IGNORE_FILE_BYTES } from '../../src/engine/ignore.js';
+import { BIN, git, makeSandbox, repoOf, writeTree, type Sandbox } from '../helpers/sandbox.js';
+
+/** Long enough for a loaded machine; a hang (a FIFO opened for reading) never ends. */
+const KILL_AFTER_MS = 20_000;
+
+interface Bounded {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Killed by the timer: the command hung (or was still filling memory). */
+  killed: boolean;
+}
+
+function run(sb: Sandbox, args: string[], cwd = sb.worktree): Bounded {
+  const result = spawnSync(process.execPath, [BIN, ...args], { cwd, env: sb.env, encoding: 'utf8', input: '', timeout: KILL_AFTER_MS, killSignal: 'SIGKILL' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr, killed: result.signal === 'SIGKILL' };
+}
+
+/** The command finished by itself with `code`; on failure the message says what happened instead. */
+function expectFinished(r: Bounded, code: number): void {
+  expect({ killed: r.killed, code: r.code, stderr: r.stderr }).toEqual({ killed: false, code, stderr: '' });
+}
+
+function runJson<T>(sb: Sandbox, args: string[], code = 0): T {
+  const r = run(sb, ['--json', ...args]);
+  expectFinished(r, code);
+  return JSON.parse(r.stdout) as T;
+}
+
+const mkfifo = (file: string) => execFileSync('mkfifo', [file]);
+
+let sb: Sandbox;
+beforeEach(() => {
+  sb = makeSandbox('sg-special-');
+});
+afterEach(async () => {
+  await sb.cleanup();
+});
+
+interface SnapshotJson {
+  commit: string;
+  skipped: Array<{ path: string; reason: string }>;
+}
+
+describe('ignore files that are not regular files', () => {
+  test('a FIFO named .gitignore (deep in the tree) or .shadowgitignore: snapshot and status finish, the FIFOs are reported as skipped', async () => {
+    await writeTree(sb.worktree, { '.shadowgit': '{}\n', 'a.txt': 'a\n', 'deep/er/b.txt': 'b\n' });
+    mkfifo(path.join(sb.worktree, 'deep/er/.gitignore'));
+    mkfifo(path.join(sb.worktree, '.shadowgitignore'));
+
+    const snapshot = runJson<SnapshotJson>(sb, ['snapshot']);
+    expect(snapshot.skipped.map((s) => s.path).sort()).toEqual(['.shadowgitignore', 'deep/er/.gitignore']);
+    const recorded = (git(repoOf(sb), ['ls-tree', '-r', '--name-only', snapshot.commit]) as string).trim().split('\n');
+    expect(recorded).toEqual(['.shadowgit', 'a.txt', 'deep/er/b.txt']);
+    expectFinished(run(sb, ['status']), 0);
+  });
+
+  test('a symlinked .gitignore is not followed, as git does not: the same files are ignored as by git', async () => {
+    await writeTree(sb.worktree, { '.shadowgit': '{}\n', 'rules.txt': 'secret.txt\n', 'secret.txt': 'not ignored\n' });
+    await fsp.symlink('rules.txt', path.join(sb.worktree, '.gitignore'));
+    execFileSync('git', ['init', '-q', sb.worktree]);
+    const gitSees = execFileSync('git', ['-C', sb.worktree, 'ls-files', '--others', '--exclude-standard'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').sort();
+
+    const snapshot = runJson<SnapshotJson>(sb, ['snapshot']);
+    const recorded = (git(repoOf(sb), ['ls-tree', '-r', '--name-only', snapshot.commit]) as string).trim().split('\n');
+    expect(recorded).toEqual(gitSees);
+    expect(recorded).toContain('secret.txt');
+  });
+
+  test('an ignore file that cannot be read ignores nothing and is named with the reason', async () => {
+    await writeTree(sb.worktree, { 'd/.gitignore': `x\n${'#'.repeat(MAX_IGNORE_FILE_BYTES)}\n`, 'd/x': '' });
+    mkfifo(path.join(sb.worktree, '.gitignore'));
+    await fsp.symlink('/dev/zero', path.join(sb.worktree, 'd/.shadowgitignore'));
+    const unread: string[] = [];
+    const onUnread = (rel: string, reason: string) => unread.push(`${rel}: ${reason}`);
+    const root = await DirRules.root([]).child(sb.worktree, '', new Set(['.gitignore']), onUnread);
+    const d = await root.child(sb.worktree, 'd', new Set(['.gitignore', '.shadowgitignore']), onUnread);
+    expect(d.ignores('d/x', false)).toBe(false);
+    expect(unread).toEqual(['.gitignore: ignore rules not read: not a regular file', 'd/.gitignore: ignore rules not read: larger than 4 MiB', 'd/.shadowgitignore: ignore rules not read: not a regular file']);
+  });
+});
+
+interface DoctorJson {
+  findings: Array<{ check: string; severity: string; path?: string; message: string; lastHealthy?: { id: string } }>;
+}
+
+describe('doctor and the CLI with special critical files', () => {
+  test('a FIFO at package.json: doctor reports it (with the snapshot holding a healthy copy) and finishes; so do other commands', async () => {
+    await writeTree(sb.worktree, { '.shadowgit': '{}\n', 'package.json': '{"name":"x"}\n', 'src/a.ts': 'export const a = 1;\n' });
+    const first = runJson<{ id: string }>(sb, ['snapshot']);
+    await fsp.rm(path.join(sb.worktree, 'package.json'));
+    mkfifo(path.join(sb.worktree, 'package.json'));
+
+    const report = runJson<DoctorJson>(sb, ['doctor'], 1);
+    const finding = report.findings.find((f) => f.path === 'package.json');
+    expect(finding).toMatchObject({ severity: 'error', message: expect.stringContaining('not a regular file'), lastHealthy: { id: first.id } });
+    // Every command parsed by yargs, from the tree root or below it.
+    expectFinished(run(sb, ['list']), 0);
+    expectFinished(run(sb, ['--version']), 0);
+    expectFinished(run(sb, ['log'], path.join(sb.worktree, 'src')), 0);
+  });
+
+  test('a critical .ts file too deeply nested to parse is reported as not checked, not damaged', async () => {
+    await writeTree(sb.worktree, { '.shadowgit': JSON.stringify({ critical: ['src/*.ts'] }), 'package.json': '{}\n', 'src/deep.ts': deeplyNested() });
+    const report = runJson<DoctorJson>(sb, ['doctor'], 1);
+    expect(report.findings.find((f) => f.path === 'src/deep.ts')).toMatchObject({ severity: 'info', message: expect.stringContaining('not checked') });
+    expect(report.findings.find((f) => f.path === 'package.json')).toMatchObject({ severity: 'ok' });
+  });
+});
+
+/** 1000 nested parentheses in 2 KB: enough to overflow the TypeScript parser's recursion. */
+function deeplyNested(): string {
+  return `export const deep = ${'('.repeat(1000)}1${')'.repeat(1000)};\n`;
+}
+
+interface ImpactJson {
+  dependents: Array<{ path: string; via: string[] }>;
+  errors: Array<{ path: string; message: string }>;
+}
+
+describe('impact with special files', () => {
+  beforeEach(async () => {
+    await writeTree(sb.worktree, {
+      '.shadowgit': '{}\n',
+      'package.json': '{"name":"fixture"}\n',
+      'src/leaf.ts': 'export const leaf = 1;\n',
+      'src/mid.ts': "import { leaf } from './leaf.js';\nexport const mid = leaf;\n",
+      'src/top.ts': "import { mid } from './mid.js';\nexport const top = mid;\n",
+    });
+  });
+
+  const chains = (r: ImpactJson) => r.dependents.map((d) => d.via.join(' > '));
+
+  test.each([
+    ['a FIFO', (file: string) => mkfifo(file)],
+    ['/dev/zero', (file: string) => fsp.symlink('/dev/zero', file)],
+  ])('tsconfig "extends" leading to %s: impact finishes and names it', async (_what, make) => {
+    await writeTree(sb.worktree, { 'tsconfig.json': JSON.stringify({ extends: './base.json' }) });
+    await make(path.join(sb.worktree, 'base.json'));
+    const r = runJson<ImpactJson>(sb, ['impact', 'src/leaf.ts']);
+    expect(chains(r)).toEqual(['src/mid.ts > src/leaf.ts', 'src/top.ts > src/mid.ts > src/leaf.ts']);
+    expect(r.errors).toContainEqual({ path: 'tsconfig.json', message: expect.stringContaining('not a regular file') });
+  });
+
+  test('"extends": "/dev/zero" itself: impact finishes and names it', async () => {
+    await writeTree(sb.worktree, { 'tsconfig.json': JSON.stringify({ extends: '/dev/zero' }) });
+    const r = runJson<ImpactJson>(sb, ['impact', 'src/leaf.ts']);
+    expect(chains(r)).toEqual(['src/mid.ts > src/leaf.ts', 'src/top.ts > src/mid.ts > src/leaf.ts']);
+    expect(r.errors).toContainEqual({ path: 'tsconfig.json', message: '/dev/zero is not a regular file, so it is not read' });
+  });
+
+  test('a module nested too deeply for the parser is reported as not analysed; the files parsed after it still count', async () => {
+    // "src/a-deep.ts" sorts (and is parsed) before the others.
+    await writeTree(sb.worktree, { 'src/a-deep.ts': `import { top } from './top.js';\n${deeplyNested()}` });
+    const r = runJson<ImpactJson>(sb, ['impact', 'src/leaf.ts']);
+    expect(chains(r)).toEqual(['src/mid.ts > src/leaf.ts', 'src/top.ts > src/mid.ts > src/leaf.ts']);
+    expect(r.errors).toEqual([{ path: 'src/a-deep.ts', message: expect.stringMatching(/^not analysed: Maximum call stack size exceeded/) }]);
+
+    // The text report says so too, also when the answer comes from the cache.
+    const text = run(sb, ['impact', 'src/leaf.ts']);
+    expectFinished(text, 0);
+    expect(text.stdout).toMatch(/src\/a-deep\.ts: not analysed/);
+  });
+});
