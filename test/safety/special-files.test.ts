@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { DirRules, MAX_IGNORE_FILE_BYTES } from '../../src/engine/ignore.js';
+import { DirRules } from '../../src/engine/ignore.js';
 import { BIN, git, makeSandbox, repoOf, writeTree, type Sandbox } from '../helpers/sandbox.js';
 
 /** Long enough for a loaded machine; a hang (a FIFO opened for reading) never ends. */
@@ -80,7 +80,7 @@ describe('ignore files that are not regular files', () => {
   });
 
   test('an ignore file that cannot be read ignores nothing and is named with the reason', async () => {
-    await writeTree(sb.worktree, { 'd/.gitignore': `x\n${'#'.repeat(MAX_IGNORE_FILE_BYTES)}\n`, 'd/x': '' });
+    await writeTree(sb.worktree, { 'd/.gitignore': `x\n${'#'.repeat(4 * 1024 * 1024)}\n`, 'd/x': '' });
     mkfifo(path.join(sb.worktree, '.gitignore'));
     await fsp.symlink('/dev/zero', path.join(sb.worktree, 'd/.shadowgitignore'));
     const unread: string[] = [];
@@ -143,22 +143,24 @@ describe('impact with special files', () => {
 
   const chains = (r: ImpactJson) => r.dependents.map((d) => d.via.join(' > '));
 
-  test.each([
-    ['a FIFO', (file: string) => mkfifo(file)],
-    ['/dev/zero', (file: string) => fsp.symlink('/dev/zero', file)],
-  ])('tsconfig "extends" leading to %s: impact finishes and names it', async (_what, make) => {
-    await writeTree(sb.worktree, { 'tsconfig.json': JSON.stringify({ extends: './base.json' }) });
-    await make(path.join(sb.worktree, 'base.json'));
-    const r = runJson<ImpactJson>(sb, ['impact', 'src/leaf.ts']);
-    expect(chains(r)).toEqual(['src/mid.ts > src/leaf.ts', 'src/top.ts > src/mid.ts > src/leaf.ts']);
-    expect(r.errors).toContainEqual({ path: 'tsconfig.json', message: expect.stringContaining('not a regular file') });
-  });
+  test('tsconfig "extends" leading to a FIFO, through a symlink to /dev/zero, or to /dev/zero itself: impact finishes and names each', async () => {
+    const pkg = (dir: string, extendsPath: string) => ({
+      [`${dir}/tsconfig.json`]: JSON.stringify({ extends: extendsPath }),
+      [`${dir}/leaf.ts`]: 'export const leaf = 1;\n',
+      [`${dir}/mid.ts`]: "import { leaf } from './leaf.js';\nexport const mid = leaf;\n",
+    });
+    await writeTree(sb.worktree, { ...pkg('fifo', './base.json'), ...pkg('link', './base.json'), ...pkg('zero', '/dev/zero') });
+    mkfifo(path.join(sb.worktree, 'fifo/base.json'));
+    await fsp.symlink('/dev/zero', path.join(sb.worktree, 'link/base.json'));
 
-  test('"extends": "/dev/zero" itself: impact finishes and names it', async () => {
-    await writeTree(sb.worktree, { 'tsconfig.json': JSON.stringify({ extends: '/dev/zero' }) });
-    const r = runJson<ImpactJson>(sb, ['impact', 'src/leaf.ts']);
-    expect(chains(r)).toEqual(['src/mid.ts > src/leaf.ts', 'src/top.ts > src/mid.ts > src/leaf.ts']);
-    expect(r.errors).toContainEqual({ path: 'tsconfig.json', message: '/dev/zero is not a regular file, so it is not read' });
+    const r = runJson<ImpactJson>(sb, ['impact', 'fifo/leaf.ts', 'link/leaf.ts', 'zero/leaf.ts']);
+    expect(chains(r)).toEqual(['fifo/mid.ts > fifo/leaf.ts', 'link/mid.ts > link/leaf.ts', 'zero/mid.ts > zero/leaf.ts']);
+    const refusals = r.errors.filter((e) => e.message.includes('not a regular file'));
+    expect(refusals).toEqual([
+      { path: 'fifo/tsconfig.json', message: 'fifo/base.json is not a regular file, so it is not read' },
+      { path: 'link/tsconfig.json', message: 'link/base.json is not a regular file, so it is not read' },
+      { path: 'zero/tsconfig.json', message: '/dev/zero is not a regular file, so it is not read' },
+    ]);
   });
 
   test('a module nested too deeply for the parser is reported as not analysed; the files parsed after it still count', async () => {
