@@ -67,11 +67,18 @@ export class ContentChecker {
   private ts: Ts | undefined;
   private readonly verdicts = new Map<string, string | undefined>();
 
-  /** The problem with `content` as the file `relPath`, or undefined when healthy. */
+  /** The problem with `content` as the file `relPath`, or undefined when healthy; NotCheckedError when it cannot tell. */
   async problem(relPath: string, content: Buffer, cacheKey?: string): Promise<string | undefined> {
     const key = cacheKey && `${relPath}\0${cacheKey}`;
     if (key && this.verdicts.has(key)) return this.verdicts.get(key);
-    const verdict = await this.check(relPath, content);
+    let verdict: string | undefined;
+    try {
+      verdict = await this.check(relPath, content);
+    } catch (err) {
+      // The parsers recurse once per nesting level: 1000 nested parentheses overflow the stack.
+      if (err instanceof RangeError) throw new NotCheckedError(`the parser gave up (${err.message}): nested too deeply`);
+      throw err;
+    }
     if (key) this.verdicts.set(key, verdict);
     return verdict;
   }
@@ -96,14 +103,7 @@ export class ContentChecker {
     if (SCRIPT.test(relPath)) {
       this.ts ??= (await import('ts-morph')).ts;
       const ts = this.ts;
-      let source: import('ts-morph').ts.SourceFile;
-      try {
-        source = ts.createSourceFile(relPath, text, ts.ScriptTarget.Latest, false, scriptKind(ts, relPath));
-      } catch (err) {
-        // The parser recurses once per nesting level: 1000 nested parentheses overflow the stack.
-        if (err instanceof RangeError) throw new NotCheckedError(`the parser gave up (${err.message}): nested too deeply`);
-        throw err;
-      }
+      const source = ts.createSourceFile(relPath, text, ts.ScriptTarget.Latest, false, scriptKind(ts, relPath));
       const diagnostics = (source as unknown as { parseDiagnostics: import('ts-morph').ts.DiagnosticWithLocation[] }).parseDiagnostics;
       const first = diagnostics[0];
       if (first) {

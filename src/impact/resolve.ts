@@ -182,22 +182,34 @@ export class Resolver {
     };
   }
 
+  /** The compiler options of the tsconfig `file`, or undefined when it cannot be read; its problems go to configErrors. */
+  private parseConfig(file: string, absFile: string): TSNamespace.CompilerOptions | undefined {
+    const ts = this.ts;
+    const host = this.configHost(file);
+    const read = ts.readConfigFile(absFile, host.readFile);
+    if (read.error) {
+      this.configErrors.push({ path: file, message: ts.flattenDiagnosticMessageText(read.error.messageText, ' ') });
+      return undefined;
+    }
+    const parsed = ts.parseJsonConfigFileContent(read.config, host, path.dirname(absFile), undefined, absFile);
+    for (const d of parsed.errors) {
+      // 18003: "No inputs were found" — expected, since no directory is listed.
+      if (d.code !== 18003) this.configErrors.push({ path: file, message: ts.flattenDiagnosticMessageText(d.messageText, ' ') });
+    }
+    return parsed.options;
+  }
+
   private loadConfig(file: string): ProjectConfig {
     const ts = this.ts;
     let options: TSNamespace.CompilerOptions = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, allowJs: true };
     if (file) {
       const absFile = this.abs(file);
-      const host = this.configHost(file);
-      const read = ts.readConfigFile(absFile, host.readFile);
-      if (read.error) {
-        this.configErrors.push({ path: file, message: ts.flattenDiagnosticMessageText(read.error.messageText, ' ') });
-      } else {
-        const parsed = ts.parseJsonConfigFileContent(read.config, host, path.dirname(absFile), undefined, absFile);
-        options = parsed.options;
-        for (const d of parsed.errors) {
-          // 18003: "No inputs were found" — expected, since no directory is listed.
-          if (d.code !== 18003) this.configErrors.push({ path: file, message: ts.flattenDiagnosticMessageText(d.messageText, ' ') });
-        }
+      try {
+        options = this.parseConfig(file, absFile) ?? options;
+      } catch (err) {
+        // The compiler's JSON parser recurses once per nesting level, as deep as the file goes.
+        if (!(err instanceof RangeError)) throw err;
+        this.configErrors.push({ path: file, message: `not analysed: ${err.message} (nested too deeply for the parser?), the default options apply` });
       }
     }
     options = { ...options, resolveJsonModule: true, noDtsResolution: false };

@@ -112,10 +112,10 @@ describe('doctor and the CLI with special critical files', () => {
     expectFinished(run(sb, ['log'], path.join(sb.worktree, 'src')), 0);
   });
 
-  test('a critical .ts file too deeply nested to parse is reported as not checked, not damaged', async () => {
-    await writeTree(sb.worktree, { '.shadowgit': JSON.stringify({ critical: ['src/*.ts'] }), 'package.json': '{}\n', 'src/deep.ts': deeplyNested() });
+  test('critical files too deeply nested to parse (a .ts file, a tsconfig.json) are reported as not checked, not damaged', async () => {
+    await writeTree(sb.worktree, { '.shadowgit': JSON.stringify({ critical: ['src/*.ts'] }), 'package.json': '{}\n', 'src/deep.ts': deeplyNested(), 'tsconfig.json': deeplyNestedJson() });
     const report = runJson<DoctorJson>(sb, ['doctor'], 1);
-    expect(report.findings.find((f) => f.path === 'src/deep.ts')).toMatchObject({ severity: 'info', message: expect.stringContaining('not checked') });
+    for (const file of ['src/deep.ts', 'tsconfig.json']) expect(report.findings.find((f) => f.path === file)).toMatchObject({ severity: 'info', message: expect.stringContaining('not checked') });
     expect(report.findings.find((f) => f.path === 'package.json')).toMatchObject({ severity: 'ok' });
   });
 });
@@ -123,6 +123,11 @@ describe('doctor and the CLI with special critical files', () => {
 /** 1000 nested parentheses in 2 KB: enough to overflow the TypeScript parser's recursion. */
 function deeplyNested(): string {
   return `export const deep = ${'('.repeat(1000)}1${')'.repeat(1000)};\n`;
+}
+
+/** 40 KB of nested arrays: JSON.parse copes, the recursive JSON parsers (TypeScript's, jsonc-parser) do not. */
+function deeplyNestedJson(): string {
+  return `{ "compilerOptions": { "types": ${'['.repeat(20000)}${']'.repeat(20000)} } }\n`;
 }
 
 interface ImpactJson {
@@ -163,12 +168,15 @@ describe('impact with special files', () => {
     ]);
   });
 
-  test('a module nested too deeply for the parser is reported as not analysed; the files parsed after it still count', async () => {
+  test('a module or tsconfig nested too deeply for the parser is reported as not analysed; the files parsed after it still count', async () => {
     // "src/a-deep.ts" sorts (and is parsed) before the others.
-    await writeTree(sb.worktree, { 'src/a-deep.ts': `import { top } from './top.js';\n${deeplyNested()}` });
+    await writeTree(sb.worktree, { 'src/a-deep.ts': `import { top } from './top.js';\n${deeplyNested()}`, 'tsconfig.json': deeplyNestedJson() });
     const r = runJson<ImpactJson>(sb, ['impact', 'src/leaf.ts']);
     expect(chains(r)).toEqual(['src/mid.ts > src/leaf.ts', 'src/top.ts > src/mid.ts > src/leaf.ts']);
-    expect(r.errors).toEqual([{ path: 'src/a-deep.ts', message: expect.stringMatching(/^not analysed: Maximum call stack size exceeded/) }]);
+    expect(r.errors).toEqual([
+      { path: 'src/a-deep.ts', message: expect.stringMatching(/^not analysed: Maximum call stack size exceeded/) },
+      { path: 'tsconfig.json', message: expect.stringMatching(/^not analysed: Maximum call stack size exceeded/) },
+    ]);
 
     // The text report says so too, also when the answer comes from the cache.
     const text = run(sb, ['impact', 'src/leaf.ts']);
