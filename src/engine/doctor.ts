@@ -264,7 +264,7 @@ async function inspectOnDisk(repo: Repository, checker: ContentChecker, relPath:
     // Read only as a regular file (a FIFO would block doctor forever), and only up to the cap.
     content = await readRegularFile(full, { maxBytes: MAX_CHECKED_BYTES });
   } catch (err) {
-    if (err instanceof NotRegularFileError) return err.reason === 'too large' ? { notChecked: `larger than ${MAX_CHECKED_BYTES / 1024 ** 2} MiB` } : { problem: 'not a regular file' };
+    if (err instanceof NotRegularFileError) return err.reason === 'too large' ? { notChecked: err.problem } : { problem: err.problem };
     return { problem: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `unreadable (${(err as Error).message})` };
   }
   if (!content) return { problem: 'missing' };

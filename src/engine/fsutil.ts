@@ -109,8 +109,15 @@ export class NotRegularFileError extends Error {
   constructor(
     readonly file: string,
     readonly reason: 'not a regular file' | 'too large',
+    /** The cap a too large file exceeded. */
+    readonly maxBytes = 0,
   ) {
     super(`${file} is ${reason === 'too large' ? 'too large to read' : 'not a regular file'}`);
+  }
+
+  /** What is wrong with the file, as a phrase: "not a regular file", "larger than 4 MiB". */
+  get problem(): string {
+    return this.reason === 'too large' ? `larger than ${this.maxBytes / 1048576} MiB` : 'not a regular file';
   }
 }
 
@@ -175,11 +182,11 @@ function absentOrRefused(file: string, err: unknown): undefined {
 
 function refuseUnlessRegular(file: string, stat: Stats, maxBytes: number): void {
   if (!stat.isFile()) throw new NotRegularFileError(file, 'not a regular file');
-  if (stat.size > maxBytes) throw new NotRegularFileError(file, 'too large');
+  if (stat.size > maxBytes) throw new NotRegularFileError(file, 'too large', maxBytes);
 }
 
 /** A file that grew between the fstat and the read is refused too. */
 function capped(file: string, data: Buffer, maxBytes: number): Buffer {
-  if (data.length > maxBytes) throw new NotRegularFileError(file, 'too large');
+  if (data.length > maxBytes) throw new NotRegularFileError(file, 'too large', maxBytes);
   return data;
 }

@@ -14,7 +14,7 @@ export const IGNORE_FILES = ['.gitignore', '.shadowgitignore'];
  * Larger ignore files are not read (git stops at 100 MiB): 4 MiB is some 100,000 patterns,
  * each a regular expression tested against every path.
  */
-export const MAX_IGNORE_FILE_BYTES = 4 * 1024 * 1024;
+const MAX_IGNORE_FILE_BYTES = 4 * 1024 * 1024;
 
 /** An ignore file whose rules are not applied, and why (relative path, one phrase). */
 export type UnreadIgnoreFile = (relPath: string, reason: string) => void;
@@ -34,11 +34,6 @@ interface Level {
    * contents of a directory that level excluded.
    */
   base: string;
-}
-
-function unreadReason(err: unknown): string {
-  if (!(err instanceof NotRegularFileError)) return `ignore rules not read: ${(err as Error).message}`;
-  return err.reason === 'too large' ? `ignore rules not read: larger than ${MAX_IGNORE_FILE_BYTES / 1048576} MiB` : 'ignore rules not read: not a regular file';
 }
 
 function onlyDirectoryPatterns(patterns: string[]): boolean {
@@ -86,7 +81,7 @@ export class DirRules {
         const data = await readRegularFile(path.join(worktree, relDir, name), { maxBytes: MAX_IGNORE_FILE_BYTES });
         if (data) texts.push(data.toString('utf8'));
       } catch (err) {
-        onUnread?.(relDir ? `${relDir}/${name}` : name, unreadReason(err));
+        onUnread?.(relDir ? `${relDir}/${name}` : name, `ignore rules not read: ${err instanceof NotRegularFileError ? err.problem : (err as Error).message}`);
       }
     }
     const levels = relDir === this.dir ? this.levels : this.levels.map((l) => (l.rules.test(`${relativeTo(l.base, relDir)}/`).ignored ? { ...l, base: relDir } : l));

@@ -99,7 +99,7 @@ async function loadCache(file: string, extractor: string): Promise<{ data: Cache
     if (!data) return empty('no cache yet');
     text = data.toString('utf8');
   } catch (err) {
-    return empty(err instanceof NotRegularFileError ? `cache ${err.reason === 'too large' ? 'too large' : 'not a regular file'}` : 'unreadable cache');
+    return empty(err instanceof NotRegularFileError ? `cache ${err.problem}` : 'unreadable cache');
   }
   try {
     const data = JSON.parse(text) as CacheData;
@@ -124,7 +124,7 @@ function fileSetOf(worktree: string, files: ReadonlySet<string>, problems: Array
       try {
         text = readRegularFileSync(path.join(worktree, rel), { maxBytes: MAX_MANIFEST_BYTES })?.toString('utf8');
       } catch (err) {
-        if (err instanceof NotRegularFileError) problems.push({ path: rel, message: `not read: ${err.reason === 'too large' ? `larger than ${MAX_MANIFEST_BYTES / 1048576} MiB` : 'not a regular file'}` });
+        if (err instanceof NotRegularFileError) problems.push({ path: rel, message: `not read: ${err.problem}` });
         text = undefined;
       }
       texts.set(rel, text);
@@ -231,7 +231,7 @@ export async function buildGraph(repo: Repository, tracked: FlatTree, nodes: str
       } catch (err) {
         if (err instanceof NotRegularFileError && err.reason === 'too large') {
           // Never read, so cached under the id the scan recorded.
-          remember(p, tracked.get(p)!.oid, { specifiers: [], error: `not parsed: larger than ${MAX_PARSE_BYTES / 1048576} MiB (generated code?), its imports are not followed` });
+          remember(p, tracked.get(p)!.oid, { specifiers: [], error: `not parsed: ${err.problem} (generated code?), its imports are not followed` });
           continue;
         }
         unreadable = (err as Error).message;

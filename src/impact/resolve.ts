@@ -151,11 +151,10 @@ export class Resolver {
    */
   private configHost(file: string): TSNamespace.ParseConfigHost {
     const refused = new Set<string>();
-    const refuse = (p: string, reason: NotRegularFileError['reason']) => {
+    const refuse = (p: string, problem: string) => {
       if (refused.has(p)) return;
       refused.add(p);
-      const shown = this.toRel(p) ?? p;
-      this.configErrors.push({ path: file, message: `${shown} is ${reason === 'too large' ? `larger than ${MAX_CONFIG_BYTES / 1048576} MiB` : 'not a regular file'}, so it is not read` });
+      this.configErrors.push({ path: file, message: `${this.toRel(p) ?? p} is ${problem}, so it is not read` });
     };
     return {
       useCaseSensitiveFileNames: this.ts.sys.useCaseSensitiveFileNames,
@@ -175,7 +174,7 @@ export class Resolver {
         try {
           return readRegularFileSync(p, { followSymlinks: true, maxBytes: MAX_CONFIG_BYTES })?.toString('utf8');
         } catch (err) {
-          if (err instanceof NotRegularFileError) refuse(p, err.reason);
+          if (err instanceof NotRegularFileError) refuse(p, err.problem);
           return undefined;
         }
       },
