@@ -168,12 +168,14 @@ describe('impact with special files', () => {
     ]);
   });
 
-  test('a module or tsconfig nested too deeply for the parser is reported as not analysed; the files parsed after it still count', async () => {
-    // "src/a-deep.ts" sorts (and is parsed) before the others.
-    await writeTree(sb.worktree, { 'src/a-deep.ts': `import { top } from './top.js';\n${deeplyNested()}`, 'tsconfig.json': deeplyNestedJson() });
+  test('a module or tsconfig nested too deeply for the parser is reported as not analysed, a module over 4 MiB as not parsed; the files after them still count', async () => {
+    // "src/a-deep.ts" and "src/a-bundle.js" sort (and are parsed) before the others.
+    const bundle = `import { top } from './top.js';\n${'//'.repeat(2 * 1024 * 1024)}\n`;
+    await writeTree(sb.worktree, { 'src/a-deep.ts': `import { top } from './top.js';\n${deeplyNested()}`, 'src/a-bundle.js': bundle, 'tsconfig.json': deeplyNestedJson() });
     const r = runJson<ImpactJson>(sb, ['impact', 'src/leaf.ts']);
     expect(chains(r)).toEqual(['src/mid.ts > src/leaf.ts', 'src/top.ts > src/mid.ts > src/leaf.ts']);
     expect(r.errors).toEqual([
+      { path: 'src/a-bundle.js', message: 'not parsed: larger than 4 MiB (generated code?), its imports are not followed' },
       { path: 'src/a-deep.ts', message: expect.stringMatching(/^not analysed: Maximum call stack size exceeded/) },
       { path: 'tsconfig.json', message: expect.stringMatching(/^not analysed: Maximum call stack size exceeded/) },
     ]);
