@@ -5,8 +5,7 @@
  * hang fails the test instead of hanging jest.
  */
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { DirRules } from '../../src/engine/ignore.js';
