@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
 import { GLOBAL_FLAGS, type DirectCommand } from './command.js';
 import { EXIT_USAGE, type GlobalArgs } from './context.js';
@@ -44,6 +45,9 @@ async function commandsFor(argv: string[], wordAt: number, named: AnyCommand | u
 
 /** yargs set up with everything but the commands: usage, global flags, help, version, errors. */
 export function parserFor(argv: string[]): Argv<GlobalArgs> {
+  // yargs guesses a version from the package.json nearest to require.main, else to the current
+  // directory: the user's, which may be a FIFO (a hang) or /dev/zero. Point it at shadowgit's own.
+  process.mainModule ??= { filename: fileURLToPath(import.meta.url) } as NodeJS.Module;
   // yargs 17's CommonJS build loads in a fifth of the time of its ES module build.
   const yargs = require('yargs/yargs') as (args: string[]) => Argv<object>;
   const { version } = require('../../package.json') as { version: string };

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import picomatch from 'picomatch';
 import { ShadowGitError } from './errors.js';
-import { forEachLimit, TEMP_NAME } from './fsutil.js';
+import { forEachLimit, NotRegularFileError, readRegularFile, TEMP_NAME } from './fsutil.js';
 import { decodeTree, MODE_TREE } from './gitformat.js';
 import { readLastCheckout } from './checkout.js';
 import { listSnapshots, readSnapshot, type SnapshotInfo } from './history.js';
@@ -17,6 +17,11 @@ import { readWatcher } from './watchquery.js';
 /** Always critical; `"critical"` in .shadowgit adds to these. */
 export const DEFAULT_CRITICAL = ['**/package.json', '**/tsconfig*.json', '**/package-lock.json', '**/npm-shrinkwrap.json', '**/yarn.lock', '**/pnpm-lock.yaml'];
 
+/**
+ * Larger critical files are not read to be checked: lockfiles of big monorepos reach tens of
+ * MiB, and parsing much more would take longer than the rest of doctor.
+ */
+const MAX_CHECKED_BYTES = 64 * 1024 ** 2;
 const GiB = 1024 ** 3;
 const DISK_WARN = GiB;
 const DISK_CRITICAL = 512 * 1024 ** 2;
@@ -51,6 +56,9 @@ const SCRIPT = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/i;
 /** JSON files whose tools accept comments and trailing commas. */
 const JSONC = /(^|\/)((ts|js)config[^/]*\.json|\.vscode\/[^/]+\.json)$/i;
 
+/** A file whose health cannot be judged (as opposed to a damaged one): the message says why. */
+export class NotCheckedError extends Error {}
+
 /**
  * Syntax checks of one file's bytes: not empty, not all NUL, JSON parses, TS/JS parses. The
  * TypeScript parser (bundled with ts-morph) is loaded only when a script file is checked.
@@ -59,11 +67,18 @@ export class ContentChecker {
   private ts: Ts | undefined;
   private readonly verdicts = new Map<string, string | undefined>();
 
-  /** The problem with `content` as the file `relPath`, or undefined when healthy. */
+  /** The problem with `content` as the file `relPath`, or undefined when healthy; NotCheckedError when it cannot tell. */
   async problem(relPath: string, content: Buffer, cacheKey?: string): Promise<string | undefined> {
     const key = cacheKey && `${relPath}\0${cacheKey}`;
     if (key && this.verdicts.has(key)) return this.verdicts.get(key);
-    const verdict = await this.check(relPath, content);
+    let verdict: string | undefined;
+    try {
+      verdict = await this.check(relPath, content);
+    } catch (err) {
+      // The parsers recurse once per nesting level: 1000 nested parentheses overflow the stack.
+      if (err instanceof RangeError) throw new NotCheckedError(`the parser gave up (${err.message}): nested too deeply`);
+      throw err;
+    }
     if (key) this.verdicts.set(key, verdict);
     return verdict;
   }
@@ -118,9 +133,13 @@ function flattenScan(dir: ScannedDir, out: string[] = []): string[] {
   return out;
 }
 
-/** Regular files a snapshot would record now (paths only; nothing is read or hashed). */
+/**
+ * Regular files a snapshot would record now, and the paths it would skip (a FIFO named
+ * package.json is a critical file gone bad); paths only, nothing is read or hashed.
+ */
 async function listWorktreeFiles(repo: Repository): Promise<string[]> {
-  return flattenScan((await scanWorktree(repo.worktree, repo.config.exclude)).root);
+  const scan = await scanWorktree(repo.worktree, repo.config.exclude);
+  return [...flattenScan(scan.root), ...scan.skipped.map((s) => s.path)];
 }
 
 /** Temp files left in the tree by writes whose process died (a safe edit or restore cut off). */
@@ -156,7 +175,11 @@ export class HealthHistory {
       } catch {
         continue; // a damaged copy is no copy
       }
-      if ((await this.checker.problem(relPath, content, oid)) === undefined) return snapshot;
+      const problem = await this.checker.problem(relPath, content, oid).catch((err: unknown) => {
+        if (err instanceof NotCheckedError) return err.message; // cannot vouch for it
+        throw err;
+      });
+      if (problem === undefined) return snapshot;
     }
     return undefined;
   }
@@ -194,6 +217,8 @@ export interface CriticalFile {
   path: string;
   /** Undefined when healthy. */
   problem?: string;
+  /** Why its health could not be judged (too large, too deeply nested); it is not damaged for all doctor knows. */
+  notChecked?: string;
 }
 
 /**
@@ -208,7 +233,7 @@ export async function checkCriticalFiles(repo: Repository, checker: ContentCheck
   const paths = [...new Set([...onDisk, ...recorded])].sort();
   const results: CriticalFile[] = [];
   await forEachLimit(paths, 8, async (p) => {
-    results.push({ path: p, problem: await checkOnDisk(repo, checker, p) });
+    results.push({ path: p, ...(await inspectOnDisk(repo, checker, p)) });
   });
   return results.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
@@ -225,18 +250,30 @@ async function expectedTree(repo: Repository): Promise<string | undefined> {
   return (await readSnapshot(repo, target)).tree;
 }
 
-/** The problem with the file at `relPath` in the working tree now, or undefined if healthy. */
+/** The problem with the file at `relPath` in the working tree now, or undefined if healthy (or not checked). */
 export async function checkOnDisk(repo: Repository, checker: ContentChecker, relPath: string): Promise<string | undefined> {
+  return (await inspectOnDisk(repo, checker, relPath)).problem;
+}
+
+async function inspectOnDisk(repo: Repository, checker: ContentChecker, relPath: string): Promise<Omit<CriticalFile, 'path'>> {
   const full = path.join(repo.worktree, relPath);
-  let content: Buffer;
+  let content: Buffer | undefined;
   try {
-    const stat = await fsp.lstat(full);
-    if (!stat.isFile()) return stat.isSymbolicLink() ? undefined : 'not a regular file';
-    content = await fsp.readFile(full);
+    // A symlink is recorded as a link: what it points to is not this file's content.
+    if ((await fsp.lstat(full)).isSymbolicLink()) return {};
+    // Read only as a regular file (a FIFO would block doctor forever), and only up to the cap.
+    content = await readRegularFile(full, { maxBytes: MAX_CHECKED_BYTES });
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `unreadable (${(err as Error).message})`;
+    if (err instanceof NotRegularFileError) return err.reason === 'too large' ? { notChecked: err.problem } : { problem: err.problem };
+    return { problem: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `unreadable (${(err as Error).message})` };
   }
-  return checker.problem(relPath, content);
+  if (!content) return { problem: 'missing' };
+  try {
+    return { problem: await checker.problem(relPath, content) };
+  } catch (err) {
+    if (err instanceof NotCheckedError) return { notChecked: err.message };
+    throw err;
+  }
 }
 
 const snapshotRef = (s: SnapshotInfo): SnapshotRef => ({ id: s.id, commit: s.commit, date: s.date.toISOString() });
@@ -342,6 +379,10 @@ export async function diagnose(repo: Repository): Promise<DoctorReport> {
   for (const file of critical) {
     const last = await history.newestHealthy(file.path);
     const lastHealthy = last ? snapshotRef(last) : undefined;
+    if (file.notChecked) {
+      findings.push({ check: 'critical-file', severity: 'info', path: file.path, message: `not checked: ${file.notChecked}.`, lastHealthy });
+      continue;
+    }
     if (!file.problem) {
       findings.push({ check: 'critical-file', severity: 'ok', path: file.path, message: 'healthy.', lastHealthy });
       continue;

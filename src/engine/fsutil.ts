@@ -1,4 +1,4 @@
-import { promises as fsp, constants as fsc } from 'node:fs';
+import { closeSync, fstatSync, openSync, promises as fsp, readFileSync, constants as fsc, type Stats } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { faultPoint } from './faults.js';
@@ -109,8 +109,15 @@ export class NotRegularFileError extends Error {
   constructor(
     readonly file: string,
     readonly reason: 'not a regular file' | 'too large',
+    /** The cap a too large file exceeded. */
+    readonly maxBytes = 0,
   ) {
     super(`${file} is ${reason === 'too large' ? 'too large to read' : 'not a regular file'}`);
+  }
+
+  /** What is wrong with the file, as a phrase: "not a regular file", "larger than 4 MiB". */
+  get problem(): string {
+    return this.reason === 'too large' ? `larger than ${this.maxBytes / 1048576} MiB` : 'not a regular file';
   }
 }
 
@@ -124,24 +131,62 @@ export class NotRegularFileError extends Error {
  * throws NotRegularFileError for anything else.
  */
 export async function readRegularFile(file: string, options: { maxBytes?: number; followSymlinks?: boolean } = {}): Promise<Buffer | undefined> {
-  const maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   let handle: fsp.FileHandle;
   try {
-    handle = await fsp.open(file, fsc.O_RDONLY | fsc.O_NONBLOCK | (options.followSymlinks ? 0 : fsc.O_NOFOLLOW));
+    handle = await fsp.open(file, regularOpenFlags(options));
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    if (code === 'ELOOP') throw new NotRegularFileError(file, 'not a regular file');
-    throw err;
+    return absentOrRefused(file, err);
   }
   try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new NotRegularFileError(file, 'not a regular file');
-    if (stat.size > maxBytes) throw new NotRegularFileError(file, 'too large');
-    const data = await handle.readFile();
-    if (data.length > maxBytes) throw new NotRegularFileError(file, 'too large');
-    return data;
+    refuseUnlessRegular(file, await handle.stat(), maxBytes);
+    return capped(file, await handle.readFile(), maxBytes);
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * readRegularFile for callers that must answer synchronously: the TypeScript compiler's hosts
+ * (tsconfig `extends`, module resolution) read files through a synchronous `readFile`.
+ */
+export function readRegularFileSync(file: string, options: Parameters<typeof readRegularFile>[1] = {}): Buffer | undefined {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  let fd: number;
+  try {
+    fd = openSync(file, regularOpenFlags(options));
+  } catch (err) {
+    return absentOrRefused(file, err);
+  }
+  try {
+    refuseUnlessRegular(file, fstatSync(fd), maxBytes);
+    return capped(file, readFileSync(fd), maxBytes);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
+
+function regularOpenFlags(options: { followSymlinks?: boolean }): number {
+  return fsc.O_RDONLY | fsc.O_NONBLOCK | (options.followSymlinks ? 0 : fsc.O_NOFOLLOW);
+}
+
+/** Undefined when nothing is at `file`; a refusal when a symlink is there; else the error itself. */
+function absentOrRefused(file: string, err: unknown): undefined {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+  if (code === 'ELOOP') throw new NotRegularFileError(file, 'not a regular file');
+  throw err;
+}
+
+function refuseUnlessRegular(file: string, stat: Stats, maxBytes: number): void {
+  if (!stat.isFile()) throw new NotRegularFileError(file, 'not a regular file');
+  if (stat.size > maxBytes) throw new NotRegularFileError(file, 'too large', maxBytes);
+}
+
+/** A file that grew between the fstat and the read is refused too. */
+function capped(file: string, data: Buffer, maxBytes: number): Buffer {
+  if (data.length > maxBytes) throw new NotRegularFileError(file, 'too large', maxBytes);
+  return data;
 }

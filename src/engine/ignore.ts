@@ -1,7 +1,7 @@
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Ignore } from 'ignore';
+import { NotRegularFileError, readRegularFile } from './fsutil.js';
 
 // Required, not imported: importing a CommonJS package from ESM makes Node parse its source
 // for export names first, a cost on every command's start-up.
@@ -10,6 +10,14 @@ const ignore: typeof import('ignore') = createRequire(import.meta.url)('ignore')
 /** Excluded unless a project's own ignore file re-includes them (like git's info/exclude). */
 export const DEFAULT_EXCLUDES = ['node_modules/'];
 export const IGNORE_FILES = ['.gitignore', '.shadowgitignore'];
+/**
+ * Larger ignore files are not read (git stops at 100 MiB): 4 MiB is some 100,000 patterns,
+ * each a regular expression tested against every path.
+ */
+const MAX_IGNORE_FILE_BYTES = 4 * 1024 * 1024;
+
+/** An ignore file whose rules are not applied, and why (relative path, one phrase). */
+export type UnreadIgnoreFile = (relPath: string, reason: string) => void;
 
 interface Level {
   rules: Ignore;
@@ -59,15 +67,21 @@ export class DirRules {
     return new DirRules('', [level([...DEFAULT_EXCLUDES, ...excludes], '')]);
   }
 
-  /** Rules for `relDir`, a directory found not ignored, reading its ignore files if any. */
-  async child(worktree: string, relDir: string, names: ReadonlySet<string>): Promise<DirRules> {
+  /**
+   * Rules for `relDir`, a directory found not ignored, reading its ignore files if any. Only a
+   * regular file is read: a FIFO would block the scan forever, a device fill memory, and a
+   * symlink is not followed (neither does git). One that cannot be read ignores nothing and is
+   * passed to `onUnread`.
+   */
+  async child(worktree: string, relDir: string, names: ReadonlySet<string>, onUnread?: UnreadIgnoreFile): Promise<DirRules> {
     const texts: string[] = [];
     for (const name of IGNORE_FILES) {
       if (!names.has(name)) continue;
       try {
-        texts.push(await fsp.readFile(path.join(worktree, relDir, name), 'utf8'));
-      } catch {
-        // An unreadable ignore file ignores nothing; the file itself is reported by the scan.
+        const data = await readRegularFile(path.join(worktree, relDir, name), { maxBytes: MAX_IGNORE_FILE_BYTES });
+        if (data) texts.push(data.toString('utf8'));
+      } catch (err) {
+        onUnread?.(relDir ? `${relDir}/${name}` : name, `ignore rules not read: ${err instanceof NotRegularFileError ? err.problem : (err as Error).message}`);
       }
     }
     const levels = relDir === this.dir ? this.levels : this.levels.map((l) => (l.rules.test(`${relativeTo(l.base, relDir)}/`).ignored ? { ...l, base: relDir } : l));

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { writeFileAtomic } from '../engine/fsutil.js';
+import { NotRegularFileError, readRegularFile, readRegularFileSync, writeFileAtomic } from '../engine/fsutil.js';
 import { hashObject } from '../engine/objects.js';
 import type { FlatTree } from '../engine/record.js';
 import type { Repository } from '../engine/repo.js';
-import { EDGE_KINDS, extractSpecifiers, isParsedFile, type EdgeKind, type Specifier } from './extract.js';
+import { EDGE_KINDS, extractSpecifiers, isParsedFile, type EdgeKind, type Extracted, type Specifier } from './extract.js';
 import { isResolutionInput, resolutionKey, Resolver, UNRESOLVED } from './resolve.js';
 import { loadTypeScript, saveCodeCache, typeScriptLoad, type TypeScript } from './tsloader.js';
 import type { FileSet } from './workspaces.js';
@@ -18,7 +18,15 @@ export const IMPACT_CACHE = 'impact-cache.json';
 export const CODE_CACHE_DIR = 'impact-v8cache';
 /** Bump when what extractSpecifiers or Resolver produce changes meaning. */
 const FORMAT = 4;
+/**
+ * A larger module is generated or bundled code: parsing it would cost seconds for no local
+ * imports, so it is not even read, and reported as not parsed.
+ */
 const MAX_PARSE_BYTES = 4 * 1048576;
+/** package.json, pnpm-workspace.yaml and lerna.json larger than this are not read. */
+const MAX_MANIFEST_BYTES = 4 * 1048576;
+/** The impact cache is rebuilt rather than read when larger (it takes some 200 bytes per file). */
+const MAX_CACHE_BYTES = 256 * 1048576;
 const EXTERNAL_INDEX = -1;
 const UNRESOLVED_INDEX = -2;
 
@@ -87,9 +95,11 @@ async function loadCache(file: string, extractor: string): Promise<{ data: Cache
   const empty = (reset?: string) => ({ data: { format: FORMAT, extractor, files: {}, inputs: '', resolutions: {}, configErrors: [] }, reset });
   let text: string;
   try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch {
-    return empty('no cache yet');
+    const data = await readRegularFile(file, { maxBytes: MAX_CACHE_BYTES });
+    if (!data) return empty('no cache yet');
+    text = data.toString('utf8');
+  } catch (err) {
+    return empty(err instanceof NotRegularFileError ? `cache ${err.problem}` : 'unreadable cache');
   }
   try {
     const data = JSON.parse(text) as CacheData;
@@ -102,16 +112,19 @@ async function loadCache(file: string, extractor: string): Promise<{ data: Cache
 
 /**
  * Files of the working tree for the resolver: membership from the file list, content read
- * from disk (package.json and tsconfig files are small and few).
+ * from disk (package.json and tsconfig files are small and few). A file that is not a regular
+ * file now (swapped since the scan, or a symlink) or is too large reads as absent and goes to
+ * `problems`.
  */
-function fileSetOf(worktree: string, files: ReadonlySet<string>): FileSet {
+function fileSetOf(worktree: string, files: ReadonlySet<string>, problems: Array<{ path: string; message: string }>): FileSet {
   const texts = new Map<string, string | undefined>();
   const readText = (rel: string) => {
     if (!texts.has(rel)) {
       let text: string | undefined;
       try {
-        text = readFileSync(path.join(worktree, rel), 'utf8');
-      } catch {
+        text = readRegularFileSync(path.join(worktree, rel), { maxBytes: MAX_MANIFEST_BYTES })?.toString('utf8');
+      } catch (err) {
+        if (err instanceof NotRegularFileError) problems.push({ path: rel, message: `not read: ${err.problem}` });
         text = undefined;
       }
       texts.set(rel, text);
@@ -136,6 +149,19 @@ function fileSetOf(worktree: string, files: ReadonlySet<string>): FileSet {
       return json.get(rel);
     },
   };
+}
+
+/**
+ * The specifiers of one file. A file nested too deeply for the parser's recursion (1000
+ * parentheses overflow the stack) is reported as not analysed instead of ending the whole run.
+ */
+function extractOrReport(ts: TypeScript, p: string, content: Buffer): Extracted {
+  try {
+    return extractSpecifiers(ts, p, content.toString('utf8'));
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return { specifiers: [], error: `not analysed: ${err.message} (nested too deeply for the parser?), its imports are not followed` };
+  }
 }
 
 /**
@@ -187,27 +213,37 @@ export async function buildGraph(repo: Repository, tracked: FlatTree, nodes: str
 
   let ts: TypeScript | undefined;
   let parsed = 0;
+  const remember = (p: string, oid: string, extracted: Extracted) => {
+    specsOf.set(p, extracted.specifiers);
+    if (extracted.error) errors.push({ path: p, message: extracted.error });
+    cachedFiles.set(p, [oid, extracted.specifiers.map(encodeSpec), ...(extracted.error ? [extracted.error] : [])] as CachedFile);
+    dirty = true;
+  };
   if (toParse.length > 0) {
     ts = await loadTypeScript(codeCacheDir);
     const parser = ts;
     // Synchronous reads: these files are small, and a thread-pool round trip per file costs more than the read.
     for (const p of toParse) {
-      let content: Buffer;
+      let content: Buffer | undefined;
+      let unreadable: string | undefined;
       try {
-        content = readFileSync(path.join(worktree, p));
+        content = readRegularFileSync(path.join(worktree, p), { maxBytes: MAX_PARSE_BYTES });
       } catch (err) {
-        errors.push({ path: p, message: `cannot read: ${(err as Error).message}` });
+        if (err instanceof NotRegularFileError && err.reason === 'too large') {
+          // Never read, so cached under the id the scan recorded.
+          remember(p, tracked.get(p)!.oid, { specifiers: [], error: `not parsed: ${err.problem} (generated code?), its imports are not followed` });
+          continue;
+        }
+        unreadable = (err as Error).message;
+      }
+      if (!content) {
+        errors.push({ path: p, message: `cannot read: ${unreadable ?? 'deleted since the scan'}` });
         specsOf.set(p, []);
         continue;
       }
-      // A multi-megabyte module is generated or bundled code: parsing it would cost seconds for no local imports.
-      const extracted = content.length > MAX_PARSE_BYTES ? { specifiers: [], error: `not parsed: larger than ${MAX_PARSE_BYTES / 1048576} MiB (generated code?), its imports are not followed` } : extractSpecifiers(parser, p, content.toString('utf8'));
       parsed++;
-      specsOf.set(p, extracted.specifiers);
-      if (extracted.error) errors.push({ path: p, message: extracted.error });
       // Keyed by the id of the bytes actually parsed, so a file edited since the scan is parsed again next time.
-      cachedFiles.set(p, [hashObject('blob', content), extracted.specifiers.map(encodeSpec), ...(extracted.error ? [extracted.error] : [])] as CachedFile);
-      dirty = true;
+      remember(p, hashObject('blob', content), extractOrReport(parser, p, content));
     }
   }
   for (const p of cachedFiles.keys()) {
@@ -218,6 +254,7 @@ export async function buildGraph(repo: Repository, tracked: FlatTree, nodes: str
   }
 
   let resolver: Resolver | undefined;
+  const manifestProblems: Array<{ path: string; message: string }> = [];
   const edges: Edge[] = [];
   const unresolved: Array<{ from: string; specifier: string }> = [];
   for (const p of nodes) {
@@ -232,7 +269,7 @@ export async function buildGraph(repo: Repository, tracked: FlatTree, nodes: str
       if (typeof index !== 'number' || index >= nodes.length) {
         if (!resolver) {
           ts ??= await loadTypeScript(codeCacheDir);
-          resolver = new Resolver(ts, worktree, nodeSet, fileSetOf(worktree, new Set(tracked.keys())));
+          resolver = new Resolver(ts, worktree, nodeSet, fileSetOf(worktree, new Set(tracked.keys()), manifestProblems));
         }
         target = resolver.resolve(p, s.specifier, s.kind);
         index = target === UNRESOLVED ? UNRESOLVED_INDEX : target === '' ? EXTERNAL_INDEX : indexOf.get(target) ?? UNRESOLVED_INDEX;
@@ -246,7 +283,7 @@ export async function buildGraph(repo: Repository, tracked: FlatTree, nodes: str
   }
   if (resolver) {
     const seen = new Set(configErrors.map((e) => `${e.path}\0${e.message}`));
-    for (const e of resolver.configErrors) if (!seen.has(`${e.path}\0${e.message}`)) configErrors.push(e);
+    for (const e of [...resolver.configErrors, ...manifestProblems]) if (!seen.has(`${e.path}\0${e.message}`)) configErrors.push(e);
   }
   errors.push(...configErrors);
 

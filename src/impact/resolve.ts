@@ -1,6 +1,7 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { ts as TSNamespace } from 'ts-morph';
+import { NotRegularFileError, readRegularFileSync } from '../engine/fsutil.js';
 import type { EdgeKind } from './extract.js';
 import type { TypeScript } from './tsloader.js';
 import { discoverWorkspaces, mapTargets, probeSource, resolvePackageSubpath, splitPackageSpecifier, type FileSet, type WorkspacePackage } from './workspaces.js';
@@ -41,6 +42,9 @@ interface ProjectConfig {
   pathPatterns: Array<[string, string]>;
   outToRoot: Array<[string, string]>;
 }
+
+/** tsconfig files (and what they extend) larger than this are not read. */
+const MAX_CONFIG_BYTES = 4 * 1048576;
 
 const isRelative = (s: string) => s === '.' || s === '..' || s.startsWith('./') || s.startsWith('../') || s.startsWith('/');
 
@@ -139,30 +143,72 @@ export class Resolver {
     return config;
   }
 
+  /**
+   * What the compiler reads while parsing the tsconfig `file`: the file and its `extends` chain,
+   * which may lead into node_modules (often through symlinks) or anywhere on the disk. Only
+   * regular files are read, with a size cap: a FIFO there would block forever, /dev/zero fill
+   * memory. Such a file does not exist for the compiler, and is reported as a problem of `file`.
+   */
+  private configHost(file: string): TSNamespace.ParseConfigHost {
+    const refused = new Set<string>();
+    const refuse = (p: string, problem: string) => {
+      if (refused.has(p)) return;
+      refused.add(p);
+      this.configErrors.push({ path: file, message: `${this.toRel(p) ?? p} is ${problem}, so it is not read` });
+    };
+    return {
+      useCaseSensitiveFileNames: this.ts.sys.useCaseSensitiveFileNames,
+      // Only compilerOptions matter, never the file list.
+      readDirectory: () => [],
+      fileExists: (p) => {
+        let stat;
+        try {
+          stat = statSync(p, { throwIfNoEntry: false });
+        } catch {
+          return false;
+        }
+        if (stat && !stat.isFile() && !stat.isDirectory()) refuse(p, 'not a regular file');
+        return stat?.isFile() ?? false;
+      },
+      readFile: (p) => {
+        try {
+          return readRegularFileSync(p, { followSymlinks: true, maxBytes: MAX_CONFIG_BYTES })?.toString('utf8');
+        } catch (err) {
+          if (err instanceof NotRegularFileError) refuse(p, err.problem);
+          return undefined;
+        }
+      },
+    };
+  }
+
+  /** The compiler options of the tsconfig `file`, or undefined when it cannot be read; its problems go to configErrors. */
+  private parseConfig(file: string, absFile: string): TSNamespace.CompilerOptions | undefined {
+    const ts = this.ts;
+    const host = this.configHost(file);
+    const read = ts.readConfigFile(absFile, host.readFile);
+    if (read.error) {
+      this.configErrors.push({ path: file, message: ts.flattenDiagnosticMessageText(read.error.messageText, ' ') });
+      return undefined;
+    }
+    const parsed = ts.parseJsonConfigFileContent(read.config, host, path.dirname(absFile), undefined, absFile);
+    for (const d of parsed.errors) {
+      // 18003: "No inputs were found" — expected, since no directory is listed.
+      if (d.code !== 18003) this.configErrors.push({ path: file, message: ts.flattenDiagnosticMessageText(d.messageText, ' ') });
+    }
+    return parsed.options;
+  }
+
   private loadConfig(file: string): ProjectConfig {
     const ts = this.ts;
     let options: TSNamespace.CompilerOptions = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, allowJs: true };
     if (file) {
       const absFile = this.abs(file);
-      const readFile = (p: string) => {
-        try {
-          return readFileSync(p, 'utf8');
-        } catch {
-          return undefined;
-        }
-      };
-      const read = ts.readConfigFile(absFile, readFile);
-      if (read.error) {
-        this.configErrors.push({ path: file, message: ts.flattenDiagnosticMessageText(read.error.messageText, ' ') });
-      } else {
-        // readDirectory answers nothing: only compilerOptions matter, never the file list.
-        const parseHost: TSNamespace.ParseConfigHost = { useCaseSensitiveFileNames: ts.sys.useCaseSensitiveFileNames, readDirectory: () => [], fileExists: (p) => existsSync(p), readFile };
-        const parsed = ts.parseJsonConfigFileContent(read.config, parseHost, path.dirname(absFile), undefined, absFile);
-        options = parsed.options;
-        for (const d of parsed.errors) {
-          // 18003: "No inputs were found" — expected, since no directory is listed.
-          if (d.code !== 18003) this.configErrors.push({ path: file, message: ts.flattenDiagnosticMessageText(d.messageText, ' ') });
-        }
+      try {
+        options = this.parseConfig(file, absFile) ?? options;
+      } catch (err) {
+        // The compiler's JSON parser recurses once per nesting level, as deep as the file goes.
+        if (!(err instanceof RangeError)) throw err;
+        this.configErrors.push({ path: file, message: `not analysed: ${err.message} (nested too deeply for the parser?), the default options apply` });
       }
     }
     options = { ...options, resolveJsonModule: true, noDtsResolution: false };

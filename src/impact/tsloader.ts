@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
-import { writeFileAtomic } from '../engine/fsutil.js';
+import { readRegularFileSync, writeFileAtomic } from '../engine/fsutil.js';
 
 /** The TypeScript compiler API, as ts-morph bundles it. */
 export type TypeScript = typeof import('ts-morph').ts;
@@ -14,6 +14,8 @@ let loaded: TypeScript | undefined;
 let loadMs = 0;
 let pending: { script: vm.Script; file: string } | undefined;
 let codeCacheUsed = false;
+/** V8's code cache for the compiler takes some 10 MiB; a larger file there is not ours. */
+const MAX_CODE_CACHE_BYTES = 64 * 1048576;
 
 /** ts-morph's own copy of the compiler (`@ts-morph/common/dist/typescript.js`), found from ts-morph's location. */
 function compilerFile(): string | undefined {
@@ -50,7 +52,7 @@ export async function loadTypeScript(codeCacheDir?: string): Promise<TypeScript>
       let cachedData: Buffer | undefined;
       if (cacheFile) {
         try {
-          cachedData = readFileSync(cacheFile);
+          cachedData = readRegularFileSync(cacheFile, { maxBytes: MAX_CODE_CACHE_BYTES });
         } catch {
           cachedData = undefined;
         }
