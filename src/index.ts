@@ -12,7 +12,7 @@ export type { VerifyReport, CheckedRevision, ObjectProblem } from './engine/veri
 export type { ExportResult, ExportFormat } from './engine/export.js';
 export type { SnapshotDetails } from './engine/show.js';
 export type { RetentionDecision } from './engine/retention.js';
-export type { OpenOptions, SnapshotReport, ListedSnapshot, ApproveReport, CheckoutReport, RollbackPlan, StatusReport } from './shadowgit.js';
+export type { OpenOptions, SnapshotReport, ListedSnapshot, ApproveReport, CheckoutReport, RollbackPlan, StatusReport, AbandonReport } from './shadowgit.js';
 export type { FileChange, ChangeStatus } from './engine/diff.js';
 export type { SnapshotInfo, ApprovedRevision, ChangeCounts } from './engine/history.js';
 export { ShadowGitError, LockBusyError, CorruptObjectError } from './engine/errors.js';

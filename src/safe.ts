@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ShadowGitError } from './engine/errors.js';
-import { writeFileAtomic } from './engine/fsutil.js';
+import { NotRegularFileError, readRegularFile, writeFileAtomic } from './engine/fsutil.js';
 import { runGuarded } from './engine/guard.js';
 import { ShadowGit } from './shadowgit.js';
 
@@ -65,14 +65,13 @@ export async function safeModifyFile(file: string, modify: (content: string) => 
   return safeEdit(
     file,
     async (target) => {
-      let content: string;
-      try {
-        content = await fsp.readFile(target, 'utf8');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ShadowGitError(`${file} does not exist; use safeWriteFile to create a file.`, 'ENOENT');
+      // The target's symlinks are resolved already; a FIFO or device there must not block the read.
+      const content = await readRegularFile(target, { maxBytes: Number.MAX_SAFE_INTEGER }).catch((err: unknown) => {
+        if (err instanceof NotRegularFileError) throw new ShadowGitError(`${file} is ${err.problem}; only regular files can be modified.`, 'ENOTFILE');
         throw err;
-      }
-      return modify(content);
+      });
+      if (!content) throw new ShadowGitError(`${file} does not exist; use safeWriteFile to create a file.`, 'ENOENT');
+      return modify(content.toString('utf8'));
     },
     options,
   );

@@ -444,6 +444,8 @@ export class ShadowGit {
 
   /** Writes the tree of `rev` to `out`: a directory, or a .tar/.tar.gz archive. */
   async export(rev: string, out: string, options: { force?: boolean; cwd?: string } = {}): Promise<ExportResult> {
+    // path.resolve('') is the current directory: an unset variable must not export over it.
+    if (out.trim() === '') throw new ShadowGitError('the export destination is empty; name a file or directory outside the working tree.', 'EUSAGE');
     const { exportSnapshot } = await import('./engine/export.js');
     return exportSnapshot(this.repository, await this.resolve(rev), path.resolve(options.cwd ?? process.cwd(), out), options);
   }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { promises as fsp } from 'node:fs';
-import { CorruptObjectError } from './errors.js';
+import { CorruptObjectError, ShadowGitError } from './errors.js';
+import { NotRegularFileError, readRegularFile } from './fsutil.js';
 import { MODE_LINK, MODE_TREE, type TreeEntry } from './gitformat.js';
 import type { ObjectStore } from './objects.js';
 import type { FlatTree, RecordedTree } from './record.js';
@@ -109,7 +110,13 @@ export async function patchFor(repo: Repository, change: FileChange, fromWorktre
     if (!oid) return Buffer.alloc(0);
     if (worktreeSide) {
       const full = path.join(repo.worktree, change.path);
-      return mode === MODE_LINK ? Buffer.from(await fsp.readlink(full)) : fsp.readFile(full);
+      if (mode === MODE_LINK) return fsp.readlink(full, { encoding: 'buffer' });
+      // The scan saw a regular file; if it was swapped for a FIFO since, reading must not block.
+      const content = await readRegularFile(full, { maxBytes: Number.MAX_SAFE_INTEGER }).catch((err: unknown) => {
+        if (err instanceof NotRegularFileError) throw new ShadowGitError(`${change.path} changed while the diff was made (it is ${err.problem} now); run the command again.`, 'ECHANGED');
+        throw err;
+      });
+      return content ?? Buffer.alloc(0);
     }
     return repo.objects.readTyped(oid, 'blob', change.path);
   };
