@@ -59,11 +59,16 @@ function streamsWhenRead(file: string): boolean {
   return size > STREAM_READ_THRESHOLD || (declaredSize(file) ?? 0) > STREAM_THRESHOLD;
 }
 
-/** The content size a loose object's header declares, from inflating only its first bytes. */
+/**
+ * The content size a loose object's header declares, from inflating only its first bytes: a
+ * kilobyte, because a dynamic Huffman block spends up to ~300 bytes on its code tables before
+ * the first byte of output (64 bytes, as before, missed the header of such objects and a 200 MiB
+ * blob was inflated whole).
+ */
 function declaredSize(file: string): number | undefined {
   try {
     const fd = openSync(file, 'r');
-    const head = Buffer.alloc(64);
+    const head = Buffer.alloc(1024);
     let read: number;
     try {
       read = readSync(fd, head, 0, head.length, 0);
