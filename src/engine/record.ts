@@ -2,6 +2,7 @@ import { closeSync, constants as fsc, fstatSync, openSync, readlinkSync, readSyn
 import path from 'node:path';
 import { forEachLimit } from './fsutil.js';
 import { encodeTree, MODE_EXEC, MODE_FILE, MODE_LINK, MODE_TREE, type EntryMode, type TreeEntry } from './gitformat.js';
+import { notRecorded, symlinkTargetProblem } from './names.js';
 import { hashObject, STREAM_THRESHOLD, streamBlob, type ObjectStore } from './objects.js';
 import { fileStatOf, reasonOf, sameStat, type FileKind, type FileStat, type ScanResult, type ScannedDir, type ScannedFile, type SkippedPath } from './scan.js';
 import { DirFiles, parentOf, StatCache, type CachedDir, type CachedFile } from './statcache.js';
@@ -95,6 +96,8 @@ function readStable(file: string): { content: Buffer; stat: FileStat } {
 export async function hashPath(full: string, kind: FileKind, scanned: FileStat, store?: ObjectStore): Promise<{ oid: string; stat: FileStat }> {
   if (kind === 'link') {
     const target = readlinkSync(full, { encoding: 'buffer' });
+    const unrestorable = symlinkTargetProblem(target);
+    if (unrestorable) throw new Error(notRecorded(unrestorable, 'point the link elsewhere'));
     const oid = hashObject('blob', target);
     if (store) await store.write('blob', target, oid);
     return { oid, stat: scanned };
