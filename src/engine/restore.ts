@@ -79,7 +79,7 @@ export function lstatOrUndefined(file: string): Stats | undefined {
     return lstatSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return undefined;
     throw err;
   }
 }

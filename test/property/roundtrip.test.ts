@@ -1,0 +1,54 @@
+import fc from 'fast-check';
+import { ShadowGitError } from '../../src/engine/errors.js';
+import { ShadowGit } from '../../src/shadowgit.js';
+import { makeSandbox } from '../helpers/sandbox.js';
+import { caseArb, Refusal, roundTrip, type Driver } from './roundtrip-harness.js';
+
+/**
+ * The property-based round trip, bounded and with a fixed seed so `npm test` is repeatable:
+ * in process through the library API (the CLI costs a process start per command). The long
+ * run in test/faults/roundtrip.test.ts drives the real CLI with fresh seeds.
+ */
+
+function libraryDriver(worktree: string): Driver {
+  const open = () => ShadowGit.open({ worktree });
+  return {
+    snapshot: async () => {
+      const report = await (await open()).snapshot();
+      return { commit: report.commit, skipped: report.skipped.map((s) => s.path) };
+    },
+    rollback: async (commit) => {
+      try {
+        await (await open()).rollback(commit);
+      } catch (err) {
+        // A refusal is one sentence of ShadowGitError; anything else is a bug.
+        if (!(err instanceof ShadowGitError)) throw new Error(`the rollback failed with an unexpected error: ${(err as Error).stack}`);
+        throw new Refusal(err.message);
+      }
+    },
+    gitdir: async () => (await open()).repoPath,
+  };
+}
+
+const RUNS = 30;
+
+test(`generated trees round-trip byte for byte through snapshot and rollback (${RUNS} runs, fixed seed)`, async () => {
+  const previousHome = process.env.SHADOWGIT_HOME;
+  try {
+    await fc.assert(
+      fc.asyncProperty(caseArb, async (c) => {
+        const sb = makeSandbox('sg-prop-');
+        process.env.SHADOWGIT_HOME = sb.home;
+        try {
+          await roundTrip(sb.worktree, libraryDriver(sb.worktree), c);
+        } finally {
+          await sb.cleanup();
+        }
+      }),
+      { seed: 1717, numRuns: RUNS, endOnFailure: false },
+    );
+  } finally {
+    if (previousHome === undefined) delete process.env.SHADOWGIT_HOME;
+    else process.env.SHADOWGIT_HOME = previousHome;
+  }
+}, 120_000);
