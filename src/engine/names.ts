@@ -35,7 +35,7 @@ export function entryNameProblem(name: string): string | undefined {
   if (name === '' || name === '.' || name === '..') return `the name "${name}"`;
   if (name.includes('/')) return `a slash in the name "${name}"`;
   if (name.includes('\0')) return 'a NUL byte in a name';
-  if (name.toLowerCase() === '.git') return `the name "${name}" (git reserves ".git" in any case)`;
+  if (name.length === 4 && name.toLowerCase() === '.git') return `the name "${name}" (git reserves ".git" in any case)`;
   if (BACKSLASH_SEPARATES && name.includes('\\')) return `a backslash in the name "${name}" (a path separator on Windows)`;
   return undefined;
 }
