@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { lstatSync, promises as fsp, constants as fsc, type Stats } from 'node:fs';
 import path from 'node:path';
 import { ShadowGitError } from './errors.js';
@@ -6,6 +7,7 @@ import { processAlive } from './lock.js';
 import { faultPoint } from './faults.js';
 import type { FileChange } from './diff.js';
 import { MODE_EXEC, MODE_LINK, type EntryMode } from './gitformat.js';
+import { escapedName } from './names.js';
 import type { FlatEntry, FlatTree } from './record.js';
 import type { Repository } from './repo.js';
 import type { SkippedPath } from './scan.js';
@@ -117,10 +119,12 @@ export async function checkPlan(worktree: string, plan: RestorePlan, skipped: Sk
 
 async function unrecordedUnder(worktree: string, rel: string, deleting: Set<string>): Promise<string[]> {
   const found: string[] = [];
-  const entries = await fsp.readdir(path.join(worktree, rel), { withFileTypes: true });
+  const entries = await fsp.readdir(path.join(worktree, rel), { withFileTypes: true, encoding: 'buffer' });
   for (const entry of entries) {
-    const child = `${rel}/${entry.name}`;
-    if (entry.isDirectory()) found.push(...(await unrecordedUnder(worktree, child, deleting)));
+    // As bytes: a name that is not UTF-8 is never recorded, yet decoded it can equal one that is.
+    const child = `${rel}/${escapedName(entry.name)}`;
+    if (!isUtf8(entry.name)) found.push(child);
+    else if (entry.isDirectory()) found.push(...(await unrecordedUnder(worktree, child, deleting)));
     else if (!deleting.has(child)) found.push(child);
   }
   return found;

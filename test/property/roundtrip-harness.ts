@@ -37,10 +37,11 @@ export interface Driver {
 // Generators
 
 const bytes = (text: string) => Buffer.from(text);
+/** Each with its look-alikes: `a\xff` decodes to `a\uFFFD`, Latin-1 `caf\xe9` is `café` in NFC and NFD. */
 const SPECIAL_NAMES = [
   'back\\slash', '\\', '\\\\', '.git', '.Git', '.GIT', '.gIT', 'git~1', '.git.', '.git ', '-rf', '--', '-', '...', ' ', 'a b', 'tab\there', 'new\nline',
   'caf\u00e9', 'cafe\u0301', 'a\uFFFD', '\u{1F600}', 'x'.repeat(255), '.shadowgit-cookie-1-0123456789abcdef', '.shadowgit-cookie-x',
-].map(bytes);
+].map(bytes).concat([Buffer.from([0x61, 0xff]), Buffer.from([0x63, 0x61, 0x66, 0xe9])]);
 /** Names that are configuration, not data: they would change what is recorded. */
 const RESERVED = new Set(['.', '..', '.gitignore', '.shadowgitignore', '.shadowgit', 'node_modules']);
 

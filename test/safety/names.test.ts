@@ -98,6 +98,20 @@ test('a name that is not UTF-8 beside the real name it decodes to: one tree entr
   fsck(repoOf(sb));
 });
 
+test('a rollback that needs a file where a directory holds an unrecorded non-UTF-8 name refuses, even beside the recorded name it decodes to', async () => {
+  await writeTree(sb.worktree, { d: 'a file\n' });
+  const first = snapshot('first');
+  await fsp.rm(path.join(sb.worktree, 'd'));
+  await writeTree(sb.worktree, { 'd/a\uFFFD': 'recorded\n' });
+  writeFileSync(bytePath('d/a', Buffer.from([0xff])), 'never recorded\n');
+  expect(snapshot('second').skipped.map((s) => s.path)).toEqual(['d/a\\xff']);
+  const result = runCli(sb, ['rollback', first.commit, '--yes']);
+  expect(result.code).not.toBe(0);
+  expect(result.stderr).toMatch(/d is a directory holding files that are not recorded \(d\/a\\xff\)/);
+  expect(readFileSync(bytePath('d/a', Buffer.from([0xff])), 'utf8')).toBe('never recorded\n');
+  expect(readFileSync(path.join(sb.worktree, 'd/a\uFFFD'), 'utf8')).toBe('recorded\n');
+});
+
 test('a symlink whose target is not UTF-8 is skipped and reported (a rollback could not write it back), and left alone', async () => {
   await writeTree(sb.worktree, { 'a.txt': 'one\n' });
   const target = Buffer.from([0x74, 0xfe]);
