@@ -177,8 +177,11 @@ interface Expected {
   skipped: string[];
   /** Files and symlinks on disk that are not recorded (below a skipped or silent path). */
   unrecorded: Files;
-  /** The top paths under which `unrecorded` lie, and whether anything but directories is there. */
-  unrecordedRoots: Array<{ path: string; holdsFiles: boolean }>;
+  /**
+   * The top paths under which `unrecorded` lie, and whether a rollback must keep them: they hold
+   * a file or symlink, or a name that is not UTF-8 (a checkout does not look inside those).
+   */
+  unrecordedRoots: Array<{ path: string; keep: boolean }>;
 }
 
 const shown = (key: string) => escapedName(Buffer.from(key, 'latin1'));
@@ -197,7 +200,8 @@ function model(entries: Entry[]): Expected {
     const files: Files = new Map();
     all([e], path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '', files);
     for (const [p, f] of files) expected.unrecorded.set(p, f);
-    expected.unrecordedRoots.push({ path, holdsFiles: files.size > 0 });
+    const notUtf8 = (entry: Entry): boolean => !isUtf8(entry.name) || (entry.node.kind === 'dir' && entry.node.entries.some(notUtf8));
+    expected.unrecordedRoots.push({ path, keep: files.size > 0 || notUtf8(e) });
   };
   const walk = (es: Entry[], rel: string) => {
     for (const e of es) {
@@ -234,11 +238,11 @@ const under = (path: string, dir: string) => path.startsWith(`${dir}/`);
 
 /**
  * A rollback must refuse (before writing anything) when it would have to replace something not
- * recorded: A needs a file where B keeps unrecorded files, or a directory where B keeps an
- * unrecorded file or symlink.
+ * recorded: A needs a file where B keeps unrecorded files (or a name it cannot read as UTF-8),
+ * or a directory where B keeps an unrecorded file or symlink.
  */
 function mustRefuse(a: Expected, b: Expected): boolean {
-  return b.unrecordedRoots.some((u) => u.holdsFiles && [...a.recorded.keys()].some((p) => p === u.path || under(u.path, p) || under(p, u.path)));
+  return b.unrecordedRoots.some((u) => u.keep && [...a.recorded.keys()].some((p) => p === u.path || under(u.path, p) || under(p, u.path)));
 }
 
 /** One run: write A, snapshot, write B, snapshot, roll back to A; throws on any difference. */

@@ -30,7 +30,7 @@ function libraryDriver(worktree: string): Driver {
   };
 }
 
-const RUNS = 30;
+const RUNS = 40;
 
 test(`generated trees round-trip byte for byte through snapshot and rollback (${RUNS} runs, fixed seed)`, async () => {
   const previousHome = process.env.SHADOWGIT_HOME;
