@@ -74,13 +74,13 @@ export interface ScanOptions {
 const join = (dir: string, name: string) => (dir === '' ? name : `${dir}/${name}`);
 
 const NOT_UTF8 = 'its name is not valid UTF-8, which shadowgit cannot record yet; rename it to back it up';
+const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK } = fsc;
 
 /** One name of a directory listing, and whether it is a directory (readdir's Dirent). */
 interface Listed {
   name: string;
   isDirectory(): boolean;
 }
-const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK } = fsc;
 
 export function reasonOf(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;

@@ -130,7 +130,7 @@ class ObjectChecker {
   }
 
   async blob(oid: string, asLink = false): Promise<string | undefined> {
-    if (!this.blobs.has(oid) || (asLink && !this.linkTargets.has(oid))) {
+    if (!this.blobs.has(oid) || (asLink && this.blobs.get(oid) === undefined && !this.linkTargets.has(oid))) {
       try {
         const content = await this.repo.objects.readTyped(oid, 'blob');
         this.blobs.set(oid, undefined);
