@@ -30,7 +30,7 @@ function expectOk(args: string[]): string {
   return result.stdout;
 }
 
-test('a name with a backslash is recorded, and rollback, restore and verify handle it (it is an ordinary character on POSIX)', async () => {
+test('a name with a backslash is recorded, and rollback, restore, export, diff --patch and verify handle it (an ordinary character on POSIX)', async () => {
   await writeTree(sb.worktree, { 'back\\slash': 'from a zip made on Windows\n', 'dir\\name/inner.txt': 'inner\n', 'plain.txt': 'one\n' });
   const first = snapshot('first');
   expect(first.skipped).toEqual([]);
@@ -39,7 +39,7 @@ test('a name with a backslash is recorded, and rollback, restore and verify hand
 
   await writeTree(sb.worktree, { 'back\\slash': 'edited\n', 'plain.txt': 'two\n' });
   await fsp.rm(path.join(sb.worktree, 'dir\\name'), { recursive: true });
-  snapshot('second');
+  const second = snapshot('second');
   expectOk(['rollback', first.commit, '--yes']);
   expectSameFiles(await onDisk(), wanted);
   expectSameFiles(await onDisk(), gitTreeFiles(repoOf(sb), first.commit));
@@ -47,6 +47,10 @@ test('a name with a backslash is recorded, and rollback, restore and verify hand
   await fsp.writeFile(path.join(sb.worktree, 'back\\slash'), 'edited again\n');
   expectOk(['restore', first.commit, '--', 'back\\slash']);
   expect(readFileSync(path.join(sb.worktree, 'back\\slash'), 'utf8')).toBe('from a zip made on Windows\n');
+  const out = path.join(sb.dir, 'exported');
+  expectOk(['export', first.commit, out]);
+  expectSameFiles(await diskFiles(out), wanted);
+  expect(expectOk(['diff', first.commit, second.commit, '--patch'])).toMatch(/^\+edited$/m);
   expectOk(['verify']);
   fsck(repoOf(sb));
 });
