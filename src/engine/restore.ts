@@ -81,7 +81,8 @@ export function lstatOrUndefined(file: string): Stats | undefined {
     return lstatSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return undefined;
+    // ELOOP, ENAMETOOLONG: a parent is a symlink (a loop, a long target), so nothing of the tree is there.
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP' || code === 'ENAMETOOLONG') return undefined;
     throw err;
   }
 }

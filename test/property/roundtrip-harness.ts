@@ -2,7 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { isUtf8 } from 'node:buffer';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
+import { ShadowGitError } from '../../src/engine/errors.js';
 import { escapedName } from '../../src/engine/names.js';
+import { ShadowGit } from '../../src/shadowgit.js';
+import { clearRefusal, shadowgit } from '../faults/lib/run.js';
 
 /**
  * The property-based round trip (issue #17): a generated tree A is written with byte-exact
@@ -31,6 +34,50 @@ export interface Driver {
   /** Resolves when the rollback succeeded; rejects with a Refusal when it refused, clearly. */
   rollback(commit: string): Promise<void>;
   gitdir(): Promise<string>;
+}
+
+/** The library API, in process: fast, for the bounded run. */
+export function libraryDriver(worktree: string): Driver {
+  const open = () => ShadowGit.open({ worktree });
+  return {
+    snapshot: async () => {
+      const report = await (await open()).snapshot();
+      return { commit: report.commit, skipped: report.skipped.map((s) => s.path) };
+    },
+    rollback: async (commit) => {
+      try {
+        await (await open()).rollback(commit);
+      } catch (err) {
+        // A refusal is one sentence of ShadowGitError; anything else is a bug.
+        if (!(err instanceof ShadowGitError)) throw new Error(`the rollback failed with an unexpected error: ${(err as Error).stack}`);
+        throw new Refusal(err.message);
+      }
+    },
+    gitdir: async () => (await open()).repoPath,
+  };
+}
+
+/** The real CLI, a process per command (the fault suite's frozen build when it runs). */
+export function cliDriver(worktree: string, env: NodeJS.ProcessEnv): Driver {
+  const cli = async (args: string[]) => {
+    const run = await shadowgit(args, { cwd: worktree, env });
+    if (run.code !== 0) throw new Error(`shadowgit ${args.join(' ')} exited ${run.code}: ${run.stderr.trim()}`);
+    return JSON.parse(run.stdout);
+  };
+  return {
+    snapshot: async () => {
+      const report = await cli(['snapshot', '--json']);
+      return { commit: report.commit, skipped: report.skipped.map((s: { path: string }) => s.path) };
+    },
+    rollback: async (commit) => {
+      const run = await shadowgit(['rollback', commit, '--yes'], { cwd: worktree, env });
+      if (run.code === 0) return;
+      const unclear = clearRefusal(run);
+      if (unclear) throw new Error(`the rollback failed without a clear refusal (${unclear})`);
+      throw new Refusal(run.stderr.trim());
+    },
+    gitdir: async () => (await cli(['status', '--json'])).repo,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,34 +1,12 @@
 import fc from 'fast-check';
-import { ShadowGitError } from '../../src/engine/errors.js';
-import { ShadowGit } from '../../src/shadowgit.js';
 import { makeSandbox } from '../helpers/sandbox.js';
-import { caseArb, Refusal, roundTrip, type Driver } from './roundtrip-harness.js';
+import { caseArb, libraryDriver, roundTrip } from './roundtrip-harness.js';
 
 /**
  * The property-based round trip, bounded and with a fixed seed so `npm test` is repeatable:
  * in process through the library API (the CLI costs a process start per command). The long
  * run in test/faults/roundtrip.test.ts drives the real CLI with fresh seeds.
  */
-
-function libraryDriver(worktree: string): Driver {
-  const open = () => ShadowGit.open({ worktree });
-  return {
-    snapshot: async () => {
-      const report = await (await open()).snapshot();
-      return { commit: report.commit, skipped: report.skipped.map((s) => s.path) };
-    },
-    rollback: async (commit) => {
-      try {
-        await (await open()).rollback(commit);
-      } catch (err) {
-        // A refusal is one sentence of ShadowGitError; anything else is a bug.
-        if (!(err instanceof ShadowGitError)) throw new Error(`the rollback failed with an unexpected error: ${(err as Error).stack}`);
-        throw new Refusal(err.message);
-      }
-    },
-    gitdir: async () => (await open()).repoPath,
-  };
-}
 
 const RUNS = 40;
 
