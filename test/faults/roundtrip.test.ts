@@ -29,7 +29,7 @@ test(`generated trees round-trip byte for byte through the CLI (${RUNS} runs fro
   if (result.failed) {
     row.failures = 1;
     // A counterexample can hold 4 KiB symlink targets: the note keeps its start, seed and path.
-    row.notes.push(`${fc.defaultReportMessage(result).slice(0, 4000)}\n${(result.errorInstance as Error)?.message ?? result.errorInstance}`);
+    row.notes.push(`${(fc.defaultReportMessage(result) ?? '').slice(0, 4000)}\n${(result.errorInstance as Error)?.message ?? result.errorInstance}`);
   }
   publish(row);
   expect(row.notes).toEqual([]);
