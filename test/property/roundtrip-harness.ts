@@ -324,6 +324,12 @@ export async function roundTrip(worktree: string, driver: Driver, c: Case): Prom
     if (refused) throw refused;
     expectSame(readDisk(root), new Map([...recordedA, ...b.unrecorded]), 'the tree after the rollback, against snapshot A and what B did not record');
   }
+  // What the checkout left in the stat cache must agree with the disk: the next snapshot records
+  // exactly the state now (A, or B after a refusal) and reports what B left unrecorded.
+  const again = await driver.snapshot();
+  const treeOf = (commit: string) => nativeGit(gitdir, ['rev-parse', `${commit}^{tree}`]).toString().trim();
+  if (treeOf(again.commit) !== treeOf(refused ? snapB.commit : snapA.commit)) throw new Error(`the snapshot after the rollback records another tree than ${refused ? 'B' : 'A'}`);
+  expect(again.skipped.sort()).toEqual(b.skipped);
   const fsck = spawnSync('git', ['--git-dir', gitdir, 'fsck', '--no-progress'], { env: GIT_ENV, encoding: 'utf8' });
   if (fsck.status !== 0) throw new Error(`git fsck: ${fsck.stdout}${fsck.stderr}`);
 }
