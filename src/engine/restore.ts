@@ -95,19 +95,29 @@ export async function checkPlan(worktree: string, plan: RestorePlan, skipped: Sk
   const deleting = new Set(plan.delete);
   const unreadable = new Map(skipped.map((s) => [s.path, s.reason]));
   const checkedDirs = new Set<string>();
+  /** Parents that are a recorded file or symlink, deleted first: nothing below them exists yet (looking would follow the link). */
+  const replaced = new Set<string>();
   for (const rel of plan.write) {
     if (unreadable.has(rel)) {
       throw new ShadowGitError(`${rel} could not be backed up (${unreadable.get(rel)}), so it will not be overwritten; fix that, or move the file away, and try again.`, 'ECONFLICT');
     }
     const parts = rel.split('/');
-    for (let i = 1; i < parts.length; i++) {
+    let belowReplaced = false;
+    for (let i = 1; i < parts.length && !belowReplaced; i++) {
       const dir = parts.slice(0, i).join('/');
-      if (checkedDirs.has(dir)) continue;
+      belowReplaced = replaced.has(dir);
+      if (belowReplaced || checkedDirs.has(dir)) continue;
       checkedDirs.add(dir);
       const stat = lstatOrUndefined(path.join(worktree, dir));
-      if (!stat || stat.isDirectory() || deleting.has(dir)) continue;
+      if (!stat || stat.isDirectory()) continue;
+      if (deleting.has(dir)) {
+        replaced.add(dir);
+        belowReplaced = true;
+        continue;
+      }
       throw new ShadowGitError(`${dir} is ${stat.isSymbolicLink() ? 'a symlink' : 'a file'} that is not recorded (ignored or unreadable), where the target needs a directory; move it away and try again.`, 'ECONFLICT');
     }
+    if (belowReplaced) continue;
     const stat = lstatOrUndefined(path.join(worktree, rel));
     if (stat?.isDirectory()) {
       const leftovers = await unrecordedUnder(worktree, rel, deleting);

@@ -27,6 +27,10 @@ test('a file where a directory holds an empty directory whose name is not UTF-8:
   await roundTrip(sb.worktree, cliDriver(sb.worktree, sb.env), { a: [file('e')], b: [dir('e', [dir([0x3e, 0x57, 0x50, 0x1d, 0xe3], [])])] });
 });
 
+test('a directory that became a symlink to a directory with the same layout: the plan check looked through the link and refused', async () => {
+  await roundTrip(sb.worktree, cliDriver(sb.worktree, sb.env), { a: [dir('d', [file('x', 'a')])], b: [link('d', 'r'), dir('r', [dir('x', [file('f', 'f')])])] });
+});
+
 test('an empty tree snapshotted twice through the library: the native lstat helper refused the empty listing', async () => {
   const previousHome = process.env.SHADOWGIT_HOME;
   process.env.SHADOWGIT_HOME = sb.home;
