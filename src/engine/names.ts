@@ -66,7 +66,10 @@ export function treeEntriesProblem(content: Buffer, entries: readonly TreeEntry[
   return undefined;
 }
 
-/** A name's bytes as text, each byte that is not part of valid UTF-8 written `\xNN`: shows what is on disk. */
+/**
+ * A name's bytes as text for messages, each byte that is not part of valid UTF-8, and each
+ * control character (a newline would split a one-line message), written `\xNN`.
+ */
 export function escapedName(raw: Buffer): string {
   let text = '';
   for (let at = 0; at < raw.length; ) {
@@ -79,9 +82,10 @@ export function escapedName(raw: Buffer): string {
   return text;
 }
 
-/** Length of the valid UTF-8 sequence starting at `at`, 0 when the byte there does not start one. */
+/** Length of the valid UTF-8 sequence starting at `at`, 0 when the byte there does not start one or is a control character. */
 function utf8SequenceLength(raw: Buffer, at: number): number {
   const lead = raw[at]!;
+  if (lead < 0x20 || lead === 0x7f) return 0;
   const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
   return length > 0 && at + length <= raw.length && isUtf8(raw.subarray(at, at + length)) ? length : 0;
 }

@@ -31,6 +31,10 @@ test('a directory that became a symlink to a directory with the same layout: the
   await roundTrip(sb.worktree, cliDriver(sb.worktree, sb.env), { a: [dir('d', [file('x', 'a')])], b: [link('d', 'r'), dir('r', [dir('x', [file('f', 'f')])])] });
 });
 
+test('a refusal naming a non-UTF-8 name with a newline in it stays one line', async () => {
+  await roundTrip(sb.worktree, cliDriver(sb.worktree, sb.env), { a: [file('d')], b: [dir('d', [file([0xb6, 0x0a, 0x41], 'never recorded')])] });
+});
+
 test('an empty tree snapshotted twice through the library: the native lstat helper refused the empty listing', async () => {
   const previousHome = process.env.SHADOWGIT_HOME;
   process.env.SHADOWGIT_HOME = sb.home;

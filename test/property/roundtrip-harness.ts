@@ -241,7 +241,13 @@ interface Expected {
   unrecordedRoots: Array<{ path: string; keep: boolean }>;
 }
 
-const shown = (key: string) => escapedName(Buffer.from(key, 'latin1'));
+/** A path as shadowgit shows it: a name that is not UTF-8 escaped (escapedName), any other as it is. */
+const shown = (key: string) =>
+  key
+    .split('/')
+    .map((name) => Buffer.from(name, 'latin1'))
+    .map((raw) => (isUtf8(raw) ? raw.toString() : escapedName(raw)))
+    .join('/');
 
 function model(entries: Entry[]): Expected {
   const expected: Expected = { recorded: new Map(), skipped: [], unrecorded: new Map(), unrecordedRoots: [] };
@@ -253,7 +259,7 @@ function model(entries: Entry[]): Expected {
     }
   };
   const leaveOut = (e: Entry, path: string, report: boolean) => {
-    if (report) expected.skipped.push(path.split('/').map(shown).join('/'));
+    if (report) expected.skipped.push(shown(path));
     const files: Files = new Map();
     all([e], path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '', files);
     for (const [p, f] of files) expected.unrecorded.set(p, f);

@@ -29,8 +29,9 @@ test('a tree is refused for a refused name, a name twice, or a name that is not 
   expect(problem(tree(Buffer.from('a\uFFFD'), Buffer.from([0x62, 0xfe])))).toMatch(/"b\\xfe"/);
 });
 
-test('a name shown with the bytes that are not UTF-8 as \\xNN, valid sequences as they are', () => {
+test('a name shown with the bytes that are not UTF-8, and control characters, as \\xNN; valid sequences as they are', () => {
   expect(escapedName(Buffer.from([0x61, 0xff]))).toBe('a\\xff');
+  expect(escapedName(Buffer.from([0xff, 0x0a, 0x09, 0x7f, 0x41]))).toBe('\\xff\\x0a\\x09\\x7fA');
   expect(escapedName(Buffer.from('caf\u00e9 \u{1F600} a\uFFFD'))).toBe('caf\u00e9 \u{1F600} a\uFFFD');
   // A four-byte sequence cut short, an overlong encoding, an encoded surrogate.
   expect(escapedName(Buffer.from([0xf0, 0x9f, 0x98, 0x41]))).toBe('\\xf0\\x9f\\x98A');
