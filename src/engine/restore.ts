@@ -133,9 +133,12 @@ async function unrecordedUnder(worktree: string, rel: string, deleting: Set<stri
   const entries = await fsp.readdir(path.join(worktree, rel), { withFileTypes: true, encoding: 'buffer' });
   for (const entry of entries) {
     // As bytes: a name that is not UTF-8 is never recorded, yet decoded it can equal one that is.
-    const child = `${rel}/${escapedName(entry.name)}`;
-    if (!isUtf8(entry.name)) found.push(child);
-    else if (entry.isDirectory()) found.push(...(await unrecordedUnder(worktree, child, deleting)));
+    if (!isUtf8(entry.name)) {
+      found.push(`${rel}/${escapedName(entry.name)}`);
+      continue;
+    }
+    const child = `${rel}/${entry.name.toString()}`;
+    if (entry.isDirectory()) found.push(...(await unrecordedUnder(worktree, child, deleting)));
     else if (!deleting.has(child)) found.push(child);
   }
   return found;

@@ -35,6 +35,10 @@ test('a refusal naming a non-UTF-8 name with a newline in it stays one line', as
   await roundTrip(sb.worktree, cliDriver(sb.worktree, sb.env), { a: [file('d')], b: [dir('d', [file([0xb6, 0x0a, 0x41], 'never recorded')])] });
 });
 
+test('a file where a directory held recorded files with a tab and a newline in their names: no false refusal', async () => {
+  await roundTrip(sb.worktree, cliDriver(sb.worktree, sb.env), { a: [file('d')], b: [dir('d', [file('tab\there'), dir('new\nline', [file('f')])])] });
+});
+
 test('an empty tree snapshotted twice through the library: the native lstat helper refused the empty listing', async () => {
   const previousHome = process.env.SHADOWGIT_HOME;
   process.env.SHADOWGIT_HOME = sb.home;
