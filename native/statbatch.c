@@ -161,11 +161,15 @@ static void release(napi_env env, void *data, void *hint) {
     }                                                                 \
   } while (0)
 
+/* Stands in for the data of an empty array, which N-API may give as NULL (a tree with no files). */
+static double empty_array[1];
+
+/* The data of a typed array of type `want`; NULL when `value` is not one. */
 static void *typed(napi_env env, napi_value value, napi_typedarray_type want, size_t *length) {
   napi_typedarray_type type;
   void *data;
   if (napi_get_typedarray_info(env, value, &type, length, &data, NULL, NULL) != napi_ok || type != want) return NULL;
-  return data;
+  return data != NULL ? data : empty_array;
 }
 
 static napi_value start(napi_env env, napi_callback_info info) {

@@ -163,6 +163,17 @@ export class AnchoredTree {
     }
   }
 
+  /** The entries of `dir` with their names as bytes: a name that is not UTF-8 decodes lossily. */
+  listBytes(dir: string): Dirent<Buffer>[] | undefined {
+    const lease = this.lease(dir);
+    if (!lease) return undefined;
+    try {
+      return readdirSync(lease.at('.'), { withFileTypes: true, encoding: 'buffer' });
+    } finally {
+      lease.done();
+    }
+  }
+
   /** Makes `dir` a directory (its parent must be one) and remembers which directory it is. */
   async makeDirectory(dir: string): Promise<void> {
     await this.inside(parentOf(dir), (at) => {

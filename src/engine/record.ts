@@ -3,6 +3,7 @@ import path from 'node:path';
 import { CorruptObjectError, ShadowGitError } from './errors.js';
 import { forEachLimit } from './fsutil.js';
 import { encodeTree, MODE_EXEC, MODE_FILE, MODE_LINK, MODE_TREE, type EntryMode, type TreeEntry } from './gitformat.js';
+import { notRecorded, symlinkTargetProblem } from './names.js';
 import { hashObject, looseObjectPath, ObjectStore, STREAM_THRESHOLD, streamBlob, type ObjectType } from './objects.js';
 import { stateDirOf } from './paths.js';
 import { fileStatOf, reasonOf, sameStat, type FileKind, type FileStat, type ScanResult, type ScannedDir, type ScannedFile, type SkippedPath } from './scan.js';
@@ -177,6 +178,8 @@ function readStable(file: string): { content: Buffer; stat: FileStat } {
 export async function hashPath(full: string, kind: FileKind, scanned: FileStat, store?: ObjectStore): Promise<{ oid: string; stat: FileStat }> {
   if (kind === 'link') {
     const target = readlinkSync(full, { encoding: 'buffer' });
+    const unrestorable = symlinkTargetProblem(target);
+    if (unrestorable) throw new Error(notRecorded(unrestorable, 'point the link elsewhere'));
     const oid = hashObject('blob', target);
     if (store) await store.write('blob', target, oid);
     return { oid, stat: scanned };

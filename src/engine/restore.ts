@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { promises as fsp, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { nameOf, parentOf, type AnchoredTree } from './anchored.js';
@@ -7,7 +8,7 @@ import { processAlive } from './lock.js';
 import { faultPoint } from './faults.js';
 import type { FileChange } from './diff.js';
 import { MODE_EXEC, MODE_FILE, MODE_LINK, type EntryMode } from './gitformat.js';
-import { MAX_SYMLINK_TARGET_BYTES, symlinkTargetProblem } from './names.js';
+import { escapedName, MAX_SYMLINK_TARGET_BYTES, symlinkTargetProblem } from './names.js';
 import type { FlatEntry, FlatTree } from './record.js';
 import type { Repository } from './repo.js';
 import type { SkippedPath } from './scan.js';
@@ -79,19 +80,29 @@ export async function checkPlan(tree: AnchoredTree, plan: RestorePlan, skipped: 
   const deleting = new Set(plan.delete);
   const unreadable = new Map(skipped.map((s) => [s.path, s.reason]));
   const checkedDirs = new Set<string>();
+  /** Parents that are a recorded file or symlink, deleted first: nothing below them exists yet (looking would follow the link). */
+  const replaced = new Set<string>();
   for (const rel of plan.write) {
     if (unreadable.has(rel)) {
       throw new ShadowGitError(`${rel} could not be backed up (${unreadable.get(rel)}), so it will not be overwritten; fix that, or move the file away, and try again.`, 'ECONFLICT');
     }
     const parts = rel.split('/');
-    for (let i = 1; i < parts.length; i++) {
+    let belowReplaced = false;
+    for (let i = 1; i < parts.length && !belowReplaced; i++) {
       const dir = parts.slice(0, i).join('/');
-      if (checkedDirs.has(dir)) continue;
+      belowReplaced = replaced.has(dir);
+      if (belowReplaced || checkedDirs.has(dir)) continue;
       checkedDirs.add(dir);
       const stat = tree.lstat(dir);
-      if (!stat || stat.isDirectory() || deleting.has(dir)) continue;
+      if (!stat || stat.isDirectory()) continue;
+      if (deleting.has(dir)) {
+        replaced.add(dir);
+        belowReplaced = true;
+        continue;
+      }
       throw new ShadowGitError(`${dir} is ${stat.isSymbolicLink() ? 'a symlink' : 'a file'} that is not recorded (ignored or unreadable), where the target needs a directory; move it away and try again.`, 'ECONFLICT');
     }
+    if (belowReplaced) continue;
     if (tree.lstat(rel)?.isDirectory()) {
       const leftovers = unrecordedUnder(tree, rel, deleting);
       if (leftovers.length > 0) {
@@ -103,8 +114,13 @@ export async function checkPlan(tree: AnchoredTree, plan: RestorePlan, skipped: 
 
 function unrecordedUnder(tree: AnchoredTree, rel: string, deleting: Set<string>): string[] {
   const found: string[] = [];
-  for (const entry of tree.list(rel) ?? []) {
-    const child = `${rel}/${entry.name}`;
+  for (const entry of tree.listBytes(rel) ?? []) {
+    // As bytes: a name that is not UTF-8 is never recorded, yet decoded it can equal one that is.
+    if (!isUtf8(entry.name)) {
+      found.push(`${rel}/${escapedName(entry.name)}`);
+      continue;
+    }
+    const child = `${rel}/${entry.name.toString()}`;
     if (entry.isDirectory()) found.push(...unrecordedUnder(tree, child, deleting));
     else if (!deleting.has(child)) found.push(child);
   }

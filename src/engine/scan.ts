@@ -1,9 +1,11 @@
-import { constants as fsc, lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { constants as fsc, lstatSync, readdirSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { DirRules, IGNORE_FILES } from './ignore.js';
+import { entryNameProblem, escapedName, notRecorded } from './names.js';
 import { dirLayout, STAT_FIELDS, statAll } from './statall.js';
 import { parentOf, TYPE_OF_MODE, type CachedDir, type DirStat, type RuleState, type StatCache } from './statcache.js';
-import { WATCH_COOKIE_PREFIX } from './watchquery.js';
+import { isWatchCookie } from './watchquery.js';
 
 export type FileKind = 'file' | 'link';
 
@@ -73,6 +75,12 @@ const join = (dir: string, name: string) => (dir === '' ? name : `${dir}/${name}
 
 const NOT_UTF8 = 'its name is not valid UTF-8, which shadowgit cannot record yet; rename it to back it up';
 const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK } = fsc;
+
+/** One name of a directory listing, and whether it is a directory (readdir's Dirent). */
+interface Listed {
+  name: string;
+  isDirectory(): boolean;
+}
 
 export function reasonOf(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
@@ -395,20 +403,37 @@ class Scanner {
   }
 
   /** The directory's stat (taken first, so a change during the listing shows next time) and listing. */
-  private list(relDir: string): { node: ScannedDir; entries?: Dirent[] } {
+  private list(relDir: string): { node: ScannedDir; entries?: Listed[] } {
     const absDir = this.absolute(relDir);
     const node: ScannedDir = { path: relDir, files: [], dirs: [], stat: undefined, complete: false, ignoreFiles: 0 };
     try {
       const stat = lstatSync(absDir);
-      const entries = readdirSync(absDir, { withFileTypes: true });
-      node.stat = dirStatOf(stat);
       node.complete = true;
+      const entries = this.readListing(absDir, node);
+      node.stat = dirStatOf(stat);
       node.ignoreFiles = ignoreMask(new Set(entries.map((e) => e.name)));
       return { node, entries };
     } catch (err) {
-      this.skip(node, relDir, relDir.includes('\uFFFD') ? NOT_UTF8 : reasonOf(err));
+      this.skip(node, relDir, reasonOf(err));
       return { node };
     }
+  }
+
+  /**
+   * Node decodes names as UTF-8, bytes that are not becoming U+FFFD: such a name cannot be
+   * opened, and two of them, or one and a real U+FFFD name, would be one tree entry. Only a
+   * listing with U+FFFD in it is read again as bytes to tell them apart (rare: the common scan
+   * pays nothing); a name that is not UTF-8 is reported, with its bad bytes as \xNN, and left out.
+   */
+  private readListing(absDir: string, node: ScannedDir): Listed[] {
+    const entries = readdirSync(absDir, { withFileTypes: true });
+    if (!entries.some((entry) => entry.name.includes('\uFFFD'))) return entries;
+    const exact: Listed[] = [];
+    for (const entry of readdirSync(absDir, { withFileTypes: true, encoding: 'buffer' })) {
+      if (isUtf8(entry.name)) exact.push({ name: entry.name.toString(), isDirectory: () => entry.isDirectory() });
+      else this.skip(node, join(node.path, escapedName(entry.name)), NOT_UTF8);
+    }
+    return exact;
   }
 
   private skip(node: ScannedDir, relPath: string, reason: string): void {
@@ -416,19 +441,29 @@ class Scanner {
     node.complete = false;
   }
 
-  /** Files of a fresh listing into `node`; returns the subdirectories to enter. */
-  private readEntries(node: ScannedDir, entries: Dirent[], rules: DirRules): string[] {
+  /**
+   * Files of a fresh listing into `node`; returns the subdirectories to enter. A name a checkout
+   * would refuse (names.ts) is reported, never recorded; `.git` itself and the watcher's cookie
+   * are not the user's files and are passed over in silence.
+   */
+  private readEntries(node: ScannedDir, entries: Listed[], rules: DirRules): string[] {
     const absDir = this.absolute(node.path);
     const subdirs: string[] = [];
     for (const entry of entries) {
       const name = entry.name;
-      if (name === '.git' || name.startsWith(WATCH_COOKIE_PREFIX)) continue;
+      if (name === '.git' || (node.path === '' && isWatchCookie(name))) continue;
       const rel = join(node.path, name);
-      if (entry.isDirectory()) {
-        if (!rules.ignores(rel, true)) subdirs.push(rel);
+      const isDir = entry.isDirectory();
+      if (rules.ignores(rel, isDir)) continue;
+      const unrestorable = entryNameProblem(name);
+      if (unrestorable) {
+        this.skip(node, rel, notRecorded(unrestorable, 'rename it'));
         continue;
       }
-      if (rules.ignores(rel, false)) continue;
+      if (isDir) {
+        subdirs.push(rel);
+        continue;
+      }
       let stat: Stats | undefined;
       try {
         stat = lstatSync(`${absDir}/${name}`, { throwIfNoEntry: false });
@@ -436,8 +471,7 @@ class Scanner {
         this.skip(node, rel, reasonOf(err));
         continue;
       }
-      // Node reads names as UTF-8: a name that is not comes back with U+FFFD and cannot be opened.
-      if (!stat) this.skip(node, rel, name.includes('\uFFFD') ? NOT_UTF8 : 'vanished during the scan');
+      if (!stat) this.skip(node, rel, 'vanished during the scan');
       // Replaced by a directory between readdir and lstat: take it as one.
       else if (stat.isDirectory()) subdirs.push(rel);
       else {

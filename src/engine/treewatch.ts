@@ -1,7 +1,7 @@
 import { promises as fsp, watch, type FSWatcher, type Stats } from 'node:fs';
 import path from 'node:path';
 import { DirRules, IGNORE_FILES } from './ignore.js';
-import { WATCH_COOKIE_PREFIX } from './watchquery.js';
+import { isWatchCookie } from './watchquery.js';
 
 const join = (dir: string, name: string) => (dir === '' ? name : `${dir}/${name}`);
 const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
@@ -18,7 +18,7 @@ export interface TreeWatcherEvents {
   onChange(relPath: string): void;
   /** Watching is degraded (e.g. the system's limit on watches is reached). */
   onWarning(message: string): void;
-  /** A sync cookie (WATCH_COOKIE_PREFIX) appeared or vanished in the root; never a change. */
+  /** A sync cookie (isWatchCookie) appeared or vanished in the root; never a change. */
   onCookie(name: string): void;
   /** Changes may have gone unseen (watches were replaced, events were dropped): rescan everything. */
   onLost(): void;
@@ -155,7 +155,7 @@ export class TreeWatcher {
       this.events.onChange(dir);
       return;
     }
-    if (dir === '' && name.startsWith(WATCH_COOKIE_PREFIX)) {
+    if (dir === '' && isWatchCookie(name)) {
       this.events.onCookie(name);
       return;
     }

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { forEachLimit } from './fsutil.js';
-import { decodeCommit, decodeTag, decodeTree, MODE_TREE, parseTrailers, type TreeEntry } from './gitformat.js';
+import { decodeCommit, decodeTag, decodeTree, MODE_LINK, MODE_TREE, parseTrailers, type TreeEntry } from './gitformat.js';
 import { ID_TRAILER, listApproved } from './history.js';
 import { readNotes } from './notes.js';
+import { symlinkTargetProblem, treeEntriesProblem } from './names.js';
 import { checkPack, listPacks } from './pack.js';
 import { NOTES_REF } from './refs.js';
 import type { Repository } from './repo.js';
-import { unsafeEntryName } from './treeread.js';
 
 export interface ObjectProblem {
   oid: string;
@@ -105,6 +105,8 @@ function checked(id: string, commit: string, problems: ObjectProblem[]): Checked
 class ObjectChecker {
   private readonly trees = new Map<string, TreeEntry[] | string>();
   private readonly blobs = new Map<string, string | undefined>();
+  /** Why an intact blob that a tree names as a symlink cannot be written as one. */
+  private readonly linkTargets = new Map<string, string | undefined>();
   private readonly under = new Map<string, ObjectProblem[]>();
   private readonly commits = new Set<string>();
 
@@ -127,11 +129,12 @@ class ObjectChecker {
     }
   }
 
-  async blob(oid: string): Promise<string | undefined> {
-    if (!this.blobs.has(oid)) {
+  async blob(oid: string, asLink = false): Promise<string | undefined> {
+    if (!this.blobs.has(oid) || (asLink && this.blobs.get(oid) === undefined && !this.linkTargets.has(oid))) {
       try {
-        await this.repo.objects.readTyped(oid, 'blob');
+        const content = await this.repo.objects.readTyped(oid, 'blob');
         this.blobs.set(oid, undefined);
+        if (asLink) this.linkTargets.set(oid, symlinkTargetProblem(content));
       } catch (err) {
         this.blobs.set(oid, describe(err));
       }
@@ -143,18 +146,21 @@ class ObjectChecker {
   /** Reads every tree under `roots` level by level, then every blob they name, with bounded concurrency. */
   async checkTrees(roots: string[]): Promise<void> {
     const blobIds = new Set<string>();
+    const linkIds = new Set<string>();
     for (let level = [...new Set(roots)].filter((t) => !this.trees.has(t)); level.length > 0; ) {
       const next = new Set<string>();
       await forEachLimit(level, 16, async (oid) => {
         try {
-          const entries = decodeTree(await this.repo.objects.readTyped(oid, 'tree'));
-          const unsafe = entries.map((e) => unsafeEntryName(e.name)).find(Boolean);
-          if (unsafe) throw new Error(`it holds ${unsafe}`);
+          const content = await this.repo.objects.readTyped(oid, 'tree');
+          const entries = decodeTree(content);
+          const unwritable = treeEntriesProblem(content, entries);
+          if (unwritable) throw new Error(`it holds ${unwritable}`);
           this.trees.set(oid, entries);
           for (const e of entries) {
             if (e.mode === MODE_TREE) {
               if (!this.trees.has(e.oid)) next.add(e.oid);
-            } else if (e.mode !== ('160000' as string)) blobIds.add(e.oid);
+            } else if (e.mode === MODE_LINK) linkIds.add(e.oid);
+            else if (e.mode !== ('160000' as string)) blobIds.add(e.oid);
           }
         } catch (err) {
           this.trees.set(oid, describe(err));
@@ -162,8 +168,8 @@ class ObjectChecker {
       });
       level = [...next].filter((t) => !this.trees.has(t));
     }
-    await forEachLimit([...blobIds], 16, async (oid) => {
-      await this.blob(oid);
+    await forEachLimit([...new Set([...blobIds, ...linkIds])], 16, async (oid) => {
+      await this.blob(oid, linkIds.has(oid));
     });
   }
 
@@ -179,7 +185,7 @@ class ObjectChecker {
       for (const e of entries) {
         if (e.mode === MODE_TREE) problems.push(...this.problemsUnder(e.oid, e.name));
         else {
-          const problem = this.blobs.get(e.oid);
+          const problem = this.blobs.get(e.oid) ?? (e.mode === MODE_LINK ? this.linkTargets.get(e.oid) : undefined);
           if (problem) problems.push({ oid: e.oid, path: e.name, problem });
         }
       }

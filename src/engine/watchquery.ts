@@ -15,6 +15,18 @@ import type { Repository } from './repo.js';
 export const WATCH_STATE = 'watch.json';
 /** Names the watcher creates (and removes) in the worktree root as sync cookies; the scanner skips them. */
 export const WATCH_COOKIE_PREFIX = '.shadowgit-cookie-';
+const WATCH_COOKIE = /^\.shadowgit-cookie-(\d+)-[0-9a-f]{16}$/;
+
+/** A new sync cookie's name: the watcher's pid, then random hex, so no file of the user's is taken for one. */
+export const newWatchCookie = (pid = process.pid) => `${WATCH_COOKIE_PREFIX}${pid}-${randomBytes(8).toString('hex')}`;
+
+/** The pid of the watcher that made the cookie `name` (a name in the worktree root); undefined when it is no cookie. */
+export function watchCookiePid(name: string): number | undefined {
+  const match = WATCH_COOKIE.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
+export const isWatchCookie = (name: string) => watchCookiePid(name) !== undefined;
 
 export interface WatchSnapshot {
   id: string;
@@ -345,7 +357,6 @@ export class WatchQueryServer {
   readonly log = new ChangeLog();
   private server: net.Server | undefined;
   private socketPath: string | undefined;
-  private cookies = 0;
   /** Cookie name → called with true when its event arrives, false when the server closes. */
   private readonly cookieWaiters = new Map<string, (seen: boolean) => void>();
 
@@ -463,7 +474,7 @@ export class WatchQueryServer {
    * when that cannot be established (read-only root, the event did not come in time).
    */
   private async syncWithKernel(): Promise<boolean> {
-    const name = `${WATCH_COOKIE_PREFIX}${process.pid}-${++this.cookies}`;
+    const name = newWatchCookie();
     const file = path.join(this.worktree, name);
     // Waiting before creating: the event may be processed before the creation call returns.
     const seen = new Promise<boolean>((resolve) => this.cookieWaiters.set(name, resolve));
@@ -493,8 +504,8 @@ export class WatchQueryServer {
 export async function removeDeadWatcherCookies(worktree: string): Promise<void> {
   const names = await fsp.readdir(worktree).catch(() => []);
   for (const name of names) {
-    const pid = /^(\d+)-\d+$/.exec(name.slice(WATCH_COOKIE_PREFIX.length))?.[1];
-    if (name.startsWith(WATCH_COOKIE_PREFIX) && pid && !processAlive(Number(pid))) await fsp.rm(path.join(worktree, name), { force: true }).catch(() => undefined);
+    const pid = watchCookiePid(name);
+    if (pid !== undefined && !processAlive(pid)) await fsp.rm(path.join(worktree, name), { force: true }).catch(() => undefined);
   }
 }
 

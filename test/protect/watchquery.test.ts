@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Repository } from '../../src/engine/repo.js';
 import { TreeWatcher } from '../../src/engine/treewatch.js';
-import { askWatcher, ChangeLog, WATCH_COOKIE_PREFIX } from '../../src/engine/watchquery.js';
+import { askWatcher, ChangeLog, newWatchCookie, WATCH_COOKIE_PREFIX } from '../../src/engine/watchquery.js';
 import { git, repoOf, runCli, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 import { fileAt, headOf, killLeftovers, opsOf, startCli, waitFor, type Running } from './helpers.js';
 
@@ -111,7 +111,7 @@ test('a burst of events as long as the kernel queue may have overflowed counts a
     const touch = (count: number) => spawnSync('sh', ['-c', `seq 1 ${count} | sed 's/^/t/' | xargs touch`], { cwd: path.join(sb.worktree, 'src') });
     touch(100);
     // What the query server does: a cookie's event, then everything before it handled.
-    await write(`${WATCH_COOKIE_PREFIX}test`, '');
+    await write(newWatchCookie(), '');
     await waitFor('the cookie event', () => cookieSeen);
     await tree.settled();
     expect(changed.has('src/t100')).toBe(true);

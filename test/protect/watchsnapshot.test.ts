@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { changesBetween, filesOf, nativeTree, oracleRepo, randomEditor } from '../helpers/edits.js';
 import { fsck, git, repoOf, runCli, runCliAsync, runJson, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
-import { WATCH_COOKIE_PREFIX } from '../../src/engine/watchquery.js';
+import { newWatchCookie, WATCH_COOKIE_PREFIX } from '../../src/engine/watchquery.js';
 import { headOf, killLeftovers, startCli, waitFor, type Running } from './helpers.js';
 
 let sb: Sandbox;
@@ -233,8 +233,8 @@ test("a snapshot after a watcher died clears the sync cookies it left in the tre
   const deadPid = exited.pid!;
   const state = path.join(shadowRepo, 'shadowgit', 'watch.json');
   await fsp.writeFile(state, JSON.stringify({ pid: deadPid, host: os.hostname(), worktree: sb.worktree, socket: path.join(sb.dir, 'gone.sock') }));
-  const dead = `${WATCH_COOKIE_PREFIX}${deadPid}-3`;
-  const live = `${WATCH_COOKIE_PREFIX}${process.pid}-1`;
+  const dead = newWatchCookie(deadPid);
+  const live = newWatchCookie();
   await writeTree(sb.worktree, { [dead]: '', [live]: '', 'src/a.ts': 'a2\n' });
   const result = runCli(sb, ['snapshot', '--json']);
   expect(result.code).toBe(0);
