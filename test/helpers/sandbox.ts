@@ -131,6 +131,9 @@ export async function diskFiles(root: string, skip: (rel: string, name: string) 
   return files;
 }
 
+/** A directory export as on disk, without the marker export adds at its top. */
+export const exportedFiles = (dir: string) => diskFiles(dir, (rel) => rel === '.shadowgit-export');
+
 /** Fails with the first difference between two file maps. */
 export function expectSameFiles(actual: Map<string, TreeFile>, expected: Map<string, TreeFile>): void {
   const a = [...actual.keys()].sort();

@@ -1,13 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { diskFiles, expectSameFiles, git, gitTreeFiles, makeSandbox, runCli, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { diskFiles, expectSameFiles, exportedFiles, git, gitTreeFiles, makeSandbox, runCli, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
 afterEach(async () => sb.cleanup());
-
-/** A directory export as on disk, without the marker export adds at its top. */
-const exportedFiles = (dir: string) => diskFiles(dir, (rel) => rel === '.shadowgit-export');
 
 async function sampleTree(): Promise<void> {
   await writeTree(sb.worktree, { 'src/app.ts': 'export const x = 1;\n', 'bin/tool': '#!/bin/sh\nexit 0\n', 'data/blob.bin': Buffer.from([0, 1, 2, 255, 254]), 'docs/deep/er/readme.md': '# hi\n' });

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { promises as fsp, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, repoOf, runCli, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { diskFiles, expectSameFiles, exportedFiles, fsck, git, gitTreeFiles, makeSandbox, repoOf, runCli, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
 
 /**
  * Names a snapshot records are names a rollback can write back (names.ts): each case goes
@@ -49,7 +49,7 @@ test('a name with a backslash is recorded, and rollback, restore, export, diff -
   expect(readFileSync(path.join(sb.worktree, 'back\\slash'), 'utf8')).toBe('from a zip made on Windows\n');
   const out = path.join(sb.dir, 'exported');
   expectOk(['export', first.commit, out]);
-  expectSameFiles(await diskFiles(out), wanted);
+  expectSameFiles(await exportedFiles(out), wanted);
   expect(expectOk(['diff', first.commit, second.commit, '--patch'])).toMatch(/^\+edited$/m);
   expectOk(['verify']);
   fsck(repoOf(sb));
