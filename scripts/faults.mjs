@@ -25,7 +25,7 @@ const noBuild = option('--no-build') !== undefined;
 const savedRows = option('--rows');
 const cache = path.join(root, 'node_modules', '.cache');
 /** The run's knobs and their defaults (test/faults/lib/settings.ts reads them). */
-const KNOBS = { FAULT_TRIALS: 200, FAULT_ROUNDS: 50, FAULT_SEED: 1, FAULT_JOBS: 2 };
+const KNOBS = { FAULT_TRIALS: 200, FAULT_ROUNDS: 50, FAULT_SEED: 1, FAULT_JOBS: 2, RACE_TRIALS: 50, ROUNDTRIP_RUNS: 400 };
 
 function run() {
   if (!noBuild) {
