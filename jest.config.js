@@ -5,7 +5,7 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, diagnostics: false }] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/test/faults/'],
+  testPathIgnorePatterns: ['/node_modules/', '/test/faults/', '/test/large/'],
   testTimeout: 60000,
   maxWorkers: 2,
 };
