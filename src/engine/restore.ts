@@ -8,7 +8,7 @@ import { processAlive } from './lock.js';
 import { faultPoint } from './faults.js';
 import type { FileChange } from './diff.js';
 import { MODE_EXEC, MODE_FILE, MODE_LINK, type EntryMode } from './gitformat.js';
-import { escapedName, MAX_SYMLINK_TARGET_BYTES, symlinkTargetProblem } from './names.js';
+import { entryNameProblem, escapedName, MAX_SYMLINK_TARGET_BYTES, symlinkTargetProblem } from './names.js';
 import type { FlatEntry, FlatTree } from './record.js';
 import type { Repository } from './repo.js';
 import type { SkippedPath } from './scan.js';
@@ -121,6 +121,11 @@ function unrecordedUnder(tree: AnchoredTree, rel: string, deleting: Set<string>)
       continue;
     }
     const child = `${rel}/${entry.name.toString()}`;
+    // A name the scan skips (a `.git` in any case) is kept even when it is an empty directory.
+    if (entryNameProblem(entry.name.toString())) {
+      found.push(child);
+      continue;
+    }
     if (entry.isDirectory()) found.push(...unrecordedUnder(tree, child, deleting));
     else if (!deleting.has(child)) found.push(child);
   }

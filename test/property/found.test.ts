@@ -39,6 +39,10 @@ test('a file where a directory held recorded files with a tab and a newline in t
   await roundTrip(sb.worktree, cliDriver(sb.worktree, sb.env), { a: [file('d')], b: [dir('d', [file('tab\there'), dir('new\nline', [file('f')])])] });
 });
 
+test('a file where a directory holds an empty directory named .gIT: refused (the rollback deleted the skipped directory)', async () => {
+  await roundTrip(sb.worktree, cliDriver(sb.worktree, sb.env), { a: [file('4._')], b: [dir('4._', [dir('.gIT', [])])] });
+});
+
 test('an empty tree snapshotted twice through the library: the native lstat helper refused the empty listing', async () => {
   const previousHome = process.env.SHADOWGIT_HOME;
   process.env.SHADOWGIT_HOME = sb.home;

@@ -236,7 +236,8 @@ interface Expected {
   unrecorded: Files;
   /**
    * The top paths under which `unrecorded` lie, and whether a rollback must keep them: they hold
-   * a file or symlink, or a name that is not UTF-8 (a checkout does not look inside those).
+   * a file or symlink, or a name that is not UTF-8 (a checkout does not look inside those), or
+   * they are a `.git` in any case.
    */
   unrecordedRoots: Array<{ path: string; keep: boolean }>;
 }
@@ -264,7 +265,8 @@ function model(entries: Entry[]): Expected {
     all([e], path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '', files);
     for (const [p, f] of files) expected.unrecorded.set(p, f);
     const notUtf8 = (entry: Entry): boolean => !isUtf8(entry.name) || (entry.node.kind === 'dir' && entry.node.entries.some(notUtf8));
-    expected.unrecordedRoots.push({ path, keep: files.size > 0 || notUtf8(e) });
+    // A `.git` in any case is kept even when empty: the scan skipped it, so a checkout must not delete it.
+    expected.unrecordedRoots.push({ path, keep: files.size > 0 || notUtf8(e) || e.name.toString().toLowerCase() === '.git' });
   };
   const walk = (es: Entry[], rel: string) => {
     for (const e of es) {
