@@ -39,6 +39,7 @@ export async function runCommand(body: () => Promise<number | void>): Promise<vo
     const message = known ? err.message : `unexpected error: ${(err as Error).message} (run again with SHADOWGIT_DEBUG=1 for details, and please report it)`;
     process.stderr.write(`${color.red('shadowgit:')} ${message}\n`);
     if (process.env.SHADOWGIT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-    process.exitCode = err instanceof UsageError ? EXIT_USAGE : 1;
+    // A usage mistake the engine found (an empty path, a bad duration) exits like one yargs found.
+    process.exitCode = known && err.code === 'EUSAGE' ? EXIT_USAGE : 1;
   }
 }

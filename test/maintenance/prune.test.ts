@@ -166,7 +166,7 @@ describe('prune', () => {
     const { repo } = runJson(sb, ['status']);
 
     const empty = runCli(sb, ['prune', '--keep-last', '0']);
-    expect(empty.code).toBe(1);
+    expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/keeps no snapshot at all, so prune refuses to run; give at least one rule/);
     expect(runJson<PruneJson>(sb, ['prune', '--dry-run'])).toMatchObject({ policySource: 'config', removed: 1 });
 

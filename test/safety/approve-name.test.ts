@@ -11,7 +11,7 @@ test.each([['---'], ['-----'], ['!!!'], ['...']])('approve %j: the name has no l
   await writeTree(sb.worktree, { 'a.txt': 'changed since\n' });
   const result = runCli(sb, ['approve', name]);
   expect({ code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({
-    code: 1,
+    code: 2,
     stdout: '',
     stderr: `shadowgit: the name ${JSON.stringify(name)} has no letters or digits to make a tag name from; choose another name.\n`,
   });

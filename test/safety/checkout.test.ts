@@ -189,7 +189,7 @@ describe('finding 11: path arguments of restore, and revisions resolved before t
     await writeTree(sb.worktree, { 'a.txt': 'edited\n', 'new.txt': 'unsaved\n' });
     const before = await fingerprint(sb.worktree);
     const result = runCli(sb, ['restore', 'latest', '--', '']);
-    expect(result.code).not.toBe(0);
+    expect(result.code).toBe(2);
     oneClearLine(result.stderr);
     expect(result.stderr).toMatch(/empty/);
     expect(await fingerprint(sb.worktree)).toBe(before);
