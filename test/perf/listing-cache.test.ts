@@ -332,13 +332,22 @@ test('the stat cache file written after each of many changes decodes to exactly 
     const head = treeOf(shadowRepo, 'refs/heads/snapshots');
     const cached = new Map([...cache.files].map(([p, entry]) => [p, `${entry.mode} ${entry.oid}`]));
     expect({ round, tree: cache.tree, files: cached }).toEqual({ round, tree: head, files: filesOf(shadowRepo, head) });
+    // One recursive listing (trees included) is the oracle for every directory: a git process
+    // per tree per round made this the slowest test of the suite.
+    const gitTrees = new Map<string, string>([['', head]]);
+    const gitEntries = new Map<string, string[]>([['', []]]);
+    for (const line of (git(shadowRepo, ['ls-tree', '-r', '-t', '-z', head]) as string).split('\0').filter(Boolean)) {
+      const [info, p] = line.split('\t') as [string, string];
+      const [mode, type, id] = info.split(' ') as [string, string, string];
+      if (type === 'tree') {
+        gitTrees.set(p, id);
+        gitEntries.set(p, []);
+      }
+      const slash = p.lastIndexOf('/');
+      gitEntries.get(slash < 0 ? '' : p.slice(0, slash))!.push(`${mode.replace(/^0/, '')} ${id} ${p.slice(slash + 1)}`);
+    }
     // The directories: each one that records something has git's tree id for it, and its
     // subdirectories that record something are git's subtrees of it.
-    const gitTrees = new Map<string, string>([['', head]]);
-    for (const line of (git(shadowRepo, ['ls-tree', '-r', '-t', '-z', head]) as string).split('\0')) {
-      const [info, p] = line.split('\t');
-      if (info?.split(' ')[1] === 'tree') gitTrees.set(p!, info.split(' ')[2]!);
-    }
     const recording = [...cache.dirs].filter(([, dir]) => dir.entries > 0 || dir.tree !== undefined);
     const structure = (trees: Map<string, string>, subdirsOf: (p: string) => string[]) => Object.fromEntries([...trees].map(([p, oid]) => [p, { oid, subdirs: subdirsOf(p).sort() }]));
     expect({ round, dirs: structure(new Map(recording.map(([p, dir]) => [p, dir.tree!])), (p) => cache.dirs.get(p)!.subdirs.filter((sub) => cache.dirs.get(sub)!.entries > 0)) }).toEqual({
@@ -347,11 +356,7 @@ test('the stat cache file written after each of many changes decodes to exactly 
     });
     // What a diff takes from the cache instead of reading the tree: each tree's entries, as git lists them.
     for (const [p, oid] of gitTrees) {
-      const listed = (git(shadowRepo, ['ls-tree', '-z', oid]) as string).split('\0').filter(Boolean).map((line) => {
-        const [info, name] = line.split('\t');
-        const [mode, , id] = info!.split(' ');
-        return `${mode!.replace(/^0/, '')} ${id} ${name}`;
-      });
+      const listed = gitEntries.get(p)!;
       const fromCache = cache.treeEntries(p, oid)?.map((e) => `${e.mode} ${e.oid} ${e.name}`);
       expect({ round, p, entries: fromCache?.sort() }).toEqual({ round, p, entries: listed.sort() });
       expect(cache.treeEntries(p, '0'.repeat(40))).toBeUndefined();
