@@ -7,6 +7,7 @@ import { promises as fsp } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ShadowGitError } from '../engine/errors.js';
+import { MODE_LINK } from '../engine/gitformat.js';
 import type { ShadowGit } from '../shadowgit.js';
 import { extensionOf, isGraphFile } from './extract.js';
 import { buildGraph, byPath, type Edge, type GraphStats } from './graph.js';
@@ -76,11 +77,13 @@ interface GivenPath {
  * The paths to analyse, checked before the graph is built: each exists and is not ignored.
  * Whether a file is in the graph is known only after (see targetsFromPaths).
  */
-async function checkPaths(sg: ShadowGit, paths: string[], cwd: string, tracked: ReadonlyMap<string, unknown>): Promise<GivenPath[]> {
+async function checkPaths(sg: ShadowGit, paths: string[], cwd: string, tracked: ReadonlyMap<string, { mode: string }>): Promise<GivenPath[]> {
   const out: GivenPath[] = [];
   for (const given of paths) {
     const rel = sg.toWorktreePath(given, cwd);
-    if (tracked.has(rel)) {
+    const entry = tracked.get(rel);
+    if (entry?.mode === MODE_LINK) throw new ShadowGitError(`${given} is a symbolic link, and impact does not follow links; name the file it points to.`, 'ENOTMODULE');
+    if (entry) {
       out.push({ given, rel, directory: false });
       continue;
     }
