@@ -1,10 +1,10 @@
 import type { TypeScript } from './tsloader.js';
 
 /** How one file refers to another. */
-export type EdgeKind = 'import' | 'export' | 'dynamic' | 'require' | 'reference' | 'import-equals' | 'import-type' | 'url';
+export type EdgeKind = 'import' | 'export' | 'dynamic' | 'require' | 'reference' | 'import-equals' | 'import-type' | 'url' | 'css-import';
 
 /** In cache order: a kind is stored as its index, so new kinds go at the end. */
-export const EDGE_KINDS: readonly EdgeKind[] = ['import', 'export', 'dynamic', 'require', 'reference', 'import-equals', 'import-type', 'url'];
+export const EDGE_KINDS: readonly EdgeKind[] = ['import', 'export', 'dynamic', 'require', 'reference', 'import-equals', 'import-type', 'url', 'css-import'];
 
 /** One module specifier found in a file. */
 export interface Specifier {
@@ -40,6 +40,27 @@ export function isGraphFile(p: string): boolean {
 export function isParsedFile(p: string): boolean {
   const ext = extensionOf(p);
   return ext !== '.json' && GRAPH_EXTENSIONS.has(ext);
+}
+
+/** A stylesheet whose `@import` rules are edges (read once some import names a .css file). */
+export function isStylesheet(p: string): boolean {
+  return extensionOf(p) === '.css';
+}
+
+/** `@import 'x'`, `@import "x"`, `@import url(x)` (quoted or not), whatever layer, supports or media follow. */
+const CSS_IMPORT = /@import\s+(?:url\(\s*(?:"([^"]*)"|'([^']*)'|([^)"'\s]*))\s*\)|"([^"]*)"|'([^']*)')/gi;
+
+/**
+ * The `@import` rules of a stylesheet, outside comments. There is no syntax error to report:
+ * CSS skips what it does not understand.
+ */
+export function extractStylesheetImports(text: string): Extracted {
+  const specifiers: Specifier[] = [];
+  for (const m of text.replace(/\/\*[\s\S]*?\*\//g, ' ').matchAll(CSS_IMPORT)) {
+    const specifier = m.slice(1).find((group) => group !== undefined);
+    if (specifier) specifiers.push({ specifier, kind: 'css-import', typeOnly: false });
+  }
+  return { specifiers };
 }
 
 /** Cheap pre-check: only files that may contain `import(`/`require(`/`new URL(` get the full-tree walk. */

@@ -7,7 +7,7 @@ import { hashObject } from '../engine/objects.js';
 import { MODE_LINK } from '../engine/gitformat.js';
 import type { FlatTree } from '../engine/record.js';
 import type { Repository } from '../engine/repo.js';
-import { EDGE_KINDS, extensionOf, extractSpecifiers, isGraphFile, isParsedFile, type EdgeKind, type Extracted, type Specifier } from './extract.js';
+import { EDGE_KINDS, extensionOf, extractSpecifiers, extractStylesheetImports, isGraphFile, isParsedFile, isStylesheet, type EdgeKind, type Extracted, type Specifier } from './extract.js';
 import { isResolutionInput, resolutionKey, Resolver, UNRESOLVED, withoutQuery } from './resolve.js';
 import { loadTypeScript, saveCodeCache, typeScriptLoad, type TypeScript } from './tsloader.js';
 import type { FileSet } from './workspaces.js';
@@ -213,18 +213,7 @@ export async function buildGraph(repo: Repository, tracked: FlatTree): Promise<I
   const cachedFiles = new Map(Object.entries(cache.files));
   const specsOf = new Map<string, Specifier[]>();
   const errors: Array<{ path: string; message: string }> = [];
-  const toParse: string[] = [];
   let reused = 0;
-  for (const p of modules) {
-    if (!isParsedFile(p)) continue;
-    const hit = cachedFiles.get(p);
-    if (hit && Array.isArray(hit) && Array.isArray(hit[1]) && hit[0] === tracked.get(p)?.oid) {
-      specsOf.set(p, hit[1].map(decodeSpec));
-      if (hit[2]) errors.push({ path: p, message: hit[2] });
-      reused++;
-    } else toParse.push(p);
-  }
-
   let ts: TypeScript | undefined;
   let parsed = 0;
   const remember = (p: string, oid: string, extracted: Extracted) => {
@@ -233,9 +222,17 @@ export async function buildGraph(repo: Repository, tracked: FlatTree): Promise<I
     cachedFiles.set(p, [oid, extracted.specifiers.map(encodeSpec), ...(extracted.error ? [extracted.error] : [])] as CachedFile);
     dirty = true;
   };
-  if (toParse.length > 0) {
-    ts = await loadTypeScript(codeCacheDir);
-    const parser = ts;
+  /** The specifiers of `paths`, from the cache or parsed (the compiler loads for a module, not for a stylesheet). */
+  const readSpecifiers = async (paths: string[]) => {
+    const toParse: string[] = [];
+    for (const p of paths) {
+      const hit = cachedFiles.get(p);
+      if (hit && Array.isArray(hit) && Array.isArray(hit[1]) && hit[0] === tracked.get(p)?.oid) {
+        specsOf.set(p, hit[1].map(decodeSpec));
+        if (hit[2]) errors.push({ path: p, message: hit[2] });
+        reused++;
+      } else toParse.push(p);
+    }
     // Synchronous reads: these files are small, and a thread-pool round trip per file costs more than the read.
     for (const p of toParse) {
       let content: Buffer | undefined;
@@ -256,18 +253,25 @@ export async function buildGraph(repo: Repository, tracked: FlatTree): Promise<I
         continue;
       }
       parsed++;
+      const extracted = isStylesheet(p) ? extractStylesheetImports(content.toString('utf8')) : extractOrReport((ts ??= await loadTypeScript(codeCacheDir)), p, content);
       // Keyed by the id of the bytes actually parsed, so a file edited since the scan is parsed again next time.
-      remember(p, hashObject('blob', content), extractOrReport(parser, p, content));
+      remember(p, hashObject('blob', content), extracted);
     }
+  };
+  await readSpecifiers(modules.filter(isParsedFile));
+  let assetExtensions = assetExtensionsOf(specsOf);
+  // Stylesheets are read once an import names one: their @imports lead from a stylesheet to the modules importing another.
+  if (assetExtensions.has('.css')) {
+    await readSpecifiers(files.filter(isStylesheet).sort(byPath));
+    assetExtensions = assetExtensionsOf(specsOf);
   }
   for (const p of cachedFiles.keys()) {
-    if (!moduleSet.has(p)) {
+    if (!specsOf.has(p)) {
       cachedFiles.delete(p);
       dirty = true;
     }
   }
 
-  const assetExtensions = assetExtensionsOf(specsOf);
   const nodes = [...modules, ...files.filter((p) => !moduleSet.has(p) && assetExtensions.has(extensionOf(p)))].sort(byPath);
   const nodeSet = new Set(nodes);
   const inputs = createHash('sha1');
@@ -290,7 +294,7 @@ export async function buildGraph(repo: Repository, tracked: FlatTree): Promise<I
   const manifestProblems: Array<{ path: string; message: string }> = [];
   const edges: Edge[] = [];
   const unresolved: Array<{ from: string; specifier: string }> = [];
-  for (const p of modules) {
+  for (const p of nodes) {
     const specs = specsOf.get(p);
     if (!specs) continue;
     for (const s of specs) {

@@ -40,14 +40,14 @@ export function isResolutionInput(rel: string): boolean {
  * Where a resolution is memoised: under the containing directory (which fixes the nearest
  * tsconfig and package.json), then a two-letter prefix — the file's own module format by
  * extension (m, c, or -) and the kind of reference (s static, r require, d dynamic, p path
- * reference, u URL) — followed by the specifier.
+ * reference, u URL, y stylesheet @import) — followed by the specifier.
  */
 export function resolutionKey(from: string, specifier: string, kind: EdgeKind): [dir: string, key: string] {
   const slash = from.lastIndexOf('/');
   const dir = slash < 0 ? '' : from.slice(0, slash);
   const ext = from.slice(from.lastIndexOf('.'));
   const format = ext === '.mts' || ext === '.mjs' ? 'm' : ext === '.cts' || ext === '.cjs' ? 'c' : '-';
-  const how = kind === 'require' || kind === 'import-equals' ? 'r' : kind === 'dynamic' ? 'd' : kind === 'reference' ? 'p' : kind === 'url' ? 'u' : 's';
+  const how = kind === 'require' || kind === 'import-equals' ? 'r' : kind === 'dynamic' ? 'd' : kind === 'reference' ? 'p' : kind === 'url' ? 'u' : kind === 'css-import' ? 'y' : 's';
   return [dir, `${format}${how}${specifier}`];
 }
 
@@ -309,6 +309,7 @@ export class Resolver {
   }
 
   private conditionsFor(kind: EdgeKind): Set<string> {
+    if (kind === 'css-import') return new Set(['style', 'source', 'development', 'default']);
     return new Set(['source', 'development', 'types', 'typings', kind === 'require' || kind === 'import-equals' ? 'require' : 'import', 'module', 'node', 'default']);
   }
 
@@ -378,6 +379,12 @@ export class Resolver {
     const config = this.configFor(dir);
     const fromAbs = this.abs(from);
     const mode = this.modeFor(config, fromAbs, kind);
+    if (kind === 'css-import') {
+      if (hasScheme(spec) || spec.startsWith('//')) return EXTERNAL;
+      // A bare name in CSS is a relative URL first (so postcss-import and Vite read it), then a package or an alias.
+      const local = isRelative(spec) || spec.startsWith('#') ? undefined : this.compile(`./${spec}`, fromAbs, config.fallback, config.fallbackCache, undefined);
+      if (local) return local;
+    }
     const bare = !isRelative(spec);
     // Without baseUrl or a matching `paths` entry, the compiler could only find a bare
     // specifier in node_modules, which this host never shows: skip the walk up the tree.

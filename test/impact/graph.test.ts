@@ -178,7 +178,20 @@ describe('stylesheets, images and bundler query imports', () => {
       'packages/ui/src/theme.css': ':root { --accent: red }\n',
       'index.html': '<script type="module" src="/src/main.ts"></script>\n',
       'README.md': '# fixture\n',
-      'src/style.css': 'body { color: red }\n',
+      'packages/tokens/package.json': JSON.stringify({ name: '@acme/tokens', main: 'index.js', style: 'tokens.css' }),
+      'packages/tokens/tokens.css': ':root { --gap: 4px }\n',
+      'src/style.css': [
+        "@import './theme/base.css' layer(base);",
+        '@import url("https://fonts.example.com/inter.css");',
+        "/* @import './commented-out.css'; */",
+        '@import "fonts.css" screen;',
+        "@import '@acme/tokens';",
+        "@import url(./gone.css);",
+        'body { color: red }',
+        '',
+      ].join('\n'),
+      'src/theme/base.css': 'html { margin: 0 }\n',
+      'src/fonts.css': '@font-face { font-family: x }\n',
       'src/logo.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>\n',
       'src/icon.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>\n',
       'src/notes.txt': 'plain text\n',
@@ -224,6 +237,20 @@ describe('stylesheets, images and bundler query imports', () => {
     expect(into('src/icon.svg')).toEqual(['url']);
   });
 
+  test("a stylesheet's @import: relative, a bare name next to it, a package's style field", async () => {
+    const r = await impact(sg, { paths: ['src/theme/base.css', 'src/fonts.css', 'packages/tokens/tokens.css'] });
+    expect(chains(r)).toEqual({
+      'src/style.css': 'src/style.css > packages/tokens/tokens.css',
+      'src/main.ts': 'src/main.ts > src/style.css > packages/tokens/tokens.css',
+      'src/main.test.ts': 'src/main.test.ts > src/main.ts > src/style.css > packages/tokens/tokens.css',
+    });
+    expect(r.edges.filter((e) => e.from === 'src/style.css').map((e) => [e.to, e.kind])).toEqual([
+      ['src/theme/base.css', 'css-import'],
+      ['src/fonts.css', 'css-import'],
+      ['packages/tokens/tokens.css', 'css-import'],
+    ]);
+  });
+
   test('/x reads from the project root above the importer', async () => {
     expect(chains(await impact(sg, { paths: ['index.html'] }))).toEqual({ 'src/page.ts': 'src/page.ts > index.html' });
   });
@@ -233,6 +260,7 @@ describe('stylesheets, images and bundler query imports', () => {
     expect(r.unresolved).toEqual([
       { from: 'src/main.ts', specifier: './nope.css' },
       { from: 'src/main.ts', specifier: './ghost?worker' },
+      { from: 'src/style.css', specifier: './gone.css' },
     ]);
   });
 
