@@ -20,8 +20,8 @@ export function withoutQuery(spec: string): string {
   return at < 0 ? spec : spec.slice(0, at + 1);
 }
 
-/** A URL with a scheme (`https:`, `data:`, `node:`), which names no file of the tree. */
-const hasScheme = (spec: string) => /^[a-z][a-z0-9+.-]*:/i.test(spec);
+/** A URL with a scheme (`https:`, `data:`) or a host (`//cdn…`), which names no file of the tree. */
+const isRemote = (spec: string) => /^[a-z][a-z0-9+.-]*:/i.test(spec) || spec.startsWith('//');
 
 /**
  * The declaration file name the compiler probes for a specifier with an extension it does not
@@ -289,7 +289,6 @@ export class Resolver {
     return this.assetBehind(rel) ?? (this.files.has(rel) ? rel : undefined);
   }
 
-
   private modeFor(config: ProjectConfig, fromAbs: string, kind: EdgeKind): TSNamespace.ResolutionMode {
     const ts = this.ts;
     if (kind === 'require' || kind === 'import-equals') return ts.ModuleKind.CommonJS;
@@ -355,7 +354,6 @@ export class Resolver {
    * not followed and not reported: such URLs often name directories, or files made at run time.
    */
   private resolveUrl(dir: string, spec: string): string {
-    if (hasScheme(spec) || spec.startsWith('//')) return EXTERNAL;
     const at = (base: string, rel: string) => {
       const p = path.posix.normalize(path.posix.join(base, rel));
       return this.files.has(p) ? p : undefined;
@@ -370,6 +368,7 @@ export class Resolver {
   resolve(from: string, spec: string, kind: EdgeKind): string {
     const slash = from.lastIndexOf('/');
     const dir = slash < 0 ? '' : from.slice(0, slash);
+    if (isRemote(spec)) return EXTERNAL;
     if (kind === 'url') return this.resolveUrl(dir, spec);
     if (kind === 'reference') {
       const p = path.posix.normalize(path.posix.join(dir, spec));
@@ -380,7 +379,6 @@ export class Resolver {
     const fromAbs = this.abs(from);
     const mode = this.modeFor(config, fromAbs, kind);
     if (kind === 'css-import') {
-      if (hasScheme(spec) || spec.startsWith('//')) return EXTERNAL;
       // A bare name in CSS is a relative URL first (so postcss-import and Vite read it), then a package or an alias.
       const local = isRelative(spec) || spec.startsWith('#') ? undefined : this.compile(`./${spec}`, fromAbs, config.fallback, config.fallbackCache, undefined);
       if (local) return local;
@@ -405,7 +403,7 @@ export class Resolver {
     const fallback = this.compile(spec, fromAbs, config.fallback, config.fallbackCache, undefined);
     if (fallback) return fallback;
     // Not a path inside the tree: bundlers (Vite) read `/x` from the project root, a directory above the importer.
-    if (spec.startsWith('/') && !spec.startsWith('//')) return upFrom(dir, (d) => this.compile(`.${spec}`, path.join(this.root, d, 'index.ts'), config.fallback, config.fallbackCache, undefined)) ?? UNRESOLVED;
+    if (spec.startsWith('/')) return upFrom(dir, (d) => this.compile(`.${spec}`, path.join(this.root, d, 'index.ts'), config.fallback, config.fallbackCache, undefined)) ?? UNRESOLVED;
     return UNRESOLVED;
   }
 }
