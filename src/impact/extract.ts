@@ -1,9 +1,10 @@
 import type { TypeScript } from './tsloader.js';
 
 /** How one file refers to another. */
-export type EdgeKind = 'import' | 'export' | 'dynamic' | 'require' | 'reference' | 'import-equals' | 'import-type';
+export type EdgeKind = 'import' | 'export' | 'dynamic' | 'require' | 'reference' | 'import-equals' | 'import-type' | 'url' | 'css-import';
 
-export const EDGE_KINDS: readonly EdgeKind[] = ['import', 'export', 'dynamic', 'require', 'reference', 'import-equals', 'import-type'];
+/** In cache order: a kind is stored as its index, so new kinds go at the end. */
+export const EDGE_KINDS: readonly EdgeKind[] = ['import', 'export', 'dynamic', 'require', 'reference', 'import-equals', 'import-type', 'url', 'css-import'];
 
 /** One module specifier found in a file. */
 export interface Specifier {
@@ -23,7 +24,8 @@ export interface Extracted {
 export const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'] as const;
 const GRAPH_EXTENSIONS = new Set<string>([...SOURCE_EXTENSIONS, '.json']);
 
-function extensionOf(p: string): string {
+/** The extension of a path or specifier, lower case (`.css`), or '' when it has none. */
+export function extensionOf(p: string): string {
   const slash = p.lastIndexOf('/');
   const dot = p.lastIndexOf('.');
   return dot > slash + 1 ? p.slice(dot).toLowerCase() : '';
@@ -40,14 +42,41 @@ export function isParsedFile(p: string): boolean {
   return ext !== '.json' && GRAPH_EXTENSIONS.has(ext);
 }
 
-/** Cheap pre-check: only files that may contain `import(`/`require(` get the full-tree walk. */
-const CALL_HINT = /\b(?:import|require)\s*\(/;
+/** A stylesheet whose `@import` rules are edges (read once some import names a .css file). */
+export function isStylesheet(p: string): boolean {
+  return extensionOf(p) === '.css';
+}
+
+/** `@import 'x'`, `@import "x"`, `@import url(x)` (quoted or not), whatever layer, supports or media follow. */
+const CSS_IMPORT = /@import\s+(?:url\(\s*(?:"([^"]*)"|'([^']*)'|([^)"'\s]*))\s*\)|"([^"]*)"|'([^']*)')/gi;
+
+/**
+ * The `@import` rules of a stylesheet, outside comments. There is no syntax error to report:
+ * CSS skips what it does not understand.
+ */
+export function extractStylesheetImports(text: string): Extracted {
+  const specifiers: Specifier[] = [];
+  for (const m of text.replace(/\/\*[\s\S]*?\*\//g, ' ').matchAll(CSS_IMPORT)) {
+    const specifier = m.slice(1).find((group) => group !== undefined);
+    if (specifier) specifiers.push({ specifier, kind: 'css-import', typeOnly: false });
+  }
+  return { specifiers };
+}
+
+/** Cheap pre-check: only files that may contain `import(`/`require(`/`new URL(` get the full-tree walk. */
+const CALL_HINT = /\b(?:import|require)\s*\(|\bnew\s+URL\s*\(/;
+
+/** `import.meta.url`. */
+function isImportMetaUrl(ts: TypeScript, node: import('ts-morph').ts.Node | undefined): boolean {
+  return !!node && ts.isPropertyAccessExpression(node) && node.name.text === 'url' && ts.isMetaProperty(node.expression) && node.expression.keywordToken === ts.SyntaxKind.ImportKeyword;
+}
 
 /**
  * Reads every module specifier of one file from a parse-only syntax tree (no program, no type
  * checker): imports, re-exports, `export *`, `import x = require()`, triple-slash path
- * references, and — anywhere in the file — `import('literal')`, `require('literal')` and
- * `typeof import('literal')`. Specifiers that are not string literals are not edges.
+ * references, and — anywhere in the file — `import('literal')`, `require('literal')`,
+ * `typeof import('literal')` and `new URL('literal', import.meta.url)` (how bundlers and Node
+ * name a file next to the module). Specifiers that are not string literals are not edges.
  */
 export function extractSpecifiers(ts: TypeScript, fileName: string, text: string): Extracted {
   const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, false);
@@ -82,6 +111,8 @@ export function extractSpecifiers(ts: TypeScript, fileName: string, text: string
         const callee = node.expression;
         if (callee.kind === ts.SyntaxKind.ImportKeyword) add(node.arguments[0], 'dynamic', false);
         else if (ts.isIdentifier(callee) && callee.text === 'require' && node.arguments.length === 1) add(node.arguments[0], 'require', false);
+      } else if (ts.isNewExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'URL' && node.arguments?.length === 2 && isImportMetaUrl(ts, node.arguments[1])) {
+        add(node.arguments[0], 'url', false);
       } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
         add(node.argument.literal, 'import-type', true);
       }

@@ -4,10 +4,11 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { NotRegularFileError, readRegularFile, readRegularFileSync, writeFileAtomic } from '../engine/fsutil.js';
 import { hashObject } from '../engine/objects.js';
+import { MODE_LINK } from '../engine/gitformat.js';
 import type { FlatTree } from '../engine/record.js';
 import type { Repository } from '../engine/repo.js';
-import { EDGE_KINDS, extractSpecifiers, isParsedFile, type EdgeKind, type Extracted, type Specifier } from './extract.js';
-import { isResolutionInput, resolutionKey, Resolver, UNRESOLVED } from './resolve.js';
+import { EDGE_KINDS, extensionOf, extractSpecifiers, extractStylesheetImports, isGraphFile, isParsedFile, isStylesheet, type EdgeKind, type Extracted, type Specifier } from './extract.js';
+import { isResolutionInput, resolutionKey, Resolver, UNRESOLVED, withoutQuery } from './resolve.js';
 import { loadTypeScript, saveCodeCache, typeScriptLoad, type TypeScript } from './tsloader.js';
 import type { FileSet } from './workspaces.js';
 
@@ -17,7 +18,7 @@ export const IMPACT_CACHE = 'impact-cache.json';
 /** Directory (in the shadow repo's state) for V8's compiled code of the TypeScript compiler. */
 export const CODE_CACHE_DIR = 'impact-v8cache';
 /** Bump when what extractSpecifiers or Resolver produce changes meaning. */
-const FORMAT = 4;
+const FORMAT = 5;
 /**
  * A larger module is generated or bundled code: parsing it would cost seconds for no local
  * imports, so it is not even read, and reported as not parsed.
@@ -39,7 +40,7 @@ export interface Edge {
 }
 
 export interface GraphStats {
-  /** Files in the graph (sources and JSON). */
+  /** Files in the graph (sources, JSON, and the other files imports name: stylesheets, images…). */
   files: number;
   /** Files parsed in this run (content new to the cache). */
   parsed: number;
@@ -54,7 +55,10 @@ export interface GraphStats {
 }
 
 export interface ImportGraph {
+  /** Modules and assets, sorted. */
   files: string[];
+  /** Extensions (`.css`) of the files besides modules that imports name: those files are in the graph. */
+  assetExtensions: ReadonlySet<string>;
   edges: Edge[];
   unresolved: Array<{ from: string; specifier: string }>;
   errors: Array<{ path: string; message: string }>;
@@ -164,14 +168,36 @@ function extractOrReport(ts: TypeScript, p: string, content: Buffer): Extracted 
   }
 }
 
+export const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /**
- * The import graph of the working tree. Specifiers are read from a parse-only syntax tree and
- * cached by blob id; resolutions are cached by (directory, kind, specifier) and dropped as a
- * whole when any tsconfig/jsconfig, package.json, pnpm-workspace.yaml or lerna.json changes,
- * or when a module is added or removed (either can change what a specifier means). The
- * compiler is loaded only when something is not in the cache.
+ * The extensions of the files besides modules that some specifier names (`./a.css?inline`,
+ * `@/logo.svg`, `./App.vue`): every tracked file with one of them is a node of the graph, so the
+ * node list — and with it the resolution memo — does not change when a file of a kind nothing
+ * imports (a README) comes or goes.
  */
-export async function buildGraph(repo: Repository, tracked: FlatTree, nodes: string[]): Promise<ImportGraph> {
+function assetExtensionsOf(specsOf: Map<string, Specifier[]>): Set<string> {
+  const extensions = new Set<string>();
+  for (const specs of specsOf.values()) {
+    for (const s of specs) {
+      const file = withoutQuery(s.specifier);
+      const ext = extensionOf(file);
+      if (ext.length > 1 && !isGraphFile(file)) extensions.add(ext);
+    }
+  }
+  return extensions;
+}
+
+/**
+ * The import graph of the working tree: its modules (sources and JSON) and the other files
+ * they import (stylesheets, images, workers named with a bundler query). Symlinks are not
+ * followed. Specifiers are read from a parse-only syntax tree and cached by blob id;
+ * resolutions are cached by (directory, kind, specifier without query) and dropped as a whole
+ * when any tsconfig/jsconfig, package.json, pnpm-workspace.yaml or lerna.json changes, or when
+ * a node is added or removed (either can change what a specifier means). The compiler is
+ * loaded only when something is not in the cache.
+ */
+export async function buildGraph(repo: Repository, tracked: FlatTree): Promise<ImportGraph> {
   const worktree = repo.worktree;
   const cacheFile = repo.statePath(IMPACT_CACHE);
   const codeCacheDir = (await repo.exists()) ? repo.statePath(CODE_CACHE_DIR) : undefined;
@@ -179,38 +205,15 @@ export async function buildGraph(repo: Repository, tracked: FlatTree, nodes: str
   const { data: cache, reset } = await loadCache(cacheFile, extractor);
   let dirty = false;
 
-  const nodeSet = new Set(nodes);
-  const inputs = createHash('sha1');
-  for (const [p, entry] of [...tracked].filter(([p]) => isResolutionInput(p)).sort(([a], [b]) => (a < b ? -1 : 1))) inputs.update(`${p}\0${entry.oid}\n`);
-  inputs.update('\0files\n');
-  for (const p of nodes) inputs.update(`${p}\n`);
-  const inputsId = inputs.digest('hex');
-  // Outer level a Map (directory names are arbitrary); inner keys start with a two-letter prefix, so never "__proto__".
-  let resolutions = new Map<string, Record<string, number>>(Object.entries(cache.resolutions));
-  let configErrors = Array.isArray(cache.configErrors) ? cache.configErrors : [];
-  if (cache.inputs !== inputsId) {
-    if (resolutions.size > 0) dirty = true;
-    resolutions = new Map();
-    configErrors = [];
-  }
-  const indexOf = new Map<string, number>();
-  nodes.forEach((p, i) => indexOf.set(p, i));
+  const files: string[] = [];
+  for (const [p, entry] of tracked) if (entry.mode !== MODE_LINK) files.push(p);
+  const modules = files.filter(isGraphFile).sort(byPath);
+  const moduleSet = new Set(modules);
 
   const cachedFiles = new Map(Object.entries(cache.files));
   const specsOf = new Map<string, Specifier[]>();
   const errors: Array<{ path: string; message: string }> = [];
-  const toParse: string[] = [];
   let reused = 0;
-  for (const p of nodes) {
-    if (!isParsedFile(p)) continue;
-    const hit = cachedFiles.get(p);
-    if (hit && Array.isArray(hit) && Array.isArray(hit[1]) && hit[0] === tracked.get(p)?.oid) {
-      specsOf.set(p, hit[1].map(decodeSpec));
-      if (hit[2]) errors.push({ path: p, message: hit[2] });
-      reused++;
-    } else toParse.push(p);
-  }
-
   let ts: TypeScript | undefined;
   let parsed = 0;
   const remember = (p: string, oid: string, extracted: Extracted) => {
@@ -219,9 +222,17 @@ export async function buildGraph(repo: Repository, tracked: FlatTree, nodes: str
     cachedFiles.set(p, [oid, extracted.specifiers.map(encodeSpec), ...(extracted.error ? [extracted.error] : [])] as CachedFile);
     dirty = true;
   };
-  if (toParse.length > 0) {
-    ts = await loadTypeScript(codeCacheDir);
-    const parser = ts;
+  /** The specifiers of `paths`, from the cache or parsed (the compiler loads for a module, not for a stylesheet). */
+  const readSpecifiers = async (paths: string[]) => {
+    const toParse: string[] = [];
+    for (const p of paths) {
+      const hit = cachedFiles.get(p);
+      if (hit && Array.isArray(hit) && Array.isArray(hit[1]) && hit[0] === tracked.get(p)?.oid) {
+        specsOf.set(p, hit[1].map(decodeSpec));
+        if (hit[2]) errors.push({ path: p, message: hit[2] });
+        reused++;
+      } else toParse.push(p);
+    }
     // Synchronous reads: these files are small, and a thread-pool round trip per file costs more than the read.
     for (const p of toParse) {
       let content: Buffer | undefined;
@@ -242,16 +253,42 @@ export async function buildGraph(repo: Repository, tracked: FlatTree, nodes: str
         continue;
       }
       parsed++;
+      const extracted = isStylesheet(p) ? extractStylesheetImports(content.toString('utf8')) : extractOrReport((ts ??= await loadTypeScript(codeCacheDir)), p, content);
       // Keyed by the id of the bytes actually parsed, so a file edited since the scan is parsed again next time.
-      remember(p, hashObject('blob', content), extractOrReport(parser, p, content));
+      remember(p, hashObject('blob', content), extracted);
     }
+  };
+  await readSpecifiers(modules.filter(isParsedFile));
+  let assetExtensions = assetExtensionsOf(specsOf);
+  // Stylesheets are read once an import names one: their @imports lead from a stylesheet to the modules importing another.
+  if (assetExtensions.has('.css')) {
+    await readSpecifiers(files.filter(isStylesheet).sort(byPath));
+    assetExtensions = assetExtensionsOf(specsOf);
   }
   for (const p of cachedFiles.keys()) {
-    if (!nodeSet.has(p)) {
+    if (!specsOf.has(p)) {
       cachedFiles.delete(p);
       dirty = true;
     }
   }
+
+  const nodes = [...modules, ...files.filter((p) => !moduleSet.has(p) && assetExtensions.has(extensionOf(p)))].sort(byPath);
+  const nodeSet = new Set(nodes);
+  const inputs = createHash('sha1');
+  for (const [p, entry] of [...tracked].filter(([p]) => isResolutionInput(p)).sort(([a], [b]) => (a < b ? -1 : 1))) inputs.update(`${p}\0${entry.oid}\n`);
+  inputs.update('\0files\n');
+  for (const p of nodes) inputs.update(`${p}\n`);
+  const inputsId = inputs.digest('hex');
+  // Outer level a Map (directory names are arbitrary); inner keys start with a two-letter prefix, so never "__proto__".
+  let resolutions = new Map<string, Record<string, number>>(Object.entries(cache.resolutions));
+  let configErrors = Array.isArray(cache.configErrors) ? cache.configErrors : [];
+  if (cache.inputs !== inputsId) {
+    if (resolutions.size > 0) dirty = true;
+    resolutions = new Map();
+    configErrors = [];
+  }
+  const indexOf = new Map<string, number>();
+  nodes.forEach((p, i) => indexOf.set(p, i));
 
   let resolver: Resolver | undefined;
   const manifestProblems: Array<{ path: string; message: string }> = [];
@@ -261,7 +298,9 @@ export async function buildGraph(repo: Repository, tracked: FlatTree, nodes: str
     const specs = specsOf.get(p);
     if (!specs) continue;
     for (const s of specs) {
-      const [dir, key] = resolutionKey(p, s.specifier, s.kind);
+      // `./worker?worker` and `./worker?url` are the same file, resolved once.
+      const file = withoutQuery(s.specifier);
+      const [dir, key] = resolutionKey(p, file, s.kind);
       let memo = resolutions.get(dir);
       if (!memo) resolutions.set(dir, (memo = {}));
       let index = Object.hasOwn(memo, key) ? memo[key] : undefined;
@@ -271,7 +310,7 @@ export async function buildGraph(repo: Repository, tracked: FlatTree, nodes: str
           ts ??= await loadTypeScript(codeCacheDir);
           resolver = new Resolver(ts, worktree, nodeSet, fileSetOf(worktree, new Set(tracked.keys()), manifestProblems));
         }
-        target = resolver.resolve(p, s.specifier, s.kind);
+        target = resolver.resolve(p, file, s.kind);
         index = target === UNRESOLVED ? UNRESOLVED_INDEX : target === '' ? EXTERNAL_INDEX : indexOf.get(target) ?? UNRESOLVED_INDEX;
         memo[key] = index;
         dirty = true;
@@ -303,6 +342,7 @@ export async function buildGraph(repo: Repository, tracked: FlatTree, nodes: str
   errors.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return {
     files: nodes,
+    assetExtensions,
     edges,
     unresolved,
     errors,

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { ShadowGitError } from '../engine/errors.js';
 import { MODE_LINK } from '../engine/gitformat.js';
 import type { ShadowGit } from '../shadowgit.js';
-import { isGraphFile } from './extract.js';
-import { buildGraph, type Edge, type GraphStats } from './graph.js';
+import { extensionOf, isGraphFile } from './extract.js';
+import { buildGraph, byPath, type Edge, type GraphStats } from './graph.js';
 
 export type { Edge, GraphStats } from './graph.js';
 export type { EdgeKind } from './extract.js';
@@ -48,7 +48,7 @@ export interface ImpactResult {
   unresolved: Array<{ from: string; specifier: string }>;
   /** Files that did not parse cleanly (their imports still count) and unreadable tsconfig files. */
   errors: Array<{ path: string; message: string }>;
-  /** With `since`: modules deleted since that revision (their importers show in `unresolved`). */
+  /** With `since`: modules and imported files deleted since that revision (their importers show in `unresolved`). */
   deleted: string[];
   /** The affected subgraph: edges from dependents to targets or other dependents. */
   edges: Edge[];
@@ -67,35 +67,51 @@ export function testMatcher(globs: string[] | undefined): (p: string) => boolean
   return picomatch(list, { dot: true });
 }
 
-const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-/** The working tree's graph nodes: tracked sources and JSON files (symlinks are not followed). */
-function graphNodes(tracked: ReadonlyMap<string, { mode: string }>): string[] {
-  const nodes: string[] = [];
-  for (const [p, entry] of tracked) if (entry.mode !== MODE_LINK && isGraphFile(p)) nodes.push(p);
-  return nodes.sort(byPath);
+interface GivenPath {
+  given: string;
+  rel: string;
+  directory: boolean;
 }
 
-async function targetsFromPaths(sg: ShadowGit, paths: string[], cwd: string, nodeSet: Set<string>, nodes: string[], tracked: ReadonlyMap<string, unknown>): Promise<string[]> {
-  const targets = new Set<string>();
+/**
+ * The paths to analyse, checked before the graph is built: each exists and is not ignored.
+ * Whether a file is in the graph is known only after (see targetsFromPaths).
+ */
+async function checkPaths(sg: ShadowGit, paths: string[], cwd: string, tracked: ReadonlyMap<string, { mode: string }>): Promise<GivenPath[]> {
+  const out: GivenPath[] = [];
   for (const given of paths) {
     const rel = sg.toWorktreePath(given, cwd);
-    if (nodeSet.has(rel)) {
-      targets.add(rel);
+    const entry = tracked.get(rel);
+    if (entry?.mode === MODE_LINK) throw new ShadowGitError(`${given} is a symbolic link, and impact does not follow links; name the file it points to.`, 'ENOTMODULE');
+    if (entry) {
+      out.push({ given, rel, directory: false });
       continue;
     }
-    const absolute = path.join(sg.worktree, rel);
-    const stat = await fsp.stat(absolute).catch(() => undefined);
+    const stat = await fsp.stat(path.join(sg.worktree, rel)).catch(() => undefined);
     if (!stat) throw new ShadowGitError(`${given} does not exist; name a file of the working tree (e.g. src/app.ts).`, 'ENOPATH');
-    if (stat.isDirectory()) {
-      const prefix = rel === '' ? '' : `${rel}/`;
+    if (!stat.isDirectory()) throw new ShadowGitError(`${given} is ignored (by .gitignore, node_modules or "exclude" in .shadowgit), so it is not in the import graph.`, 'ENOTMODULE');
+    out.push({ given, rel, directory: true });
+  }
+  return out;
+}
+
+const FOLLOWED = '.ts .tsx .mts .cts .js .jsx .mjs .cjs (and .d.ts, .json) files, and the files they import (.css, .svg…)';
+
+function targetsFromPaths(given: GivenPath[], nodes: string[]): string[] {
+  const nodeSet = new Set(nodes);
+  const targets = new Set<string>();
+  for (const g of given) {
+    if (g.directory) {
+      const prefix = g.rel === '' ? '' : `${g.rel}/`;
       const inside = nodes.filter((n) => n.startsWith(prefix));
-      if (inside.length === 0) throw new ShadowGitError(`${given} is a directory with no modules (.ts .tsx .mts .cts .js .jsx .mjs .cjs .json) in it; name a module.`, 'ENOTMODULE');
+      if (inside.length === 0) throw new ShadowGitError(`${g.given} is a directory with no modules or imported files in it: impact follows ${FOLLOWED}.`, 'ENOTMODULE');
       for (const n of inside) targets.add(n);
-      continue;
+    } else if (nodeSet.has(g.rel)) targets.add(g.rel);
+    else {
+      const ext = extensionOf(g.rel);
+      const named = ext ? `, and no import names a ${ext} file` : '';
+      throw new ShadowGitError(`${g.given} is not a module${named}: impact follows ${FOLLOWED}.`, 'ENOTMODULE');
     }
-    if (!tracked.has(rel)) throw new ShadowGitError(`${given} is ignored (by .gitignore, node_modules or "exclude" in .shadowgit), so it is not in the import graph.`, 'ENOTMODULE');
-    throw new ShadowGitError(`${given} is not a module: impact follows .ts .tsx .mts .cts .js .jsx .mjs .cjs (and .d.ts, .json) files.`, 'ENOTMODULE');
   }
   return [...targets].sort(byPath);
 }
@@ -165,25 +181,25 @@ export async function impact(sg: ShadowGit, options: ImpactOptions): Promise<Imp
   const hasPaths = (options.paths ?? []).length > 0;
   if (hasPaths === (options.since !== undefined)) throw new ShadowGitError('name the files to analyse (e.g. `shadowgit impact src/app.ts`) or pass --since REV, not both.', 'EUSAGE');
   const tracked = await sg.trackedFiles();
-  const nodes = graphNodes(tracked);
-  const nodeSet = new Set(nodes);
+  const given = options.since === undefined ? await checkPaths(sg, options.paths!, options.cwd ?? sg.worktree, tracked) : [];
+  const changes = options.since === undefined ? [] : (await sg.diff(options.since)).changes;
+  const graph = await buildGraph(sg.repository, tracked);
 
   let targets: string[];
   const deleted: string[] = [];
   if (options.since !== undefined) {
-    const diff = await sg.diff(options.since);
+    const nodeSet = new Set(graph.files);
     const changed = new Set<string>();
-    for (const c of diff.changes) {
-      if (!isGraphFile(c.path)) continue;
-      if (c.status === 'deleted') deleted.push(c.path);
-      else if (nodeSet.has(c.path)) changed.add(c.path);
+    for (const c of changes) {
+      if (c.status === 'deleted') {
+        if (isGraphFile(c.path) || graph.assetExtensions.has(extensionOf(c.path))) deleted.push(c.path);
+      } else if (nodeSet.has(c.path)) changed.add(c.path);
     }
     targets = [...changed].sort(byPath);
   } else {
-    targets = await targetsFromPaths(sg, options.paths!, options.cwd ?? sg.worktree, nodeSet, nodes, tracked);
+    targets = targetsFromPaths(given, graph.files);
   }
 
-  const graph = await buildGraph(sg.repository, tracked, nodes);
   const walked = walkDependents(graph.edges, targets, options);
   const isTest = testMatcher(sg.repository.config.tests);
   const tests = [...targets, ...walked.dependents.map((d) => d.path)].filter(isTest).sort(byPath);

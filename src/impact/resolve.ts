@@ -10,6 +10,26 @@ import { discoverWorkspaces, mapTargets, probeSource, resolvePackageSubpath, spl
 export const EXTERNAL = '';
 export const UNRESOLVED = '?';
 
+/**
+ * The file part of a specifier: without a bundler query (`./worker?worker`, `./a.css?inline`,
+ * `./x?worker&url`) or a `#hash`, which name a way of loading the same file. A leading `#` is a
+ * package `#import`, not a hash.
+ */
+export function withoutQuery(spec: string): string {
+  const at = spec.slice(1).search(/[?#]/);
+  return at < 0 ? spec : spec.slice(0, at + 1);
+}
+
+/** A URL with a scheme (`https:`, `data:`) or a host (`//cdn…`), which names no file of the tree. */
+const isRemote = (spec: string) => /^[a-z][a-z0-9+.-]*:/i.test(spec) || spec.startsWith('//');
+
+/**
+ * The declaration file name the compiler probes for a specifier with an extension it does not
+ * know (`./a.css` → `./a.d.css.ts`), so that it finds a file of any type through the same
+ * relative, `paths` and `baseUrl` lookups as a module.
+ */
+const ASSET_DECLARATION = /^(.*)\.d(\.[^./]+)\.ts$/;
+
 /** Names of files whose content changes how specifiers resolve. */
 export function isResolutionInput(rel: string): boolean {
   const base = rel.slice(rel.lastIndexOf('/') + 1);
@@ -20,14 +40,14 @@ export function isResolutionInput(rel: string): boolean {
  * Where a resolution is memoised: under the containing directory (which fixes the nearest
  * tsconfig and package.json), then a two-letter prefix — the file's own module format by
  * extension (m, c, or -) and the kind of reference (s static, r require, d dynamic, p path
- * reference) — followed by the specifier.
+ * reference, u URL, y stylesheet @import) — followed by the specifier.
  */
 export function resolutionKey(from: string, specifier: string, kind: EdgeKind): [dir: string, key: string] {
   const slash = from.lastIndexOf('/');
   const dir = slash < 0 ? '' : from.slice(0, slash);
   const ext = from.slice(from.lastIndexOf('.'));
   const format = ext === '.mts' || ext === '.mjs' ? 'm' : ext === '.cts' || ext === '.cjs' ? 'c' : '-';
-  const how = kind === 'require' || kind === 'import-equals' ? 'r' : kind === 'dynamic' ? 'd' : kind === 'reference' ? 'p' : 's';
+  const how = kind === 'require' || kind === 'import-equals' ? 'r' : kind === 'dynamic' ? 'd' : kind === 'reference' ? 'p' : kind === 'url' ? 'u' : kind === 'css-import' ? 'y' : 's';
   return [dir, `${format}${how}${specifier}`];
 }
 
@@ -46,6 +66,17 @@ interface ProjectConfig {
 /** tsconfig files (and what they extend) larger than this are not read. */
 const MAX_CONFIG_BYTES = 4 * 1048576;
 
+/** The first answer `probe` gives for `dir` or a directory above it, nearest first. */
+function upFrom<T>(dir: string, probe: (d: string) => T | undefined): T | undefined {
+  for (let d = dir; ; ) {
+    const found = probe(d);
+    if (found !== undefined) return found;
+    if (d === '') return undefined;
+    const slash = d.lastIndexOf('/');
+    d = slash < 0 ? '' : d.slice(0, slash);
+  }
+}
+
 const isRelative = (s: string) => s === '.' || s === '..' || s.startsWith('./') || s.startsWith('../') || s.startsWith('/');
 
 /**
@@ -53,7 +84,8 @@ const isRelative = (s: string) => s === '.' || s === '..' || s.startsWith('./') 
  * resolution cache per tsconfig sharing one package.json cache), against the tracked files
  * only: the host answers `fileExists` from the file list, so nothing in node_modules is ever
  * a result and no directory is listed. Workspace packages and `#imports` that the compiler
- * cannot reach without node_modules are mapped to their source here.
+ * cannot reach without node_modules are mapped to their source here. `files` holds the modules
+ * and the other files the graph follows (stylesheets, images: see assetBehind).
  */
 export class Resolver {
   private readonly configs = new Map<string, ProjectConfig>();
@@ -88,7 +120,7 @@ export class Resolver {
     this.host = {
       fileExists: (abs) => {
         const r = rel(abs);
-        return r !== undefined && files.has(r);
+        return r !== undefined && (files.has(r) || this.assetBehind(r) !== undefined);
       },
       directoryExists: (abs) => {
         const r = rel(abs);
@@ -115,6 +147,13 @@ export class Resolver {
     const r = path.relative(this.root, abs);
     if (r.startsWith('..') || path.isAbsolute(r)) return undefined;
     return path.sep === '/' ? r : r.split(path.sep).join('/');
+  }
+
+  /** The file of the graph a probed `x.d.EXT.ts` stands for (`x.EXT`), see ASSET_DECLARATION. */
+  private assetBehind(rel: string): string | undefined {
+    const m = ASSET_DECLARATION.exec(rel);
+    const asset = m ? m[1]! + m[2]! : undefined;
+    return asset !== undefined && this.files.has(asset) ? asset : undefined;
   }
 
   private abs(rel: string): string {
@@ -245,7 +284,9 @@ export class Resolver {
     const file = result.resolvedModule?.resolvedFileName;
     if (!file) return undefined;
     const rel = this.toRel(file);
-    return rel !== undefined && this.files.has(rel) ? rel : undefined;
+    if (rel === undefined) return undefined;
+    // The file itself, not declarations written for it (a CSS module's `.d.css.ts`).
+    return this.assetBehind(rel) ?? (this.files.has(rel) ? rel : undefined);
   }
 
   private modeFor(config: ProjectConfig, fromAbs: string, kind: EdgeKind): TSNamespace.ResolutionMode {
@@ -267,6 +308,7 @@ export class Resolver {
   }
 
   private conditionsFor(kind: EdgeKind): Set<string> {
+    if (kind === 'css-import') return new Set(['style', 'source', 'development', 'default']);
     return new Set(['source', 'development', 'types', 'typings', kind === 'require' || kind === 'import-equals' ? 'require' : 'import', 'module', 'node', 'default']);
   }
 
@@ -306,10 +348,28 @@ export class Resolver {
     }
   }
 
-  /** Resolves one specifier of `from` (a tracked path): a tracked path, EXTERNAL or UNRESOLVED. */
+  /**
+   * `new URL(spec, import.meta.url)`: a URL relative to the module (`/x` from the project root,
+   * as for imports), so only the exact file counts. A URL that names no file of the graph is
+   * not followed and not reported: such URLs often name directories, or files made at run time.
+   */
+  private resolveUrl(dir: string, spec: string): string {
+    const at = (base: string, rel: string) => {
+      const p = path.posix.normalize(path.posix.join(base, rel));
+      return this.files.has(p) ? p : undefined;
+    };
+    return (spec.startsWith('/') ? upFrom(dir, (d) => at(d, `.${spec}`)) : at(dir, spec)) ?? EXTERNAL;
+  }
+
+  /**
+   * Resolves one specifier of `from` (a tracked path), without its query (see withoutQuery):
+   * a tracked path, EXTERNAL or UNRESOLVED.
+   */
   resolve(from: string, spec: string, kind: EdgeKind): string {
     const slash = from.lastIndexOf('/');
     const dir = slash < 0 ? '' : from.slice(0, slash);
+    if (isRemote(spec)) return EXTERNAL;
+    if (kind === 'url') return this.resolveUrl(dir, spec);
     if (kind === 'reference') {
       const p = path.posix.normalize(path.posix.join(dir, spec));
       for (const candidate of [p, `${p}.ts`, `${p}.d.ts`, `${p}.tsx`]) if (this.files.has(candidate)) return candidate;
@@ -318,6 +378,11 @@ export class Resolver {
     const config = this.configFor(dir);
     const fromAbs = this.abs(from);
     const mode = this.modeFor(config, fromAbs, kind);
+    if (kind === 'css-import') {
+      // A bare name in CSS is a relative URL first (so postcss-import and Vite read it), then a package or an alias.
+      const local = isRelative(spec) || spec.startsWith('#') ? undefined : this.compile(`./${spec}`, fromAbs, config.fallback, config.fallbackCache, undefined);
+      if (local) return local;
+    }
     const bare = !isRelative(spec);
     // Without baseUrl or a matching `paths` entry, the compiler could only find a bare
     // specifier in node_modules, which this host never shows: skip the walk up the tree.
@@ -335,6 +400,10 @@ export class Resolver {
       if (this.matchesPaths(config, spec)) return this.compile(spec, fromAbs, config.fallback, config.fallbackCache, undefined) ?? UNRESOLVED;
       return EXTERNAL;
     }
-    return this.compile(spec, fromAbs, config.fallback, config.fallbackCache, undefined) ?? UNRESOLVED;
+    const fallback = this.compile(spec, fromAbs, config.fallback, config.fallbackCache, undefined);
+    if (fallback) return fallback;
+    // Not a path inside the tree: bundlers (Vite) read `/x` from the project root, a directory above the importer.
+    if (spec.startsWith('/')) return upFrom(dir, (d) => this.compile(`.${spec}`, path.join(this.root, d, 'index.ts'), config.fallback, config.fallbackCache, undefined)) ?? UNRESOLVED;
+    return UNRESOLVED;
   }
 }

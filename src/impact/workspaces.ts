@@ -193,7 +193,8 @@ function probeFile(files: FileSet, rel: string): string | undefined {
 
 /**
  * Resolves `subpath` of a workspace package to a source file, without node_modules: through
- * `exports` when the manifest has it, else `source`/`types`/`typings`/`module`/`main`, then
+ * `exports` when the manifest has it, else `source`/`types`/`typings`/`module`/`main` (after
+ * `style` for a stylesheet's @import, which resolves with the `style` condition), then
  * `src/index.*` and `index.*`. Returns undefined when nothing fits.
  */
 export function resolvePackageSubpath(files: FileSet, pkg: WorkspacePackage, sub: string, conditions: Conditions, outToRoot: Array<[string, string]>): string | undefined {
@@ -202,7 +203,8 @@ export function resolvePackageSubpath(files: FileSet, pkg: WorkspacePackage, sub
   const targets: string[] = [];
   if (m.exports !== undefined && m.exports !== null) targets.push(...mapTargets(m.exports, subpath, conditions));
   else if (!sub) {
-    for (const field of ['source', 'types', 'typings', 'module', 'main']) if (typeof m[field] === 'string') targets.push(m[field] as string);
+    const fields = conditions.has('style') ? ['style', 'source', 'types', 'typings', 'module', 'main'] : ['source', 'types', 'typings', 'module', 'main'];
+    for (const field of fields) if (typeof m[field] === 'string') targets.push(m[field] as string);
   } else targets.push(sub);
   for (const t of targets) {
     const found = probeSource(files, pkg.dir, t, outToRoot);

@@ -160,6 +160,54 @@ describe('shadowgit impact', () => {
     expect(again.errors.map((e) => e.path)).toEqual(['src/bad.ts', 'sub/tsconfig.json']);
   });
 
+  test('assets: a stylesheet reaches its importers and tests; the cache follows one appearing and disappearing, not a README', async () => {
+    await writeTree(sb.worktree, {
+      'src/mid.ts': "import { leaf } from './leaf.js';\nimport theme from './theme.css?inline';\nimport icon from '@/icon.svg';\nexport const mid = leaf + 1;\nexport { theme, icon };\n",
+      'src/icon.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>\n',
+      'src/tokens.css': ':root { --gap: 4px }\n',
+    });
+    const before = runJson<Json>(sb, ['impact', 'src/icon.svg']);
+    expect(before.dependents.map((d) => d.path)).toEqual(['src/mid.ts', 'src/top.ts', 'src/top.test.ts']);
+    expect(before.unresolved).toEqual([{ from: 'src/mid.ts', specifier: './theme.css?inline' }]);
+
+    // A file of a kind no import names leaves the resolutions cached.
+    await fsp.writeFile(path.join(sb.worktree, 'CHANGELOG.md'), '# changes\n');
+    expect(runJson<Json>(sb, ['impact', 'src/icon.svg']).stats).toMatchObject({ parsed: 0, resolved: 0 });
+
+    // The stylesheet appears: the import that led nowhere is now an edge.
+    await fsp.writeFile(path.join(sb.worktree, 'src/theme.css'), "@import './tokens.css';\n:root { --accent: red }\n");
+    const text = runCli(sb, ['impact', 'src/theme.css']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('Changed (1):\n  src/theme.css');
+    expect(text.stdout).toContain('depth 1 (1 direct)\n    src/mid.ts → src/theme.css');
+    expect(text.stdout).toContain('Tests (1):\n  src/top.test.ts');
+    expect(text.stdout).not.toContain('Unresolved');
+    expect(runJson<Json>(sb, ['impact', 'src/tokens.css']).dependents.map((d) => d.via.join(' > '))).toEqual([
+      'src/theme.css > src/tokens.css',
+      'src/mid.ts > src/theme.css > src/tokens.css',
+      'src/top.ts > src/mid.ts > src/theme.css > src/tokens.css',
+      'src/top.test.ts > src/top.ts > src/mid.ts > src/theme.css > src/tokens.css',
+    ]);
+
+    // It disappears again, and the icon changes: --since lists both.
+    runJson(sb, ['snapshot', '-m', 'with theme']);
+    await fsp.rm(path.join(sb.worktree, 'src/theme.css'));
+    await fsp.writeFile(path.join(sb.worktree, 'src/icon.svg'), '<svg xmlns="http://www.w3.org/2000/svg" width="2"/>\n');
+    const since = runJson<Json & { deleted: string[] }>(sb, ['impact', '--since', 'latest']);
+    expect(since.targets).toEqual(['src/icon.svg']);
+    expect(since.deleted).toEqual(['src/theme.css']);
+    expect(since.unresolved).toEqual([{ from: 'src/mid.ts', specifier: './theme.css?inline' }]);
+    expect(since.dependents.map((d) => d.path)).toEqual(['src/mid.ts', 'src/top.ts', 'src/top.test.ts']);
+
+    // A cache written before assets were followed (format 4) holds "unresolved" for them: it is not trusted.
+    const cacheFile = path.join(repoOf(sb), 'shadowgit', 'impact-cache.json');
+    const cache = JSON.parse(await fsp.readFile(cacheFile, 'utf8')) as { format: number; extractor: string };
+    await fsp.writeFile(cacheFile, JSON.stringify({ ...cache, format: 4, extractor: cache.extractor.replace(/^\d+\//, '4/') }));
+    const rebuilt = runJson<Json>(sb, ['impact', 'src/icon.svg']);
+    expect(rebuilt.stats.parsed).toBe(6); // the five modules and src/tokens.css
+    expect(rebuilt.dependents.map((d) => d.path)).toEqual(['src/mid.ts', 'src/top.ts', 'src/top.test.ts']);
+  });
+
   test('a damaged cache is rebuilt, not trusted', async () => {
     runJson<Json>(sb, ['impact', 'src/leaf.ts']);
     await fsp.writeFile(path.join(repoOf(sb), 'shadowgit', 'impact-cache.json'), '{"format": 3, "files": ');

@@ -5,6 +5,8 @@
  * Each asserts the exact dependents and their chains.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
 import { ShadowGit } from '../../src/shadowgit.js';
 import { impact, testMatcher, type ImpactResult } from '../../src/impact/index.js';
 import { makeSandbox, writeTree, type Sandbox } from '../helpers/sandbox.js';
@@ -162,6 +164,110 @@ describe('every edge kind', () => {
     const r = await impact(sg, { paths: ['src/barrel'] });
     expect(r.targets).toEqual(['src/barrel/index.ts']);
     expect(chains(r)).toEqual({ 'src/via-barrel.ts': 'src/via-barrel.ts > src/barrel/index.ts' });
+  });
+});
+
+describe('stylesheets, images and bundler query imports', () => {
+  let sg: ShadowGit;
+  beforeAll(async () => {
+    sg = await project({
+      'package.json': JSON.stringify({ name: 'app', private: true, workspaces: ['packages/*'] }),
+      'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'ESNext', moduleResolution: 'Bundler', baseUrl: '.', paths: { '@/*': ['src/*'] } } }),
+      'packages/ui/package.json': JSON.stringify({ name: '@acme/ui', exports: { '.': './src/index.ts', './theme.css': './src/theme.css' } }),
+      'packages/ui/src/index.ts': 'export const ui = 1;\n',
+      'packages/ui/src/theme.css': ':root { --accent: red }\n',
+      'index.html': '<script type="module" src="/src/main.ts"></script>\n',
+      'README.md': '# fixture\n',
+      'packages/tokens/package.json': JSON.stringify({ name: '@acme/tokens', main: 'index.js', style: 'tokens.css' }),
+      'packages/tokens/tokens.css': ':root { --gap: 4px }\n',
+      'src/style.css': [
+        "@import './theme/base.css' layer(base);",
+        '@import url("https://fonts.example.com/inter.css");',
+        "/* @import './commented-out.css'; */",
+        '@import "fonts.css" screen;',
+        "@import '@acme/tokens';",
+        "@import url(./gone.css);",
+        'body { color: red }',
+        '',
+      ].join('\n'),
+      'src/theme/base.css': 'html { margin: 0 }\n',
+      'src/fonts.css': '@font-face { font-family: x }\n',
+      'src/logo.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>\n',
+      'src/icon.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>\n',
+      'src/notes.txt': 'plain text\n',
+      'src/worker.ts': 'self.onmessage = () => undefined;\n',
+      'src/main.ts': [
+        "import './style.css';",
+        "import inlined from './style.css?inline';",
+        "import logo from '@/logo.svg';",
+        "import MyWorker from './worker?worker';",
+        "import workerUrl from './worker?worker&inline';",
+        "import notes from './notes.txt?raw';",
+        "import '@acme/ui/theme.css?inline';",
+        "import missing from './nope.css';",
+        "import ghost from './ghost?worker';",
+        "import vueSource from 'vue?raw';",
+        "const icon = new URL('./icon.svg', import.meta.url);",
+        "const fixtures = new URL('./fixtures/', import.meta.url);",
+        'export { inlined, logo, MyWorker, workerUrl, notes, missing, ghost, vueSource, icon, fixtures };',
+        '',
+      ].join('\n'),
+      'src/page.ts': "import html from '/index.html?raw';\nexport { html };\n",
+      'src/main.test.ts': "import { logo } from './main';\ntest('logo', () => expect(logo).toBeTruthy());\n",
+    });
+  });
+
+  test('a stylesheet reaches the files that import it, with or without a query, and their tests', async () => {
+    const r = await impact(sg, { paths: ['src/style.css'] });
+    expect(r.targets).toEqual(['src/style.css']);
+    expect(chains(r)).toEqual({ 'src/main.ts': 'src/main.ts > src/style.css', 'src/main.test.ts': 'src/main.test.ts > src/main.ts > src/style.css' });
+    expect(r.tests).toEqual(['src/main.test.ts']);
+    // The subgraph keeps one edge per pair; that './style.css?inline' resolved too shows in `unresolved` below.
+    expect(r.edges.filter((e) => e.to === 'src/style.css')).toEqual([{ from: 'src/main.ts', to: 'src/style.css', kind: 'import', typeOnly: false }]);
+  });
+
+  test('a path alias, a ?worker module, a ?raw text file, a package subpath export and new URL(…, import.meta.url)', async () => {
+    const r = await impact(sg, { paths: ['src/logo.svg', 'src/worker.ts', 'src/notes.txt', 'packages/ui/src/theme.css', 'src/icon.svg'] });
+    expect(r.dependents.map((d) => d.path)).toEqual(['src/main.ts', 'src/main.test.ts']);
+    const into = (to: string) => r.edges.filter((e) => e.to === to).map((e) => e.kind);
+    expect(into('src/logo.svg')).toEqual(['import']);
+    expect(into('src/worker.ts')).toEqual(['import']);
+    expect(into('src/notes.txt')).toEqual(['import']);
+    expect(into('packages/ui/src/theme.css')).toEqual(['import']);
+    expect(into('src/icon.svg')).toEqual(['url']);
+  });
+
+  test("a stylesheet's @import: relative, a bare name next to it, a package's style field", async () => {
+    const r = await impact(sg, { paths: ['src/theme/base.css', 'src/fonts.css', 'packages/tokens/tokens.css'] });
+    expect(chains(r)).toEqual({
+      'src/style.css': 'src/style.css > packages/tokens/tokens.css',
+      'src/main.ts': 'src/main.ts > src/style.css > packages/tokens/tokens.css',
+      'src/main.test.ts': 'src/main.test.ts > src/main.ts > src/style.css > packages/tokens/tokens.css',
+    });
+    expect(r.edges.filter((e) => e.from === 'src/style.css').map((e) => [e.to, e.kind])).toEqual([
+      ['src/theme/base.css', 'css-import'],
+      ['src/fonts.css', 'css-import'],
+      ['packages/tokens/tokens.css', 'css-import'],
+    ]);
+  });
+
+  test('/x reads from the project root above the importer', async () => {
+    expect(chains(await impact(sg, { paths: ['index.html'] }))).toEqual({ 'src/page.ts': 'src/page.ts > index.html' });
+  });
+
+  test('only files that do not exist are unresolved: not packages with a query, not URLs', async () => {
+    const r = await impact(sg, { paths: ['src/style.css'] });
+    expect(r.unresolved).toEqual([
+      { from: 'src/main.ts', specifier: './nope.css' },
+      { from: 'src/main.ts', specifier: './ghost?worker' },
+      { from: 'src/style.css', specifier: './gone.css' },
+    ]);
+  });
+
+  test('a file of a kind no import names is not in the graph; a symbolic link is named as one', async () => {
+    await expect(impact(sg, { paths: ['README.md'] })).rejects.toThrow(/README\.md is not a module, and no import names a \.md file/);
+    await fsp.symlink('style.css', path.join(sg.worktree, 'src/linked.css'));
+    await expect(impact(sg, { paths: ['src/linked.css'] })).rejects.toThrow(/src\/linked\.css is a symbolic link, and impact does not follow links/);
   });
 });
 
