@@ -110,6 +110,22 @@ test('recover of named files, doctor --fix, unrecoverable files, and a bundle wi
   expect(JSON.parse(await fsp.readFile(path.join(unpacked, 'manifest.json'), 'utf8'))).toMatchObject({ platform: process.platform, node: process.version });
   expect(everything).toContain('"op":"restore"');
 
+  // An existing bundle is replaced only with --force, and the refusal comes before --fix changes anything.
+  const bundle = path.join(sb.dir, 'diag.tar.gz');
+  const bundleBefore = await fsp.readFile(bundle);
+  await fsp.writeFile(path.join(sb.worktree, 'package.json'), '{');
+  const refused = runCli(sb, ['doctor', '--fix', '--bundle', bundle]);
+  expect(refused).toMatchObject({ code: 1, stdout: '' });
+  expect(refused.stderr).toMatch(/diag\.tar\.gz already exists; choose another name, or pass --force to replace it\.\n$/);
+  expect(await fsp.readFile(path.join(sb.worktree, 'package.json'), 'utf8')).toBe('{');
+  expect(await fsp.readFile(bundle)).toEqual(bundleBefore);
+  const zip = runCli(sb, ['doctor', '--bundle', path.join(sb.dir, 'diag.zip')]);
+  expect(zip.code).toBe(2);
+  expect(zip.stderr).toMatch(/a diagnostics bundle is a gzipped tarball; give a name ending in \.tar\.gz or \.tgz\./);
+  await fsp.writeFile(path.join(sb.worktree, 'package.json'), HEALTHY['package.json']);
+  expect(runCli(sb, ['doctor', '--bundle', bundle, '--force']).stdout).toMatch(/Wrote .*diag\.tar\.gz/);
+  expect(await fsp.readFile(bundle)).not.toEqual(bundleBefore);
+
   const unrecoverable = runCli(sb, ['recover', 'src/broken.ts']);
   expect(unrecoverable.code).toBe(1);
   expect(unrecoverable.stdout).toMatch(/Cannot recover src\/broken.ts .*no snapshot holds a healthy copy/);
