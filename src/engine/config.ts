@@ -95,8 +95,8 @@ const JSON_ERRORS: Record<ParseErrorCode, string> = {
 };
 const INVALID_SYMBOL = 1;
 const VALUE_EXPECTED = 4;
-/** Errors where the text found at the spot says where to look. */
-const NAMES_FOUND_TEXT = new Set<number>([INVALID_SYMBOL, 3, 5, 6, 9]);
+/** How the text found at the spot follows the words, for the errors where it says where to look. */
+const FOUND_TEXT: Partial<Record<number, string>> = { 3: ' instead of ', 5: ' before ', 6: ' before ', 9: ': ' };
 
 /**
  * A JSON syntax error in words, and where it is: { line: 3, column: 5, what: 'a comma is missing
@@ -107,7 +107,8 @@ export function describeJsonError(text: string, error: ParseError): { line: numb
   // A string token shows with its own quotes; anything else is quoted (and escaped) here.
   const found = token.startsWith('"') ? token : JSON.stringify(token);
   const words = JSON_ERRORS[error.error] ?? `JSON error ${error.error}`;
-  const context = !NAMES_FOUND_TEXT.has(error.error) ? '' : token === '' ? ' at the end of the file' : ` before ${found}`;
+  const joiner = FOUND_TEXT[error.error];
+  const context = joiner === undefined ? '' : token === '' ? ' at the end of the file' : `${joiner}${found}`;
   return { ...positionOf(text, error.offset), what: error.error === INVALID_SYMBOL ? `unexpected ${found}` : `${words}${context}` };
 }
 

@@ -157,10 +157,20 @@ function jsonProblem(text: string, commentsAllowed: boolean): string | undefined
       JSON.parse(text);
       return undefined;
     } catch (err) {
-      return firstJsonError(text, false) ?? `invalid JSON: ${(err as Error).message}`;
+      return locateJsonError(text) ?? `invalid JSON: ${(err as Error).message}`;
     }
   }
   return firstJsonError(text, true);
+}
+
+/** Where JSON.parse's error is; undefined when jsonc-parser, which recurses per nesting level, gives up on the depth. */
+function locateJsonError(text: string): string | undefined {
+  try {
+    return firstJsonError(text, false);
+  } catch (err) {
+    if (err instanceof RangeError) return undefined;
+    throw err;
+  }
 }
 
 function firstJsonError(text: string, commentsAllowed: boolean): string | undefined {
