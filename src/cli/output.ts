@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { stripVTControlCharacters } from 'node:util';
 import type { SkippedPath } from '../engine/scan.js';
 
 const require = createRequire(import.meta.url);
@@ -23,12 +24,86 @@ export function warnSkipped(skipped: SkippedPath[]): void {
   if (skipped.length > 20) warn(`…and ${skipped.length - 20} more skipped paths (see --json)`);
 }
 
-/** A table in the terminal's style; plain borders so it survives copy-paste and pipes. */
-export function table(head: string[], rows: string[][]): string {
+/**
+ * A table in the terminal's style; plain borders so it survives copy-paste and pipes. With
+ * `width`, columns wider than their share are wrapped (long paths after a `/`) so that the
+ * whole table fits in that many columns.
+ */
+export function table(head: string[], rows: string[][], options: { width?: number } = {}): string {
   const Table = require('cli-table3') as typeof import('cli-table3');
-  const t = new Table({ head: head.map((h) => color.bold(h)), style: { head: [], border: [] }, wordWrap: true });
-  t.push(...rows);
+  const widths = options.width === undefined ? undefined : fitColumns(head, rows, options.width);
+  const t = new Table({ head: head.map((h) => color.bold(h)), style: { head: [], border: [] }, wordWrap: true, ...(widths && { colWidths: widths, wordWrap: false }) });
+  t.push(...(widths ? rows.map((row) => row.map((cell, i) => wrapText(cell, widths[i]! - CELL_PADDING))) : rows));
   return t.toString();
+}
+
+/** cli-table3's padding: one space either side of a cell. */
+const CELL_PADDING = 2;
+const MIN_COLUMN = 8;
+const displayWidth = (text: string) => Math.max(0, ...stripVTControlCharacters(text).split('\n').map((line) => line.length));
+
+/**
+ * Column widths (padding included) that fit `width` once the borders are drawn, or undefined
+ * when the table fits as it is: the widest columns give up space first, none below its header.
+ */
+function fitColumns(head: string[], rows: string[][], width: number): number[] | undefined {
+  const natural = head.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ''))) + CELL_PADDING);
+  const available = width - (head.length + 1);
+  if (natural.reduce((a, b) => a + b, 0) <= available) return undefined;
+  const least = head.map((h, i) => Math.min(natural[i]!, Math.max(displayWidth(h) + CELL_PADDING, MIN_COLUMN)));
+  const capped = (cap: number) => natural.map((n, i) => Math.max(least[i]!, Math.min(n, cap)));
+  let cap = Math.max(...natural);
+  while (cap > 0 && capped(cap).reduce((a, b) => a + b, 0) > available) cap--;
+  return capped(cap);
+}
+
+/** `text` wrapped to `width` columns at spaces; a longer word is cut after a `/` where it can be. */
+function wrapText(text: string, width: number): string {
+  // Coloured cells are short labels; cutting one would split its escape codes.
+  if (text.includes('\x1b') || width < 1) return text;
+  const lines: string[] = [];
+  for (const paragraph of text.split('\n')) {
+    let line = '';
+    for (let word of paragraph.split(' ')) {
+      if (line && line.length + 1 + word.length <= width) {
+        line += ` ${word}`;
+        continue;
+      }
+      if (line) lines.push(line);
+      while (word.length > width) {
+        const slash = word.lastIndexOf('/', width - 1);
+        const cut = slash > 0 ? slash + 1 : width;
+        lines.push(word.slice(0, cut));
+        word = word.slice(cut);
+      }
+      line = word;
+    }
+    lines.push(line);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Columns to fit output to: the terminal's, or $COLUMNS off a terminal (as git does), or
+ * undefined (no limit) when neither says.
+ */
+export function terminalWidth(): number | undefined {
+  if (process.stdout.isTTY && process.stdout.columns) return process.stdout.columns;
+  const columns = Number(process.env.COLUMNS);
+  return Number.isInteger(columns) && columns > 0 ? columns : undefined;
+}
+
+/** Characters that act on a terminal instead of showing, and those that look like nothing or reorder a line. */
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]/g;
+const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\x1b': '\\e' };
+
+/**
+ * `text` with every control, invisible or bidirectional character written as a visible escape
+ * (`\n`, `\e`, `\u{FEFF}`): a file name or a parser's message quoting a file can neither
+ * move the cursor, colour the terminal, break a table's row nor hide in it.
+ */
+export function visible(text: string): string {
+  return text.replace(INVISIBLE, (c) => NAMED_ESCAPES[c] ?? `\\u{${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}}`);
 }
 
 export function relativeTime(date: Date | string, now = Date.now()): string {

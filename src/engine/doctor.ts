@@ -1,7 +1,8 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
 import picomatch from 'picomatch';
+import { describeJsonError } from './config.js';
 import { ShadowGitError } from './errors.js';
 import { forEachLimit, NotRegularFileError, readRegularFile, TEMP_NAME } from './fsutil.js';
 import { decodeTree, MODE_TREE } from './gitformat.js';
@@ -14,8 +15,38 @@ import { scanWorktree, type ScannedDir } from './scan.js';
 import { readFlatTree } from './treeread.js';
 import { readWatcher } from './watchquery.js';
 
-/** Always critical; `"critical"` in .shadowgit adds to these. */
+/** Critical unless `"critical"` in .shadowgit takes them out ("!pattern"); its other patterns add to these. */
 export const DEFAULT_CRITICAL = ['**/package.json', '**/tsconfig*.json', '**/package-lock.json', '**/npm-shrinkwrap.json', '**/yarn.lock', '**/pnpm-lock.yaml'];
+
+/**
+ * Which paths are critical: the defaults, then the `"critical"` patterns in their order, read
+ * like a .gitignore — the last pattern that matches decides, and "!pattern" takes what it
+ * matches back out (a negated pattern also matches the files inside a directory it names, so
+ * "!playground" leaves out everything in playground/). Globs are picomatch's: `*` stays within
+ * one directory, `**` crosses them.
+ */
+export function criticalMatcher(patterns: string[]): (relPath: string) => boolean {
+  const rules = [...DEFAULT_CRITICAL, ...patterns].map((pattern) => {
+    const negated = pattern.startsWith('!');
+    const glob = negated ? pattern.slice(1).replace(/\/+$/, '') : pattern;
+    // flags 's': picomatch's regexes use `.`, which without it never matches a newline in a name.
+    return { negated, matches: picomatch(glob, { dot: true, flags: 's' }) };
+  });
+  return (relPath) => {
+    let critical = false;
+    for (const rule of rules) {
+      if (rule.negated ? selfOrAncestors(relPath).some((p) => rule.matches(p)) : rule.matches(relPath)) critical = !rule.negated;
+    }
+    return critical;
+  };
+}
+
+/** "a/b/c.json" → ["a/b/c.json", "a/b", "a"]. */
+function selfOrAncestors(relPath: string): string[] {
+  const out = [relPath];
+  for (let i = relPath.lastIndexOf('/'); i > 0; i = relPath.lastIndexOf('/', i - 1)) out.push(relPath.slice(0, i));
+  return out;
+}
 
 /**
  * Larger critical files are not read to be checked: lockfiles of big monorepos reach tens of
@@ -86,19 +117,11 @@ export class ContentChecker {
   private async check(relPath: string, content: Buffer): Promise<string | undefined> {
     if (content.length === 0) return 'empty (0 bytes)';
     if (content.every((b) => b === 0)) return `only NUL bytes (${content.length}): truncated or zeroed`;
-    const text = content.toString('utf8');
+    // A leading BOM is what some Windows editors write; node, npm and TypeScript all skip it.
+    const text = content.toString('utf8').replace(/^\uFEFF/, '');
     if (/\.json$/i.test(relPath)) {
-      if (JSONC.test(relPath)) {
-        const errors: ParseError[] = [];
-        parseJsonc(text, errors, { allowTrailingComma: true });
-        if (errors.length > 0) return `invalid JSON at line ${lineAt(text, errors[0]!.offset)}: ${printParseErrorCode(errors[0]!.error)}`;
-      } else {
-        try {
-          JSON.parse(text);
-        } catch (err) {
-          return `invalid JSON: ${(err as Error).message}`;
-        }
-      }
+      const problem = jsonProblem(text, JSONC.test(relPath));
+      if (problem) return problem;
     }
     if (SCRIPT.test(relPath)) {
       this.ts ??= (await import('ts-morph')).ts;
@@ -123,8 +146,39 @@ function scriptKind(ts: Ts, file: string): import('ts-morph').ts.ScriptKind {
   return ts.ScriptKind.TS;
 }
 
-function lineAt(text: string, offset: number): number {
-  return text.slice(0, offset).split('\n').length;
+/**
+ * What is wrong with a JSON file, in words and with its line and column. Plain JSON is judged
+ * by JSON.parse (what node and npm use); jsonc-parser only says where and what, and also judges
+ * the files whose tools accept comments and trailing commas.
+ */
+function jsonProblem(text: string, commentsAllowed: boolean): string | undefined {
+  if (!commentsAllowed) {
+    try {
+      JSON.parse(text);
+      return undefined;
+    } catch (err) {
+      return locateJsonError(text) ?? `invalid JSON: ${(err as Error).message}`;
+    }
+  }
+  return firstJsonError(text, true);
+}
+
+/** Where JSON.parse's error is; undefined when jsonc-parser, which recurses per nesting level, gives up on the depth. */
+function locateJsonError(text: string): string | undefined {
+  try {
+    return firstJsonError(text, false);
+  } catch (err) {
+    if (err instanceof RangeError) return undefined;
+    throw err;
+  }
+}
+
+function firstJsonError(text: string, commentsAllowed: boolean): string | undefined {
+  const errors: ParseError[] = [];
+  parseJsonc(text, errors, { allowTrailingComma: commentsAllowed, disallowComments: !commentsAllowed });
+  if (errors.length === 0) return undefined;
+  const { line, column, what } = describeJsonError(text, errors[0]!);
+  return `invalid JSON at line ${line}, column ${column}: ${what}`;
 }
 
 function flattenScan(dir: ScannedDir, out: string[] = []): string[] {
@@ -226,7 +280,7 @@ export interface CriticalFile {
  * expectedTree), each checked on disk: one that should exist and does not is missing.
  */
 export async function checkCriticalFiles(repo: Repository, checker: ContentChecker, worktreeFiles?: string[]): Promise<CriticalFile[]> {
-  const isCritical = picomatch([...DEFAULT_CRITICAL, ...repo.config.critical], { dot: true });
+  const isCritical = criticalMatcher(repo.config.critical);
   const onDisk = new Set((worktreeFiles ?? (await listWorktreeFiles(repo))).filter((p) => isCritical(p)));
   const reference = await expectedTree(repo);
   const recorded = reference ? [...(await readFlatTree(repo.objects, reference)).keys()].filter((p) => isCritical(p)) : [];

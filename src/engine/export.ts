@@ -49,9 +49,20 @@ interface Target {
   replaces?: Stats;
 }
 
+/**
+ * Names of archive formats export does not write: such a name must not quietly become a
+ * directory called x.zip. (A zip writer would be one more dependency for what `zip -r` does
+ * with a directory export.)
+ */
+const UNSUPPORTED_ARCHIVE = /\.(zip|7z|rar|jar|war|tar\.(xz|bz2|zst|lz|lz4|lzma|z)|txz|tbz2?|tzst|tlz|gz|bz2|xz|zst|lz4|lzma|cpio|iso|dmg|cab)$/i;
+
 export function exportFormatOf(out: string): ExportFormat {
   if (/\.(tar\.gz|tgz)$/i.test(out)) return 'tar.gz';
   if (/\.tar$/i.test(out)) return 'tar';
+  const unsupported = UNSUPPORTED_ARCHIVE.exec(out);
+  if (unsupported) {
+    throw new ShadowGitError(`cannot export to ${out}: export writes a directory, a .tar or a .tar.gz (.tgz) archive, not ${unsupported[0]}; name the output ….tar.gz, or export to a directory and pack that yourself.`, 'EUSAGE');
+  }
   return 'directory';
 }
 

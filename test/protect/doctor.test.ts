@@ -63,7 +63,7 @@ test('doctor reports corrupted JSON and TypeScript with their last healthy snaps
 
   const human = runCli(sb, ['doctor']);
   expect(human.code).toBe(1);
-  expect(human.stdout).toMatch(/4 problem\(s\) found/);
+  expect(human.stdout).toMatch(/^4 problems: checked 4 critical files, /m);
 
   const damagedHead = headOf(repo)!;
   const recover = runCli(sb, ['recover', '--json']);
@@ -110,6 +110,22 @@ test('recover of named files, doctor --fix, unrecoverable files, and a bundle wi
   expect(JSON.parse(await fsp.readFile(path.join(unpacked, 'manifest.json'), 'utf8'))).toMatchObject({ platform: process.platform, node: process.version });
   expect(everything).toContain('"op":"restore"');
 
+  // An existing bundle is replaced only with --force, and the refusal comes before --fix changes anything.
+  const bundle = path.join(sb.dir, 'diag.tar.gz');
+  const bundleBefore = await fsp.readFile(bundle);
+  await fsp.writeFile(path.join(sb.worktree, 'package.json'), '{');
+  const refused = runCli(sb, ['doctor', '--fix', '--bundle', bundle]);
+  expect(refused).toMatchObject({ code: 1, stdout: '' });
+  expect(refused.stderr).toMatch(/diag\.tar\.gz already exists; choose another name, or pass --force to replace it\.\n$/);
+  expect(await fsp.readFile(path.join(sb.worktree, 'package.json'), 'utf8')).toBe('{');
+  expect(await fsp.readFile(bundle)).toEqual(bundleBefore);
+  const zip = runCli(sb, ['doctor', '--bundle', path.join(sb.dir, 'diag.zip')]);
+  expect(zip.code).toBe(2);
+  expect(zip.stderr).toMatch(/a diagnostics bundle is a gzipped tarball; give a name ending in \.tar\.gz or \.tgz\./);
+  await fsp.writeFile(path.join(sb.worktree, 'package.json'), HEALTHY['package.json']);
+  expect(runCli(sb, ['doctor', '--bundle', bundle, '--force']).stdout).toMatch(/Wrote .*diag\.tar\.gz/);
+  expect(await fsp.readFile(bundle)).not.toEqual(bundleBefore);
+
   const unrecoverable = runCli(sb, ['recover', 'src/broken.ts']);
   expect(unrecoverable.code).toBe(1);
   expect(unrecoverable.stdout).toMatch(/Cannot recover src\/broken.ts .*no snapshot holds a healthy copy/);
@@ -123,4 +139,52 @@ test('recover of named files, doctor --fix, unrecoverable files, and a bundle wi
   const integrity = doctor().report.findings.find((f) => f.check === 'integrity')!;
   expect(integrity.severity).toBe('error');
   expect(integrity.message).toContain(oid);
+});
+
+test('on a monorepo: problems only with one summary line, fitted to the width, escaped; "!" patterns leave fixtures out; --verbose lists all', async () => {
+  const packages = Object.fromEntries(
+    ['app', 'core', 'utils'].flatMap((name) => [
+      [`packages/${name}/package.json`, `{ "name": "${name}" }\n`],
+      [`packages/${name}/tsconfig.json`, '{ "extends": "../../tsconfig.json" }\n'],
+    ]),
+  );
+  await writeTree(sb.worktree, {
+    ...packages,
+    // Broken on purpose, as test fixtures are; a BOM (which node and npm skip) is no damage.
+    'packages/core/test/fixtures/bad-manifest/package.json': '{\n  "name": "bad"\n  "version": "1.0.0"\n}\n',
+    'packages/utils/package.json': Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{ "name": "utils" }\n')]),
+    'playground/demo/.gitkeep': '',
+    'playground/demo/weird\u001b[2J\nname/package.json': '{',
+  });
+  runCli(sb, ['snapshot']);
+  const fixture = fileFinding(doctor().report.findings, 'packages/core/test/fixtures/bad-manifest/package.json');
+  expect(fixture.message).toBe('invalid JSON at line 3, column 3: a comma is missing before "version"; no snapshot holds a healthy copy.');
+  const columns = 80;
+  const human = runCli(sb, ['doctor'], { env: { COLUMNS: String(columns) } });
+  expect(human.code).toBe(1);
+  const lines = human.stdout.trimEnd().split('\n');
+  const tableLines = lines.filter((line) => /^[┌│├└]/.test(line));
+  expect(tableLines.length).toBeGreaterThan(4);
+  expect(Math.max(...tableLines.map((line) => line.length))).toBeLessThanOrEqual(columns);
+  // Escaped visibly: no raw ESC, carriage return, BOM, or a newline inside a row.
+  expect(human.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f\ufeff]/);
+  expect(human.stdout).toContain('weird\\e[2J\\nname/');
+  expect(human.stdout).toMatch(/fixtures\/\s*│.*\n.*bad-manifest\//);
+  expect(human.stdout).toMatch(/a comma is missing/);
+  expect(human.stdout).not.toMatch(/packages\/app\/|healthy\.|│ disk/);
+  expect(lines.filter((line) => /^2 problems: checked 12 critical files, the shadow repository, the lock, the watcher and disk space\.$/.test(line))).toHaveLength(1);
+  expect(human.stdout).toMatch(/Leave it out with a "!" pattern in "critical"/);
+
+  // Negated patterns subtract from the defaults and from earlier patterns, in order, like a .gitignore.
+  await writeTree(sb.worktree, { '.shadowgit': '{ "critical": ["src/**/*.ts", "playground/**", "!playground", "!**/fixtures/**"] }\n' });
+  const clean = runCli(sb, ['doctor']);
+  expect(clean.code).toBe(0);
+  expect(clean.stdout).toBe('Healthy: checked 10 critical files, the shadow repository, the lock, the watcher and disk space.\n');
+  const paths = doctor().report.findings.filter((f) => f.check === 'critical-file').map((f) => f.path);
+  expect(paths).toEqual(['package.json', ...Object.keys(packages).sort(), 'src/main.ts', 'src/util.ts', 'tsconfig.json']);
+
+  const verbose = runCli(sb, ['doctor', '--verbose']);
+  expect(verbose.code).toBe(0);
+  expect(verbose.stdout).toMatch(/packages\/app\/package\.json\s*│ ok/);
+  expect(verbose.stdout).toMatch(/│ disk\s*│ ok/);
 });

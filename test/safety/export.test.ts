@@ -206,6 +206,10 @@ test('--force replaces only a previous export; directories, files, links and git
   expectRefused(runCli(sb, ['export', 'latest', at('theirs.tar'), '--force']), /was not written by `shadowgit export`/);
   expectRefused(runCli(sb, ['export', 'latest', at('link-to-dir'), '--force']), /link-to-dir is a symbolic link, and export never writes through one/);
   expectRefused(runCli(sb, ['export', 'latest', at('link.tar'), '--force']), /link\.tar is a symbolic link/);
+  // An archive format export does not write is refused by name, not made a directory called x.zip.
+  for (const [name, ext] of [['x.zip', 'zip'], ['x.tar.xz', 'tar.xz'], ['X.7Z', '7Z']]) {
+    expectRefused(runCli(sb, ['export', 'latest', at(name!)]), new RegExp(`export writes a directory, a \\.tar or a \\.tar\\.gz \\(\\.tgz\\) archive, not \\.${ext!.replace('.', '\\.')}; name the output`), 2);
+  }
   expect(await fingerprint(place)).toBe(before);
 
   // Previous exports are replaced with --force: the directory by its marker, the archive by its global header.

@@ -11,7 +11,7 @@ describe('.shadowgit parsing', () => {
     ['{\n  "exclude": "a/"\n}', /\.shadowgit:2: "exclude" must be a list of strings/],
     ['{\n\n  "retention": { "keepLots": 1 }\n}', /\.shadowgit:3: unknown key "retention\.keepLots"/],
     ['{\n  "repo": 1,\n}', /\.shadowgit:2: "repo" must be a string/],
-    ['{\n  "exclude": [\n}', /\.shadowgit:3: /],
+    ['{\n  "exclude": [\n}', /\.shadowgit:3:1: a value is missing/],
     ['[1]', /must hold one JSON object/],
     ['{\n  "__proto__": 1\n}', /\.shadowgit:2: unknown key "__proto__"/],
     ['{\n  "constructor": {}\n}', /\.shadowgit:2: unknown key "constructor"/],
