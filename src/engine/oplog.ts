@@ -1,10 +1,16 @@
 import { promises as fsp } from 'node:fs';
+import type { Rewrites } from './rewrites.js';
 
 export const OPLOG = 'oplog.jsonl';
 const MAX_BYTES = 1024 * 1024;
 
+/** Every operation the log records; `log --op` accepts exactly these. */
+export const OPERATIONS = ['snapshot', 'approve', 'rollback', 'restore', 'undo', 'abandon-interrupted', 'guard', 'safe-edit', 'prune', 'gc'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
 export interface OpRecord {
   time: string;
+  /** An Operation (a log written by another version may hold others). */
   op: string;
   args: Record<string, unknown>;
   commits: string[];
@@ -14,7 +20,7 @@ export interface OpRecord {
 }
 
 /** The record of an operation that started at `started` (ms) and ends now. */
-export function opRecord(op: string, args: Record<string, unknown>, started: number, result: { commits: string[]; error?: string }): OpRecord {
+export function opRecord(op: Operation, args: Record<string, unknown>, started: number, result: { commits: string[]; error?: string }): OpRecord {
   const record: OpRecord = { time: new Date(started).toISOString(), op, args, commits: result.commits, durationMs: Date.now() - started, outcome: result.error === undefined ? 'ok' : 'error' };
   if (result.error !== undefined) record.error = result.error;
   return record;
@@ -64,4 +70,19 @@ export async function readOps(file: string, options: ReadOpsOptions = {}): Promi
   if (options.ops && options.ops.length > 0) records = records.filter((r) => options.ops!.includes(r.op));
   if (options.limit !== undefined) records = records.slice(Math.max(0, records.length - options.limit));
   return records;
+}
+
+/** A logged operation with the commits it names as they are named now. */
+export interface LoggedOp extends OpRecord {
+  /** Per entry of `commits`: the commit naming that snapshot now (a prune may have rewritten it), or null when a prune removed it. */
+  currentCommits: Array<string | null>;
+}
+
+export function withCurrentCommits(record: OpRecord, rewrites: Rewrites): LoggedOp {
+  const commits = Array.isArray(record.commits) ? record.commits : [];
+  const current = (commit: string) => {
+    const fate = rewrites.follow(commit);
+    return 'commit' in fate ? fate.commit : null;
+  };
+  return { ...record, currentCommits: commits.map(current) };
 }
