@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { constants as fsc, promises as fsp } from 'node:fs';
-import path from 'node:path';
 import { ShadowGitError } from './errors.js';
-import { readFileIfExists, syncDirectory } from './fsutil.js';
+import { readFileIfExists } from './fsutil.js';
+import { appendJsonLine, parseJsonLines } from './oplog.js';
 import type { Repository } from './repo.js';
 
 /**
@@ -64,17 +63,7 @@ export class Rewrites {
 
   static async load(repo: Repository): Promise<Rewrites> {
     const text = (await readFileIfExists(repo.statePath(REWRITES)))?.toString('utf8') ?? '';
-    const records: PruneRecord[] = [];
-    // Only whole lines: the last one, without its newline, is torn.
-    for (const line of text.split('\n').slice(0, -1)) {
-      try {
-        const record = JSON.parse(line) as PruneRecord;
-        if (record && typeof record.rewritten === 'object' && typeof record.removed === 'object') records.push(record);
-      } catch {
-        // A torn line followed by later appends: skipped like a torn tail.
-      }
-    }
-    return new Rewrites(records);
+    return new Rewrites(parseJsonLines(text).filter(isPruneRecord));
   }
 
   get empty(): boolean {
@@ -106,21 +95,15 @@ export class Rewrites {
   }
 }
 
+function isPruneRecord(value: unknown): value is PruneRecord {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+  return isObject(value) && isObject(value.rewritten) && isObject(value.removed);
+}
+
 /** Appends `record` unless it is already there (a prune finished after a crash), durably. */
 export async function appendPruneRecord(repo: Repository, record: PruneRecord): Promise<void> {
   if ((await Rewrites.load(repo)).records.some((r) => r.prune === record.prune)) return;
-  const file = repo.statePath(REWRITES);
-  const handle = await fsp.open(file, fsc.O_RDWR | fsc.O_APPEND | fsc.O_CREAT, 0o644);
-  try {
-    const { size } = await handle.stat();
-    // A line torn by a crash must not swallow this record: start on a fresh line.
-    const torn = size > 0 && (await handle.read(Buffer.alloc(1), 0, 1, size - 1)).buffer[0] !== 0x0a;
-    await handle.write(`${torn ? '\n' : ''}${JSON.stringify(record)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await syncDirectory(path.dirname(file));
+  await appendJsonLine(repo.statePath(REWRITES), record, { durable: true });
 }
 
 /** "snapshot X (commit …) was removed by prune on DATE (policy: …)", with what to do. */
