@@ -34,7 +34,7 @@ function ruleFlag(rule: CountRule | 'keepWithin'): string {
   return `--${rule.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-/** The policy as its flags without dashes, in the order prune applies them: "keep-last 5, keep-within 2d". */
+/** The policy as its flags without dashes, for messages and rewrites.jsonl: "keep-last 5, keep-within 2d". */
 export function describePolicy(policy: RetentionPolicy): string {
   return ([...COUNT_RULES, 'keepWithin'] as const)
     .filter((rule) => policy[rule] !== undefined && policy[rule] !== 0)
