@@ -408,10 +408,10 @@ export class ShadowGit {
    * approved revisions and undo points whatever it says; then runs gc unless `gc: false`.
    */
   async prune(options: { policy?: RetentionPolicy; dryRun?: boolean; gc?: boolean; graceMs?: number; onProgress?: (packed: number) => void } = {}): Promise<PruneReport> {
-    await this.repository.requireExisting();
     // Maintenance modules load only for maintenance: snapshot and status start faster.
     const [{ resolvePolicy }, { planPrune, executePrune }, { collectGarbage }] = await Promise.all([import('./engine/retention.js'), import('./engine/prune.js'), import('./engine/gc.js')]);
     const { policy, source } = resolvePolicy(options.policy ?? {}, this.repository.config.retention);
+    await this.repository.requireExisting();
     if (options.dryRun) {
       const decisions = await planPrune(this.repository, policy);
       const removed = decisions.filter((d) => !d.keep).length;

@@ -182,14 +182,15 @@ describe('prune', () => {
     fsck(repo);
     const listed = runJson<Listed[]>(sb, ['list']);
     expect(listed.map((x) => x.id)).toEqual([six, five, four, three].map((p) => p.id));
-    for (const [i, old] of [three, four, five, six].entries()) {
-      // The old hash (in full, or as printed: 10 digits) names the same snapshot, now under its new commit.
+    for (const old of [three, four, five, six]) {
       const now = listed.find((x) => x.id === old.id)!;
       expect(now.commit).not.toBe(old.commit);
       expect(() => git(repo, ['cat-file', '-e', old.commit])).toThrow(); // gone from the object store
-      expect(showJson(i % 2 ? old.commit : old.commit.slice(0, 10))).toMatchObject({ id: old.id, commit: now.commit });
       expectSameFiles(gitTreeFiles(repo, now.commit), filesOf.get(old.id)!);
     }
+    // The old hash, in full or as printed (10 digits), names the same snapshot under its new commit.
+    expect(showJson(three.commit)).toMatchObject({ id: three.id, commit: listed[3]!.commit });
+    expect(showJson(five.commit.slice(0, 10))).toMatchObject({ id: five.id, commit: listed[1]!.commit });
     expect(runJson<{ from: { id: string }; changes: unknown[] }>(sb, ['diff', six.commit.slice(0, 10), 'latest'])).toMatchObject({ from: { id: six.id }, changes: [] });
     runJson(sb, ['rollback', four.commit.slice(0, 10), '--yes']);
     expectSameFiles(await worktreeFiles(sb.worktree), filesOf.get(four.id)!);
@@ -200,6 +201,9 @@ describe('prune', () => {
     // The op log shows each snapshot's commit as it is named now.
     const log = runJson<Array<{ op: string; commits: string[]; currentCommits: Array<string | null> }>>(sb, ['log', '--op', 'snapshot']);
     expect(log.map((o) => o.currentCommits[0])).toEqual([null, null, ...[three, four, five, six].map((p) => listed.find((x) => x.id === p.id)!.commit)]);
+    const logText = runCli(sb, ['log', '--op', 'snapshot']).stdout;
+    expect(logText).toContain(`${listed[0]!.commit.slice(0, 10)} (was ${six.commit.slice(0, 10)})`);
+    expect(logText).toContain(`${one.commit.slice(0, 10)} (pruned)`);
 
     // A second prune, cut off after its journal (before its rewrites record): old hashes still
     // resolve while it waits, and the command that finishes it appends the record.
@@ -214,14 +218,12 @@ describe('prune', () => {
     // Two prunes in a row: a hash from before the first resolves through both.
     expect(showJson(four.commit)).toMatchObject({ id: four.id, commit: after[1]!.commit });
     expectSameFiles(gitTreeFiles(repo, after[1]!.commit), filesOf.get(four.id)!);
-    removed(three.commit, 'keep-last 1');
     removed(five.commit.slice(0, 8), 'keep-last 1');
 
-    // A torn last line (a crash mid-append) is ignored, and the next prune starts on a fresh line.
+    // A torn last line (a crash mid-append) is ignored, and the next prune starts on a fresh line;
+    // killed after its record, before any ref moved: the old chain still answers; the next command finishes.
     const rewrites = path.join(repo, 'shadowgit', 'rewrites.jsonl');
     await fsp.appendFile(rewrites, '{"prune":"torn","rewri');
-    expect(showJson(four.commit)).toMatchObject({ id: four.id });
-    // Killed after the record, before any ref moved: the old chain still answers; the next command finishes.
     await snap('seven');
     await snap('eight');
     const [seven, eight] = printed.slice(6) as [Printed, Printed];
@@ -229,8 +231,10 @@ describe('prune', () => {
     expect(showJson(eight.commit)).toMatchObject({ id: eight.id, commit: eight.commit });
     runJson(sb, ['gc', '--grace', '0']);
     fsck(repo);
-    expect(showJson(eight.commit)).toMatchObject({ id: eight.id, commit: runJson<Listed[]>(sb, ['list'])[0]!.commit });
-    expect(showJson(four.commit)).toMatchObject({ id: four.id });
+    const eightNow = showJson(eight.commit.slice(0, 10));
+    expect(eightNow.id).toBe(eight.id);
+    expect(eightNow.commit).not.toBe(eight.commit);
+    expect((git(repo, ['rev-parse', 'refs/heads/snapshots']) as string).trim()).toBe(eightNow.commit);
     removed(seven.commit, 'keep-last 1');
     const lines = (await fsp.readFile(rewrites, 'utf8')).split('\n');
     expect(lines.filter((l) => l.startsWith('{"prune":"torn"'))).toEqual(['{"prune":"torn","rewri']);
