@@ -6,7 +6,8 @@ import { explainFilesystemError, ShadowGitError } from './engine/errors.js';
 import { countSnapshots, describeDamage, listApproved, listSnapshots, readingSnapshot, readLatest, readSnapshot, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/history.js';
 import { faultPoint } from './engine/faults.js';
 import { RepoLock } from './engine/lock.js';
-import { appendOp, opRecord, OPLOG, readOps, type OpRecord, type ReadOpsOptions } from './engine/oplog.js';
+import { appendOp, opRecord, OPLOG, readOps, withCurrentCommits, type LoggedOp, type Operation, type ReadOpsOptions } from './engine/oplog.js';
+import { Rewrites } from './engine/rewrites.js';
 import type { FlatTree } from './engine/record.js';
 import { Repository } from './engine/repo.js';
 import { planFromChanges, readJournal } from './engine/restore.js';
@@ -151,7 +152,7 @@ export class ShadowGit {
   }
 
   /** `finishInterrupted: false` is for the one command that gives an interrupted checkout up instead. */
-  private async mutate<T>(op: string, args: Record<string, unknown>, fn: () => Promise<T>, commitsOf: (result: T) => string[], options: { finishInterrupted?: boolean } = {}): Promise<T> {
+  private async mutate<T>(op: Operation, args: Record<string, unknown>, fn: () => Promise<T>, commitsOf: (result: T) => string[], options: { finishInterrupted?: boolean } = {}): Promise<T> {
     const repo = this.repository;
     const started = Date.now();
     try {
@@ -384,15 +385,16 @@ export class ShadowGit {
    * Appends an operation made of several facade calls (guard, safe edits) to the op log; each
    * call inside it is logged on its own as well.
    */
-  async logOperation(op: string, args: Record<string, unknown>, started: number, result: { commits: string[]; error?: string }): Promise<void> {
+  async logOperation(op: Operation, args: Record<string, unknown>, started: number, result: { commits: string[]; error?: string }): Promise<void> {
     await this.repository.ensureCreated();
     await appendOp(this.repository.statePath(OPLOG), opRecord(op, args, started, result));
   }
 
-  /** The operation log, oldest first. */
-  async operations(options: ReadOpsOptions = {}): Promise<OpRecord[]> {
+  /** The operation log, oldest first, with the commits it names as a prune may since have renamed them. */
+  async operations(options: ReadOpsOptions = {}): Promise<LoggedOp[]> {
     if (!(await this.repository.exists())) return [];
-    return readOps(this.repository.statePath(OPLOG), options);
+    const [ops, rewrites] = await Promise.all([readOps(this.repository.statePath(OPLOG), options), Rewrites.load(this.repository)]);
+    return ops.map((op) => withCurrentCommits(op, rewrites));
   }
 
   /** Message, trailers, note and changed files of one snapshot. */
@@ -406,10 +408,10 @@ export class ShadowGit {
    * approved revisions and undo points whatever it says; then runs gc unless `gc: false`.
    */
   async prune(options: { policy?: RetentionPolicy; dryRun?: boolean; gc?: boolean; graceMs?: number; onProgress?: (packed: number) => void } = {}): Promise<PruneReport> {
-    await this.repository.requireExisting();
     // Maintenance modules load only for maintenance: snapshot and status start faster.
     const [{ resolvePolicy }, { planPrune, executePrune }, { collectGarbage }] = await Promise.all([import('./engine/retention.js'), import('./engine/prune.js'), import('./engine/gc.js')]);
     const { policy, source } = resolvePolicy(options.policy ?? {}, this.repository.config.retention);
+    await this.repository.requireExisting();
     if (options.dryRun) {
       const decisions = await planPrune(this.repository, policy);
       const removed = decisions.filter((d) => !d.keep).length;
@@ -420,7 +422,7 @@ export class ShadowGit {
       { policy, gc: options.gc !== false },
       async () => {
         const decisions = await planPrune(this.repository, policy);
-        const outcome = await executePrune(this.repository, decisions);
+        const outcome = await executePrune(this.repository, decisions, policy);
         const gc = options.gc === false ? undefined : await collectGarbage(this.repository, options);
         return { policy, policySource: source, dryRun: false, decisions, removed: outcome.removed.length, kept: outcome.kept, rewritten: outcome.rewritten, gc };
       },

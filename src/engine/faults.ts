@@ -3,7 +3,8 @@
  * process kills itself (SIGKILL, no cleanup) the Nth time it reaches `step`; unset, this is a
  * no-op costing one comparison. Steps: object, tree, commit, ref, journal, worktree-file, statcache,
  * pack, gc-delete, prune-journal, prune-ref, safe-write (the list the fault suite walks: test/faults/lib/crash.ts),
- * and worktree-dir (a checkout made a directory), lock-wait (about to wait for the lock).
+ * and worktree-dir (a checkout made a directory), lock-wait (about to wait for the lock),
+ * prune-rewrites (a prune appended its rewrites record; no ref has moved yet).
  * "step:N:stop" stops the process (SIGSTOP) there instead, for a test to change the tree under
  * it at a known moment and then SIGCONT it.
  */

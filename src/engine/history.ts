@@ -7,6 +7,7 @@ import { decodeCommit, decodeTag, messageBody, parseTrailers } from './gitformat
 import { OPLOG, readOps } from './oplog.js';
 import { BROKEN_TIP_ADVICE, DamagedRefError, SNAPSHOT_REF } from './refs.js';
 import type { Repository } from './repo.js';
+import { RemovedSnapshotError, Rewrites, type Removal } from './rewrites.js';
 
 export const ID_TRAILER = 'Shadowgit-Id';
 export const TRIGGER_TRAILER = 'Shadowgit-Trigger';
@@ -143,9 +144,12 @@ export async function setAsideBrokenTip(repo: Repository, broken: BrokenTipError
   const keptIn = repo.statePath(path.join('broken-refs', `snapshots.${new Date().toISOString().replace(/[:.]/g, '-')}`));
   await fsp.mkdir(path.dirname(keptIn), { recursive: true });
   await writeFileAtomic(keptIn, (await readFileIfExists(broken.file)) ?? `${broken.commit}\n`);
+  const rewrites = await Rewrites.load(repo);
   for (const record of (await readOps(repo.statePath(OPLOG))).reverse()) {
-    for (const commit of Array.isArray(record.commits) ? record.commits : []) {
-      if (commit === broken.commit || !/^[0-9a-f]{40}$/.test(commit)) continue;
+    for (const logged of Array.isArray(record.commits) ? record.commits : []) {
+      const fate = typeof logged === 'string' ? rewrites.follow(logged) : undefined;
+      const commit = fate && 'commit' in fate ? fate.commit : undefined;
+      if (!commit || commit === broken.commit || !/^[0-9a-f]{40}$/.test(commit)) continue;
       try {
         return { keptIn, resumeFrom: await readSnapshot(repo, commit) };
       } catch (err) {
@@ -255,7 +259,9 @@ export async function listApproved(repo: Repository): Promise<ApprovedRevision[]
 
 /**
  * Resolves what a user typed to a snapshot commit: `latest`/`HEAD` (with `~N`), a snapshot id or
- * its unique prefix, a commit hash or unique prefix (4+ hex), an approved name or tag.
+ * its unique prefix, a commit hash or unique prefix (4+ hex) — also one a prune has since
+ * rewritten (rewrites.ts) —, an approved name or tag. A snapshot a prune removed is reported as
+ * such (RemovedSnapshotError), not as unknown.
  */
 export async function resolveRevision(repo: Repository, rev: string): Promise<SnapshotInfo> {
   let fail = (why: string): never => {
@@ -281,12 +287,31 @@ export async function resolveRevision(repo: Repository, rev: string): Promise<Sn
     const matches = snapshots.flatMap((s, i) => (s.id.startsWith(base) ? [i] : []));
     if (matches.length > 1) fail(`snapshot id prefix "${base}" is ambiguous (${matches.length} snapshots)`);
     if (matches.length === 1) index = matches[0]!;
+    else {
+      // Ids survive prune, so an id missing from the chain can only have been removed.
+      const removed = (await Rewrites.load(repo)).removalsWithIdPrefix(base);
+      if (removed.length === 1) throw new RemovedSnapshotError(removed[0]!, base);
+      if (removed.length > 1) fail(`snapshot id prefix "${base}" matches no kept snapshot, only ${removed.length} removed by prune`);
+    }
   }
   if (index < 0 && /^[0-9a-f]{4,40}$/i.test(base)) {
     const lower = base.toLowerCase();
-    const matches = snapshots.flatMap((s, i) => (s.commit.startsWith(lower) ? [i] : []));
-    if (matches.length > 1) fail(`commit prefix "${base}" is ambiguous (${matches.length} snapshots)`);
-    if (matches.length === 1) index = matches[0]!;
+    const found = new Set(snapshots.flatMap((s, i) => (s.commit.startsWith(lower) ? [i] : [])));
+    const removals = new Map<string, Removal>();
+    // A hash printed before a prune names its snapshot through the rewrites (unless the full hash is in the chain as typed).
+    if (lower.length < 40 || found.size === 0) {
+      const rewrites = await Rewrites.load(repo);
+      const indexOf = rewrites.empty ? new Map<string, number>() : new Map(snapshots.map((s, i) => [s.commit, i]));
+      for (const old of rewrites.oldCommitsStartingWith(lower)) {
+        const fate = rewrites.follow(old);
+        if ('removal' in fate) removals.set(fate.removal.commit, fate.removal);
+        else if (indexOf.has(fate.commit)) found.add(indexOf.get(fate.commit)!);
+      }
+    }
+    if (found.size > 1) fail(`commit prefix "${base}" is ambiguous (${found.size} snapshots)`);
+    if (found.size === 1) index = [...found][0]!;
+    else if (removals.size === 1) throw new RemovedSnapshotError([...removals.values()][0]!, base);
+    else if (removals.size > 1) fail(`commit prefix "${base}" matches no kept snapshot, only ${removals.size} removed by prune`);
   }
   if (index < 0) {
     const approved = await listApproved(repo);

@@ -9,14 +9,17 @@ import { readNotes, writeNotesCommit } from './notes.js';
 import { NOTES_REF, SNAPSHOT_REF } from './refs.js';
 import type { Repository } from './repo.js';
 import { readJournal } from './restore.js';
-import { applyPolicy, type RetentionDecision } from './retention.js';
+import { applyPolicy, describePolicy, type RetentionDecision } from './retention.js';
+import { appendPruneRecord, newPruneRecord, type PruneRecord } from './rewrites.js';
 
 /**
  * Removing snapshots from the middle of the linear chain means rewriting every kept descendant
  * (same tree, message, dates; new parent). Snapshot ids are trailers, so they survive; commit
  * hashes of rewritten snapshots change, and every ref, note and undo record naming them is
  * re-pointed. Crash safety: all new objects first, then a journal listing every ref value to
- * set, then the refs; an interrupted prune is finished from the journal by the next command.
+ * set and the prune's record for rewrites.jsonl, then that record, then the refs; an interrupted
+ * prune is finished from the journal by the next command. So every record in rewrites.jsonl
+ * belongs to a prune that completes, and old hashes resolve before, during and after it.
  */
 export const PRUNE_JOURNAL = 'prune-journal.json';
 
@@ -25,6 +28,8 @@ interface PruneJournal {
   refs: Record<string, string>;
   /** The new content of last-checkout.json, when it names rewritten commits. */
   lastCheckout?: string;
+  /** Old commit → new commit and the removed snapshots, for rewrites.jsonl (absent in journals of older versions). */
+  record?: PruneRecord;
 }
 
 /** Snapshots that must survive any policy, with the reason shown by `prune --dry-run`. */
@@ -58,14 +63,14 @@ export interface PruneOutcome {
   rewritten: number;
 }
 
-/** Removes the snapshots `decisions` does not keep. The caller holds the repository lock. */
-export async function executePrune(repo: Repository, decisions: RetentionDecision[]): Promise<PruneOutcome> {
+/** Removes the snapshots `decisions` (made by `policy`) does not keep. The caller holds the repository lock. */
+export async function executePrune(repo: Repository, decisions: RetentionDecision[], policy: RetentionPolicy): Promise<PruneOutcome> {
   const removed = decisions.filter((d) => !d.keep).map((d) => d.snapshot);
   const kept = decisions.filter((d) => d.keep).map((d) => d.snapshot);
   if (removed.length === 0) return { removed, kept: kept.length, rewritten: 0 };
 
   const mapping = await rewriteChain(repo, [...kept].reverse());
-  const journal: PruneJournal = { refs: {} };
+  const journal: PruneJournal = { refs: {}, record: newPruneRecord(describePolicy(policy), mapping, removed) };
   const head = kept[0];
   if (head) journal.refs[SNAPSHOT_REF] = mapping.get(head.commit)!;
 
@@ -106,6 +111,8 @@ export async function recoverInterruptedPrune(repo: Repository): Promise<boolean
 }
 
 async function applyPruneJournal(repo: Repository, journal: PruneJournal): Promise<void> {
+  if (journal.record) await appendPruneRecord(repo, journal.record);
+  await faultPoint('prune-rewrites');
   for (const [ref, oid] of Object.entries(journal.refs)) {
     await repo.refs.write(ref, oid);
     await faultPoint('prune-ref');

@@ -22,7 +22,7 @@ export function resolvePolicy(options: RetentionPolicy, config: RetentionPolicy 
     const value = policy[rule];
     if (value !== undefined && (!Number.isInteger(value) || value < 0)) throw new ShadowGitError(`${ruleFlag(rule)} ${where} must be a whole number of snapshots (0 or more), not ${value}.`, 'EUSAGE');
   }
-  if (policy.keepWithin !== undefined) parseDuration(policy.keepWithin);
+  if (policy.keepWithin !== undefined) parseDuration(policy.keepWithin, `${ruleFlag('keepWithin')} ${where}`);
   const keepsSomething = COUNT_RULES.some((rule) => (policy[rule] ?? 0) > 0) || (policy.keepWithin !== undefined && withinIsPositive(policy.keepWithin));
   if (!keepsSomething) {
     throw new ShadowGitError(`the retention policy ${where} keeps no snapshot at all, so prune refuses to run; give at least one rule, e.g. --keep-last 20 or --keep-daily 7.`, 'EUSAGE');
@@ -34,6 +34,14 @@ function ruleFlag(rule: CountRule | 'keepWithin'): string {
   return `--${rule.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
+/** The policy as its flags without dashes, for messages and rewrites.jsonl: "keep-last 5, keep-within 2d". */
+export function describePolicy(policy: RetentionPolicy): string {
+  return ([...COUNT_RULES, 'keepWithin'] as const)
+    .filter((rule) => policy[rule] !== undefined && policy[rule] !== 0)
+    .map((rule) => `${ruleFlag(rule).slice(2)} ${policy[rule]}`)
+    .join(', ');
+}
+
 export interface Duration {
   years: number;
   months: number;
@@ -41,12 +49,15 @@ export interface Duration {
   hours: number;
 }
 
-/** restic's duration syntax: a sequence of NUMBER+UNIT with y(ears), m(onths), w(eeks), d(ays), h(ours): "2d", "36h", "1y6m". */
-export function parseDuration(text: string): Duration {
+/**
+ * restic's duration syntax: a sequence of NUMBER+UNIT with y(ears), m(onths), w(eeks), d(ays), h(ours): "2d", "36h", "1y6m".
+ * `source` names where the text came from ("--keep-within on the command line") for the error.
+ */
+export function parseDuration(text: string, source?: string): Duration {
   const duration: Duration = { years: 0, months: 0, days: 0, hours: 0 };
   const trimmed = text.trim();
   if (!/^(\d+[ymwdh])+$/.test(trimmed)) {
-    throw new ShadowGitError(`"${text}" is not a duration; write it like 2d, 36h, 4w or 1y6m (y years, m months, w weeks, d days, h hours).`, 'EUSAGE');
+    throw new ShadowGitError(`${source ? `${source}: ` : ''}"${text}" is not a duration; write it like 2d, 36h, 4w or 1y6m (y years, m months, w weeks, d days, h hours).`, 'EUSAGE');
   }
   for (const [, amount, unit] of trimmed.matchAll(/(\d+)([ymwdh])/g)) {
     const n = Number(amount);

@@ -112,7 +112,7 @@ describe('prune', () => {
     expect(reasons[s[6]!]).toEqual([]);
     expect(preview).toMatchObject({ removed: 5, kept: 4, policySource: 'options' });
     const text = runCli(sb, ['prune', '--dry-run', '--keep-last', '2']);
-    expect(text.stdout).toMatch(/Would remove 5 of 9 snapshots; policy: last 2 \(command line\)/);
+    expect(text.stdout).toMatch(/Would remove 5 of 9 snapshots; policy: keep-last 2 \(command line\)/);
     // A dry run changes nothing.
     expect(runJson<Listed[]>(sb, ['list']).map((x) => x.commit)).toEqual(before.map((x) => x.commit));
 
@@ -155,6 +155,92 @@ describe('prune', () => {
     fsck(repo);
   });
 
+  test('a commit hash printed before a prune keeps naming its snapshot, through two prunes and a crash; a pruned one says it was removed', async () => {
+    sb = makeSandbox('sg-prune-hashes-');
+    process.env.SHADOWGIT_HOME = sb.home;
+    // Snapshots are taken in-process (cheaper than a process each); everything after goes through the CLI.
+    const sg = await ShadowGit.open({ worktree: sb.worktree });
+    type Printed = { id: string; commit: string };
+    const printed: Printed[] = [];
+    const snap = async (content: string) => {
+      await writeTree(sb.worktree, { 'a.txt': content, [`${content}.txt`]: `only in ${content}\n` });
+      printed.push(await sg.snapshot());
+    };
+    for (const n of ['one', 'two', 'three', 'four', 'five', 'six']) await snap(n);
+    const repo = sg.repoPath;
+    const filesOf = new Map(printed.map((p) => [p.id, gitTreeFiles(repo, p.commit)]));
+    const [one, two, three, four, five, six] = printed as [Printed, Printed, Printed, Printed, Printed, Printed];
+    const showJson = (rev: string) => runJson<{ id: string; commit: string }>(sb, ['show', rev]);
+    const removed = (rev: string, policy: string) => {
+      const result = runCli(sb, ['show', rev]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(new RegExp(`was removed by prune on \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC \\(policy: ${policy}\\); \`shadowgit list\` shows what is kept`));
+      expect(result.stdout).toBe('');
+    };
+
+    expect(runJson<PruneJson>(sb, ['prune', '--keep-last', '4', '--grace', '0'])).toMatchObject({ removed: 2, kept: 4, rewritten: 4 });
+    fsck(repo);
+    const listed = runJson<Listed[]>(sb, ['list']);
+    expect(listed.map((x) => x.id)).toEqual([six, five, four, three].map((p) => p.id));
+    for (const old of [three, four, five, six]) {
+      const now = listed.find((x) => x.id === old.id)!;
+      expect(now.commit).not.toBe(old.commit);
+      expect(() => git(repo, ['cat-file', '-e', old.commit])).toThrow(); // gone from the object store
+      expectSameFiles(gitTreeFiles(repo, now.commit), filesOf.get(old.id)!);
+    }
+    // The old hash, in full or as printed (10 digits), names the same snapshot under its new commit.
+    expect(showJson(three.commit)).toMatchObject({ id: three.id, commit: listed[3]!.commit });
+    expect(showJson(five.commit.slice(0, 10))).toMatchObject({ id: five.id, commit: listed[1]!.commit });
+    expect(runJson<{ from: { id: string }; changes: unknown[] }>(sb, ['diff', six.commit.slice(0, 10), 'latest'])).toMatchObject({ from: { id: six.id }, changes: [] });
+    runJson(sb, ['rollback', four.commit.slice(0, 10), '--yes']);
+    expectSameFiles(await worktreeFiles(sb.worktree), filesOf.get(four.id)!);
+    removed(two.commit.slice(0, 10), 'keep-last 4');
+    const byId = runCli(sb, ['rollback', one.id, '--yes']);
+    expect(byId.code).toBe(1);
+    expect(byId.stderr).toMatch(new RegExp(`snapshot ${one.id} was removed by prune on .*policy: keep-last 4`));
+    // The op log shows each snapshot's commit as it is named now.
+    const log = runJson<Array<{ op: string; commits: string[]; currentCommits: Array<string | null> }>>(sb, ['log', '--op', 'snapshot']);
+    expect(log.map((o) => o.currentCommits[0])).toEqual([null, null, ...[three, four, five, six].map((p) => listed.find((x) => x.id === p.id)!.commit)]);
+    const logText = runCli(sb, ['log', '--op', 'snapshot']).stdout;
+    expect(logText).toContain(`${listed[0]!.commit.slice(0, 10)} (was ${six.commit.slice(0, 10)})`);
+    expect(logText).toContain(`${one.commit.slice(0, 10)} (pruned)`);
+
+    // A second prune, cut off after its journal (before its rewrites record): old hashes still
+    // resolve while it waits, and the command that finishes it appends the record.
+    const crashed = runCli(sb, ['prune', '--keep-last', '1', '--no-gc'], { env: { SHADOWGIT_FAULT: 'prune-journal:1' } });
+    expect(crashed.code).not.toBe(0);
+    expect(showJson(three.commit)).toMatchObject({ id: three.id });
+    runJson(sb, ['gc', '--grace', '0']);
+    fsck(repo);
+    // The rollback's undo point (six: the tree had not changed since) and its target four are kept.
+    const after = runJson<Listed[]>(sb, ['list']);
+    expect(after.map((x) => x.id)).toEqual([six.id, four.id]);
+    // Two prunes in a row: a hash from before the first resolves through both.
+    expect(showJson(four.commit)).toMatchObject({ id: four.id, commit: after[1]!.commit });
+    expectSameFiles(gitTreeFiles(repo, after[1]!.commit), filesOf.get(four.id)!);
+    removed(five.commit.slice(0, 8), 'keep-last 1');
+
+    // A torn last line (a crash mid-append) is ignored, and the next prune starts on a fresh line;
+    // killed after its record, before any ref moved: the old chain still answers; the next command finishes.
+    const rewrites = path.join(repo, 'shadowgit', 'rewrites.jsonl');
+    await fsp.appendFile(rewrites, '{"prune":"torn","rewri');
+    await snap('seven');
+    await snap('eight');
+    const [seven, eight] = printed.slice(6) as [Printed, Printed];
+    expect(runCli(sb, ['prune', '--keep-last', '1', '--no-gc'], { env: { SHADOWGIT_FAULT: 'prune-rewrites:1' } }).code).not.toBe(0);
+    expect(showJson(eight.commit)).toMatchObject({ id: eight.id, commit: eight.commit });
+    runJson(sb, ['gc', '--grace', '0']);
+    fsck(repo);
+    const eightNow = showJson(eight.commit.slice(0, 10));
+    expect(eightNow.id).toBe(eight.id);
+    expect(eightNow.commit).not.toBe(eight.commit);
+    expect((git(repo, ['rev-parse', 'refs/heads/snapshots']) as string).trim()).toBe(eightNow.commit);
+    removed(seven.commit, 'keep-last 1');
+    const lines = (await fsp.readFile(rewrites, 'utf8')).split('\n');
+    expect(lines.filter((l) => l.startsWith('{"prune":"torn"'))).toEqual(['{"prune":"torn","rewri']);
+    expect(lines.filter((l) => l.includes('"policy":"keep-last 1"'))).toHaveLength(2);
+  });
+
   test('a prune killed while moving refs is finished by the next command; an empty policy is refused; .shadowgit supplies the policy', async () => {
     sb = makeSandbox('sg-prune-crash-');
     utc(sb);
@@ -168,6 +254,15 @@ describe('prune', () => {
     const empty = runCli(sb, ['prune', '--keep-last', '0']);
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/keeps no snapshot at all, so prune refuses to run; give at least one rule/);
+    // Bad values are usage errors (exit 2) quoting what was typed.
+    const usage = (args: string[], message: RegExp) => {
+      const result = runCli(sb, args);
+      expect(result).toMatchObject({ code: 2, stdout: '' });
+      expect(result.stderr).toMatch(message);
+    };
+    usage(['prune', '--keep-within', 'banana'], /--keep-within on the command line: "banana" is not a duration; write it like 2d/);
+    usage(['gc', '--grace', 'xyz'], /"xyz" is not a grace period; write it like 0, 90s, 15m/);
+    usage(['log', '--op', 'snapshot', '--op', 'nonsense'], /--op "nonsense" is not an operation; the log records snapshot, approve, rollback, restore, undo, .*prune, gc\./);
     expect(runJson<PruneJson>(sb, ['prune', '--dry-run'])).toMatchObject({ policySource: 'config', removed: 1 });
 
     // Killed after the first ref moved: the journal holds the rest.

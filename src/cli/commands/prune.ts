@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { RetentionPolicy } from '../../engine/config.js';
 import { parseGracePeriod } from '../../engine/gc.js';
+import { describePolicy } from '../../engine/retention.js';
 import type { PruneReport } from '../../shadowgit.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { absoluteTime, color, print, printJson, progress, short, table } from '../output.js';
@@ -13,18 +14,9 @@ interface Args extends GlobalArgs, RetentionPolicy {
   grace: string;
 }
 
-function describePolicy(report: PruneReport): string {
-  const p = report.policy;
-  const parts = [
-    p.keepLast && `last ${p.keepLast}`,
-    p.keepHourly && `hourly ${p.keepHourly}`,
-    p.keepDaily && `daily ${p.keepDaily}`,
-    p.keepWeekly && `weekly ${p.keepWeekly}`,
-    p.keepMonthly && `monthly ${p.keepMonthly}`,
-    p.keepWithin && `within ${p.keepWithin}`,
-  ].filter(Boolean);
+function policyWithSource(report: PruneReport): string {
   const source = { options: 'command line', config: '.shadowgit', default: 'default policy' }[report.policySource];
-  return `${parts.join(', ')} (${source})`;
+  return `${describePolicy(report.policy)} (${source})`;
 }
 
 export const pruneCommand: CommandModule<GlobalArgs, Args> = {
@@ -69,11 +61,11 @@ export const pruneCommand: CommandModule<GlobalArgs, Args> = {
           d.reasons.join('\n'),
         ]);
         if (rows.length > 0) print(table(['id', 'commit', 'date', 'message', 'action', 'why kept'], rows));
-        print(`Would remove ${report.removed} of ${report.decisions.length} snapshots; policy: ${describePolicy(report)}.`);
+        print(`Would remove ${report.removed} of ${report.decisions.length} snapshots; policy: ${policyWithSource(report)}.`);
         return;
       }
-      const rewritten = report.rewritten > 0 ? `; ${report.rewritten} kept snapshot(s) got new commit hashes (their ids are unchanged)` : '';
-      print(`Removed ${report.removed} of ${report.decisions.length} snapshots, kept ${report.kept}${rewritten}; policy: ${describePolicy(report)}.`);
+      const rewritten = report.rewritten > 0 ? `; ${report.rewritten} kept snapshot(s) got new commit hashes (their ids are unchanged, and their old hashes still resolve)` : '';
+      print(`Removed ${report.removed} of ${report.decisions.length} snapshots, kept ${report.kept}${rewritten}; policy: ${policyWithSource(report)}.`);
       if (report.gc) renderGc(report.gc);
     }),
 };
