@@ -21,7 +21,7 @@ import { seededRandom, shadowgit, type Run } from './run.js';
 const execFileAsync = promisify(execFile);
 
 /** Every write step the engine exposes to SHADOWGIT_FAULT (src/engine/faults.ts). */
-export const FAULT_STEPS = ['object', 'tree', 'commit', 'ref', 'journal', 'worktree-file', 'statcache', 'pack', 'gc-delete', 'prune-journal', 'prune-ref'];
+export const FAULT_STEPS = ['object', 'tree', 'commit', 'ref', 'journal', 'worktree-file', 'statcache', 'pack', 'gc-delete', 'prune-journal', 'prune-rewrites', 'prune-ref'];
 
 export type CrashCommand = 'snapshot' | 'approve' | 'rollback' | 'restore' | 'undo' | 'prune' | 'gc' | 'guard' | 'recover';
 
