@@ -26,6 +26,11 @@ export interface OpenOptions {
   /** The working tree (like -C); default: found from `cwd` as the CLI does. */
   worktree?: string;
   cwd?: string;
+  /**
+   * Allow the first snapshot (or any command that creates the shadow repository) of a home
+   * directory or `/`, which is refused with code EUSAGE otherwise; the library never asks.
+   */
+  allowHomeOrRoot?: boolean;
 }
 
 export interface SnapshotReport {

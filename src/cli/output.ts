@@ -23,10 +23,13 @@ export function warnSkipped(skipped: SkippedPath[]): void {
   if (skipped.length > 20) warn(`…and ${skipped.length - 20} more skipped paths (see --json)`);
 }
 
-/** A table in the terminal's style; plain borders so it survives copy-paste and pipes. */
-export function table(head: string[], rows: string[][]): string {
+/**
+ * A table in the terminal's style; plain borders so it survives copy-paste and pipes.
+ * `colWidths` (padding included) wraps cells to fit; without it each column is as wide as its widest cell.
+ */
+export function table(head: string[], rows: string[][], colWidths?: number[]): string {
   const Table = require('cli-table3') as typeof import('cli-table3');
-  const t = new Table({ head: head.map((h) => color.bold(h)), style: { head: [], border: [] }, wordWrap: true });
+  const t = new Table({ head: head.map((h) => color.bold(h)), style: { head: [], border: [] }, wordWrap: true, ...(colWidths ? { colWidths } : {}) });
   t.push(...rows);
   return t.toString();
 }
