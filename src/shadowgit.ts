@@ -27,10 +27,10 @@ export interface OpenOptions {
   worktree?: string;
   cwd?: string;
   /**
-   * Allow the first snapshot (or any command that creates the shadow repository) of a home
-   * directory or `/`, which is refused with code EUSAGE otherwise; the library never asks.
+   * Allow the first snapshot (or anything else that creates the shadow repository) of the home
+   * directory, which is refused with code EUSAGE otherwise; the library never asks.
    */
-  allowHomeOrRoot?: boolean;
+  allowHome?: boolean;
 }
 
 export interface SnapshotReport {

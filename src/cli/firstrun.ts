@@ -7,31 +7,31 @@ const EXIT_INTERRUPTED = 130;
 
 /**
  * Before a command that may take the first snapshot of `sg`'s tree (snapshot, watch): a new
- * shadow repository of a home directory or `/` is almost always a command run in the wrong
- * place, so it is created only with --yes or after a yes in a terminal. Elsewhere it is
- * refused with one sentence (exit 2). Returns the handle to use and whether the repository is new,
- * or, when the user said no, the exit code of a command that wrote nothing.
+ * shadow repository of the home directory is almost always a command run in the wrong place,
+ * so it is created only with --yes or after a yes in a terminal; elsewhere it is refused with
+ * one sentence (exit 2). (`/` is refused always, see locateRepository.) Returns the handle to
+ * use and whether the repository is new, or, when the user said no, the exit code of a
+ * command that wrote nothing.
  */
 export async function confirmFirstSnapshot(sg: ShadowGit, args: GlobalArgs & { yes?: boolean }): Promise<{ sg: ShadowGit; fresh: boolean } | number> {
   if (await sg.repository.exists()) return { sg, fresh: false };
-  const { homeOrRoot, homeOrRootRefusal } = await import('../engine/repo.js');
-  const broad = await homeOrRoot(sg.worktree);
-  if (!broad) return { sg, fresh: true };
+  const { isHomeDirectory, homeRefusal } = await import('../engine/repo.js');
+  if (!(await isHomeDirectory(sg.worktree))) return { sg, fresh: true };
   if (!args.yes) {
-    if (!isInteractive(args)) throw homeOrRootRefusal(sg.worktree, broad);
-    const answer = await ask(`${sg.worktree} is ${broad}. Snapshot all of it into a new shadow repository?`);
+    if (!isInteractive(args)) throw homeRefusal(sg.worktree);
+    const answer = await ask(`${sg.worktree} is your home directory. Snapshot all of it into a new shadow repository?`);
     if (answer !== true) {
       print(answer === false ? 'Nothing recorded.' : 'Cancelled; nothing recorded.');
       return answer === 'interrupted' ? EXIT_INTERRUPTED : 1;
     }
   }
-  return { sg: await allowingHomeOrRoot(sg), fresh: true };
+  return { sg: await allowingHome(sg), fresh: true };
 }
 
-/** The same tree, opened to allow creating a shadow repository of a home directory or `/`. */
-export async function allowingHomeOrRoot(sg: ShadowGit): Promise<ShadowGit> {
+/** The same tree, opened to allow creating a shadow repository of the home directory. */
+export async function allowingHome(sg: ShadowGit): Promise<ShadowGit> {
   const { ShadowGit } = await import('../shadowgit.js');
-  return ShadowGit.open({ worktree: sg.worktree, allowHomeOrRoot: true });
+  return ShadowGit.open({ worktree: sg.worktree, allowHome: true });
 }
 
 /** A yes/no question defaulting to no; Esc cancels it, Ctrl-C interrupts it. */

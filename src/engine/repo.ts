@@ -7,7 +7,7 @@ import { ShadowGitError } from './errors.js';
 import { exists } from './fsutil.js';
 import { RepoLock } from './lock.js';
 import { ObjectStore } from './objects.js';
-import { findWorktree, locateRepository, remarkWorktree, shadowMarker, shadowRepoPath, stateDirOf } from './paths.js';
+import { locateRepository, remarkWorktree, shadowMarker, shadowRepoPath, stateDirOf } from './paths.js';
 import { RefStore, SNAPSHOT_REF } from './refs.js';
 
 /** The shadow repo's own config: nothing from the user's git config applies to it. */
@@ -30,22 +30,21 @@ export interface RepositoryOptions {
   cwd?: string;
   worktree?: string;
   /**
-   * Create a shadow repository of a home directory or of `/`, which is refused otherwise: a
-   * tree that large is almost always a command run in the wrong directory.
+   * Create a shadow repository of the home directory, which is refused otherwise: a tree that
+   * large is almost always a command run in the wrong directory. (`/` is refused always: its
+   * shadow repository would be inside it.)
    */
-  allowHomeOrRoot?: boolean;
+  allowHome?: boolean;
 }
 
-/** "your home directory" or "the filesystem root" when `worktree` (a real path) is one; else undefined. */
-export async function homeOrRoot(worktree: string): Promise<string | undefined> {
-  if (path.dirname(worktree) === worktree) return 'the filesystem root';
-  const home = await fsp.realpath(os.homedir()).catch(() => os.homedir());
-  return worktree === home ? 'your home directory' : undefined;
+/** Whether `worktree` (a real path) is the user's home directory. */
+export async function isHomeDirectory(worktree: string): Promise<boolean> {
+  return worktree === (await fsp.realpath(os.homedir()).catch(() => os.homedir()));
 }
 
-/** The refusal to create a shadow repository of `worktree`, which is `what` (see homeOrRoot). */
-export function homeOrRootRefusal(worktree: string, what: string): ShadowGitError {
-  return new ShadowGitError(`${worktree} is ${what}, and snapshotting all of it is almost certainly a mistake; run shadowgit in a project directory (or pass -C DIR), or if you mean it, run \`shadowgit init\` here first (or \`shadowgit snapshot --yes\`).`, 'EUSAGE');
+/** The refusal to create a shadow repository of the home directory `worktree`. */
+export function homeRefusal(worktree: string): ShadowGitError {
+  return new ShadowGitError(`${worktree} is your home directory, and snapshotting all of it is almost certainly a mistake; run shadowgit in a project directory (or pass -C DIR), or if you mean it, run \`shadowgit init\` here first (or \`shadowgit snapshot --yes\`).`, 'EUSAGE');
 }
 
 /**
@@ -61,7 +60,7 @@ export class Repository {
     readonly worktree: string,
     readonly gitdir: string,
     readonly config: ShadowGitConfig,
-    private readonly allowHomeOrRoot: boolean,
+    private readonly allowHome: boolean,
   ) {
     this.objects = new ObjectStore(gitdir);
     this.refs = new RefStore(gitdir);
@@ -69,14 +68,8 @@ export class Repository {
   }
 
   static async open(options: RepositoryOptions = {}): Promise<Repository> {
-    const { worktree, gitdir, config } = await locateRepository(options).catch(async (err: unknown) => {
-      // At `/` every place for the shadow repository is inside the tree, so placement fails;
-      // the mistake to name is the directory.
-      const tree = await findWorktree(options.cwd ?? process.cwd(), options.worktree).catch(() => undefined);
-      if (tree !== undefined && path.dirname(tree) === tree) throw new ShadowGitError(`${tree} is the filesystem root; run shadowgit in a project directory (or pass -C DIR).`, 'EUSAGE');
-      throw err;
-    });
-    return new Repository(worktree, gitdir, config, options.allowHomeOrRoot ?? false);
+    const { worktree, gitdir, config } = await locateRepository(options);
+    return new Repository(worktree, gitdir, config, options.allowHome ?? false);
   }
 
   statePath(name: string): string {
@@ -103,8 +96,7 @@ export class Repository {
       await remarkWorktree(this.gitdir, this.worktree);
       return;
     }
-    const broad = this.allowHomeOrRoot ? undefined : await homeOrRoot(this.worktree);
-    if (broad) throw homeOrRootRefusal(this.worktree, broad);
+    if (!this.allowHome && (await isHomeDirectory(this.worktree))) throw homeRefusal(this.worktree);
     const parent = path.dirname(this.gitdir);
     await fsp.mkdir(parent, { recursive: true, mode: 0o700 });
     const tmp = path.join(parent, `.${path.basename(this.gitdir)}.${randomBytes(4).toString('hex')}.tmp`);

@@ -29,7 +29,7 @@ export const snapshotCommand = defineCommand<Args>({
     message: { alias: 'm', type: 'string', describe: 'What this snapshot is for' },
     note: { type: 'string', describe: 'Free text kept as a git note (a prompt, a chat log); `shadowgit show` prints it' },
     'note-file': { type: 'string', nargs: 1, describe: 'Read the note from a file (- for stdin)', conflicts: 'note' },
-    yes: { alias: 'y', type: 'boolean', describe: 'Take the first snapshot of a home directory or / without asking (usually a mistake, so refused otherwise)' },
+    yes: { alias: 'y', type: 'boolean', describe: 'Take the first snapshot of the home directory without asking (usually a mistake, so refused otherwise)' },
   },
   builder: (y) =>
     y

@@ -75,7 +75,7 @@ export const watchCommand: CommandModule<GlobalArgs, Args> = {
       .option('interval', { type: 'string', requiresArg: true, describe: 'Longest gap in seconds between snapshots while changes keep coming (default 30)' })
       .option('detach', { type: 'boolean', describe: 'Run in the background (output goes to watch.log in the shadow repo state)' })
       .option('stop', { type: 'boolean', describe: 'Stop the background watcher of this tree (it takes a final snapshot first)' })
-      .option('yes', { alias: 'y', type: 'boolean', describe: 'Watch a home directory or / without asking (a first snapshot there is usually a mistake)' })
+      .option('yes', { alias: 'y', type: 'boolean', describe: 'Watch the home directory without asking (its first snapshot is usually a mistake)' })
       .conflicts('stop', ['detach', 'debounce', 'interval'])
       .example('$0 watch', 'watch in the foreground with a live status line; Ctrl-C stops')
       .example('$0 watch --detach', 'watch in the background; `shadowgit status` shows it')
