@@ -59,7 +59,7 @@ describe('the first snapshot', () => {
     expect(root.stderr).toBe('shadowgit: / is the filesystem root; run shadowgit in a project directory (or pass -C DIR).\n');
     expect(root.code).toBe(2);
 
-    // Anywhere else: no question, one line on stderr the first time (in --json, a field).
+    // Anywhere else: no question, one line on stderr the first time (with --json too: stdout keeps its shape).
     await writeTree(sb.worktree, { 'src/app.ts': 'x\n' });
     const first = runCli(sb, ['snapshot']);
     expect(first.code).toBe(0);
@@ -69,8 +69,8 @@ describe('the first snapshot', () => {
     const json = path.join(sb.dir, 'json');
     await writeTree(json, { 'c.txt': 'c\n' });
     const result = runCli(sb, ['--json', 'snapshot'], { cwd: json });
-    expect(result.stderr).toBe('');
-    expect(JSON.parse(result.stdout).createdRepository).toMatch(/json-[0-9a-f]{16}\.git$/);
+    expect(result.stderr).toMatch(/^Created the shadow repository at .*\/json-[0-9a-f]{16}\.git; /);
+    expect(JSON.parse(result.stdout).created).toBe(true);
   });
 });
 

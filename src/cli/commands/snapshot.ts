@@ -56,11 +56,12 @@ export const snapshotCommand = defineCommand<Args>({
         if (first.fresh) createdRepository = first.sg.repoPath;
       }
       bar.done();
+      // On stderr even with --json: said once, it should reach a person, and stdout keeps its shape.
+      if (createdRepository) announceCreated(createdRepository);
       if (args.json) {
-        printJson({ id: result.id, commit: result.commit, created: result.created, changes: result.changes, skipped: result.skipped, byWatcher: byWatcher !== undefined, ...(createdRepository ? { createdRepository } : {}), ...(note !== undefined ? { noted: true } : {}), ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}) });
+        printJson({ id: result.id, commit: result.commit, created: result.created, changes: result.changes, skipped: result.skipped, byWatcher: byWatcher !== undefined, ...(note !== undefined ? { noted: true } : {}), ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}) });
         return;
       }
-      if (createdRepository) announceCreated(createdRepository);
       warnSkipped(result.skipped);
       for (const warning of result.warnings) warn(warning);
       const { added, modified, deleted } = result.changes;

@@ -108,7 +108,7 @@ export const watchCommand: CommandModule<GlobalArgs, Args> = {
 
       if (args.detach) {
         const state = await spawnDetached(watched, ['watch', '-C', sg.worktree, '--debounce', String(debounce), '--interval', String(interval)]);
-        if (first.fresh && !args.json) announceCreated(watched.repoPath);
+        if (first.fresh) announceCreated(watched.repoPath);
         if (args.json) printJson({ detached: true, pid: state.pid, since: state.since, debounceMs: state.debounceMs, intervalMs: state.intervalMs });
         else print(`Watching ${sg.worktree} in the background (pid ${state.pid}); \`shadowgit status\` shows it, \`shadowgit watch --stop\` stops it.`);
         return;
@@ -155,7 +155,7 @@ export const watchCommand: CommandModule<GlobalArgs, Args> = {
       const { staleCleared } = await session.start();
       clearLine();
       if (staleCleared) warn(`removed the state of a watcher that had died (pid ${staleCleared.pid}).`);
-      if (first.fresh && !args.json) announceCreated(watched.repoPath);
+      if (first.fresh) announceCreated(watched.repoPath);
       const refresh = live ? setInterval(draw, 1000) : undefined;
       if (live) process.stderr.on('resize', draw);
       draw();
