@@ -129,7 +129,7 @@ test('--detach runs in the background, status shows it, a stale watcher is clean
 });
 
 test('bad --debounce/--interval values are usage errors quoting what was typed; a bad pair in .shadowgit names the keys and the file', async () => {
-  for (const [flag, typed] of [['--debounce', '-5'], ['--debounce', 'abc'], ['--interval', ' ']]) {
+  for (const [flag, typed] of [['--debounce', '-5'], ['--interval', 'abc']]) {
     const bad = runCli(sb, ['watch', flag!, typed!]);
     expect(bad.stderr).toBe(`shadowgit: ${flag} takes a number of seconds between 0.05 and 86400, not "${typed}".\n`);
     expect(bad.code).toBe(2);
