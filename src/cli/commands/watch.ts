@@ -1,6 +1,6 @@
+import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { spawnDetached, stopWatcher, WatchSession, type WatchStatus } from '../../engine/watch.js';
-import path from 'node:path';
 import { CONFIG_FILE } from '../../engine/config.js';
 import { ShadowGitError } from '../../engine/errors.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
@@ -52,8 +52,8 @@ function checkPeriods(debounce: Period, interval: Period): void {
  * The live status line, at most `width` columns: the state comes first to survive, then the
  * hint, the path (cut from its start) and the directory count go as the terminal narrows.
  */
-export function statusLine(worktree: string, s: WatchStatus, width: number, now = Date.now()): string {
-  const last = s.lastSnapshot ? `last snapshot ${s.lastSnapshot.id} ${relativeTime(s.lastSnapshot.at, now)}` : 'no snapshot yet';
+function statusLine(worktree: string, s: WatchStatus, width: number): string {
+  const last = s.lastSnapshot ? `last snapshot ${s.lastSnapshot.id} ${relativeTime(s.lastSnapshot.at)}` : 'no snapshot yet';
   const pending = s.busy ? 'recording…' : s.pending > 0 ? `${s.pending} changed path(s) pending` : 'idle';
   const summary = `${last}, ${s.snapshots} recorded — ${pending}`;
   const where = printable(worktree);
