@@ -23,9 +23,12 @@ interface Column {
   shrinkTo?: number;
 }
 
+/** A commit prefix as long as an id: the narrow layouts put it under or beside the id. */
+const briefCommit = (s: ListedSnapshot) => s.commit.slice(0, 8);
 const changesOf = (s: ListedSnapshot) => `+${s.changes.added} ~${s.changes.modified} -${s.changes.deleted}`;
 const whenOf = (s: ListedSnapshot) => `${relativeTime(s.date)}\n${absoluteTime(s.date)}`;
-const messageOf = (s: ListedSnapshot) => printable(s.message);
+/** On one line: a message's own line breaks would make rows of any height and break the two-line layout. */
+const messageOf = (s: ListedSnapshot) => printable(s.message.replace(/\s*\n\s*/g, ' '));
 const tagsOf = (s: ListedSnapshot) => s.tags.map(printable).join('\n');
 const paintWhen = (text: string) => text.replace(/\n(.*)$/, (_, absolute: string) => `\n${color.dim(absolute)}`);
 
@@ -42,7 +45,7 @@ const WIDE: Column[] = [
 
 /** 80-column terminals: the commit under the id, the trigger over the changes, approved names under the message. */
 const NARROW: Column[] = [
-  { head: 'id\ncommit', cell: (s) => `${s.id}\n${s.commit.slice(0, s.id.length)}`, paint: (text) => text.replace(/^([^\n]*)\n/, (_, id: string) => `${color.bold(id)}\n`) },
+  { head: 'id\ncommit', cell: (s) => `${s.id}\n${briefCommit(s)}`, paint: (text) => text.replace(/^([^\n]*)\n/, (_, id: string) => `${color.bold(id)}\n`) },
   { head: 'when', cell: whenOf, paint: paintWhen },
   { head: 'trigger\nchanges', cell: (s) => `${s.trigger}\n${changesOf(s)}` },
   { head: 'message', cell: (s) => [messageOf(s), ...s.tags.map((t) => `approved: ${printable(t)}`)].join('\n'), paint: (text) => text.replace(/^approved: .*$/gm, (line) => color.green(line)), shrinkTo: MIN_MESSAGE },
@@ -77,7 +80,7 @@ function renderTable(columns: Column[], snapshots: ListedSnapshot[], widths: num
 function renderLines(snapshots: ListedSnapshot[], width: number): string {
   return snapshots
     .flatMap((s) => {
-      const head = truncateEnd(`${s.id} ${s.commit.slice(0, 8)} ${relativeTime(s.date)} ${s.trigger} ${changesOf(s)}`, width);
+      const head = truncateEnd(`${s.id} ${briefCommit(s)} ${relativeTime(s.date)} ${s.trigger} ${changesOf(s)}`, width);
       const detail = truncateEnd(`  ${[messageOf(s), ...s.tags.map((t) => `[${printable(t)}]`)].join(' ')}`, width);
       return [head.replace(s.id, color.bold(s.id)), detail];
     })
@@ -85,7 +88,7 @@ function renderLines(snapshots: ListedSnapshot[], width: number): string {
 }
 
 /** The listing in the widest layout that fits `width`. */
-export function renderList(snapshots: ListedSnapshot[], width: number): string {
+function renderList(snapshots: ListedSnapshot[], width: number): string {
   for (const layout of width >= PIPED_WIDTH ? [WIDE, NARROW] : [NARROW]) {
     const widths = fitColumns(layout, snapshots, width);
     if (widths) return renderTable(layout, snapshots, widths);
