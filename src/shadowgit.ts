@@ -27,6 +27,11 @@ export interface OpenOptions {
   /** The working tree (like -C); default: found from `cwd` as the CLI does. */
   worktree?: string;
   cwd?: string;
+  /**
+   * Allow the first snapshot (or anything else that creates the shadow repository) of the home
+   * directory, which is refused with code EUSAGE otherwise; the library never asks.
+   */
+  allowHome?: boolean;
 }
 
 export interface SnapshotReport {

@@ -27,13 +27,16 @@ export function warnSkipped(skipped: SkippedPath[]): void {
 /**
  * A table in the terminal's style; plain borders so it survives copy-paste and pipes. With
  * `width`, columns wider than their share are wrapped (long paths after a `/`) so that the
- * whole table fits in that many columns.
+ * whole table fits in that many columns; `colWidths` (padding included) sets each column's
+ * width, and cells wrap to it.
  */
-export function table(head: string[], rows: string[][], options: { width?: number } = {}): string {
+export function table(head: string[], rows: string[][], options: { width?: number; colWidths?: number[] } = {}): string {
   const Table = require('cli-table3') as typeof import('cli-table3');
-  const widths = options.width === undefined ? undefined : fitColumns(head, rows, options.width);
-  const t = new Table({ head: head.map((h) => color.bold(h)), style: { head: [], border: [] }, wordWrap: true, ...(widths && { colWidths: widths, wordWrap: false }) });
-  t.push(...(widths ? rows.map((row) => row.map((cell, i) => wrapText(cell, widths[i]! - CELL_PADDING))) : rows));
+  // Fitted widths wrap here (paths after a `/`); given widths leave wrapping to cli-table3.
+  const fitted = options.colWidths ? undefined : options.width === undefined ? undefined : fitColumns(head, rows, options.width);
+  const widths = options.colWidths ?? fitted;
+  const t = new Table({ head: head.map((h) => color.bold(h)), style: { head: [], border: [] }, wordWrap: !fitted, ...(widths && { colWidths: widths }) });
+  t.push(...(fitted ? rows.map((row) => row.map((cell, i) => wrapText(cell, fitted[i]! - CELL_PADDING))) : rows));
   return t.toString();
 }
 

@@ -187,6 +187,8 @@ export function stateDirOf(gitdir: string): string {
 /** The working tree (as findWorktree finds it), its config and its shadow repository's path; nothing is opened or created. */
 export async function locateRepository(options: { cwd?: string; worktree?: string } = {}): Promise<{ worktree: string; config: ShadowGitConfig; gitdir: string }> {
   const worktree = await findWorktree(options.cwd ?? process.cwd(), options.worktree);
+  // Its shadow repository would be inside it wherever it went: name the real mistake.
+  if (path.dirname(worktree) === worktree) throw new ShadowGitError(`${worktree} is the filesystem root; run shadowgit in a project directory (or pass -C DIR).`, 'EUSAGE');
   const config = await loadConfig(worktree);
   return { worktree, config, gitdir: await shadowRepoPath(worktree, config) };
 }

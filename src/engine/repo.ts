@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ShadowGitConfig } from './config.js';
@@ -25,6 +26,27 @@ const GIT_CONFIG = `[core]
 \tgpgsign = false
 `;
 
+export interface RepositoryOptions {
+  cwd?: string;
+  worktree?: string;
+  /**
+   * Create a shadow repository of the home directory, which is refused otherwise: a tree that
+   * large is almost always a command run in the wrong directory. (`/` is refused always: its
+   * shadow repository would be inside it.)
+   */
+  allowHome?: boolean;
+}
+
+/** Whether `worktree` (a real path) is the user's home directory. */
+export async function isHomeDirectory(worktree: string): Promise<boolean> {
+  return worktree === (await fsp.realpath(os.homedir()).catch(() => os.homedir()));
+}
+
+/** The refusal to create a shadow repository of the home directory `worktree`. */
+export function homeRefusal(worktree: string): ShadowGitError {
+  return new ShadowGitError(`${worktree} is your home directory, and snapshotting all of it is almost certainly a mistake; run shadowgit in a project directory (or pass -C DIR), or if you mean it, run \`shadowgit init\` here first (or \`shadowgit snapshot --yes\`).`, 'EUSAGE');
+}
+
 /**
  * One working tree and its shadow repository. Engine state that is not git's (stat cache, lock,
  * journal, op log) lives in `<repo>/shadowgit/`.
@@ -38,15 +60,16 @@ export class Repository {
     readonly worktree: string,
     readonly gitdir: string,
     readonly config: ShadowGitConfig,
+    private readonly allowHome: boolean,
   ) {
     this.objects = new ObjectStore(gitdir);
     this.refs = new RefStore(gitdir);
     this.stateDir = stateDirOf(gitdir);
   }
 
-  static async open(options: { cwd?: string; worktree?: string } = {}): Promise<Repository> {
+  static async open(options: RepositoryOptions = {}): Promise<Repository> {
     const { worktree, gitdir, config } = await locateRepository(options);
-    return new Repository(worktree, gitdir, config);
+    return new Repository(worktree, gitdir, config, options.allowHome ?? false);
   }
 
   statePath(name: string): string {
@@ -73,6 +96,7 @@ export class Repository {
       await remarkWorktree(this.gitdir, this.worktree);
       return;
     }
+    if (!this.allowHome && (await isHomeDirectory(this.worktree))) throw homeRefusal(this.worktree);
     const parent = path.dirname(this.gitdir);
     await fsp.mkdir(parent, { recursive: true, mode: 0o700 });
     const tmp = path.join(parent, `.${path.basename(this.gitdir)}.${randomBytes(4).toString('hex')}.tmp`);

@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
-import { promises as fsp } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { fsck, git, repoOf, runCli, runJson, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
+import { cliInTerminal, redrawnLines } from '../helpers/terminal.js';
 import { fileAt as fileAtCommit, headOf, opsOf, startCli, waitFor, type Running } from './helpers.js';
 
 let sb: Sandbox;
@@ -125,4 +126,41 @@ test('--detach runs in the background, status shows it, a stale watcher is clean
   expect(bystander.exitCode).toBeNull();
   bystander.kill();
   fsck(repo);
+});
+
+test('bad --debounce/--interval values are usage errors quoting what was typed; a bad pair in .shadowgit names the keys and the file', async () => {
+  for (const [flag, typed] of [['--debounce', '-5'], ['--interval', 'abc']]) {
+    const bad = runCli(sb, ['watch', flag!, typed!]);
+    expect(bad.stderr).toBe(`shadowgit: ${flag} takes a number of seconds between 0.05 and 86400, not "${typed}".\n`);
+    expect(bad.code).toBe(2);
+  }
+  const pair = runCli(sb, ['watch', '--debounce', '5', '--interval', '2']);
+  expect(pair.stderr).toMatch(/--interval \(2 s\) must not be shorter than --debounce \(5 s\)/);
+  expect(pair.code).toBe(2);
+  expect(existsSync(repo)).toBe(false);
+
+  await writeTree(sb.worktree, { '.shadowgit': '{ "watch": { "debounce": 5, "interval": 2 } }' });
+  const configured = runCli(sb, ['watch']);
+  expect(configured.stderr).toContain(`"watch.interval" in ${path.join(sb.worktree, '.shadowgit')} (2 s) must not be shorter than "watch.debounce" in`);
+  expect(configured.stderr).not.toContain('--');
+  expect(configured.code).toBe(1);
+  expect(existsSync(repo)).toBe(false);
+});
+
+test('in a terminal the status line fits its width and narrows when the terminal does; Ctrl-C stops', async () => {
+  runCli(sb, ['snapshot']);
+  const terminal = cliInTerminal(sb, ['watch', '--debounce', '0.2'], { columns: 80 });
+  await terminal.waitFor(/\x1b\[KWatching .* — idle/);
+  execFileSync('stty', ['-F', await terminal.device, 'cols', '50']);
+  await terminal.waitFor(/\x1b\[Kidle — /);
+  terminal.type('\x03');
+  expect(await terminal.exited).toBe(0);
+  const lines = redrawnLines(terminal.output());
+  const width = (line: string) => [...line].length;
+  const resized = lines.findIndex((line) => line.startsWith('idle — '));
+  expect(lines[0]).toMatch(/^Watching .*work \(2 dirs\) — .* — idle$/);
+  // One column spare, so no terminal wraps it.
+  for (const line of lines.slice(0, resized)) expect(width(line)).toBeLessThanOrEqual(79);
+  for (const line of lines.slice(resized)) expect(width(line)).toBeLessThanOrEqual(49);
+  expect(terminal.output()).toMatch(/Stopped watching/);
 });

@@ -2,12 +2,14 @@ import { promises as fsp } from 'node:fs';
 import type { SnapshotReport } from '../../shadowgit.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
+import { announceCreated, confirmFirstSnapshot } from '../firstrun.js';
 import { color, print, printJson, progress, short, warn, warnSkipped } from '../output.js';
 
 interface Args extends GlobalArgs {
   message?: string;
   note?: string;
   noteFile?: string;
+  yes?: boolean;
 }
 
 /** The note text from FILE, or from stdin for "-". */
@@ -27,6 +29,7 @@ export const snapshotCommand = defineCommand<Args>({
     message: { alias: 'm', type: 'string', describe: 'What this snapshot is for' },
     note: { type: 'string', describe: 'Free text kept as a git note (a prompt, a chat log); `shadowgit show` prints it' },
     'note-file': { type: 'string', nargs: 1, describe: 'Read the note from a file (- for stdin)', conflicts: 'note' },
+    yes: { alias: 'y', type: 'boolean', describe: 'Take the first snapshot of the home directory without asking (usually a mistake, so refused otherwise)' },
   },
   builder: (y) =>
     y
@@ -43,8 +46,18 @@ export const snapshotCommand = defineCommand<Args>({
       // the snapshot in a fraction of this process's time. The engine only loads without one.
       const { snapshotViaWatcher } = await import('../../engine/watchquery.js');
       const byWatcher = (await snapshotViaWatcher({ worktree: args.C, cwd: process.cwd() }, { message: args.message, note }, bar.update)) as SnapshotReport | undefined;
-      const result = byWatcher ?? (await (await openRepo(args)).snapshot({ message: args.message, note, onProgress: bar.update }));
+      let result: SnapshotReport;
+      let createdRepository: string | undefined;
+      if (byWatcher) result = byWatcher;
+      else {
+        const first = await confirmFirstSnapshot(await openRepo(args), args);
+        if (typeof first === 'number') return first;
+        result = await first.sg.snapshot({ message: args.message, note, onProgress: bar.update });
+        if (first.fresh) createdRepository = first.sg.repoPath;
+      }
       bar.done();
+      // On stderr even with --json: said once, it should reach a person, and stdout keeps its shape.
+      if (createdRepository) announceCreated(createdRepository);
       if (args.json) {
         printJson({ id: result.id, commit: result.commit, created: result.created, changes: result.changes, skipped: result.skipped, byWatcher: byWatcher !== undefined, ...(note !== undefined ? { noted: true } : {}), ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}) });
         return;

@@ -1,25 +1,69 @@
+import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { spawnDetached, stopWatcher, WatchSession, type WatchStatus } from '../../engine/watch.js';
+import { CONFIG_FILE } from '../../engine/config.js';
+import { ShadowGitError } from '../../engine/errors.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
-import { color, print, printJson, relativeTime, short, warn } from '../output.js';
+import { announceCreated, confirmFirstSnapshot } from '../firstrun.js';
+import { displayWidth, outputWidth, truncateEnd, truncateStart } from '../fit.js';
+import { color, print, printJson, relativeTime, short, visible, warn } from '../output.js';
 
 interface Args extends GlobalArgs {
-  debounce?: number;
-  interval?: number;
+  debounce?: string;
+  interval?: string;
   detach?: boolean;
   stop?: boolean;
+  yes?: boolean;
 }
 
-function seconds(value: number | undefined, fallback: number, name: string): number {
-  const s = value ?? fallback;
-  if (!Number.isFinite(s) || s < 0.05 || s > 86400) throw new UsageError(`--${name} must be a number of seconds between 0.05 and 86400, not ${value}.`);
-  return s;
+const MIN_SECONDS = 0.05;
+const MAX_SECONDS = 86400;
+
+/** A period typed after --NAME, as typed: "-5" and "abc" are quoted back, not reported as NaN. */
+function flagSeconds(typed: string, name: string): number {
+  const seconds = typed.trim() === '' ? NaN : Number(typed);
+  if (!Number.isFinite(seconds) || seconds < MIN_SECONDS || seconds > MAX_SECONDS) throw new UsageError(`--${name} takes a number of seconds between ${MIN_SECONDS} and ${MAX_SECONDS}, not "${typed}".`);
+  return seconds;
 }
 
-function statusLine(worktree: string, s: WatchStatus): string {
-  const last = s.lastSnapshot ? `last snapshot ${color.bold(s.lastSnapshot.id)} ${relativeTime(s.lastSnapshot.at)}` : 'no snapshot yet';
+/** A watch period and where it came from, to name that in messages. */
+interface Period {
+  seconds: number;
+  /** How a message names it: `--debounce` or `"watch.debounce" in /tree/.shadowgit`. */
+  source: string;
+  typed: boolean;
+}
+
+/** The flag's value, else `.shadowgit`'s (checked when the file was read), else the default. */
+function period(flag: number | undefined, configured: number | undefined, fallback: number, name: 'debounce' | 'interval', configFile: string): Period {
+  if (flag !== undefined) return { seconds: flag, source: `--${name}`, typed: true };
+  if (configured !== undefined) return { seconds: configured, source: `"watch.${name}" in ${configFile}`, typed: false };
+  return { seconds: fallback, source: `the default ${name}`, typed: false };
+}
+
+function checkPeriods(debounce: Period, interval: Period): void {
+  if (interval.seconds >= debounce.seconds) return;
+  const message = `${interval.source} (${interval.seconds} s) must not be shorter than ${debounce.source} (${debounce.seconds} s).`;
+  if (debounce.typed || interval.typed) throw new UsageError(message);
+  throw new ShadowGitError(message, 'ECONFIG');
+}
+
+/**
+ * The live status line, at most `width` columns: the state comes first to survive, then the
+ * hint, the path (cut from its start) and the directory count go as the terminal narrows.
+ */
+function statusLine(worktree: string, s: WatchStatus, width: number): string {
+  const last = s.lastSnapshot ? `last snapshot ${s.lastSnapshot.id} ${relativeTime(s.lastSnapshot.at)}` : 'no snapshot yet';
   const pending = s.busy ? 'recording…' : s.pending > 0 ? `${s.pending} changed path(s) pending` : 'idle';
-  return `Watching ${worktree} (${s.watchedDirectories} dirs) — ${last}, ${s.snapshots} recorded — ${pending}  (Ctrl-C stops)`;
+  const summary = `${last}, ${s.snapshots} recorded — ${pending}`;
+  const where = visible(worktree);
+  const dirs = `(${s.watchedDirectories} dirs)`;
+  const full = `Watching ${where} ${dirs} — ${summary}  (Ctrl-C stops)`;
+  if (displayWidth(full) <= width) return full;
+  const withoutPath = `Watching  ${dirs} — ${summary}`;
+  const room = width - displayWidth(withoutPath);
+  if (room >= 12) return `Watching ${truncateStart(where, room)} ${dirs} — ${summary}`;
+  return truncateEnd(`${pending} — ${last}, ${s.snapshots} recorded`, width);
 }
 
 export const watchCommand: CommandModule<GlobalArgs, Args> = {
@@ -27,10 +71,11 @@ export const watchCommand: CommandModule<GlobalArgs, Args> = {
   describe: 'Snapshot the working tree automatically whenever changes settle',
   builder: (y: Argv<GlobalArgs>) =>
     y
-      .option('debounce', { type: 'number', describe: 'Seconds without changes before a snapshot (default 2, or "watch.debounce" in .shadowgit)' })
-      .option('interval', { type: 'number', describe: 'Longest gap in seconds between snapshots while changes keep coming (default 30)' })
+      .option('debounce', { type: 'string', requiresArg: true, describe: 'Seconds without changes before a snapshot (default 2, or "watch.debounce" in .shadowgit)' })
+      .option('interval', { type: 'string', requiresArg: true, describe: 'Longest gap in seconds between snapshots while changes keep coming (default 30)' })
       .option('detach', { type: 'boolean', describe: 'Run in the background (output goes to watch.log in the shadow repo state)' })
       .option('stop', { type: 'boolean', describe: 'Stop the background watcher of this tree (it takes a final snapshot first)' })
+      .option('yes', { alias: 'y', type: 'boolean', describe: 'Watch the home directory without asking (its first snapshot is usually a mistake)' })
       .conflicts('stop', ['detach', 'debounce', 'interval'])
       .example('$0 watch', 'watch in the foreground with a live status line; Ctrl-C stops')
       .example('$0 watch --detach', 'watch in the background; `shadowgit status` shows it')
@@ -48,13 +93,23 @@ export const watchCommand: CommandModule<GlobalArgs, Args> = {
         else print(`Stopped the watcher (pid ${result.state.pid}).${last ? ` Latest snapshot: ${color.bold(last.id)} (${short(last.commit)}).` : ''}`);
         return;
       }
+      // Flags are checked before anything is opened or asked; `.shadowgit` was checked when read.
+      const flags = { debounce: args.debounce === undefined ? undefined : flagSeconds(args.debounce, 'debounce'), interval: args.interval === undefined ? undefined : flagSeconds(args.interval, 'interval') };
+      const first = await confirmFirstSnapshot(sg, args);
+      if (typeof first === 'number') return first;
+      const watched = first.sg;
       const watchConfig = sg.repository.config.watch ?? {};
-      const debounce = seconds(args.debounce, watchConfig.debounce ?? 2, 'debounce');
-      const interval = seconds(args.interval, watchConfig.interval ?? 30, 'interval');
-      if (interval < debounce) throw new UsageError(`--interval (${interval} s) must not be shorter than --debounce (${debounce} s).`);
+      const inFile = path.join(sg.worktree, CONFIG_FILE);
+      const debouncePeriod = period(flags.debounce, watchConfig.debounce, 2, 'debounce', inFile);
+      // An interval nobody set stretches to a longer debounce rather than contradicting it.
+      const intervalPeriod = period(flags.interval, watchConfig.interval, Math.max(30, debouncePeriod.seconds), 'interval', inFile);
+      checkPeriods(debouncePeriod, intervalPeriod);
+      const debounce = debouncePeriod.seconds;
+      const interval = intervalPeriod.seconds;
 
       if (args.detach) {
-        const state = await spawnDetached(sg, ['watch', '-C', sg.worktree, '--debounce', String(debounce), '--interval', String(interval)]);
+        const state = await spawnDetached(watched, ['watch', '-C', sg.worktree, '--debounce', String(debounce), '--interval', String(interval)]);
+        if (first.fresh) announceCreated(watched.repoPath);
         if (args.json) printJson({ detached: true, pid: state.pid, since: state.since, debounceMs: state.debounceMs, intervalMs: state.intervalMs });
         else print(`Watching ${sg.worktree} in the background (pid ${state.pid}); \`shadowgit status\` shows it, \`shadowgit watch --stop\` stops it.`);
         return;
@@ -63,12 +118,13 @@ export const watchCommand: CommandModule<GlobalArgs, Args> = {
       const live = !args.json && Boolean(process.stderr.isTTY);
       let session: WatchSession | undefined;
       const draw = () => {
-        if (live && session) process.stderr.write(`\r\x1b[K${statusLine(sg.worktree, session.status())}`);
+        // One column spare: a line that fills the last one wraps at once on some terminals.
+        if (live && session) process.stderr.write(`\r\x1b[K${statusLine(sg.worktree, session.status(), outputWidth(process.stderr, 80) - 1)}`);
       };
       const clearLine = () => {
         if (live) process.stderr.write('\r\x1b[K');
       };
-      session = new WatchSession(sg, {
+      session = new WatchSession(watched, {
         debounceMs: debounce * 1000,
         intervalMs: interval * 1000,
         onSnapshot: (r) => {
@@ -98,12 +154,16 @@ export const watchCommand: CommandModule<GlobalArgs, Args> = {
         for (const signal of signals) process.on(signal, onSignal);
       });
       const { staleCleared } = await session.start();
+      clearLine();
       if (staleCleared) warn(`removed the state of a watcher that had died (pid ${staleCleared.pid}).`);
+      if (first.fresh) announceCreated(watched.repoPath);
       const refresh = live ? setInterval(draw, 1000) : undefined;
+      if (live) process.stderr.on('resize', draw);
       draw();
 
       await stopRequested;
       clearInterval(refresh);
+      process.stderr.removeListener('resize', draw);
       await session.stop().catch((err: Error) => warn(`stopping the watcher: ${err.message}`));
       clearLine();
       const recorded = session.recorded;
