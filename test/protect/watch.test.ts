@@ -141,9 +141,15 @@ test('bad --debounce/--interval values are usage errors quoting what was typed; 
 
   await writeTree(sb.worktree, { '.shadowgit': '{ "watch": { "debounce": 5, "interval": 2 } }' });
   const configured = runCli(sb, ['watch']);
-  expect(configured.stderr).toContain(`"watch.interval" in ${path.join(sb.worktree, '.shadowgit')} (2 s) must not be shorter than "watch.debounce" in`);
+  // Both from the file: the config reader names the file, the line and both keys.
+  expect(configured.stderr).toContain(`${path.join(sb.worktree, '.shadowgit')}:1: watch.interval (2 s) must not be shorter than watch.debounce (5 s)`);
   expect(configured.stderr).not.toContain('--');
   expect(configured.code).toBe(1);
+  // One from the file, one typed: the flag makes it a usage error naming both sources.
+  await writeTree(sb.worktree, { '.shadowgit': '{ "watch": { "debounce": 5 } }' });
+  const mixed = runCli(sb, ['watch', '--interval', '2']);
+  expect(mixed.stderr).toContain(`--interval (2 s) must not be shorter than "watch.debounce" in ${path.join(sb.worktree, '.shadowgit')} (5 s)`);
+  expect(mixed.code).toBe(2);
   expect(existsSync(repo)).toBe(false);
 });
 
