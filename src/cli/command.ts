@@ -36,6 +36,11 @@ export interface DirectCommand extends CommandModule<GlobalArgs, any> {
   readDirectly(argv: string[]): ArgumentsCamelCase<GlobalArgs> | undefined;
 }
 
+/** A string flag always takes a value: `snapshot -m` alone is a mistake, not an empty message. */
+function valueRequired(flags: Record<string, FlagSpec>): Record<string, FlagSpec & Options> {
+  return Object.fromEntries(Object.entries(flags).map(([name, flag]) => [name, flag.type === 'string' && !flag.nargs ? { ...flag, requiresArg: true } : flag]));
+}
+
 const camelCase = (name: string) => name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
 
 /**
@@ -56,7 +61,7 @@ export function defineCommand<A extends GlobalArgs>(spec: CommandSpec<A>): Direc
       for (const [name, positional] of positionals) {
         withArgs = withArgs.positional(name, { type: 'string', describe: positional.describe, ...(positional.required ? { demandOption: true } : {}) });
       }
-      if (spec.flags) withArgs = withArgs.options(spec.flags) as unknown as Argv<A>;
+      if (spec.flags) withArgs = withArgs.options(valueRequired(spec.flags)) as unknown as Argv<A>;
       return spec.builder ? spec.builder(withArgs) : withArgs;
     },
     handler: (args) => spec.handler(args as unknown as A),
