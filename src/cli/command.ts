@@ -14,7 +14,7 @@ export interface FlagSpec {
 
 /** The options every command takes; yargs registers them as global ones. */
 export const GLOBAL_FLAGS = {
-  C: { type: 'string', describe: 'Operate on this working tree', requiresArg: true, global: true },
+  C: { type: 'string', describe: 'Run as if started in this directory (like git -C)', requiresArg: true, global: true },
   json: { type: 'boolean', describe: 'Print one JSON document on stdout', global: true },
 } as const satisfies Record<string, FlagSpec & Options>;
 
