@@ -12,7 +12,11 @@ export interface GlobalArgs {
 export const EXIT_USAGE = 2;
 
 export class UsageError extends ShadowGitError {
-  constructor(message: string) {
+  /** `command`: a mistake in how that command was called (its arguments), which the report then names. */
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
     super(message, 'EUSAGE');
   }
 }
@@ -28,17 +32,15 @@ export function isInteractive(args: GlobalArgs): boolean {
   return !args.json && Boolean(process.stdin.isTTY && process.stdout.isTTY);
 }
 
-/** What a failure report says about the run: the command as typed, and whether --json was asked for. */
-const run: { command?: string; json: boolean } = { json: false };
+/** Whether failures are also reported as JSON on stdout: main sets it from the raw arguments, then from the parsed ones. */
+let failuresAsJson = false;
 
-/** Tells failure reports what is known so far: main sets it from the raw arguments, then from the parsed ones. */
-export function describeRun(details: { command?: string; json?: boolean }): void {
-  if (details.command !== undefined) run.command = details.command;
-  if (details.json !== undefined) run.json = details.json;
+export function reportFailuresAsJson(json: boolean): void {
+  failuresAsJson = json;
 }
 
 /**
- * Reports a failure: one sentence on stderr (a usage mistake names the command), with --json
+ * Reports a failure: one sentence on stderr (a mistake in a command's arguments names the command), with --json
  * also `{"error": {"code", "message"}}` on stdout so a script can always parse stdout, and the
  * exit code: 2 for usage, 1 for everything else. Unexpected errors keep their stack behind
  * SHADOWGIT_DEBUG=1.
@@ -48,9 +50,9 @@ export function reportFailure(err: unknown): void {
   // A usage mistake the engine found (an empty path, a bad duration) exits like one yargs found.
   const usage = known && err.code === 'EUSAGE';
   const message = known ? err.message : `unexpected error: ${(err as Error)?.message ?? String(err)} (run again with SHADOWGIT_DEBUG=1 for details, and please report it)`;
-  process.stderr.write(`${color.red(usage && run.command ? `shadowgit ${run.command}:` : 'shadowgit:')} ${message}\n`);
+  process.stderr.write(`${color.red(err instanceof UsageError && err.command ? `shadowgit ${err.command}:` : 'shadowgit:')} ${message}\n`);
   if (process.env.SHADOWGIT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-  if (run.json) printJson({ error: { code: known ? err.code : 'EUNEXPECTED', message } });
+  if (failuresAsJson) printJson({ error: { code: known ? err.code : 'EUNEXPECTED', message } });
   process.exitCode = usage ? EXIT_USAGE : 1;
 }
 

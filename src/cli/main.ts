@@ -6,10 +6,10 @@ import type { ArgumentsCamelCase, Argv, CommandModule, MiddlewareFunction } from
 import type { LockOwner } from '../engine/lock.js';
 import { ShadowGitError } from '../engine/errors.js';
 import { GLOBAL_FLAGS, type DirectCommand } from './command.js';
-import { describeRun, EXIT_USAGE, reportFailure, UsageError, type GlobalArgs } from './context.js';
+import { EXIT_USAGE, reportFailure, reportFailuresAsJson, UsageError, type GlobalArgs } from './context.js';
 import { clockTime, color, print, stopQuietlyOnClosedPipe } from './output.js';
 import { HELP_TOPICS } from './topics.js';
-import { closest, explainParserFailure, jsonAmong, refuseNonNumbers, unknownCommand } from './usage.js';
+import { closest, explainParserFailure, jsonAmong, refuseNonNumbers, suggestion, unknownCommand } from './usage.js';
 
 const require = createRequire(import.meta.url);
 
@@ -141,7 +141,7 @@ function enterDirectory(dir: string): void {
  * --json for failure reports; in a terminal, say whom a wait for the lock is for.
  */
 async function enter(args: GlobalArgs): Promise<void> {
-  describeRun({ json: Boolean(args.json) });
+  reportFailuresAsJson(Boolean(args.json));
   for (const dir of [args.C ?? []].flat()) enterDirectory(String(dir));
   if (process.stderr.isTTY && !args.json) (await import('../engine/lock.js')).onLockWait(tellLockWait);
 }
@@ -158,17 +158,15 @@ async function shortUsage(argv: string[]): Promise<void> {
 
 /** `shadowgit help [COMMAND | TOPIC]`: a command's --help, a topic's text, or the full help. */
 async function help(argv: string[], at: number): Promise<void> {
-  describeRun({ command: 'help' });
   const globals = argv.slice(0, at);
   const [topic, ...more] = argv.slice(at + 1);
-  if (more.length > 0) throw new UsageError(`name one command or topic, not ${more.length + 1}; \`shadowgit --help\` lists the commands.`);
+  if (more.length > 0) throw new UsageError(`name one command or topic, not ${more.length + 1}; \`shadowgit --help\` lists the commands.`, 'help');
   if (topic === undefined || topic === 'help') return dispatch([...globals, '--help']);
   if (Object.hasOwn(HELP_TOPICS, topic)) return print(HELP_TOPICS[topic]!.text.trimEnd());
   const names = commandNames(await allCommands());
   if (Object.hasOwn(names, topic)) return dispatch([...globals, topic, '--help']);
   const topics = Object.fromEntries(Object.keys(HELP_TOPICS).map((name) => [name, name]));
-  const maybe = closest(topic, { ...names, ...topics }).map((name) => `\`${name}\``);
-  throw new UsageError(`there is no command or help topic \`${topic}\`${maybe.length ? ` (did you mean ${maybe.join(' or ')}?)` : ''}; \`shadowgit --help\` lists the commands, \`shadowgit help config\` the settings.`);
+  throw new UsageError(`there is no command or help topic \`${topic}\`${suggestion(closest(topic, { ...names, ...topics }))}; \`shadowgit --help\` lists the commands, \`shadowgit help config\` the settings.`, 'help');
 }
 
 async function dispatch(argv: string[]): Promise<void> {
@@ -181,13 +179,11 @@ async function dispatch(argv: string[]): Promise<void> {
     await enter(args);
     await command.handler(args);
   };
-  if (named) describeRun({ command: word });
   const direct = (named as DirectCommand | undefined)?.readDirectly?.(argv.filter((_, i) => i !== at));
   if (direct) return run(named!)(direct);
   const commands = await commandsFor(argv, at, named);
   const names = commandNames(commands);
   if (word !== undefined && !Object.hasOwn(names, word)) throw unknownCommand(word, names);
-  describeRun({ command: word });
   let cli = parserFor(argv, names);
   for (const command of commands) cli = cli.command({ ...command, handler: run(command) });
   await cli.parseAsync();
@@ -196,7 +192,7 @@ async function dispatch(argv: string[]): Promise<void> {
 /** Entry point of `bin/shadowgit`. Heavy libraries (ts-morph, prompts) load only in the commands that use them. */
 export async function main(argv: string[]): Promise<void> {
   stopQuietlyOnClosedPipe();
-  describeRun({ json: jsonAmong(argv) });
+  reportFailuresAsJson(jsonAmong(argv));
   try {
     await dispatch(argv);
   } catch (err) {

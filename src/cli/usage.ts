@@ -50,7 +50,7 @@ export function closest(typed: string, names: Record<string, string>): string[] 
 }
 
 /** ` (did you mean `a` or `b`?)`, or nothing. */
-function suggestion(candidates: string[], quote = (s: string) => `\`${s}\``): string {
+export function suggestion(candidates: string[], quote = (s: string) => `\`${s}\``): string {
   if (candidates.length === 0) return '';
   const quoted = candidates.map(quote);
   return ` (did you mean ${quoted.length === 1 ? quoted[0] : `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}`}?)`;
@@ -66,7 +66,7 @@ export function unknownCommand(word: string, names: Record<string, string>): Usa
 
 /** A usage mistake of `command` (as typed; none when the run named no command): what is wrong, then where help is. */
 export function usageMistake(command: string | undefined, what: string): UsageError {
-  return new UsageError(`${what.replace(/\.$/, '')}; see \`shadowgit ${command ? `${command} ` : ''}--help\`.`);
+  return new UsageError(`${what.replace(/\.$/, '')}; see \`shadowgit ${command ? `${command} ` : ''}--help\`.`, command);
 }
 
 /** An option's value that does not fit, quoted as typed: `--limit takes a whole number greater than 0, not "abc"`. */

@@ -58,7 +58,7 @@ describe('-C DIR is "as if started in DIR"', () => {
     expect(await read(path.join(elsewhere, 'a.ts'))).toBe('decoy\n');
 
     const file = runCli(sb, ['-C', 'note.txt', 'status'], inShell);
-    expect(file).toEqual({ code: 2, stdout: '', stderr: `shadowgit status: -C names ${path.join(elsewhere, 'note.txt')}, which is not a directory; name the working tree or a directory in it.\n` });
+    expect(file).toEqual({ code: 2, stdout: '', stderr: `shadowgit: -C names ${path.join(elsewhere, 'note.txt')}, which is not a directory; name the working tree or a directory in it.\n` });
   });
 });
 
@@ -146,7 +146,7 @@ describe('--json on failure', () => {
       expect(result.stderr).toContain(error.message);
     }
     // A bug's error (not one shadowgit explains) gets the same shape, with its own code.
-    const script = `import('${path.join(ROOT, 'dist/cli/context.js')}').then((m) => { m.describeRun({ json: true }); m.reportFailure(new TypeError('x is undefined')); })`;
+    const script = `import('${path.join(ROOT, 'dist/cli/context.js')}').then((m) => { m.reportFailuresAsJson(true); m.reportFailure(new TypeError('x is undefined')); })`;
     const bug = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: sb.env });
     expect(bug.status).toBe(1);
     expect(JSON.parse(bug.stdout).error).toEqual({ code: 'EUNEXPECTED', message: expect.stringMatching(/^unexpected error: x is undefined/) });
