@@ -23,11 +23,11 @@ function leadingGlobalOptions(argv: string[]): number {
   let i = 0;
   while (i < argv.length) {
     const arg = argv[i]!;
-    if (arg === '-C' || arg === '--C') i += 2;
+    if ((arg === '-C' || arg === '--C') && i + 1 < argv.length) i += 2;
     else if (/^(-C.|--C=|--json(=|$)|--no-json$)/.test(arg)) i++;
     else break;
   }
-  return Math.min(i, argv.length);
+  return i;
 }
 
 /** The index of the command word when it comes first after only global options; -1 when an option comes first or nothing does. */
@@ -159,10 +159,10 @@ async function shortUsage(argv: string[]): Promise<void> {
 /** `shadowgit help [COMMAND | TOPIC]`: a command's --help, a topic's text, or the full help. */
 async function help(argv: string[], at: number): Promise<void> {
   const globals = argv.slice(0, at);
-  const [topic, ...more] = argv.slice(at + 1);
+  const [topic, ...more] = argv.slice(at + 1).filter((arg) => !arg.startsWith('-'));
   if (more.length > 0) throw new UsageError(`name one command or topic, not ${more.length + 1}; \`shadowgit --help\` lists the commands.`, 'help');
   if (topic === undefined || topic === 'help') return dispatch([...globals, '--help']);
-  if (Object.hasOwn(HELP_TOPICS, topic)) return print(HELP_TOPICS[topic]!.text.trimEnd());
+  if (Object.hasOwn(HELP_TOPICS, topic)) return print(HELP_TOPICS[topic]!.trimEnd());
   const names = commandNames(await allCommands());
   if (Object.hasOwn(names, topic)) return dispatch([...globals, topic, '--help']);
   const topics = Object.fromEntries(Object.keys(HELP_TOPICS).map((name) => [name, name]));

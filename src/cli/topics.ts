@@ -2,10 +2,8 @@
  * Help topics that are not commands (`shadowgit help config`): references a message can point
  * to wherever shadowgit is installed, unlike a file in its install directory.
  */
-export const HELP_TOPICS: Record<string, { describe: string; text: string }> = {
-  config: {
-    describe: 'the .shadowgit settings file',
-    text: `.shadowgit — shadowgit's settings for one working tree
+export const HELP_TOPICS: Record<string, string> = {
+  config: `.shadowgit — shadowgit's settings for one working tree
 
 A file named .shadowgit at the root of the working tree: one JSON object; comments (// and
 /* */) and trailing commas are allowed, an empty file is no settings. Every key is optional;
@@ -51,5 +49,4 @@ Example:
     "retention": { "keepLast": 100, "keepWithin": "7d" },
   }
 `,
-  },
 };
