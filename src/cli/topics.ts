@@ -19,9 +19,12 @@ an unknown key or a value of the wrong type is an error naming the file, line an
       .git/info/exclude: a project's own .gitignore "!" rule can re-include a path.
       node_modules/ is always excluded this way.
 
-  "critical": ["src/main.ts", "config/*.json"]
+  "critical": ["src/main.ts", "config/*.json", "!**/fixtures/**", "!playground"]
       Files \`shadowgit doctor\` checks and \`shadowgit recover\` restores when they are
-      damaged, added to the defaults: package.json, tsconfig*.json and lockfiles.
+      damaged, added to the defaults: package.json, tsconfig*.json and lockfiles (at any
+      depth). Read in order like a .gitignore: the last pattern matching a file decides, and
+      a "!pattern" leaves out what it matches, defaults included (a "!dir" leaves out all of
+      dir). \`*\` stays within one directory, \`**\` crosses them.
 
   "retention": { "keepLast": 50, "keepHourly": 24, "keepDaily": 7, "keepWeekly": 4,
                  "keepMonthly": 0, "keepWithin": "2d" }
@@ -38,7 +41,8 @@ an unknown key or a value of the wrong type is an error naming the file, line an
 
   "watch": { "debounce": 2, "interval": 30 }
       \`shadowgit watch\`: seconds of quiet before a snapshot, and the longest gap in seconds
-      between snapshots while changes keep coming. Options given to \`shadowgit watch\` win.
+      between snapshots while changes keep coming (each between 0.05 and 86400; interval at
+      least debounce). Options given to \`shadowgit watch\` win.
 
 Example:
 
@@ -46,6 +50,7 @@ Example:
     // keep the shadow repo on the big disk
     "repo": "/data/shadow/my-project.git",
     "exclude": ["dist/", "*.log"],
+    "critical": ["!test/fixtures"],
     "retention": { "keepLast": 100, "keepWithin": "7d" },
   }
 `,
