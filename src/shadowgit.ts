@@ -24,7 +24,7 @@ import { readFlatTree } from './engine/treeread.js';
 import { readWatcher, type WatchSnapshot } from './engine/watchquery.js';
 
 export interface OpenOptions {
-  /** The working tree (like -C); default: found from `cwd` as the CLI does. */
+  /** The working tree, exactly; default: found from `cwd` as the CLI does (its -C sets `cwd`). */
   worktree?: string;
   cwd?: string;
   /**

@@ -14,7 +14,7 @@ export interface FlagSpec {
 
 /** The options every command takes; yargs registers them as global ones. */
 export const GLOBAL_FLAGS = {
-  C: { type: 'string', describe: 'Operate on this working tree', requiresArg: true, global: true },
+  C: { type: 'string', describe: 'Run as if started in this directory (like git -C)', requiresArg: true, global: true },
   json: { type: 'boolean', describe: 'Print one JSON document on stdout', global: true },
 } as const satisfies Record<string, FlagSpec & Options>;
 
@@ -34,6 +34,11 @@ export interface CommandSpec<A extends GlobalArgs> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface DirectCommand extends CommandModule<GlobalArgs, any> {
   readDirectly(argv: string[]): ArgumentsCamelCase<GlobalArgs> | undefined;
+}
+
+/** A string flag always takes a value: `snapshot -m` alone is a mistake, not an empty message. */
+function valueRequired(flags: Record<string, FlagSpec>): Record<string, FlagSpec & Options> {
+  return Object.fromEntries(Object.entries(flags).map(([name, flag]) => [name, flag.type === 'string' && !flag.nargs ? { ...flag, requiresArg: true } : flag]));
 }
 
 const camelCase = (name: string) => name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
@@ -56,7 +61,7 @@ export function defineCommand<A extends GlobalArgs>(spec: CommandSpec<A>): Direc
       for (const [name, positional] of positionals) {
         withArgs = withArgs.positional(name, { type: 'string', describe: positional.describe, ...(positional.required ? { demandOption: true } : {}) });
       }
-      if (spec.flags) withArgs = withArgs.options(spec.flags) as unknown as Argv<A>;
+      if (spec.flags) withArgs = withArgs.options(valueRequired(spec.flags)) as unknown as Argv<A>;
       return spec.builder ? spec.builder(withArgs) : withArgs;
     },
     handler: (args) => spec.handler(args as unknown as A),

@@ -161,3 +161,28 @@ export function progress(label: string, json: boolean, unit = 'files'): { update
     },
   };
 }
+
+/** What a shell reports for a process killed by SIGPIPE (128 + 13), as for `git log | head -1`. */
+export const EXIT_CLOSED_PIPE = 141;
+
+/**
+ * Output into a pipe whose reader has gone (`shadowgit diff | head -1`) ends the run quietly, as
+ * git's death by SIGPIPE does: node ignores that signal, so the write fails with EPIPE instead,
+ * which would otherwise be an unhandled error with a stack trace. Every write shadowgit makes
+ * survives being killed at any point, so stopping here leaves what a kill would.
+ */
+export function stopQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      process.exit(EXIT_CLOSED_PIPE);
+    });
+  }
+}
+
+/** A moment as a wall clock shows it: `22:41:07` today, with the date on another day. */
+export function clockTime(date: Date | string, now = new Date()): string {
+  const d = new Date(date);
+  const time = [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  return d.toDateString() === now.toDateString() ? time : `${absoluteTime(d).slice(0, 10)} ${time}`;
+}

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { LockBusyError } from './errors.js';
 import { readRegularFile } from './fsutil.js';
 
-interface LockOwner {
+export interface LockOwner {
   pid: number;
   /**
    * The owner's start time in clock ticks since boot (Linux: field 22 of /proc/PID/stat) and the
@@ -114,6 +114,22 @@ async function readLock(file: string): Promise<LockState | undefined> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Told once, when a wait for the lock passes LOCK_WAIT_NOTICE_MS: who holds it (undefined while its record is unreadable). */
+export type LockWaitListener = (owner: LockOwner | undefined, file: string) => void;
+
+/** A wait shorter than this goes unmentioned: most locks are held for a fraction of it. */
+export const LOCK_WAIT_NOTICE_MS = 1000;
+
+let defaultLockWaitListener: LockWaitListener | undefined;
+
+/**
+ * Sets the listener every lock acquisition in this process tells when it has to wait (the CLI
+ * says whom it waits for in a terminal); the engine itself never writes to the terminal.
+ */
+export function onLockWait(listener: LockWaitListener | undefined): void {
+  defaultLockWaitListener = listener;
+}
+
 /**
  * A cross-process lock: a file created with O_EXCL holding the owner's pid, start time and boot.
  * A lock whose owner is gone is taken over; so is one whose content is not an owner record
@@ -129,8 +145,10 @@ export class RepoLock {
     private readonly command: string,
   ) {}
 
-  async acquire(timeoutMs = lockTimeoutMs()): Promise<void> {
+  async acquire(timeoutMs = lockTimeoutMs(), onWait = defaultLockWaitListener): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    const noticeAt = Date.now() + LOCK_WAIT_NOTICE_MS;
+    let told = false;
     const owner: LockOwner = { pid: process.pid, started: processStartTime(process.pid), boot: currentBoot, host: os.hostname(), command: this.command, since: new Date().toISOString() };
     for (let attempt = 0; ; attempt++) {
       try {
@@ -145,6 +163,10 @@ export class RepoLock {
       const current = await readLock(this.file);
       if (await this.removeIfStale(current)) continue;
       if (Date.now() >= deadline) throw new LockBusyError(`another shadowgit is writing to this repository (${this.describe(current!)}); try again when it finishes.`);
+      if (!told && onWait && Date.now() >= noticeAt) {
+        told = true;
+        onWait(current?.owner, this.file);
+      }
       await sleep(Math.min(25 * 2 ** Math.min(attempt, 4), 250));
     }
   }

@@ -80,10 +80,10 @@ describe('shadowgit CLI', () => {
     expect(runCli(sb, ['restore', 'latest']).code).toBe(2);
     // Commands that read plain argument lists without yargs hand every mistake to yargs.
     for (const [args, message] of [
-      [['snapshot', '--bogus'], /Unknown argument: bogus/],
-      [['snapshot', '--note', 'a', '--note-file', 'b'], /mutually exclusive/],
-      [['status', 'extra'], /Unknown argument: extra/],
-      [['approve'], /Not enough non-option arguments/],
+      [['snapshot', '--bogus'], /^shadowgit snapshot: there is no option --bogus; see `shadowgit snapshot --help`\.\n$/],
+      [['snapshot', '--note', 'a', '--note-file', 'b'], /--note-file and --note cannot be used together/],
+      [['status', 'extra'], /^shadowgit status: unexpected argument "extra"; see `shadowgit status --help`\.\n$/],
+      [['approve'], /^shadowgit approve: name the revision to approve, e\.g\. `shadowgit approve "Feature Complete"`; see `shadowgit approve --help`\.\n$/],
     ] as const) {
       const mistake = runCli(sb, [...args]);
       expect({ args, code: mistake.code, stdout: mistake.stdout }).toEqual({ args, code: 2, stdout: '' });
@@ -117,7 +117,7 @@ describe('shadowgit CLI', () => {
     expect(viaC.repo).toBe(fromSub.repo);
     expect(viaC.repo.startsWith(sb.home)).toBe(true);
     const missing = runCli(sb, ['-C', path.join(sb.dir, 'nope'), 'status']);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/does not exist/);
   });
 

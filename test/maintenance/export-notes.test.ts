@@ -55,9 +55,9 @@ test('export writes a directory, a .tar and a .tar.gz equal to the snapshot (mod
   // --force replaces the directory with a clean copy.
   runJson(sb, ['export', 'latest', dir, '--force']);
   expectSameFiles(await exportedFiles(dir), expected);
-  // An empty directory is fine without --force; a relative OUT is relative to the current directory.
+  // An empty directory is fine without --force; a relative OUT is relative to the current directory, -C's when given.
   await fsp.mkdir(path.join(sb.dir, 'empty'));
-  const relative = runJson(sb, ['-C', sb.worktree, 'export', 'latest', 'empty'], { cwd: sb.dir });
+  const relative = runJson(sb, ['-C', sb.worktree, 'export', 'latest', '../empty'], { cwd: path.dirname(sb.dir) });
   expect(relative.out).toBe(path.join(sb.dir, 'empty'));
   expectSameFiles(await exportedFiles(relative.out), expected);
   expect(runCli(sb, ['export', 'nosuchrev', path.join(sb.dir, 'x')]).stderr).toMatch(/no snapshot, commit or approved revision matches "nosuchrev"/);

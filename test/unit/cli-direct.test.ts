@@ -5,6 +5,7 @@ import { snapshotCommand } from '../../src/cli/commands/snapshot.js';
 import { statusCommand } from '../../src/cli/commands/status.js';
 import { undoCommand } from '../../src/cli/commands/undo.js';
 import { parserFor } from '../../src/cli/main.js';
+import { closest } from '../../src/cli/usage.js';
 import { prng } from '../../scripts/bench/tree.mjs';
 
 // The direct reading of simple argument lists must never disagree with yargs, the CLI's
@@ -93,5 +94,21 @@ describe('reading simple argument lists without yargs', () => {
     [approveCommand, ['--version', 'x']],
   ])('%#: anything unusual is left to yargs', (command, rest) => {
     expect(command.readDirectly(rest)).toBeUndefined();
+  });
+});
+
+describe('usage mistakes', () => {
+  test.each([
+    ['roll', ['rollback']],
+    ['rollbak', ['rollback']],
+    ['stauts', ['status']],
+    ['lgo', ['log']],
+    ['re', ['recover', 'restore']],
+    ['LS', ['list']],
+    ['x', []],
+    ['bogus', []],
+  ])('a mistyped %s suggests %j', (typed, expected) => {
+    const names = { rollback: 'rollback', status: 'status', log: 'log', recover: 'recover', restore: 'restore', list: 'list', ls: 'list', undo: 'undo' };
+    expect(closest(typed, names)).toEqual(expected);
   });
 });
