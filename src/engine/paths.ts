@@ -14,9 +14,10 @@ export function shadowHome(): string {
 }
 
 /**
- * The working tree to protect: `explicit` when given (-C), else the nearest ancestor of `cwd`
- * holding `.shadowgit` or `.git` or already having a shadow repo, else `cwd`. Always a real
- * path, so one tree maps to one repo.
+ * The working tree to protect: `explicit` when given (the library's `worktree` option names
+ * the tree exactly), else the nearest ancestor of `cwd` holding `.shadowgit` or `.git` or
+ * already having a shadow repo, else `cwd` (the CLI's `-C DIR` changes `cwd` first, as git's
+ * does). Always a real path, so one tree maps to one repo.
  */
 export async function findWorktree(cwd: string, explicit?: string): Promise<string> {
   const start = explicit ? path.resolve(cwd, explicit) : cwd;

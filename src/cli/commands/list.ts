@@ -2,6 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { ListedSnapshot } from '../../shadowgit.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { displayWidth, outputWidth, truncateEnd } from '../fit.js';
+import { badValue } from '../usage.js';
 import { absoluteTime, color, print, printJson, relativeTime, short, table, visible } from '../output.js';
 
 interface Args extends GlobalArgs {
@@ -103,7 +104,7 @@ export const listCommand: CommandModule<GlobalArgs, Args> = {
     y
       .option('limit', { alias: 'n', type: 'number', requiresArg: true, describe: 'Show at most N snapshots' })
       .check((argv) => {
-        if (argv.limit !== undefined && !(Number.isInteger(argv.limit) && argv.limit > 0)) throw new Error('--limit takes a whole number greater than 0.');
+        if (argv.limit !== undefined && !(Number.isInteger(argv.limit) && argv.limit > 0)) throw new Error(`${badValue('--limit', 'a whole number greater than 0', String(argv.limit))}.`);
         return true;
       })
       .option('approved', { type: 'boolean', describe: 'Only approved revisions' })

@@ -28,7 +28,7 @@ export const logCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .option('limit', { alias: 'n', type: 'number', default: 20, describe: 'Show the newest N operations' })
-      .option('op', { type: 'string', array: true, describe: `Only these operations (${OPERATIONS.join(', ')})` })
+      .option('op', { type: 'string', array: true, requiresArg: true, describe: `Only these operations (${OPERATIONS.join(', ')})` })
       .example('$0 log', 'the last 20 operations, newest first')
       .example('$0 log --op guard --op rollback -n 50', 'only guards and rollbacks')
       .example('$0 log --json', 'machine-readable, oldest first') as Argv<Args>,
