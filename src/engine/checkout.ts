@@ -57,7 +57,7 @@ export async function checkout(repo: Repository, target: SnapshotInfo, options: 
   const pre = await takeSnapshot(repo, { trigger: options.trigger, message: `before ${options.op} to ${target.id}`, onProgress: options.onProgress });
   const { plan, writes } = await planCheckout(repo, target, pre.state, targetFiles, options.paths);
   const journal: Journal = { op: options.op, target: target.commit, before: pre.snapshot.commit, paths: options.paths, startedAt: new Date().toISOString() };
-  await writeChecked(repo, journal, target, writes, plan, pre.state, { paths: new Set(proposed.plan.write), blobs: verified });
+  await writeChecked(repo, journal, target, writes, plan, pre.state, false, { paths: new Set(proposed.plan.write), blobs: verified });
   return { target, preRollback: pre.snapshot, preRollbackCreated: pre.created, written: plan.write, deleted: plan.delete };
 }
 
@@ -102,12 +102,11 @@ interface VerifiedEarlier {
 
 /**
  * Checks the plan against the tree and the objects it needs (those not verified `earlier`), then
- * journals it (unless resumed, `earlier` absent: the journal is there already), applies it, reads
- * it back and finishes, all through one AnchoredTree, so no write follows a symlink and a
- * directory swapped under the checkout stops it with the journal in place.
+ * journals it (unless `resumed`: the journal is there already), applies it, reads it back and
+ * finishes, all through one AnchoredTree, so no write follows a symlink and a directory swapped
+ * under the checkout stops it with the journal in place.
  */
-async function writeChecked(repo: Repository, journal: Journal, target: SnapshotInfo, writes: FlatTree, plan: RestorePlan, current: RecordedTree, earlier?: VerifiedEarlier): Promise<void> {
-  const resumed = !earlier;
+async function writeChecked(repo: Repository, journal: Journal, target: SnapshotInfo, writes: FlatTree, plan: RestorePlan, current: RecordedTree, resumed: boolean, earlier?: VerifiedEarlier): Promise<void> {
   const tree = AnchoredTree.open(repo.worktree);
   let journalled = resumed;
   try {
@@ -218,7 +217,7 @@ async function finishInterrupted(repo: Repository, journal: Journal): Promise<vo
   await removeTempsOf(repo, targetFiles, journal.paths);
   const now = await takeSnapshot(repo, { trigger: 'interrupted', message: `state left by an interrupted ${journal.op}` });
   const plan = planRestore(now.state.files, targetFiles, journal.paths);
-  await writeChecked(repo, journal, target, targetFiles, plan, now.state);
+  await writeChecked(repo, journal, target, targetFiles, plan, now.state, true);
 }
 
 async function removeTempsOf(repo: Repository, targetFiles: FlatTree, scope: string[] | undefined): Promise<void> {
