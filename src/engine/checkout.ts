@@ -2,7 +2,7 @@ import { AnchoredTree, nameOf, parentOf, TreeChangedError, type DirIdentity } fr
 import { diffWorktree } from './diff.js';
 import { ShadowGitError } from './errors.js';
 import { forEachLimit, writeFileAtomic, readFileIfExists } from './fsutil.js';
-import { readSnapshot, type SnapshotInfo } from './history.js';
+import { BrokenTipError, readLatest, readSnapshot, type SnapshotInfo } from './history.js';
 import { hashPath, modeOf, proveRecorded, type FlatTree, type RecordedTree } from './record.js';
 import type { Repository } from './repo.js';
 import { applyPlan, checkPlan, clearJournal, inScope, planFromChanges, planRestore, readJournal, removeStrayTemps, verifyPlanObjects, writeJournal, type Journal, type RestorePlan } from './restore.js';
@@ -40,9 +40,10 @@ export interface CheckoutOptions {
 
 /**
  * Checks `target` out into the working tree (all of it, or `paths`). The caller holds the lock.
- * Order: plan on a scan that writes nothing, and refuse it (paths neither side has, conflicts,
- * blobs that do not read back) → safety snapshot → plan again from what it recorded (validating
- * the target's trees read) → journal → write → read back what was written and deleted → clear.
+ * Order: plan on a scan that writes nothing (validating the target's trees read), and refuse it
+ * (paths neither side has, conflicts, blobs that do not read back) → safety snapshot (the latest
+ * one when it records the tree as scanned; else a new one, and the plan is made again from what
+ * it recorded) → journal → write → read back what was written and deleted → clear.
  * A refused checkout, or one with nothing to do, writes nothing, not even the safety snapshot.
  */
 export async function checkout(repo: Repository, target: SnapshotInfo, options: CheckoutOptions): Promise<CheckoutResult> {
@@ -54,11 +55,22 @@ export async function checkout(repo: Repository, target: SnapshotInfo, options: 
   const proposed = await planCheckout(repo, target, now, targetFiles, options.paths);
   if (proposed.plan.write.length === 0 && proposed.plan.delete.length === 0) return { target, preRollbackCreated: false, written: [], deleted: [] };
   const verified = await refuseBeforeSnapshot(repo, options.op, proposed, now.skipped);
-  const pre = await takeSnapshot(repo, { trigger: options.trigger, message: `before ${options.op} to ${target.id}`, onProgress: options.onProgress });
-  const { plan, writes } = await planCheckout(repo, target, pre.state, targetFiles, options.paths);
+  const pre = (await latestRecording(repo, now)) ?? (await takeSnapshot(repo, { trigger: options.trigger, message: `before ${options.op} to ${target.id}`, onProgress: options.onProgress }));
+  const { plan, writes } = pre.state === now ? proposed : await planCheckout(repo, target, pre.state, targetFiles, options.paths);
   const journal: Journal = { op: options.op, target: target.commit, before: pre.snapshot.commit, paths: options.paths, startedAt: new Date().toISOString() };
   await writeChecked(repo, journal, target, writes, plan, pre.state, false, { paths: new Set(proposed.plan.write), blobs: verified });
   return { target, preRollback: pre.snapshot, preRollbackCreated: pre.created, written: plan.write, deleted: plan.delete };
+}
+
+/**
+ * The latest snapshot as the safety snapshot, when it records the tree exactly as `now` scanned
+ * it with the stat cache (as a snapshot would have: it would record nothing new), so the tree
+ * is not scanned a second time. A broken snapshots ref is left to takeSnapshot to set aside.
+ */
+async function latestRecording(repo: Repository, now: RecordedTree): Promise<{ snapshot: SnapshotInfo; created: false; state: RecordedTree } | undefined> {
+  if (now.previous.dirs.size === 0) return undefined;
+  const latest = await readLatest(repo).catch((err: unknown) => (err instanceof BrokenTipError ? undefined : Promise.reject(err)));
+  return latest?.tree === now.tree ? { snapshot: latest, created: false, state: now } : undefined;
 }
 
 /** A path the target lacks is fine if it exists now (restoring it means deleting it). */
