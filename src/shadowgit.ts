@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { approvedName, approveSnapshot } from './engine/approve.js';
+import { approvedName, approveSnapshot, availableName } from './engine/approve.js';
 import { abandonInterruptedCheckout, checkout, readLastCheckout, recoverInterruptedCheckout, type CheckoutResult } from './engine/checkout.js';
 import { compareTrees, diffWorktree, patchFor, type FileChange } from './engine/diff.js';
 import { explainFilesystemError, ShadowGitError } from './engine/errors.js';
@@ -66,7 +66,8 @@ export interface ApproveReport {
 
 export interface CheckoutReport {
   target: { id: string; commit: string };
-  preRollback: { id: string; commit: string; created: boolean };
+  /** The snapshot holding the state before; absent when the tree already matched (nothing written). */
+  preRollback?: { id: string; commit: string; created: boolean };
   written: number;
   deleted: number;
   writtenPaths: string[];
@@ -121,15 +122,19 @@ export interface PruneReport {
 }
 
 function checkoutReport(result: CheckoutResult): CheckoutReport {
+  const pre = result.preRollback;
   return {
     target: { id: result.target.id, commit: result.target.commit },
-    preRollback: { id: result.preRollback.id, commit: result.preRollback.commit, created: result.preRollbackCreated },
+    ...(pre ? { preRollback: { id: pre.id, commit: pre.commit, created: result.preRollbackCreated } } : {}),
     written: result.written.length,
     deleted: result.deleted.length,
     writtenPaths: result.written,
     deletedPaths: result.deleted,
   };
 }
+
+/** The commits a checkout's op log entry names: the way back and the target (none when nothing was done). */
+const checkoutCommits = (r: CheckoutReport): string[] => (r.preRollback ? [r.preRollback.commit, r.target.commit] : []);
 
 function reportOf(result: SnapshotResult): SnapshotReport {
   const s = result.snapshot;
@@ -218,8 +223,9 @@ export class ShadowGit {
       'approve',
       { name, description: options.description, force: options.force ?? false },
       async () => {
+        const checked = await availableName(this.repository, name, options.force);
         const result = await takeSnapshot(this.repository, { trigger: 'approve', message: `approve ${name.trim()}` });
-        const approved = await approveSnapshot(this.repository, result.snapshot, name, options);
+        const approved = await approveSnapshot(this.repository, result.snapshot, checked, options);
         return { name: approved.name, tag: approved.tag, commit: approved.commit, id: result.snapshot.id, snapshotCreated: result.created };
       },
       (r) => [r.commit],
@@ -233,10 +239,27 @@ export class ShadowGit {
 
   /** What a rollback to `rev` would write and delete, without changing anything. */
   async planRollback(rev: string): Promise<RollbackPlan> {
-    const target = await this.resolve(rev);
+    const [plan] = await this.planRollbacks([rev]);
+    if (plan instanceof Error) throw plan;
+    return plan!;
+  }
+
+  /**
+   * What a rollback to each of `revs` would write and delete, from one scan of the tree and then
+   * only the trees that differ from it; nothing is changed. A revision that does not resolve or
+   * read has its error in place of a plan.
+   */
+  async planRollbacks(revs: string[]): Promise<Array<RollbackPlan | ShadowGitError>> {
+    await this.repository.requireExisting();
+    const orError = (err: unknown) => (err instanceof ShadowGitError ? err : Promise.reject(err));
+    const targets = await Promise.all(revs.map((rev) => resolveRevision(this.repository, rev).catch(orError)));
     const current = await readWorktree(this.repository, { write: false });
-    const { plan } = planFromChanges(await readingSnapshot(target, () => diffWorktree(this.repository.objects, target.tree, current)));
-    return { target, write: plan.write, delete: plan.delete };
+    const plans: Array<RollbackPlan | ShadowGitError> = [];
+    for (const target of targets) {
+      if (target instanceof ShadowGitError) plans.push(target);
+      else plans.push(await readingSnapshot(target, async () => ({ target, ...planFromChanges(await diffWorktree(this.repository.objects, target.tree, current)).plan })).catch(orError));
+    }
+    return plans;
   }
 
   /**
@@ -268,7 +291,7 @@ export class ShadowGit {
         const target = await this.stillResolved(resolved);
         return checkoutReport(await readingSnapshot(target, () => checkout(this.repository, target, { op: 'rollback', trigger: 'pre-rollback', onProgress: options.onProgress })));
       },
-      (r) => [r.preRollback.commit, r.target.commit],
+      checkoutCommits,
     );
   }
 
@@ -284,7 +307,7 @@ export class ShadowGit {
         const target = await resolveRevision(this.repository, last.before);
         return checkoutReport(await checkout(this.repository, target, { op: 'undo', trigger: 'pre-undo' }));
       },
-      (r) => [r.preRollback.commit, r.target.commit],
+      checkoutCommits,
     );
   }
 
@@ -304,7 +327,7 @@ export class ShadowGit {
         const target = await this.stillResolved(resolved);
         return checkoutReport(await readingSnapshot(target, () => checkout(this.repository, target, { op: 'restore', trigger: 'pre-restore', paths: scope })));
       },
-      (r) => [r.preRollback.commit, r.target.commit],
+      checkoutCommits,
     );
   }
 

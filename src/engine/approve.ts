@@ -14,15 +14,24 @@ export function approvedName(name: string): { displayName: string; tag: string }
 }
 
 /**
- * Marks `snapshot` approved: an annotated tag whose name is derived from `name`, whose subject
- * line is "name: description" (what `git tag -n` shows) and whose trailer keeps the name as typed.
+ * The name (see approvedName), refused as well when its tag is in use and `force` is not given.
+ * The caller holds the lock, and checks this before it records anything.
  */
-export async function approveSnapshot(repo: Repository, snapshot: SnapshotInfo, name: string, options: { description?: string; force?: boolean }): Promise<ApprovedRevision> {
-  const { displayName, tag } = approvedName(name);
-  const existing = (await listApproved(repo)).find((a) => a.tag === tag);
-  if (existing && !options.force) {
-    throw new ShadowGitError(`the name "${displayName}" is already in use (tag ${tag}, on snapshot ${existing.commit.slice(0, 12)}); choose another name or pass --force to move it.`, 'EEXISTS');
+export async function availableName(repo: Repository, name: string, force: boolean | undefined): Promise<{ displayName: string; tag: string }> {
+  const checked = approvedName(name);
+  const existing = (await listApproved(repo)).find((a) => a.tag === checked.tag);
+  if (existing && !force) {
+    throw new ShadowGitError(`the name "${checked.displayName}" is already in use (tag ${checked.tag}, on snapshot ${existing.commit.slice(0, 12)}); choose another name or pass --force to move it.`, 'EEXISTS');
   }
+  return checked;
+}
+
+/**
+ * Marks `snapshot` approved under a name checked by availableName: an annotated tag whose
+ * subject line is "name: description" (what `git tag -n` shows) and whose trailer keeps the name
+ * as typed.
+ */
+export async function approveSnapshot(repo: Repository, snapshot: SnapshotInfo, { displayName, tag }: { displayName: string; tag: string }, options: { description?: string }): Promise<ApprovedRevision> {
   const description = options.description?.trim() ?? '';
   const subject = description ? `${displayName}: ${description.split('\n')[0]}` : displayName;
   const rest = description.includes('\n') ? `\n\n${description.split('\n').slice(1).join('\n').trim()}` : '';

@@ -2,12 +2,12 @@ import { AnchoredTree, nameOf, parentOf, TreeChangedError, type DirIdentity } fr
 import { diffWorktree } from './diff.js';
 import { ShadowGitError } from './errors.js';
 import { forEachLimit, writeFileAtomic, readFileIfExists } from './fsutil.js';
-import { readSnapshot, type SnapshotInfo } from './history.js';
+import { BrokenTipError, readLatest, readSnapshot, type SnapshotInfo } from './history.js';
 import { hashPath, modeOf, proveRecorded, type FlatTree, type RecordedTree } from './record.js';
 import type { Repository } from './repo.js';
 import { applyPlan, checkPlan, clearJournal, inScope, planFromChanges, planRestore, readJournal, removeStrayTemps, verifyPlanObjects, writeJournal, type Journal, type RestorePlan } from './restore.js';
-import { fileStatOf } from './scan.js';
-import { STAT_CACHE, takeSnapshot } from './snapshot.js';
+import { fileStatOf, type SkippedPath } from './scan.js';
+import { readWorktree, STAT_CACHE, takeSnapshot } from './snapshot.js';
 import type { CachedFile, StatCache } from './statcache.js';
 import { readFlatTree } from './treeread.js';
 
@@ -19,8 +19,11 @@ export const ABANDON_COMMAND = 'shadowgit recover --abandon-interrupted';
 
 export interface CheckoutResult {
   target: SnapshotInfo;
-  /** The snapshot holding the state before the checkout (created now, or the latest one). */
-  preRollback: SnapshotInfo;
+  /**
+   * The snapshot holding the state before the checkout (created now, or the latest one); absent
+   * when there was nothing to do (the tree, or the paths restored, already matched the target).
+   */
+  preRollback?: SnapshotInfo;
   preRollbackCreated: boolean;
   written: string[];
   deleted: string[];
@@ -37,48 +40,92 @@ export interface CheckoutOptions {
 
 /**
  * Checks `target` out into the working tree (all of it, or `paths`). The caller holds the lock.
- * Order: safety snapshot → plan (validating the target's trees read) and refuse conflicts → verify the
- * blobs to write → journal → write → read back what was written and deleted → clear.
+ * Order: plan on a scan that writes nothing (validating the target's trees read), and refuse it
+ * (paths neither side has, conflicts, blobs that do not read back) → safety snapshot (the latest
+ * one when it records the tree as scanned; else a new one, and the plan is made again from what
+ * it recorded) → journal → write → read back what was written and deleted → clear.
+ * A refused checkout, or one with nothing to do, writes nothing, not even the safety snapshot.
  */
 export async function checkout(repo: Repository, target: SnapshotInfo, options: CheckoutOptions): Promise<CheckoutResult> {
   // A restore of some paths reads the whole target first (the paths must exist on one side); a
-  // rollback reads only the target's trees that differ from the tree the safety snapshot records.
+  // rollback reads only the target's trees that differ from the tree scanned.
   const targetFiles = options.paths ? await readFlatTree(repo.objects, target.tree) : undefined;
-  const pre = await takeSnapshot(repo, { trigger: options.trigger, message: `before ${options.op} to ${target.id}`, onProgress: options.onProgress });
-  let plan: RestorePlan;
-  let writes: FlatTree;
-  if (options.paths) {
-    // A path the target lacks is fine if it exists now (restoring it means deleting it).
-    for (const p of options.paths) {
-      const known = (files: FlatTree) => [...files.keys()].some((f) => inScope(f, [p]));
-      if (!known(targetFiles!) && !known(pre.state.files)) {
-        throw new ShadowGitError(`${p || '.'} is in neither snapshot ${target.id} nor the working tree; check the path (relative to the current directory).`, 'ENOPATH');
-      }
-    }
-    plan = planRestore(pre.state.files, targetFiles!, options.paths);
-    writes = targetFiles!;
-  } else {
-    ({ plan, target: writes } = planFromChanges(await diffWorktree(repo.objects, target.tree, pre.state)));
-  }
+  const now = await readWorktree(repo, { write: false, onProgress: options.onProgress });
+  if (options.paths) refuseUnknownPaths(target, targetFiles!, now.files, options.paths);
+  const proposed = await planCheckout(repo, target, now, targetFiles, options.paths);
+  if (proposed.plan.write.length === 0 && proposed.plan.delete.length === 0) return { target, preRollbackCreated: false, written: [], deleted: [] };
+  const verified = await refuseBeforeSnapshot(repo, options.op, proposed, now.skipped);
+  const pre = (await latestRecording(repo, now)) ?? (await takeSnapshot(repo, { trigger: options.trigger, message: `before ${options.op} to ${target.id}`, onProgress: options.onProgress }));
+  const { plan, writes } = pre.state === now ? proposed : await planCheckout(repo, target, pre.state, targetFiles, options.paths);
   const journal: Journal = { op: options.op, target: target.commit, before: pre.snapshot.commit, paths: options.paths, startedAt: new Date().toISOString() };
-  await writeChecked(repo, journal, target, writes, plan, pre.state, false);
+  await writeChecked(repo, journal, target, writes, plan, pre.state, false, { paths: new Set(proposed.plan.write), blobs: verified });
   return { target, preRollback: pre.snapshot, preRollbackCreated: pre.created, written: plan.write, deleted: plan.delete };
 }
 
 /**
- * Checks the plan against the tree and the objects it needs, then journals it (unless `resumed`:
- * the journal is there already), applies it, reads it back and finishes, all through one
- * AnchoredTree, so no write follows a symlink and a directory swapped under the checkout stops it
- * with the journal in place.
+ * The latest snapshot as the safety snapshot, when it records the tree exactly as `now` scanned
+ * it with the stat cache (as a snapshot would have: it would record nothing new), so the tree
+ * is not scanned a second time. A broken snapshots ref is left to takeSnapshot to set aside.
  */
-async function writeChecked(repo: Repository, journal: Journal, target: SnapshotInfo, writes: FlatTree, plan: RestorePlan, current: RecordedTree, resumed: boolean): Promise<void> {
+async function latestRecording(repo: Repository, now: RecordedTree): Promise<{ snapshot: SnapshotInfo; created: false; state: RecordedTree } | undefined> {
+  if (now.previous.dirs.size === 0) return undefined;
+  const latest = await readLatest(repo).catch((err: unknown) => (err instanceof BrokenTipError ? undefined : Promise.reject(err)));
+  return latest?.tree === now.tree ? { snapshot: latest, created: false, state: now } : undefined;
+}
+
+/** A path the target lacks is fine if it exists now (restoring it means deleting it). */
+function refuseUnknownPaths(target: SnapshotInfo, targetFiles: FlatTree, currentFiles: FlatTree, paths: string[]): void {
+  const known = (files: FlatTree, p: string) => [...files.keys()].some((f) => inScope(f, [p]));
+  for (const p of paths) {
+    if (!known(targetFiles, p) && !known(currentFiles, p)) {
+      throw new ShadowGitError(`${p || '.'} is in neither snapshot ${target.id} nor the working tree; check the path (relative to the current directory).`, 'ENOPATH');
+    }
+  }
+}
+
+/** What turns `current` into the target (the target's entries for the paths to write). */
+async function planCheckout(repo: Repository, target: SnapshotInfo, current: RecordedTree, targetFiles: FlatTree | undefined, paths: string[] | undefined): Promise<{ plan: RestorePlan; writes: FlatTree }> {
+  if (targetFiles) return { plan: planRestore(current.files, targetFiles, paths), writes: targetFiles };
+  const { plan, target: writes } = planFromChanges(await diffWorktree(repo.objects, target.tree, current));
+  return { plan, writes };
+}
+
+/**
+ * Refuses, before the safety snapshot, a plan that conflicts with the tree or names a blob that
+ * does not read back (see checkPlan, verifyPlanObjects). Returns the blobs verified.
+ */
+async function refuseBeforeSnapshot(repo: Repository, op: string, { plan, writes }: { plan: RestorePlan; writes: FlatTree }, skipped: SkippedPath[]): Promise<Map<string, Buffer>> {
+  const tree = AnchoredTree.open(repo.worktree);
+  try {
+    await checkPlan(tree, plan, skipped);
+  } catch (err) {
+    throw err instanceof TreeChangedError ? stoppedByChange(err, op, UNTOUCHED) : err;
+  } finally {
+    tree.close();
+  }
+  return verifyPlanObjects(repo, plan.write, writes);
+}
+
+/** Blobs already verified for some paths of the plan (see verifyPlanObjects). */
+interface VerifiedEarlier {
+  paths: ReadonlySet<string>;
+  blobs: Map<string, Buffer>;
+}
+
+/**
+ * Checks the plan against the tree and the objects it needs (those not verified `earlier`), then
+ * journals it (unless `resumed`: the journal is there already), applies it, reads it back and
+ * finishes, all through one AnchoredTree, so no write follows a symlink and a directory swapped
+ * under the checkout stops it with the journal in place.
+ */
+async function writeChecked(repo: Repository, journal: Journal, target: SnapshotInfo, writes: FlatTree, plan: RestorePlan, current: RecordedTree, resumed: boolean, earlier?: VerifiedEarlier): Promise<void> {
   const tree = AnchoredTree.open(repo.worktree);
   let journalled = resumed;
   try {
     await checkPlan(tree, plan, current.skipped);
     // The safety snapshot's copy of every path about to be replaced or deleted must read back intact.
     await proveRecorded(repo.worktree, repo.objects, current, [...plan.write, ...plan.delete]);
-    const verified = await verifyPlanObjects(repo, plan, writes);
+    const verified = await verifyPlanObjects(repo, earlier ? plan.write.filter((p) => !earlier.paths.has(p)) : plan.write, writes, earlier?.blobs);
     if (!resumed) await writeJournal(repo, journal);
     journalled = true;
     await applyPlan(repo, tree, plan, writes, verified, journal.paths);
@@ -87,11 +134,16 @@ async function writeChecked(repo: Repository, journal: Journal, target: Snapshot
     await finishCheckout(repo, journal, target, writes, plan, current.cache, tree.seen);
   } catch (err) {
     if (!(err instanceof TreeChangedError)) throw err;
-    const outcome = !journalled ? 'before changing anything; run it again' : resumed ? 'with nothing written through it' : `with nothing written through it; ${STOPPED_ADVICE}`;
-    throw new ShadowGitError(`${err.message}, so the ${journal.op} stopped ${outcome}`, 'ECHANGED');
+    throw stoppedByChange(err, journal.op, !journalled ? UNTOUCHED : resumed ? 'with nothing written through it' : `with nothing written through it; ${STOPPED_ADVICE}`);
   } finally {
     tree.close();
   }
+}
+
+const UNTOUCHED = 'before changing anything; run it again';
+
+function stoppedByChange(err: TreeChangedError, op: string, outcome: string): ShadowGitError {
+  return new ShadowGitError(`${err.message}, so the ${op} stopped ${outcome}`, 'ECHANGED');
 }
 
 /** What the user can do about a checkout that stopped with its journal in place. */

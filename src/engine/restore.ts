@@ -255,15 +255,16 @@ const KEEP_VERIFIED_BYTES = 64 * 1024 * 1024;
 const WRITABLE_MODES = new Set<string>([MODE_FILE, MODE_EXEC, MODE_LINK]);
 
 /**
- * Reads every blob the plan will write, so a damaged snapshot is refused before any write, and
+ * Reads every blob written to `paths`, so a damaged snapshot is refused before any write, and
  * checks every entry can be written as recorded (its mode; a symlink's target), so a checkout
  * never stops half-way on an entry it could have refused at the start.
- * Returns what it read whole, up to KEEP_VERIFIED_BYTES, for applyPlan to write as it is.
+ * Returns what it read whole, up to KEEP_VERIFIED_BYTES, for applyPlan to write as it is, added
+ * to `verified` (what an earlier call for other paths kept).
  */
-export async function verifyPlanObjects(repo: Repository, plan: RestorePlan, target: FlatTree): Promise<VerifiedBlobs> {
-  const verified = new Map<string, Buffer>();
+export async function verifyPlanObjects(repo: Repository, paths: string[], target: FlatTree, verified = new Map<string, Buffer>()): Promise<Map<string, Buffer>> {
   let kept = 0;
-  await forEachLimit(plan.write, 16, async (rel) => {
+  for (const content of verified.values()) kept += content.length;
+  await forEachLimit(paths, 16, async (rel) => {
     const { oid, mode } = target.get(rel)!;
     const content = WRITABLE_MODES.has(mode) ? await repo.objects.verifyBlob(oid, rel) : undefined;
     const problem = !WRITABLE_MODES.has(mode)

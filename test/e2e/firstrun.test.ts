@@ -30,7 +30,7 @@ describe('the first snapshot', () => {
     await declined.waitFor(/Snapshot all of it into a new shadow repository\?/);
     declined.type('\r');
     expect(await declined.exited).toBe(1);
-    expect(declined.output()).toContain('Nothing recorded.');
+    expect(declined.output()).toContain('Cancelled; nothing changed.');
     expect(repos()).toEqual([]);
 
     const accepted = cliInTerminal(sb, ['snapshot'], { columns: 100, ...asUser });

@@ -193,3 +193,11 @@ export function useSandbox(prefix: string, assign: (sandbox: Sandbox) => void, o
     await current?.cleanup();
   });
 }
+
+/**
+ * The shadow repo's refs and object counts, read with native git: a command that wrote nothing
+ * leaves them exactly as they were.
+ */
+export function refsAndObjects(gitdir: string): string {
+  return `${git(gitdir, ['for-each-ref', '--format=%(refname) %(objectname)'])}${git(gitdir, ['count-objects', '-v'])}`;
+}

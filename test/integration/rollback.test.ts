@@ -150,6 +150,21 @@ describe('rollback', () => {
     expect(await fingerprint(sb.worktree)).toBe(before);
     expect(git(sg.repoPath, ['rev-parse', 'refs/heads/snapshots']).trim()).toBe(head);
   });
+
+  test('right after a snapshot, that snapshot is the way back and the stat cache left matches the target', async () => {
+    await writeTree(sb.worktree, { 'a.txt': 'one', 'd/b.txt': 'b' });
+    const sg = await ShadowGit.open({ worktree: sb.worktree });
+    const target = await sg.snapshot();
+    await writeTree(sb.worktree, { 'a.txt': 'two', 'd/c.txt': 'c' });
+    const latest = await sg.snapshot();
+    const result = await sg.rollback(target.id);
+    expect(result.preRollback).toEqual({ id: latest.id, commit: latest.commit, created: false });
+    expect(git(sg.repoPath, ['rev-parse', 'refs/heads/snapshots']).trim()).toBe(latest.commit);
+    // The cache made from the first scan must describe the tree as written: nothing new to record.
+    const again = await sg.snapshot();
+    expect({ created: again.created, tree: git(sg.repoPath, ['rev-parse', `${again.commit}^{tree}`]).trim() }).toEqual({ created: true, tree: git(sg.repoPath, ['rev-parse', `${target.commit}^{tree}`]).trim() });
+    expect((await sg.status()).changes).toEqual({ added: [], modified: [], deleted: [] });
+  });
 });
 
 /** Writes a raw object the way git stores it; native git tools refuse to make hostile trees. */

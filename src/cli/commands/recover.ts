@@ -13,7 +13,8 @@ interface Args extends GlobalArgs {
 export function renderRecover(report: RecoverReport): void {
   if (report.restored.length > 0) {
     print(table(['Restored', 'Was', 'From snapshot'], report.restored.map((r) => [r.path, r.problem, `${r.from.id} (${short(r.from.commit)})`])));
-    const before = report.restores[0]!.preRollback.id;
+    // Every restore of a damaged file writes it, so each has its pre-restore snapshot.
+    const before = report.restores[0]!.preRollback!.id;
     print(`The state before recovery is snapshot ${color.bold(before)}; \`shadowgit rollback ${before}\` returns to it.`);
   }
   for (const u of report.unrecoverable) print(color.red(`Cannot recover ${u.path} (${u.problem}): no snapshot holds a healthy copy.`));

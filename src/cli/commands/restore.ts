@@ -25,6 +25,6 @@ export const restoreCommand: CommandModule<GlobalArgs, Args> = {
       const sg = await openRepo(args);
       const result = await sg.restore(String(args.rev), paths, { cwd: process.cwd() });
       if (args.json) printJson(checkoutJson(result));
-      else renderCheckout('Restored', result);
+      else renderCheckout('Restored', result, 'The paths named already match');
     }),
 };

@@ -3,6 +3,7 @@ import type { SnapshotReport } from '../../shadowgit.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { announceCreated, confirmFirstSnapshot } from '../firstrun.js';
+import { cancellable } from '../prompt.js';
 import { color, print, printJson, progress, short, warn, warnSkipped } from '../output.js';
 
 interface Args extends GlobalArgs {
@@ -39,7 +40,7 @@ export const snapshotCommand = defineCommand<Args>({
       .example('$0 snapshot --json', 'machine-readable result')
       .epilog('While `shadowgit watch` runs on the tree, the watcher takes the snapshot (it knows what changed); `byWatcher` in --json says so.'),
   handler: (args) =>
-    runCommand(async () => {
+    runCommand(cancellable(async () => {
       const bar = progress('Scanning', Boolean(args.json));
       const note = args.noteFile !== undefined ? await readNoteFile(args.noteFile) : args.note;
       // A running watcher knows what changed and keeps the stat cache in memory: it records
@@ -51,7 +52,6 @@ export const snapshotCommand = defineCommand<Args>({
       if (byWatcher) result = byWatcher;
       else {
         const first = await confirmFirstSnapshot(await openRepo(args), args);
-        if (typeof first === 'number') return first;
         result = await first.sg.snapshot({ message: args.message, note, onProgress: bar.update });
         if (first.fresh) createdRepository = first.sg.repoPath;
       }
@@ -69,5 +69,5 @@ export const snapshotCommand = defineCommand<Args>({
       if (result.created) print(`Recorded snapshot ${color.bold(result.id)} (${short(result.commit)})${by}: ${color.green(`+${added}`)} ${color.yellow(`~${modified}`)} ${color.red(`-${deleted}`)}`);
       else print(`No changes since snapshot ${color.bold(result.id)} (${short(result.commit)}); nothing recorded.`);
       if (note !== undefined) print(`Note attached to ${color.bold(result.id)}; \`shadowgit show ${result.id}\` prints it.`);
-    }),
+    })),
 });

@@ -5,6 +5,7 @@ import { CONFIG_FILE } from '../../engine/config.js';
 import { ShadowGitError } from '../../engine/errors.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { announceCreated, confirmFirstSnapshot } from '../firstrun.js';
+import { cancellable } from '../prompt.js';
 import { displayWidth, outputWidth, truncateEnd, truncateStart } from '../fit.js';
 import { color, print, printJson, relativeTime, short, visible, warn } from '../output.js';
 
@@ -82,7 +83,7 @@ export const watchCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 watch --stop', 'stop the background watcher')
       .example('$0 watch --debounce 5 --interval 120', 'fewer, larger snapshots') as Argv<Args>,
   handler: (args) =>
-    runCommand(async () => {
+    runCommand(cancellable(async () => {
       const sg = await openRepo(args);
       if (args.stop) {
         const result = await stopWatcher(sg.repository);
@@ -96,7 +97,6 @@ export const watchCommand: CommandModule<GlobalArgs, Args> = {
       // Flags are checked before anything is opened or asked; `.shadowgit` was checked when read.
       const flags = { debounce: args.debounce === undefined ? undefined : flagSeconds(args.debounce, 'debounce'), interval: args.interval === undefined ? undefined : flagSeconds(args.interval, 'interval') };
       const first = await confirmFirstSnapshot(sg, args);
-      if (typeof first === 'number') return first;
       const watched = first.sg;
       const watchConfig = sg.repository.config.watch ?? {};
       const inFile = path.join(sg.worktree, CONFIG_FILE);
@@ -169,5 +169,5 @@ export const watchCommand: CommandModule<GlobalArgs, Args> = {
       const recorded = session.recorded;
       if (args.json) printJson({ worktree: sg.worktree, stoppedAt: new Date().toISOString(), snapshots: recorded });
       else print(`Stopped watching; ${recorded.length} snapshot(s) recorded${recorded.length ? `, the last ${recorded[recorded.length - 1]!.id}` : ''}.`);
-    }),
+    })),
 };
