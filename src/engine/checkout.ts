@@ -1,8 +1,9 @@
 import { AnchoredTree, nameOf, parentOf, TreeChangedError, type DirIdentity } from './anchored.js';
 import { diffWorktree } from './diff.js';
 import { ShadowGitError } from './errors.js';
-import { forEachLimit, writeFileAtomic, readFileIfExists } from './fsutil.js';
-import { readSnapshot, type SnapshotInfo } from './history.js';
+import { LAST_CHECKOUT, readLastCheckout, recordLastCheckout } from './base.js';
+import { forEachLimit } from './fsutil.js';
+import { readLatest, readSnapshot, type SnapshotInfo } from './history.js';
 import { hashPath, modeOf, proveRecorded, type FlatTree, type RecordedTree } from './record.js';
 import type { Repository } from './repo.js';
 import { applyPlan, checkPlan, clearJournal, inScope, planFromChanges, planRestore, readJournal, removeStrayTemps, verifyPlanObjects, writeJournal, type Journal, type RestorePlan } from './restore.js';
@@ -11,8 +12,7 @@ import { STAT_CACHE, takeSnapshot } from './snapshot.js';
 import type { CachedFile, StatCache } from './statcache.js';
 import { readFlatTree } from './treeread.js';
 
-/** The record `undo` follows: the state before the last rollback or restore. */
-export const LAST_CHECKOUT = 'last-checkout.json';
+export { LAST_CHECKOUT, readLastCheckout };
 
 /** The command that gives up an interrupted checkout (see abandonInterruptedCheckout). */
 export const ABANDON_COMMAND = 'shadowgit recover --abandon-interrupted';
@@ -30,6 +30,8 @@ export interface CheckoutOptions {
   /** Trigger of the safety snapshot: pre-rollback, pre-restore, pre-undo, guard… */
   trigger: string;
   op: string;
+  /** Who asked, when not the user directly (guard, recover): status says so. */
+  by?: string;
   /** Worktree-relative posix paths to limit the checkout to (restore). */
   paths?: string[];
   onProgress?: (files: number) => void;
@@ -61,7 +63,7 @@ export async function checkout(repo: Repository, target: SnapshotInfo, options: 
     ({ plan, target: writes } = planFromChanges(await diffWorktree(repo.objects, target.tree, pre.state)));
   }
   const journal: Journal = { op: options.op, target: target.commit, before: pre.snapshot.commit, paths: options.paths, startedAt: new Date().toISOString() };
-  await writeChecked(repo, journal, target, writes, plan, pre.state, false);
+  await writeChecked(repo, journal, target, writes, plan, pre.state, false, options.by);
   return { target, preRollback: pre.snapshot, preRollbackCreated: pre.created, written: plan.write, deleted: plan.delete };
 }
 
@@ -71,7 +73,7 @@ export async function checkout(repo: Repository, target: SnapshotInfo, options: 
  * AnchoredTree, so no write follows a symlink and a directory swapped under the checkout stops it
  * with the journal in place.
  */
-async function writeChecked(repo: Repository, journal: Journal, target: SnapshotInfo, writes: FlatTree, plan: RestorePlan, current: RecordedTree, resumed: boolean): Promise<void> {
+async function writeChecked(repo: Repository, journal: Journal, target: SnapshotInfo, writes: FlatTree, plan: RestorePlan, current: RecordedTree, resumed: boolean, by?: string): Promise<void> {
   const tree = AnchoredTree.open(repo.worktree);
   let journalled = resumed;
   try {
@@ -85,6 +87,7 @@ async function writeChecked(repo: Repository, journal: Journal, target: Snapshot
     // The read-back opens its own handles: the writer's go first, so the two never add up.
     tree.close();
     await finishCheckout(repo, journal, target, writes, plan, current.cache, tree.seen);
+    await recordCheckedOut(repo, journal, by);
   } catch (err) {
     if (!(err instanceof TreeChangedError)) throw err;
     const outcome = !journalled ? 'before changing anything; run it again' : resumed ? 'with nothing written through it' : `with nothing written through it; ${STOPPED_ADVICE}`;
@@ -148,7 +151,15 @@ async function finishCheckout(repo: Repository, journal: Journal, target: Snapsh
     );
   }
   await cacheBefore.afterCheckout(written, plan.delete, journal.paths ? undefined : target.tree).save(repo.statePath(STAT_CACHE));
-  await writeFileAtomic(repo.statePath(LAST_CHECKOUT), JSON.stringify({ op: journal.op, before: journal.before, target: journal.target, at: new Date().toISOString() }));
+}
+
+/**
+ * Records the way back for `undo` and what the tree now matches (the target, until a snapshot is
+ * recorded after it: see checkedOutBase), then clears the journal: the checkout is complete.
+ */
+async function recordCheckedOut(repo: Repository, journal: Journal, by: string | undefined): Promise<void> {
+  const tip = await readLatest(repo).catch(() => undefined);
+  await recordLastCheckout(repo, { op: journal.op, before: journal.before, target: journal.target, at: new Date().toISOString(), by, tipId: tip?.id, paths: journal.paths });
   await clearJournal(repo);
 }
 
@@ -203,12 +214,7 @@ export async function abandonInterruptedCheckout(repo: Repository): Promise<{ jo
     .catch(() => undefined);
   if (targetFiles) await removeTempsOf(repo, targetFiles, journal.paths);
   const left = await takeSnapshot(repo, { trigger: 'interrupted', message: `state left by an abandoned ${journal.op} to ${journal.target.slice(0, 12)}` });
-  await writeFileAtomic(repo.statePath(LAST_CHECKOUT), JSON.stringify({ op: journal.op, before: journal.before, target: journal.target, at: new Date().toISOString() }));
+  await recordLastCheckout(repo, { op: journal.op, before: journal.before, target: journal.target, at: new Date().toISOString() });
   await clearJournal(repo);
   return { journal, left: left.snapshot, leftCreated: left.created };
-}
-
-export async function readLastCheckout(repo: Repository): Promise<{ op: string; before: string; target: string; at: string } | undefined> {
-  const raw = await readFileIfExists(repo.statePath(LAST_CHECKOUT));
-  return raw ? JSON.parse(raw.toString('utf8')) : undefined;
 }
