@@ -13,7 +13,7 @@ export interface LastCheckout {
   target: string;
   /** When it completed. */
   at: string;
-  /** Who asked for it when not the user directly: `guard`, `recover`. */
+  /** Who asked for it when not the user directly: `guard`. */
   by?: string;
   /** The id of the newest snapshot when it completed: a later snapshot supersedes the checkout as the tree's base. */
   tipId?: string;
@@ -34,7 +34,7 @@ export async function recordLastCheckout(repo: Repository, record: LastCheckout)
 export interface TreeBase {
   /** The snapshot the working tree was last made to match. */
   snapshot: SnapshotInfo;
-  /** What made it match: rollback, undo, guard, recover. */
+  /** What made it match: rollback, undo, guard. */
   by: string;
   at: string;
 }

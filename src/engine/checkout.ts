@@ -30,7 +30,7 @@ export interface CheckoutOptions {
   /** Trigger of the safety snapshot: pre-rollback, pre-restore, pre-undo, guard… */
   trigger: string;
   op: string;
-  /** Who asked, when not the user directly (guard, recover): status says so. */
+  /** Who asked, when not the user directly (guard): status says so. */
   by?: string;
   /** Worktree-relative posix paths to limit the checkout to (restore). */
   paths?: string[];
