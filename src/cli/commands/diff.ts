@@ -147,12 +147,12 @@ export const diffCommand: CommandModule<GlobalArgs, Args> = {
   describe: 'Show what changed between snapshots, or between a snapshot and the working tree',
   builder: (y: Argv<GlobalArgs>) =>
     y
-      .positional('from', { type: 'string', describe: 'Revision to compare from (default: the snapshot the working tree was last checked out from or recorded as)' })
+      .positional('from', { type: 'string', describe: 'Revision to compare from (default: what `status` compares with: the snapshot a rollback, undo or guard last checked out, until a snapshot is recorded after it; else the latest)' })
       .positional('to', { type: 'string', describe: 'Revision to compare to (default: the working tree)' })
       .positional('paths', { type: 'string', array: true, describe: 'Files or directories to limit the diff to, relative to the current directory; after `--` they are never taken for revisions' })
       .option('patch', { alias: 'p', type: 'boolean', describe: 'Show unified diffs' })
       .option('stat', { type: 'boolean', describe: 'Lines added and removed per file, and a summary, as git diff --stat' })
-      .example('$0 diff', 'the tree\'s snapshot → working tree, names only')
+      .example('$0 diff', 'what changed since the snapshot status compares with, names only')
       .example('$0 diff "Feature Complete" --patch', 'approved revision → working tree, with patches')
       .example('$0 diff qzkmtvrw latest --stat', 'between two snapshots, with line counts')
       .example('$0 diff --patch -- src/ package.json', 'only these paths (relative to the current directory)')
