@@ -98,6 +98,17 @@ describe('the tree\'s base after a checkout', () => {
     expect(now.changes).toEqual(noChanges);
     expect(runCli(sb, ['status']).stdout).toMatch(`Working tree matches snapshot ${first.id}`);
 
+    // Two rollbacks in a row: the second one's way back is the first one's target, not the
+    // latest snapshot, and doctor expects the files of the tree's base, not of the latest.
+    await writeTree(sb.worktree, { 'b.txt': 'b3\n' });
+    const x = runJson(sb, ['snapshot', '-m', 'x']);
+    await writeTree(sb.worktree, { 'pkg/package.json': '{}\n' });
+    runJson(sb, ['snapshot', '-m', 'with a package']);
+    runJson(sb, ['rollback', x.id, '--yes']);
+    expect(runJson(sb, ['rollback', first.id, '--yes']).preRollback).toEqual({ id: x.id, commit: x.commit, created: false });
+    const critical = (JSON.parse(runCli(sb, ['doctor', '--json']).stdout) as { findings: Array<{ check: string }> }).findings.filter((f) => f.check === 'critical-file');
+    expect(critical).toEqual([]);
+
     // restore brings one file back from the failed state: the tree is no snapshot now, so the
     // changes are against the latest snapshot (the state before the restore), as git shows a
     // `git checkout REV -- PATH`.
