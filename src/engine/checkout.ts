@@ -62,8 +62,8 @@ export async function checkout(repo: Repository, target: SnapshotInfo, options: 
   } else {
     ({ plan, target: writes } = planFromChanges(await diffWorktree(repo.objects, target.tree, pre.state)));
   }
-  const journal: Journal = { op: options.op, target: target.commit, before: pre.snapshot.commit, paths: options.paths, startedAt: new Date().toISOString() };
-  await writeChecked(repo, journal, target, writes, plan, pre.state, false, options.by);
+  const journal: Journal = { op: options.op, target: target.commit, before: pre.snapshot.commit, paths: options.paths, startedAt: new Date().toISOString(), by: options.by };
+  await writeChecked(repo, journal, target, writes, plan, pre.state, false);
   return { target, preRollback: pre.snapshot, preRollbackCreated: pre.created, written: plan.write, deleted: plan.delete };
 }
 
@@ -73,7 +73,7 @@ export async function checkout(repo: Repository, target: SnapshotInfo, options: 
  * AnchoredTree, so no write follows a symlink and a directory swapped under the checkout stops it
  * with the journal in place.
  */
-async function writeChecked(repo: Repository, journal: Journal, target: SnapshotInfo, writes: FlatTree, plan: RestorePlan, current: RecordedTree, resumed: boolean, by?: string): Promise<void> {
+async function writeChecked(repo: Repository, journal: Journal, target: SnapshotInfo, writes: FlatTree, plan: RestorePlan, current: RecordedTree, resumed: boolean): Promise<void> {
   const tree = AnchoredTree.open(repo.worktree);
   let journalled = resumed;
   try {
@@ -87,7 +87,7 @@ async function writeChecked(repo: Repository, journal: Journal, target: Snapshot
     // The read-back opens its own handles: the writer's go first, so the two never add up.
     tree.close();
     await finishCheckout(repo, journal, target, writes, plan, current.cache, tree.seen);
-    await recordCheckedOut(repo, journal, by);
+    await recordCheckedOut(repo, journal);
   } catch (err) {
     if (!(err instanceof TreeChangedError)) throw err;
     const outcome = !journalled ? 'before changing anything; run it again' : resumed ? 'with nothing written through it' : `with nothing written through it; ${STOPPED_ADVICE}`;
@@ -157,9 +157,9 @@ async function finishCheckout(repo: Repository, journal: Journal, target: Snapsh
  * Records the way back for `undo` and what the tree now matches (the target, until a snapshot is
  * recorded after it: see checkedOutBase), then clears the journal: the checkout is complete.
  */
-async function recordCheckedOut(repo: Repository, journal: Journal, by: string | undefined): Promise<void> {
+async function recordCheckedOut(repo: Repository, journal: Journal): Promise<void> {
   const tip = await readLatest(repo).catch(() => undefined);
-  await recordLastCheckout(repo, { op: journal.op, before: journal.before, target: journal.target, at: new Date().toISOString(), by, tipId: tip?.id, paths: journal.paths });
+  await recordLastCheckout(repo, { op: journal.op, before: journal.before, target: journal.target, at: new Date().toISOString(), by: journal.by, tipId: tip?.id, paths: journal.paths });
   await clearJournal(repo);
 }
 
