@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { approvedName, approveSnapshot, availableName } from './engine/approve.js';
 import { abandonInterruptedCheckout, checkout, readLastCheckout, recoverInterruptedCheckout, type CheckoutResult } from './engine/checkout.js';
-import { compareTrees, diffWorktree, patchFor, type FileChange } from './engine/diff.js';
+import { checkedOutBase } from './engine/base.js';
+import { diffTrees, diffWorktree, patchFor, statFor, type ChangeStat, type FileChange } from './engine/diff.js';
 import { explainFilesystemError, ShadowGitError } from './engine/errors.js';
 import { countSnapshots, describeDamage, listApproved, listSnapshots, readingSnapshot, readLatest, readSnapshot, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/history.js';
 import { faultPoint } from './engine/faults.js';
@@ -20,7 +21,6 @@ import type { RetentionPolicy } from './engine/config.js';
 import type { VerifyReport } from './engine/verify.js';
 import type { ExportResult } from './engine/export.js';
 import type { SnapshotDetails } from './engine/show.js';
-import { readFlatTree } from './engine/treeread.js';
 import { readWatcher, type WatchSnapshot } from './engine/watchquery.js';
 
 export interface OpenOptions {
@@ -94,6 +94,13 @@ export interface StatusReport {
   repo: string;
   initialized: boolean;
   lastSnapshot?: { id: string; commit: string; date: string; ageSeconds: number; message: string };
+  /**
+   * The snapshot a rollback, undo or guard (`by`) made the working tree match at `at`, while no
+   * snapshot was recorded after it: `changes` are relative to it then, not to lastSnapshot (the
+   * state the checkout replaced). Absent after a restore of some paths: the tree then matches no
+   * single snapshot, and changes are relative to lastSnapshot.
+   */
+  base?: { id: string; commit: string; date: string; message: string; by: string; at: string };
   /** Set when a tree or blob of the last snapshot is missing or damaged (its files then count as added). */
   lastSnapshotDamage?: string;
   changes: { added: string[]; modified: string[]; deleted: string[] };
@@ -281,15 +288,15 @@ export class ShadowGit {
     return (await listSnapshots(this.repository)).find((s) => s.id === asked.id) ?? readSnapshot(this.repository, asked.commit);
   }
 
-  /** Records the current state (pre-rollback snapshot), then checks `rev` out. */
-  async rollback(rev: string, options: { onProgress?: ProgressCallback } = {}): Promise<CheckoutReport> {
+  /** Records the current state (pre-rollback snapshot), then checks `rev` out. `by` names who asked (guard), for status. */
+  async rollback(rev: string, options: { onProgress?: ProgressCallback; by?: string } = {}): Promise<CheckoutReport> {
     const resolved = await this.resolveNow(rev);
     return this.mutate(
       'rollback',
       { rev },
       async () => {
         const target = await this.stillResolved(resolved);
-        return checkoutReport(await readingSnapshot(target, () => checkout(this.repository, target, { op: 'rollback', trigger: 'pre-rollback', onProgress: options.onProgress })));
+        return checkoutReport(await readingSnapshot(target, () => checkout(this.repository, target, { op: 'rollback', trigger: 'pre-rollback', by: options.by, onProgress: options.onProgress })));
       },
       checkoutCommits,
     );
@@ -359,23 +366,37 @@ export class ShadowGit {
   }
 
   /**
-   * Changes between two revisions, or between a revision (default: the latest snapshot) and the
-   * working tree. `to` undefined means the working tree.
+   * Changes between two revisions, or between a revision and the working tree (`to` undefined).
+   * The default `from` is the snapshot the working tree is based on: the one a rollback, undo or
+   * guard checked out, while no snapshot came after it (see checkedOutBase), else the latest.
+   * `paths` (relative to `cwd`, default the working tree root) limit it to those files and
+   * directories; trees outside them are not read.
    */
-  async diff(from?: string, to?: string): Promise<{ from: SnapshotInfo; to?: SnapshotInfo; changes: FileChange[] }> {
-    const fromInfo = await this.resolve(from ?? 'latest');
+  async diff(from?: string, to?: string, options: { paths?: string[]; cwd?: string } = {}): Promise<{ from: SnapshotInfo; to?: SnapshotInfo; changes: FileChange[] }> {
+    const scope = options.paths?.map((p) => this.toWorktreePath(p, options.cwd));
+    const fromInfo = from === undefined ? await this.baseSnapshot() : await this.resolve(from);
     if (to !== undefined) {
       const toInfo = await resolveRevision(this.repository, to);
-      const [fromFiles, toFiles] = await Promise.all([readingSnapshot(fromInfo, () => readFlatTree(this.repository.objects, fromInfo.tree)), readingSnapshot(toInfo, () => readFlatTree(this.repository.objects, toInfo.tree))]);
-      return { from: fromInfo, to: toInfo, changes: compareTrees(fromFiles, toFiles) };
+      return { from: fromInfo, to: toInfo, changes: await readingSnapshot(fromInfo, () => readingSnapshot(toInfo, () => diffTrees(this.repository.objects, fromInfo.tree, toInfo.tree, scope))) };
     }
     const current = await readWorktree(this.repository, { write: false });
-    return { from: fromInfo, changes: await readingSnapshot(fromInfo, () => diffWorktree(this.repository.objects, fromInfo.tree, current)) };
+    return { from: fromInfo, changes: await readingSnapshot(fromInfo, () => diffWorktree(this.repository.objects, fromInfo.tree, current, undefined, scope)) };
+  }
+
+  /** The snapshot the working tree was last made to match, or the latest one (see diff). */
+  private async baseSnapshot(): Promise<SnapshotInfo> {
+    const latest = await this.resolve('latest');
+    return (await checkedOutBase(this.repository, latest))?.snapshot ?? latest;
   }
 
   /** Unified diff of one change from `diff()`; `worktree` says its new side is the working tree. */
   async patch(change: FileChange, worktree: boolean): Promise<string> {
     return patchFor(this.repository, change, worktree);
+  }
+
+  /** Lines added and removed by one change from `diff()` (sizes for a binary file); `worktree` as for patch. */
+  async stat(change: FileChange, worktree: boolean): Promise<ChangeStat> {
+    return statFor(this.repository, change, worktree);
   }
 
   async status(): Promise<StatusReport> {
@@ -401,7 +422,9 @@ export class ShadowGit {
     if (journal) report.interruptedOperation = journal.op;
     if (last) {
       report.lastSnapshot = { id: last.id, commit: last.commit, date: last.date.toISOString(), ageSeconds: Math.max(0, Math.round((Date.now() - last.date.getTime()) / 1000)), message: last.message };
-      const changes = await diffWorktree(repo.objects, last.tree, current, (damage) => (report.lastSnapshotDamage ??= describeDamage(damage)));
+      const base = await checkedOutBase(repo, last);
+      if (base) report.base = { id: base.snapshot.id, commit: base.snapshot.commit, date: base.snapshot.date.toISOString(), message: base.snapshot.message, by: base.by, at: base.at };
+      const changes = await diffWorktree(repo.objects, (base?.snapshot ?? last).tree, current, (damage) => (report.lastSnapshotDamage ??= describeDamage(damage)));
       for (const c of changes) report.changes[c.status === 'mode' ? 'modified' : c.status].push(c.path);
     } else {
       report.changes.added = [...current.files.keys()].sort();

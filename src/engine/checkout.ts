@@ -1,7 +1,8 @@
 import { AnchoredTree, nameOf, parentOf, TreeChangedError, type DirIdentity } from './anchored.js';
 import { diffWorktree } from './diff.js';
 import { ShadowGitError } from './errors.js';
-import { forEachLimit, writeFileAtomic, readFileIfExists } from './fsutil.js';
+import { LAST_CHECKOUT, readLastCheckout, recordLastCheckout } from './base.js';
+import { forEachLimit } from './fsutil.js';
 import { BrokenTipError, readLatest, readSnapshot, type SnapshotInfo } from './history.js';
 import { hashPath, modeOf, proveRecorded, type FlatTree, type RecordedTree } from './record.js';
 import type { Repository } from './repo.js';
@@ -11,8 +12,7 @@ import { readWorktree, STAT_CACHE, takeSnapshot } from './snapshot.js';
 import type { CachedFile, StatCache } from './statcache.js';
 import { readFlatTree } from './treeread.js';
 
-/** The record `undo` follows: the state before the last rollback or restore. */
-export const LAST_CHECKOUT = 'last-checkout.json';
+export { LAST_CHECKOUT, readLastCheckout };
 
 /** The command that gives up an interrupted checkout (see abandonInterruptedCheckout). */
 export const ABANDON_COMMAND = 'shadowgit recover --abandon-interrupted';
@@ -33,6 +33,8 @@ export interface CheckoutOptions {
   /** Trigger of the safety snapshot: pre-rollback, pre-restore, pre-undo, guard… */
   trigger: string;
   op: string;
+  /** Who asked, when not the user directly (guard): status says so. */
+  by?: string;
   /** Worktree-relative posix paths to limit the checkout to (restore). */
   paths?: string[];
   onProgress?: (files: number) => void;
@@ -57,7 +59,7 @@ export async function checkout(repo: Repository, target: SnapshotInfo, options: 
   const verified = await refuseBeforeSnapshot(repo, options.op, proposed, now.skipped);
   const pre = (await latestRecording(repo, now)) ?? (await takeSnapshot(repo, { trigger: options.trigger, message: `before ${options.op} to ${target.id}`, onProgress: options.onProgress }));
   const { plan, writes } = pre.state === now ? proposed : await planCheckout(repo, target, pre.state, targetFiles, options.paths);
-  const journal: Journal = { op: options.op, target: target.commit, before: pre.snapshot.commit, paths: options.paths, startedAt: new Date().toISOString() };
+  const journal: Journal = { op: options.op, target: target.commit, before: pre.snapshot.commit, paths: options.paths, startedAt: new Date().toISOString(), by: options.by };
   await writeChecked(repo, journal, target, writes, plan, pre.state, false, { paths: new Set(proposed.plan.write), blobs: verified });
   return { target, preRollback: pre.snapshot, preRollbackCreated: pre.created, written: plan.write, deleted: plan.delete };
 }
@@ -132,6 +134,7 @@ async function writeChecked(repo: Repository, journal: Journal, target: Snapshot
     // The read-back opens its own handles: the writer's go first, so the two never add up.
     tree.close();
     await finishCheckout(repo, journal, target, writes, plan, current.cache, tree.seen);
+    await recordCheckedOut(repo, journal);
   } catch (err) {
     if (!(err instanceof TreeChangedError)) throw err;
     throw stoppedByChange(err, journal.op, !journalled ? UNTOUCHED : resumed ? 'with nothing written through it' : `with nothing written through it; ${STOPPED_ADVICE}`);
@@ -200,7 +203,15 @@ async function finishCheckout(repo: Repository, journal: Journal, target: Snapsh
     );
   }
   await cacheBefore.afterCheckout(written, plan.delete, journal.paths ? undefined : target.tree).save(repo.statePath(STAT_CACHE));
-  await writeFileAtomic(repo.statePath(LAST_CHECKOUT), JSON.stringify({ op: journal.op, before: journal.before, target: journal.target, at: new Date().toISOString() }));
+}
+
+/**
+ * Records the way back for `undo` and what the tree now matches (the target, until a snapshot is
+ * recorded after it: see checkedOutBase), then clears the journal: the checkout is complete.
+ */
+async function recordCheckedOut(repo: Repository, journal: Journal): Promise<void> {
+  const tip = await readLatest(repo).catch(() => undefined);
+  await recordLastCheckout(repo, { op: journal.op, before: journal.before, target: journal.target, at: new Date().toISOString(), by: journal.by, tipId: tip?.id, paths: journal.paths });
   await clearJournal(repo);
 }
 
@@ -255,12 +266,7 @@ export async function abandonInterruptedCheckout(repo: Repository): Promise<{ jo
     .catch(() => undefined);
   if (targetFiles) await removeTempsOf(repo, targetFiles, journal.paths);
   const left = await takeSnapshot(repo, { trigger: 'interrupted', message: `state left by an abandoned ${journal.op} to ${journal.target.slice(0, 12)}` });
-  await writeFileAtomic(repo.statePath(LAST_CHECKOUT), JSON.stringify({ op: journal.op, before: journal.before, target: journal.target, at: new Date().toISOString() }));
+  await recordLastCheckout(repo, { op: journal.op, before: journal.before, target: journal.target, at: new Date().toISOString() });
   await clearJournal(repo);
   return { journal, left: left.snapshot, leftCreated: left.created };
-}
-
-export async function readLastCheckout(repo: Repository): Promise<{ op: string; before: string; target: string; at: string } | undefined> {
-  const raw = await readFileIfExists(repo.statePath(LAST_CHECKOUT));
-  return raw ? JSON.parse(raw.toString('utf8')) : undefined;
 }

@@ -4,8 +4,9 @@ import { CorruptObjectError, ShadowGitError } from './errors.js';
 import { NotRegularFileError, readRegularFile } from './fsutil.js';
 import { MODE_LINK, MODE_TREE, type TreeEntry } from './gitformat.js';
 import type { ObjectStore } from './objects.js';
-import type { FlatTree, RecordedTree } from './record.js';
+import type { FlatEntry, FlatTree, RecordedTree } from './record.js';
 import type { Repository } from './repo.js';
+import { inScope } from './restore.js';
 import type { ScannedDir } from './scan.js';
 import { isGitlink, readFlatTree, readTreeEntries } from './treeread.js';
 
@@ -22,14 +23,58 @@ export interface FileChange {
 
 export function compareTrees(from: FlatTree, to: FlatTree): FileChange[] {
   const changes: FileChange[] = [];
-  for (const [p, e] of to) {
-    const old = from.get(p);
-    if (!old) changes.push({ path: p, status: 'added', newOid: e.oid, newMode: e.mode });
-    else if (old.oid !== e.oid) changes.push({ path: p, status: 'modified', oldOid: old.oid, newOid: e.oid, oldMode: old.mode, newMode: e.mode });
-    else if (old.mode !== e.mode) changes.push({ path: p, status: 'mode', oldOid: old.oid, newOid: e.oid, oldMode: old.mode, newMode: e.mode });
+  for (const p of new Set([...from.keys(), ...to.keys()])) {
+    const change = changeOf(p, from.get(p), to.get(p));
+    if (change) changes.push(change);
   }
-  for (const [p, e] of from) if (!to.has(p)) changes.push({ path: p, status: 'deleted', oldOid: e.oid, oldMode: e.mode });
-  return changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return changes.sort(byPath);
+}
+
+/** Worktree-relative posix paths a diff is limited to (files, or directories with all below them; '' is the root). */
+export type DiffScope = string[] | undefined;
+
+/** True when the directory `dir` is in `scope` or holds something that is: a diff has to look into it. */
+function reaches(dir: string, scope: DiffScope): boolean {
+  return !scope || dir === '' || inScope(dir, scope) || scope.some((p) => p.startsWith(`${dir}/`));
+}
+
+const byPath = (a: FileChange, b: FileChange) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+/** The change from entry `before` to `after` at `p` (either absent; neither a tree), if there is one. */
+function changeOf(p: string, before: TreeEntry | FlatEntry | undefined, after: TreeEntry | FlatEntry | undefined): FileChange | undefined {
+  if (!before && after) return { path: p, status: 'added', newOid: after.oid, newMode: after.mode };
+  if (before && !after) return { path: p, status: 'deleted', oldOid: before.oid, oldMode: before.mode };
+  if (!before || !after || (before.oid === after.oid && before.mode === after.mode)) return undefined;
+  return { path: p, status: before.oid !== after.oid ? 'modified' : 'mode', oldOid: before.oid, newOid: after.oid, oldMode: before.mode, newMode: after.mode };
+}
+
+const treeOf = (entry: TreeEntry | undefined) => (entry?.mode === MODE_TREE ? entry.oid : undefined);
+const fileOf = (entry: TreeEntry | undefined) => (entry && entry.mode !== MODE_TREE ? entry : undefined);
+
+/**
+ * Changes from one snapshot's tree to another's within `scope`, like git's diff-tree: a
+ * directory with the same tree id on both sides, or outside the scope, is never read, so only
+ * the trees along changed paths are looked at and no blob is read.
+ */
+
+export async function diffTrees(objects: ObjectStore, from: string, to: string, scope?: DiffScope): Promise<FileChange[]> {
+  const changes: FileChange[] = [];
+  const entriesOf = async (tree: string | undefined, dir: string) => new Map(tree ? (await readTreeEntries(objects, tree, dir)).filter((e) => !isGitlink(e)).map((e) => [e.name, e]) : []);
+  const visit = async (oldTree: string | undefined, newTree: string | undefined, dir: string): Promise<void> => {
+    if (oldTree === newTree || !reaches(dir, scope)) return;
+    const [old, now] = await Promise.all([entriesOf(oldTree, dir), entriesOf(newTree, dir)]);
+    const below: Array<Promise<void>> = [];
+    for (const name of new Set([...old.keys(), ...now.keys()])) {
+      const p = dir === '' ? name : `${dir}/${name}`;
+      const [before, after] = [old.get(name), now.get(name)];
+      if (treeOf(before) || treeOf(after)) below.push(visit(treeOf(before), treeOf(after), p));
+      const change = inScope(p, scope) ? changeOf(p, fileOf(before), fileOf(after)) : undefined;
+      if (change) changes.push(change);
+    }
+    await Promise.all(below);
+  };
+  await visit(from, to, '');
+  return changes.sort(byPath);
 }
 
 /**
@@ -43,8 +88,11 @@ export function compareTrees(from: FlatTree, to: FlatTree): FileChange[] {
  * told to it, instead of ending the diff: that is how `status` and `snapshot` get past a
  * damaged latest snapshot.
  */
-export async function diffWorktree(objects: ObjectStore, from: string | undefined, to: RecordedTree, onDamaged?: (damage: CorruptObjectError) => void): Promise<FileChange[]> {
+export async function diffWorktree(objects: ObjectStore, from: string | undefined, to: RecordedTree, onDamaged?: (damage: CorruptObjectError) => void, scope?: DiffScope): Promise<FileChange[]> {
   const changes: FileChange[] = [];
+  const add = (change: FileChange | undefined) => {
+    if (change && inScope(change.path, scope)) changes.push(change);
+  };
   /** `read`, or with `onDamaged`, `empty` when what it reads is damaged (told to onDamaged). */
   const orEmpty = async <T>(read: () => Promise<T>, empty: T): Promise<T> => {
     try {
@@ -56,10 +104,11 @@ export async function diffWorktree(objects: ObjectStore, from: string | undefine
     }
   };
   const removedUnder = async (tree: string, dir: string) => {
-    for (const [p, e] of await orEmpty(() => readFlatTree(objects, tree, dir), new Map())) changes.push({ path: p, status: 'deleted', oldOid: e.oid, oldMode: e.mode });
+    if (!reaches(dir, scope)) return;
+    for (const [p, e] of await orEmpty(() => readFlatTree(objects, tree, dir), new Map())) add({ path: p, status: 'deleted', oldOid: e.oid, oldMode: e.mode });
   };
   const visit = async (dir: ScannedDir, oldTree: string | undefined): Promise<void> => {
-    if (to.dirTrees.get(dir.path) === oldTree) return;
+    if (to.dirTrees.get(dir.path) === oldTree || !reaches(dir.path, scope)) return;
     const old = new Map<string, TreeEntry>();
     const oldEntries = oldTree && (to.previous.treeEntries(dir.path, oldTree) ?? (await orEmpty(() => readTreeEntries(objects, oldTree, dir.path), [])));
     for (const entry of oldEntries || []) if (!isGitlink(entry)) old.set(entry.name, entry);
@@ -72,9 +121,7 @@ export async function diffWorktree(objects: ObjectStore, from: string | undefine
       present.add(name);
       const before = old.get(name);
       if (before?.mode === MODE_TREE) await removedUnder(before.oid, p);
-      if (!before || before.mode === MODE_TREE) changes.push({ path: p, status: 'added', newOid: now.oid, newMode: now.mode });
-      else if (before.oid !== now.oid) changes.push({ path: p, status: 'modified', oldOid: before.oid, newOid: now.oid, oldMode: before.mode, newMode: now.mode });
-      else if (before.mode !== now.mode) changes.push({ path: p, status: 'mode', oldOid: before.oid, newOid: now.oid, oldMode: before.mode, newMode: now.mode });
+      add(changeOf(p, before?.mode === MODE_TREE ? undefined : before, now));
     }
     for (const sub of dir.dirs) {
       // A directory that records nothing is not in the tree.
@@ -82,18 +129,18 @@ export async function diffWorktree(objects: ObjectStore, from: string | undefine
       const name = sub.path.slice(nameAt);
       present.add(name);
       const before = old.get(name);
-      if (before && before.mode !== MODE_TREE) changes.push({ path: sub.path, status: 'deleted', oldOid: before.oid, oldMode: before.mode });
+      if (before && before.mode !== MODE_TREE) add({ path: sub.path, status: 'deleted', oldOid: before.oid, oldMode: before.mode });
       await visit(sub, before?.mode === MODE_TREE ? before.oid : undefined);
     }
     for (const [name, entry] of old) {
       if (present.has(name)) continue;
       const p = dir.path === '' ? name : `${dir.path}/${name}`;
       if (entry.mode === MODE_TREE) await removedUnder(entry.oid, p);
-      else changes.push({ path: p, status: 'deleted', oldOid: entry.oid, oldMode: entry.mode });
+      else add({ path: p, status: 'deleted', oldOid: entry.oid, oldMode: entry.mode });
     }
   };
   await visit(to.root, from);
-  return changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return changes.sort(byPath);
 }
 
 function looksBinary(content: Buffer): boolean {
@@ -101,11 +148,10 @@ function looksBinary(content: Buffer): boolean {
 }
 
 /**
- * Unified diff text for one change. `fromWorktree` says the new side is read from the working
- * tree (its blob may not be in the repository yet).
+ * The old and new content of one change. `fromWorktree` says the new side is read from the
+ * working tree (its blob may not be in the repository yet).
  */
-export async function patchFor(repo: Repository, change: FileChange, fromWorktree: boolean): Promise<string> {
-  const { createTwoFilesPatch } = await import('diff');
+async function contentsOf(repo: Repository, change: FileChange, fromWorktree: boolean): Promise<{ oldContent: Buffer; newContent: Buffer }> {
   const read = async (oid: string | undefined, mode: string | undefined, worktreeSide: boolean): Promise<Buffer> => {
     if (!oid) return Buffer.alloc(0);
     if (worktreeSide) {
@@ -120,11 +166,32 @@ export async function patchFor(repo: Repository, change: FileChange, fromWorktre
     }
     return repo.objects.readTyped(oid, 'blob', change.path);
   };
-  const oldContent = await read(change.oldOid, change.oldMode, false);
-  const newContent = await read(change.newOid, change.newMode, fromWorktree);
+  return { oldContent: await read(change.oldOid, change.oldMode, false), newContent: await read(change.newOid, change.newMode, fromWorktree) };
+}
+
+/** Unified diff text for one change (see contentsOf for `fromWorktree`). */
+export async function patchFor(repo: Repository, change: FileChange, fromWorktree: boolean): Promise<string> {
+  const { createTwoFilesPatch } = await import('diff');
+  const { oldContent, newContent } = await contentsOf(repo, change, fromWorktree);
   const header = `diff --shadowgit a/${change.path} b/${change.path}\n${change.oldMode && change.newMode && change.oldMode !== change.newMode ? `old mode ${change.oldMode}\nnew mode ${change.newMode}\n` : ''}`;
   if (change.status === 'mode') return header;
   if (looksBinary(oldContent) || looksBinary(newContent)) return `${header}Binary files differ\n`;
   const patch = createTwoFilesPatch(change.oldOid ? `a/${change.path}` : '/dev/null', change.newOid ? `b/${change.path}` : '/dev/null', oldContent.toString('utf8'), newContent.toString('utf8'), '', '', { context: 3 });
   return header + patch.split('\n').slice(1).join('\n');
+}
+
+/** Lines added and removed by one change, as `git diff --numstat` counts them; for a binary file, its sizes instead. */
+export type ChangeStat = { insertions: number; deletions: number } | { binary: true; oldBytes: number; newBytes: number };
+
+export async function statFor(repo: Repository, change: FileChange, fromWorktree: boolean): Promise<ChangeStat> {
+  if (change.status === 'mode') return { insertions: 0, deletions: 0 };
+  const { oldContent, newContent } = await contentsOf(repo, change, fromWorktree);
+  if (looksBinary(oldContent) || looksBinary(newContent)) return { binary: true, oldBytes: oldContent.length, newBytes: newContent.length };
+  const { diffLines } = await import('diff');
+  const stat = { insertions: 0, deletions: 0 };
+  for (const part of diffLines(oldContent.toString('utf8'), newContent.toString('utf8'))) {
+    if (part.added) stat.insertions += part.count ?? 0;
+    else if (part.removed) stat.deletions += part.count ?? 0;
+  }
+  return stat;
 }

@@ -6,7 +6,7 @@ import { describeJsonError } from './config.js';
 import { ShadowGitError } from './errors.js';
 import { forEachLimit, NotRegularFileError, readRegularFile, TEMP_NAME } from './fsutil.js';
 import { decodeTree, MODE_TREE } from './gitformat.js';
-import { readLastCheckout } from './checkout.js';
+import { checkedOutBase } from './base.js';
 import { listSnapshots, readSnapshot, type SnapshotInfo } from './history.js';
 import { processAlive, RepoLock } from './lock.js';
 import type { Repository } from './repo.js';
@@ -293,15 +293,14 @@ export async function checkCriticalFiles(repo: Repository, checker: ContentCheck
 }
 
 /**
- * The tree the working tree should hold files of: the latest snapshot's, or, when a rollback or
- * undo came after it, that checkout's target (files it removed are not "missing").
+ * The tree the working tree should hold files of: its base — the latest snapshot's, or, when a
+ * rollback, undo or guard came after it, that checkout's target (files it removed are not "missing").
  */
 async function expectedTree(repo: Repository): Promise<string | undefined> {
   const head = (await repo.exists()) ? await repo.head() : undefined;
   if (!head) return undefined;
-  const last = await readLastCheckout(repo).catch(() => undefined);
-  const target = last && last.before === head && last.op !== 'restore' ? last.target : head;
-  return (await readSnapshot(repo, target)).tree;
+  const latest = await readSnapshot(repo, head);
+  return ((await checkedOutBase(repo, latest))?.snapshot ?? latest).tree;
 }
 
 /** The problem with the file at `relPath` in the working tree now, or undefined if healthy (or not checked). */

@@ -64,7 +64,7 @@ export async function runGuarded<T>(sg: ShadowGit, options: GuardOptions, body: 
   if (!kept && after.commit !== before.commit) {
     try {
       // By id, not hash: a prune while the command ran may have rewritten the commit (ids survive).
-      restored = await sg.rollback(before.id);
+      restored = await sg.rollback(before.id, { by: 'guard' });
     } catch (err) {
       await sg.logOperation('guard', logArgs, started, { commits: [before.commit, after.commit], error: `${failure}; rollback failed: ${(err as Error).message}` });
       throw new ShadowGitError(

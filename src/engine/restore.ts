@@ -25,6 +25,8 @@ export interface Journal {
   /** Limits the operation to these paths (restore); absent for a whole-tree rollback. */
   paths?: string[];
   startedAt: string;
+  /** Who asked, when not the user directly (guard): kept in last-checkout.json for status. */
+  by?: string;
 }
 
 export interface RestorePlan {

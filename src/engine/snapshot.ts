@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { checkedOutBase } from './base.js';
 import type { CorruptObjectError } from './errors.js';
 import { encodeCommit, signatureNow } from './gitformat.js';
 import { BrokenTipError, CHANGES_TRAILER, describeDamage, formatChanges, ID_TRAILER, newSnapshotId, readLatest, readSnapshot, setAsideBrokenTip, TRIGGER_TRAILER, type ChangeCounts, type SnapshotInfo } from './history.js';
@@ -83,8 +84,9 @@ export async function takeSnapshot(repo: Repository, options: SnapshotOptions = 
   let state = await readWorktree(repo, { write: true, onProgress: options.onProgress });
 
   let result: SnapshotResult;
-  if (head && head.tree === state.tree && !newChain) {
-    result = { snapshot: head, created: false, changes: { added: 0, modified: 0, deleted: 0 }, state, warnings };
+  const unchangedFrom = newChain ? undefined : await snapshotWithTree(repo, head, state.tree);
+  if (unchangedFrom) {
+    result = { snapshot: unchangedFrom, created: false, changes: { added: 0, modified: 0, deleted: 0 }, state, warnings };
   } else {
     let damage: CorruptObjectError | undefined;
     let diff = await diffWorktree(repo.objects, head?.tree, state, (found) => (damage ??= found));
@@ -116,6 +118,18 @@ export async function takeSnapshot(repo: Repository, options: SnapshotOptions = 
   await state.cache.save(repo.statePath(STAT_CACHE));
   await repo.objects.recordWrites();
   return result;
+}
+
+/**
+ * The snapshot that already records `tree`, so that recording it again would add nothing: the
+ * latest, or the one a rollback, undo or guard checked out after it (see checkedOutBase) — the
+ * tree the watcher or a snapshot finds right after a rollback is that target, not a new state.
+ */
+async function snapshotWithTree(repo: Repository, head: SnapshotInfo | undefined, tree: string): Promise<SnapshotInfo | undefined> {
+  if (!head) return undefined;
+  if (head.tree === tree) return head;
+  const base = await checkedOutBase(repo, head);
+  return base?.snapshot.tree === tree ? base.snapshot : undefined;
 }
 
 /**

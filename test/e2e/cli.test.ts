@@ -39,12 +39,14 @@ describe('shadowgit CLI', () => {
 
     const undo = runJson(sb, ['undo']);
     expect(undo.target.commit).toBe(rollback.preRollback.commit);
+    // The tree undo replaced was the rollback's target as checked out: recorded already, not again.
+    expect(undo.preRollback).toEqual({ id: first.id, commit: first.commit, created: false });
     expectSameFiles(await worktreeFiles(sb.worktree), v2);
     expect(await fingerprint(path.join(sb.worktree, '.git'))).toBe(userGit);
 
     const list = runJson(sb, ['list']);
-    expect(list.map((s: { trigger: string }) => s.trigger)).toEqual(['pre-undo', 'pre-rollback', 'manual']);
-    expect(list[2]).toMatchObject({ id: first.id, commit: first.commit, message: 'first', tags: ['Feature Complete'] });
+    expect(list.map((s: { trigger: string }) => s.trigger)).toEqual(['pre-rollback', 'manual']);
+    expect(list[1]).toMatchObject({ id: first.id, commit: first.commit, message: 'first', tags: ['Feature Complete'] });
     expect(Object.keys(list[0]).sort()).toEqual(['changes', 'commit', 'date', 'id', 'message', 'tags', 'trigger']);
     expect(runJson(sb, ['list', '--approved']).map((s: { id: string }) => s.id)).toEqual([first.id]);
     expect(runJson(sb, ['list', '--limit', '1'])).toHaveLength(1);

@@ -24,16 +24,17 @@ describe('a rollback killed half-way', () => {
     const { repo } = runJson(sb, ['status']);
     await expect(fsp.access(path.join(repo, 'shadowgit', 'journal.json'))).resolves.toBeUndefined();
 
+    // The finished rollback's tree is its target, recorded already: the snapshot records nothing.
     const next = runJson(sb, ['snapshot']);
-    expect(next.created).toBe(true);
+    expect(next).toMatchObject({ created: false, id: target.id, commit: target.commit });
     expectSameFiles(await files(sb.worktree), targetFiles);
     await expect(fsp.access(path.join(repo, 'shadowgit', 'journal.json'))).rejects.toThrow();
     const list: Array<{ trigger: string; commit: string }> = runJson(sb, ['list']);
     const triggers = list.map((s) => s.trigger);
     // Files are written concurrently, so the kill may come before any rename finished; the
     // half-written state is recorded only when it differs from the pre-rollback snapshot.
-    expect([['manual', 'interrupted', 'pre-rollback', 'manual'], ['manual', 'pre-rollback', 'manual']]).toContainEqual(triggers);
-    expectSameFiles(gitTreeFiles(repo, list[0].commit), targetFiles);
+    expect([['interrupted', 'pre-rollback', 'manual'], ['pre-rollback', 'manual']]).toContainEqual(triggers);
+    expectSameFiles(gitTreeFiles(repo, next.commit), targetFiles);
     // The state before the rollback is intact in its pre-rollback snapshot.
     expectSameFiles(gitTreeFiles(repo, list[triggers.indexOf('pre-rollback')]!.commit), before);
     const interrupted = list.find((s) => s.trigger === 'interrupted');

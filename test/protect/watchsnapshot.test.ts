@@ -45,9 +45,12 @@ interface StatusJson {
   changes: { added: string[]; modified: string[]; deleted: string[] };
 }
 
-/** What `status --json` must list: the changes from the latest snapshot to the tree native git sees. */
-function expectedChanges(): StatusJson['changes'] {
-  return changesBetween(filesOf(shadowRepo, treeOf(headOf(shadowRepo)!)), filesOf(oracleRepo(sb), nativeTree(sb)));
+/**
+ * What `status --json` must list: the changes to the tree native git sees from the latest
+ * snapshot, or from `base`, the snapshot a rollback checked out since.
+ */
+function expectedChanges(base = headOf(shadowRepo)!): StatusJson['changes'] {
+  return changesBetween(filesOf(shadowRepo, treeOf(base)), filesOf(oracleRepo(sb), nativeTree(sb)));
 }
 
 const sorted = (changes: StatusJson['changes']) => ({ added: [...changes.added].sort(), modified: [...changes.modified].sort(), deleted: [...changes.deleted].sort() });
@@ -63,15 +66,17 @@ test('snapshots taken and statuses told by the watcher hold exactly the tree, al
   const taken: SnapshotJson[] = [];
   for (let round = 0; round < 24; round++) {
     await editor.edit();
+    let base: string | undefined;
     if (round === 8 || round === 16) {
       // Another process rewrites the tree and the stat cache file: the watcher's copy in memory is stale.
       expect(runCli(sb, ['rollback', taken[round - 5]!.id, '--yes']).code).toBe(0);
+      base = taken[round - 5]!.commit;
       await editor.edit();
     }
     // Another process packs every object and removes the emptied object directories.
     if (round === 12) expect(runCli(sb, ['gc', '--grace', '0']).code).toBe(0);
     const status = runJson<StatusJson>(sb, ['status', '--json']);
-    expect({ round, byWatcher: status.byWatcher, changes: sorted(status.changes) }).toEqual({ round, byWatcher: true, changes: expectedChanges() });
+    expect({ round, byWatcher: status.byWatcher, changes: sorted(status.changes) }).toEqual({ round, byWatcher: true, changes: expectedChanges(base) });
     const report = runJson<SnapshotJson>(sb, ['snapshot', '--json']);
     expect({ round, byWatcher: report.byWatcher, tree: treeOf(report.commit) }).toEqual({ round, byWatcher: true, tree: nativeTree(sb) });
     taken.push(report);
@@ -242,4 +247,32 @@ test("a snapshot after a watcher died clears the sync cookies it left in the tre
   expect(await cookiesIn(sb.worktree)).toEqual([live]);
   await fsp.rm(path.join(sb.worktree, live));
   expect(treeOf((JSON.parse(result.stdout) as SnapshotJson).commit)).toBe(nativeTree(sb));
+});
+
+test('after a rollback the watcher tells the same base as the CLI and records nothing for the tree the rollback wrote; undo still returns', async () => {
+  const first = runJson<SnapshotJson>(sb, ['snapshot']);
+  await writeTree(sb.worktree, { 'src/a.ts': 'a edited\n', 'src/new.ts': 'new\n' });
+  const running = startCli(sb, ['watch', '--debounce', '100', '--interval', '100']);
+  watchers.push(running);
+  await waitFor(`the watcher's socket (output: ${running.output()})`, async () => JSON.parse(await fsp.readFile(path.join(shadowRepo, 'shadowgit', 'watch.json'), 'utf8').catch(() => '{}')).socket);
+
+  const rollback = runJson(sb, ['rollback', first.id, '--yes']);
+  const tip = headOf(shadowRepo);
+  const viaWatcher = runJson(sb, ['status']);
+  expect(viaWatcher).toMatchObject({ byWatcher: true, base: { id: first.id, commit: first.commit, by: 'rollback' }, changes: { added: [], modified: [], deleted: [] } });
+  // The CLI's own answer (the watcher hands nothing over while a fault is set) is the same.
+  const own = runJson(sb, ['status'], { env: { SHADOWGIT_FAULT: 'none' } });
+  expect(own.byWatcher).toBe(false);
+  expect({ base: own.base, changes: own.changes }).toEqual({ base: viaWatcher.base, changes: viaWatcher.changes });
+
+  // The watcher's snapshots of the rolled-back tree: the one asked for and the one its events schedule.
+  expect(runJson<SnapshotJson>(sb, ['snapshot'])).toMatchObject({ byWatcher: true, created: false, id: first.id, commit: first.commit });
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  expect(runJson<SnapshotJson>(sb, ['snapshot'])).toMatchObject({ byWatcher: true, created: false, id: first.id });
+  expect(headOf(shadowRepo)).toBe(tip);
+
+  const undo = runJson(sb, ['undo']);
+  expect(undo.target.commit).toBe(rollback.preRollback.commit);
+  expect(await fsp.readFile(path.join(sb.worktree, 'src/new.ts'), 'utf8')).toBe('new\n');
+  expect(runJson(sb, ['status'])).toMatchObject({ byWatcher: true, base: { id: rollback.preRollback.id, by: 'undo' } });
 });

@@ -29,7 +29,8 @@ export const statusCommand = defineCommand<GlobalArgs>({
         const s = status.lastSnapshot;
         print(`Last snapshot: ${color.bold(s.id)} (${short(s.commit)}) ${relativeTime(s.date)}, ${absoluteTime(s.date)} — ${s.message}`);
         if (status.lastSnapshotDamage) {
-          print(color.red(`Damaged:       snapshot ${s.id} (commit ${short(s.commit)}): ${status.lastSnapshotDamage}; the changes below count its unreadable files as added — run \`shadowgit verify\` and roll back to an intact snapshot, or \`shadowgit snapshot\` to record the working tree in full.`));
+          const damaged = status.base ?? s;
+          print(color.red(`Damaged:       snapshot ${damaged.id} (commit ${short(damaged.commit)}): ${status.lastSnapshotDamage}; the changes below count its unreadable files as added — run \`shadowgit verify\` and roll back to an intact snapshot, or \`shadowgit snapshot\` to record the working tree in full.`));
         }
       }
       print(`Snapshots:     ${status.snapshots}, approved: ${status.approved}`);
@@ -42,13 +43,15 @@ export const statusCommand = defineCommand<GlobalArgs>({
       if (status.interruptedOperation) print(color.yellow(`Interrupted ${status.interruptedOperation}: the next command finishes it.`));
       const { added, modified, deleted } = status.changes;
       const total = added.length + modified.length + deleted.length;
+      // After a rollback, undo or guard, the tree is compared with what it was made to match, not with the state it replaced.
+      const base = status.base && `snapshot ${color.bold(status.base.id)} (${short(status.base.commit)}), checked out by ${status.base.by} ${relativeTime(status.base.at)}`;
       if (total === 0) {
-        print(status.initialized ? 'No changes since the last snapshot.' : '');
+        print(!status.initialized ? '' : base ? `Working tree matches ${base}.` : 'No changes since the last snapshot.');
         return;
       }
-      print(`Changes since the last snapshot (${total}):`);
+      print(base ? `Changes since ${base} (${total}):` : `Changes since the last snapshot (${total}):`);
       const lines = [...added.map((p) => color.green(`  A ${p}`)), ...modified.map((p) => color.yellow(`  M ${p}`)), ...deleted.map((p) => color.red(`  D ${p}`))];
       for (const line of lines.slice(0, 50)) print(line);
-      if (lines.length > 50) print(`  …and ${lines.length - 50} more (see --json)`);
+      if (lines.length > 50) print(`  …and ${lines.length - 50} more; \`shadowgit diff\` lists them all.`);
     }),
 });
