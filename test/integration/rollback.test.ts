@@ -160,9 +160,11 @@ describe('rollback', () => {
     const result = await sg.rollback(target.id);
     expect(result.preRollback).toEqual({ id: latest.id, commit: latest.commit, created: false });
     expect(git(sg.repoPath, ['rev-parse', 'refs/heads/snapshots']).trim()).toBe(latest.commit);
-    // The cache made from the first scan must describe the tree as written: nothing new to record.
+    // The cache made from the first scan must describe the tree as written: it is the target
+    // again (the tree's base), so nothing new is recorded.
     const again = await sg.snapshot();
-    expect({ created: again.created, tree: git(sg.repoPath, ['rev-parse', `${again.commit}^{tree}`]).trim() }).toEqual({ created: true, tree: git(sg.repoPath, ['rev-parse', `${target.commit}^{tree}`]).trim() });
+    expect({ created: again.created, id: again.id, tree: git(sg.repoPath, ['rev-parse', `${again.commit}^{tree}`]).trim() }).toEqual({ created: false, id: target.id, tree: git(sg.repoPath, ['rev-parse', `${target.commit}^{tree}`]).trim() });
+    expect(git(sg.repoPath, ['rev-parse', 'refs/heads/snapshots']).trim()).toBe(latest.commit);
     expect((await sg.status()).changes).toEqual({ added: [], modified: [], deleted: [] });
   });
 });

@@ -75,21 +75,26 @@ describe('cached directory listings never hide a change (random edits, native gi
         for (let n = 1 + Math.floor(random() * 3); n > 0; n--) await edits[edit]!();
       }
       const status = await sg.status();
-      const head = status.lastSnapshot?.commit;
+      // Status compares with the snapshot the tree was last made to match: after a rollback its
+      // target (the base), else the latest; a snapshot's counts are against its parent, the latest.
+      const parent = status.lastSnapshot?.commit;
+      const from = status.base?.commit ?? parent;
       const report = await sg.snapshot();
       snapshots.push(report.id);
       expect({ round, edit, tree: treeOf(sg.repoPath, report.commit) }).toEqual({ round, edit, tree: nativeTree(sb) });
-      // What status listed and what the snapshot counted are what native git sees between the two commits.
-      const native = { added: [] as string[], modified: [] as string[], deleted: [] as string[] };
-      if (head && report.created) {
-        for (const line of (git(sg.repoPath, ['diff-tree', '-r', '--no-renames', '--name-status', head, report.commit]) as string).trim().split('\n').filter(Boolean)) {
+      // What status listed and what the snapshot counted are what native git sees between the commits.
+      const nativeDiff = (a: string, b: string) => {
+        const native = { added: [] as string[], modified: [] as string[], deleted: [] as string[] };
+        for (const line of (git(sg.repoPath, ['diff-tree', '-r', '--no-renames', '--name-status', a, b]) as string).trim().split('\n').filter(Boolean)) {
           const [letter, file] = line.split('\t') as [string, string];
           native[letter === 'A' ? 'added' : letter === 'D' ? 'deleted' : 'modified'].push(file);
         }
-      }
-      if (head) {
-        expect({ round, changes: status.changes }).toEqual({ round, changes: native });
-        expect(report.changes).toEqual({ added: native.added.length, modified: native.modified.length, deleted: native.deleted.length });
+        return native;
+      };
+      if (from) expect({ round, changes: status.changes }).toEqual({ round, changes: nativeDiff(from, report.commit) });
+      if (parent && report.created) {
+        const counted = nativeDiff(parent, report.commit);
+        expect({ round, counts: report.changes }).toEqual({ round, counts: { added: counted.added.length, modified: counted.modified.length, deleted: counted.deleted.length } });
       }
     }
     fsck(sg.repoPath);

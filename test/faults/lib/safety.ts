@@ -98,7 +98,7 @@ export async function safetyScenario(): Promise<ScenarioRow> {
         const refusal = clearRefusal(result);
         if (refusal) problems.push(`${c.name}: not refused clearly (${refusal})`);
         for (const pattern of mentions) if (!pattern.test(result.stderr)) problems.push(`${c.name}: the message does not say ${pattern} (${result.stderr.trim()})`);
-        if (result.stdout.trim() !== '') problems.push(`${c.name}: printed on stdout: ${result.stdout.trim().slice(0, 100)}`);
+        problems.push(...stdoutProblems(c.name, c.command, result.stdout, result.stderr));
         if ((await fingerprint(work)) !== workBefore) problems.push(`${c.name}: the working tree changed`);
         if ((await fingerprint(gitdir)) !== repoBefore) problems.push(`${c.name}: the shadow repo changed`);
         await c.undo(work, gitdir);
@@ -113,4 +113,19 @@ export async function safetyScenario(): Promise<ScenarioRow> {
     await sandbox.cleanup();
   }
   return row;
+}
+
+/**
+ * A refused command prints nothing on stdout, except with --json: then exactly one object
+ * `{"error": {"code", "message"}}`, its message the sentence on stderr.
+ */
+function stdoutProblems(name: string, command: string[], stdout: string, stderr: string): string[] {
+  if (!command.includes('--json')) return stdout.trim() === '' ? [] : [`${name}: printed on stdout: ${stdout.trim().slice(0, 100)}`];
+  try {
+    const { error, ...rest } = JSON.parse(stdout) as { error?: { code?: unknown; message?: unknown } };
+    if (Object.keys(rest).length === 0 && typeof error?.code === 'string' && typeof error.message === 'string' && stderr.includes(error.message)) return [];
+  } catch {
+    // reported below
+  }
+  return [`${name}: --json did not print one error object matching stderr: ${stdout.trim().slice(0, 100)}`];
 }
