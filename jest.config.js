@@ -1,4 +1,9 @@
 /** Tests are TypeScript run through ts-jest as ES modules (transpile only; `npm run build` type-checks). */
+// The tests spawn node thousands of times (the real CLI, harness processes); with
+// NODE_EXTRA_CA_CERTS set each one parses a certificate bundle first (~37 ms here). Nothing under
+// test opens a TLS connection, so the workers and everything they spawn run without it.
+delete process.env.NODE_EXTRA_CA_CERTS;
+
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
