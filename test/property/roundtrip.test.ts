@@ -8,7 +8,7 @@ import { caseArb, libraryDriver, roundTrip } from './roundtrip-harness.js';
  * run in test/faults/roundtrip.test.ts drives the real CLI with fresh seeds.
  */
 
-const RUNS = 40;
+const RUNS = 25;
 
 test(`generated trees round-trip byte for byte through snapshot and rollback (${RUNS} runs, fixed seed)`, async () => {
   const previousHome = process.env.SHADOWGIT_HOME;
