@@ -7,14 +7,14 @@
  */
 export { ShadowGit } from './shadowgit.js';
 export type { PruneReport } from './shadowgit.js';
-export type { GcReport } from './engine/gc.js';
-export type { VerifyReport, CheckedRevision, ObjectProblem } from './engine/verify.js';
-export type { ExportResult, ExportFormat } from './engine/export.js';
-export type { SnapshotDetails } from './engine/show.js';
-export type { RetentionDecision } from './engine/retention.js';
+export type { GcReport } from './engine/maintenance/gc.js';
+export type { VerifyReport, CheckedRevision, ObjectProblem } from './engine/maintenance/verify.js';
+export type { ExportResult, ExportFormat } from './engine/checkout/export.js';
+export type { SnapshotDetails } from './engine/snapshot/show.js';
+export type { RetentionDecision } from './engine/maintenance/retention.js';
 export type { OpenOptions, SnapshotReport, ListedSnapshot, ApproveReport, CheckoutReport, RollbackPlan, StatusReport, AbandonReport } from './shadowgit.js';
-export type { FileChange, ChangeStatus } from './engine/diff.js';
-export type { SnapshotInfo, ApprovedRevision, ChangeCounts } from './engine/history.js';
+export type { FileChange, ChangeStatus } from './engine/snapshot/diff.js';
+export type { SnapshotInfo, ApprovedRevision, ChangeCounts } from './engine/snapshot/history.js';
 export { ShadowGitError, LockBusyError, CorruptObjectError } from './engine/errors.js';
 export { parseConfig, type ShadowGitConfig } from './engine/config.js';
 export { impact, walkDependents, testMatcher, DEFAULT_TEST_GLOBS, type ImpactOptions, type ImpactResult, type ImpactDependent, type Edge, type EdgeKind } from './impact/index.js';

@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ShadowGitError } from './engine/errors.js';
 import { NotRegularFileError, readRegularFile, writeFileAtomic } from './engine/fsutil.js';
-import { runGuarded } from './engine/guard.js';
+import { runGuarded } from './engine/protect/guard.js';
 import { ShadowGit } from './shadowgit.js';
 
 export interface SafeEditOptions {

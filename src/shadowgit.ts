@@ -1,27 +1,27 @@
 import path from 'node:path';
-import { approvedName, approveSnapshot, availableName } from './engine/approve.js';
-import { abandonInterruptedCheckout, checkout, readLastCheckout, recoverInterruptedCheckout, type CheckoutResult } from './engine/checkout.js';
-import { checkedOutBase } from './engine/base.js';
-import { diffTrees, diffWorktree, patchFor, statFor, type ChangeStat, type FileChange } from './engine/diff.js';
+import { approvedName, approveSnapshot, availableName } from './engine/snapshot/approve.js';
+import { abandonInterruptedCheckout, checkout, readLastCheckout, recoverInterruptedCheckout, type CheckoutResult } from './engine/checkout/checkout.js';
+import { checkedOutBase } from './engine/snapshot/base.js';
+import { diffTrees, diffWorktree, patchFor, statFor, type ChangeStat, type FileChange } from './engine/snapshot/diff.js';
 import { explainFilesystemError, ShadowGitError } from './engine/errors.js';
-import { countSnapshots, describeDamage, listApproved, listSnapshots, readingSnapshot, readLatest, readSnapshot, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/history.js';
+import { countSnapshots, describeDamage, listApproved, listSnapshots, readingSnapshot, readLatest, readSnapshot, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/snapshot/history.js';
 import { faultPoint } from './engine/faults.js';
-import { RepoLock } from './engine/lock.js';
-import { appendOp, opRecord, OPLOG, readOps, withCurrentCommits, type LoggedOp, type Operation, type ReadOpsOptions } from './engine/oplog.js';
-import { Rewrites } from './engine/rewrites.js';
-import type { FlatTree } from './engine/record.js';
-import { Repository } from './engine/repo.js';
-import { planFromChanges, readJournal } from './engine/restore.js';
-import type { SkippedPath } from './engine/scan.js';
-import { readWorktree, takeSnapshot, type SnapshotResult } from './engine/snapshot.js';
-import type { GcReport } from './engine/gc.js';
-import { recoverInterruptedPrune } from './engine/prune.js';
-import type { PolicySource, RetentionDecision } from './engine/retention.js';
+import { RepoLock } from './engine/store/lock.js';
+import { appendOp, opRecord, OPLOG, readOps, withCurrentCommits, type LoggedOp, type Operation, type ReadOpsOptions } from './engine/store/oplog.js';
+import { Rewrites } from './engine/snapshot/rewrites.js';
+import type { FlatTree } from './engine/snapshot/record.js';
+import { Repository } from './engine/store/repo.js';
+import { planFromChanges, readJournal } from './engine/checkout/restore.js';
+import type { SkippedPath } from './engine/worktree/scan.js';
+import { readWorktree, takeSnapshot, type SnapshotResult } from './engine/snapshot/snapshot.js';
+import type { GcReport } from './engine/maintenance/gc.js';
+import { recoverInterruptedPrune } from './engine/maintenance/prune.js';
+import type { PolicySource, RetentionDecision } from './engine/maintenance/retention.js';
 import type { RetentionPolicy } from './engine/config.js';
-import type { VerifyReport } from './engine/verify.js';
-import type { ExportResult } from './engine/export.js';
-import type { SnapshotDetails } from './engine/show.js';
-import { readWatcher, type WatchSnapshot } from './engine/watchquery.js';
+import type { VerifyReport } from './engine/maintenance/verify.js';
+import type { ExportResult } from './engine/checkout/export.js';
+import type { SnapshotDetails } from './engine/snapshot/show.js';
+import { readWatcher, type WatchSnapshot } from './engine/protect/watchquery.js';
 
 export interface OpenOptions {
   /** The working tree, exactly; default: found from `cwd` as the CLI does (its -C sets `cwd`). */
@@ -450,7 +450,7 @@ export class ShadowGit {
 
   /** Message, trailers, note and changed files of one snapshot. */
   async show(rev: string): Promise<SnapshotDetails> {
-    const { snapshotDetails } = await import('./engine/show.js');
+    const { snapshotDetails } = await import('./engine/snapshot/show.js');
     return snapshotDetails(this.repository, await this.resolve(rev));
   }
 
@@ -460,7 +460,7 @@ export class ShadowGit {
    */
   async prune(options: { policy?: RetentionPolicy; dryRun?: boolean; gc?: boolean; graceMs?: number; onProgress?: (packed: number) => void } = {}): Promise<PruneReport> {
     // Maintenance modules load only for maintenance: snapshot and status start faster.
-    const [{ resolvePolicy }, { planPrune, executePrune }, { collectGarbage }] = await Promise.all([import('./engine/retention.js'), import('./engine/prune.js'), import('./engine/gc.js')]);
+    const [{ resolvePolicy }, { planPrune, executePrune }, { collectGarbage }] = await Promise.all([import('./engine/maintenance/retention.js'), import('./engine/maintenance/prune.js'), import('./engine/maintenance/gc.js')]);
     const { policy, source } = resolvePolicy(options.policy ?? {}, this.repository.config.retention);
     await this.repository.requireExisting();
     if (options.dryRun) {
@@ -484,14 +484,14 @@ export class ShadowGit {
   /** Deletes unreachable objects (older than the grace period) and packs the rest. */
   async gc(options: { graceMs?: number; onProgress?: (packed: number) => void } = {}): Promise<GcReport> {
     await this.repository.requireExisting();
-    const { collectGarbage } = await import('./engine/gc.js');
+    const { collectGarbage } = await import('./engine/maintenance/gc.js');
     return this.mutate('gc', { graceMs: options.graceMs }, () => collectGarbage(this.repository, options), () => []);
   }
 
   /** Re-reads and re-hashes every object of every snapshot (or, quick, the latest and approved ones). */
   async verify(options: { quick?: boolean; onProgress?: (objects: number) => void } = {}): Promise<VerifyReport> {
     await this.repository.requireExisting();
-    const { verifyRepository } = await import('./engine/verify.js');
+    const { verifyRepository } = await import('./engine/maintenance/verify.js');
     return this.repository.withLock('verify', () => verifyRepository(this.repository, options));
   }
 
@@ -499,7 +499,7 @@ export class ShadowGit {
   async export(rev: string, out: string, options: { force?: boolean; cwd?: string } = {}): Promise<ExportResult> {
     // path.resolve('') is the current directory: an unset variable must not export over it.
     if (out.trim() === '') throw new ShadowGitError('the export destination is empty; name a file or directory outside the working tree.', 'EUSAGE');
-    const { exportSnapshot } = await import('./engine/export.js');
+    const { exportSnapshot } = await import('./engine/checkout/export.js');
     return exportSnapshot(this.repository, await this.resolve(rev), path.resolve(options.cwd ?? process.cwd(), out), options);
   }
 

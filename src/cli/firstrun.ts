@@ -13,7 +13,7 @@ import { ask, EXIT_DECLINED, PromptCancelled } from './prompt.js';
  */
 export async function confirmFirstSnapshot(sg: ShadowGit, args: GlobalArgs & { yes?: boolean }): Promise<{ sg: ShadowGit; fresh: boolean }> {
   if (await sg.repository.exists()) return { sg, fresh: false };
-  const { isHomeDirectory, homeRefusal } = await import('../engine/repo.js');
+  const { isHomeDirectory, homeRefusal } = await import('../engine/store/repo.js');
   if (!(await isHomeDirectory(sg.worktree))) return { sg, fresh: true };
   if (!args.yes) {
     if (!isInteractive(args)) throw homeRefusal(sg.worktree);

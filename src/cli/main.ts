@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ArgumentsCamelCase, Argv, CommandModule, MiddlewareFunction } from 'yargs';
-import type { LockOwner } from '../engine/lock.js';
+import type { LockOwner } from '../engine/store/lock.js';
 import { ShadowGitError } from '../engine/errors.js';
 import { GLOBAL_FLAGS, type DirectCommand } from './command.js';
 import { EXIT_USAGE, reportFailure, reportFailuresAsJson, UsageError, type GlobalArgs } from './context.js';
@@ -143,7 +143,7 @@ function enterDirectory(dir: string): void {
 async function enter(args: GlobalArgs): Promise<void> {
   reportFailuresAsJson(Boolean(args.json));
   for (const dir of [args.C ?? []].flat()) enterDirectory(String(dir));
-  if (process.stderr.isTTY && !args.json) (await import('../engine/lock.js')).onLockWait(tellLockWait);
+  if (process.stderr.isTTY && !args.json) (await import('../engine/store/lock.js')).onLockWait(tellLockWait);
 }
 
 /** Bare `shadowgit`: what it is for and the commands, once. */

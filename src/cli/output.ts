@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { stripVTControlCharacters } from 'node:util';
-import type { SkippedPath } from '../engine/scan.js';
+import type { SkippedPath } from '../engine/worktree/scan.js';
 
 const require = createRequire(import.meta.url);
 

@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ShadowGitError } from '../engine/errors.js';
-import { MODE_LINK } from '../engine/gitformat.js';
+import { MODE_LINK } from '../engine/store/gitformat.js';
 import type { ShadowGit } from '../shadowgit.js';
 import { extensionOf, isGraphFile } from './extract.js';
 import { buildGraph, byPath, type Edge, type GraphStats } from './graph.js';

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { MISSING_ARGUMENTS } from '../../src/cli/usage.js';
-import { RepoLock } from '../../src/engine/lock.js';
+import { RepoLock } from '../../src/engine/store/lock.js';
 import { BIN, ROOT, runCli, runJson, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 // The conventions a git user brings: -C, pipes that close early, usage mistakes, --json on

@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, runCli, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
-import { Repository } from '../../src/engine/repo.js';
+import { Repository } from '../../src/engine/store/repo.js';
 import { ShadowGit } from '../../src/shadowgit.js';
-import { readWorktree, STAT_CACHE } from '../../src/engine/snapshot.js';
-import type { GcReport } from '../../src/engine/gc.js';
+import { readWorktree, STAT_CACHE } from '../../src/engine/snapshot/snapshot.js';
+import type { GcReport } from '../../src/engine/maintenance/gc.js';
 import { rememberEnv } from './env.js';
 
 type GcJson = GcReport & { bytesFreed: number };

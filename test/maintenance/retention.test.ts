@@ -1,5 +1,5 @@
-import { applyPolicy, DEFAULT_POLICY, parseDuration, resolvePolicy } from '../../src/engine/retention.js';
-import type { SnapshotInfo } from '../../src/engine/history.js';
+import { applyPolicy, DEFAULT_POLICY, parseDuration, resolvePolicy } from '../../src/engine/maintenance/retention.js';
+import type { SnapshotInfo } from '../../src/engine/snapshot/history.js';
 import type { RetentionPolicy } from '../../src/engine/config.js';
 import { rememberEnv } from './env.js';
 

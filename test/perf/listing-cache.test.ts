@@ -4,12 +4,12 @@
 import { promises as fsp, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { ShadowGit } from '../../src/index.js';
-import { ObjectStore } from '../../src/engine/objects.js';
-import { recordTree } from '../../src/engine/record.js';
-import { scanWorktree } from '../../src/engine/scan.js';
-import { cachedPaths, cachedRanges, dirLayout } from '../../src/engine/statall.js';
-import { StatCache } from '../../src/engine/statcache.js';
-import { askWatcher } from '../../src/engine/watchquery.js';
+import { ObjectStore } from '../../src/engine/store/objects.js';
+import { recordTree } from '../../src/engine/snapshot/record.js';
+import { scanWorktree } from '../../src/engine/worktree/scan.js';
+import { cachedPaths, cachedRanges, dirLayout } from '../../src/engine/worktree/statall.js';
+import { StatCache } from '../../src/engine/worktree/statcache.js';
+import { askWatcher } from '../../src/engine/protect/watchquery.js';
 import { prng } from '../../scripts/bench/tree.mjs';
 import { changesBetween, filesOf, nativeTree, randomEditor } from '../helpers/edits.js';
 import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, repoOf, runCli, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, symlinkSync, utimesSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { dirLayout, nativeStat, statAll, STAT_FIELDS } from '../../src/engine/statall.js';
+import { dirLayout, nativeStat, statAll, STAT_FIELDS } from '../../src/engine/worktree/statall.js';
 import { nativeTree } from '../helpers/edits.js';
 import { fsck, git, repoOf, ROOT, runCli, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
@@ -68,7 +68,7 @@ function expectAsLstat(results: ArrayLike<number>, layout: { count: number; path
 
 /** statAll in a child process with SHADOWGIT_NATIVE=0: the JavaScript threads' results. */
 function statAllInJavaScript(dirPaths: string[], dirFiles: string[][], worktree: string): number[] {
-  const script = `import { dirLayout, nativeStat, statAll } from ${JSON.stringify(path.join(ROOT, 'dist/engine/statall.js'))};
+  const script = `import { dirLayout, nativeStat, statAll } from ${JSON.stringify(path.join(ROOT, 'dist/engine/worktree/statall.js'))};
 const [worktree, dirPaths, dirFiles] = JSON.parse(process.argv[1]);
 if (nativeStat) throw new Error('SHADOWGIT_NATIVE=0 did not turn the helper off');
 process.stdout.write(JSON.stringify(Array.from(statAll(dirLayout(worktree, dirPaths, dirFiles)))));`;

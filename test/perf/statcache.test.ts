@@ -3,10 +3,10 @@ import { spawn } from 'node:child_process';
 import { promises as fsp, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { ShadowGit } from '../../src/index.js';
-import { ObjectStore, hashObject } from '../../src/engine/objects.js';
-import { recordTree } from '../../src/engine/record.js';
-import { scanWorktree, type ScanResult } from '../../src/engine/scan.js';
-import { StatCache } from '../../src/engine/statcache.js';
+import { ObjectStore, hashObject } from '../../src/engine/store/objects.js';
+import { recordTree } from '../../src/engine/snapshot/record.js';
+import { scanWorktree, type ScanResult } from '../../src/engine/worktree/scan.js';
+import { StatCache } from '../../src/engine/worktree/statcache.js';
 import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;

@@ -3,7 +3,7 @@ import { isUtf8 } from 'node:buffer';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { ShadowGitError } from '../../src/engine/errors.js';
-import { escapedName } from '../../src/engine/names.js';
+import { escapedName } from '../../src/engine/worktree/names.js';
 import { ShadowGit } from '../../src/shadowgit.js';
 import { clearRefusal, shadowgit } from '../faults/lib/run.js';
 

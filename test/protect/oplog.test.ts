@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { appendOp, opRecord, readOps } from '../../src/engine/oplog.js';
+import { appendOp, opRecord, readOps } from '../../src/engine/store/oplog.js';
 import { type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;

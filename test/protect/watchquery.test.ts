@@ -4,9 +4,9 @@ import { promises as fsp } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Repository } from '../../src/engine/repo.js';
-import { TreeWatcher } from '../../src/engine/treewatch.js';
-import { askWatcher, ChangeLog, newWatchCookie, WATCH_COOKIE_PREFIX } from '../../src/engine/watchquery.js';
+import { Repository } from '../../src/engine/store/repo.js';
+import { TreeWatcher } from '../../src/engine/worktree/treewatch.js';
+import { askWatcher, ChangeLog, newWatchCookie, WATCH_COOKIE_PREFIX } from '../../src/engine/protect/watchquery.js';
 import { git, repoOf, runCli, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 import { fileAt, headOf, killLeftovers, opsOf, startCli, waitFor, type Running } from './helpers.js';
 

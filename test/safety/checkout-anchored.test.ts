@@ -1,12 +1,12 @@
 /**
- * The directory handles every checkout writes through (src/engine/anchored.ts): a component
+ * The directory handles every checkout writes through (src/engine/worktree/anchored.ts): a component
  * swapped for a symlink is never followed, with /proc (Linux) and with the lstat fallback
  * (macOS), and a big checkout keeps its open handles bounded.
  */
 import { spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { AnchoredTree, TreeChangedError } from '../../src/engine/anchored.js';
+import { AnchoredTree, TreeChangedError } from '../../src/engine/worktree/anchored.js';
 import { diskTree, makeScratch } from '../faults/lib/native.js';
 import { BIN, git, repoOf, runJson, useSandbox, writeTree, type Sandbox } from '../helpers/sandbox.js';
 import { victimPrint } from './checkout-helpers.js';

@@ -1,5 +1,5 @@
-import { encodeTree, MODE_FILE, decodeTree } from '../../src/engine/gitformat.js';
-import { entryNameProblem, escapedName, symlinkTargetProblem, treeEntriesProblem } from '../../src/engine/names.js';
+import { encodeTree, MODE_FILE, decodeTree } from '../../src/engine/store/gitformat.js';
+import { entryNameProblem, escapedName, symlinkTargetProblem, treeEntriesProblem } from '../../src/engine/worktree/names.js';
 
 /** The one naming policy (names.ts) the scan, the checkout and verify share. */
 

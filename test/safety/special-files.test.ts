@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { DirRules } from '../../src/engine/ignore.js';
+import { DirRules } from '../../src/engine/worktree/ignore.js';
 import { BIN, git, makeSandbox, repoOf, writeTree, type Sandbox } from '../helpers/sandbox.js';
 
 /** Long enough for a loaded machine; a hang (a FIFO opened for reading) never ends. */

@@ -1,5 +1,5 @@
 import { parseConfig } from '../../src/engine/config.js';
-import { newSnapshotId, tagNameFor } from '../../src/engine/history.js';
+import { newSnapshotId, tagNameFor } from '../../src/engine/snapshot/history.js';
 
 describe('.shadowgit parsing', () => {
   test('accepts comments and trailing commas and returns every key', () => {

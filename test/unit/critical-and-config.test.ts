@@ -1,5 +1,5 @@
 import { parseConfig } from '../../src/engine/config.js';
-import { criticalMatcher } from '../../src/engine/doctor.js';
+import { criticalMatcher } from '../../src/engine/protect/doctor.js';
 import { visible } from '../../src/cli/output.js';
 import { runCli, useSandbox, writeTree, type Sandbox } from '../helpers/sandbox.js';
 

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { decodeCommit, decodeTree, encodeCommit, encodeTree, MODE_EXEC, MODE_FILE, MODE_LINK, MODE_TREE, parseTrailers, messageBody, type TreeEntry } from '../../src/engine/gitformat.js';
-import { hashObject } from '../../src/engine/objects.js';
+import { decodeCommit, decodeTree, encodeCommit, encodeTree, MODE_EXEC, MODE_FILE, MODE_LINK, MODE_TREE, parseTrailers, messageBody, type TreeEntry } from '../../src/engine/store/gitformat.js';
+import { hashObject } from '../../src/engine/store/objects.js';
 
 const oid = (n: number) => n.toString(16).padStart(40, '0');
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DirRules } from '../../src/engine/ignore.js';
+import { DirRules } from '../../src/engine/worktree/ignore.js';
 
 /** Rules in force in `rel`, read the way the scanner reads them: one directory at a time. */
 async function rulesFor(root: string, rel: string, excludes: string[] = []): Promise<DirRules> {

@@ -5,7 +5,7 @@ import { Volume, createFsFromVolume } from 'memfs';
 const vol = new Volume();
 const memfs = createFsFromVolume(vol);
 jest.unstable_mockModule('node:fs', () => ({ ...memfs, default: memfs, promises: memfs.promises }));
-const { appendOp, readOps } = await import('../../src/engine/oplog.js');
+const { appendOp, readOps } = await import('../../src/engine/store/oplog.js');
 
 const record = (i: number) => ({ time: new Date(0).toISOString(), op: 'snapshot', args: { i, pad: 'x'.repeat(2000) }, commits: [], durationMs: 1, outcome: 'ok' as const });
 

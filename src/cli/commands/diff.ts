@@ -1,7 +1,7 @@
 import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import type { ChangeStat, FileChange } from '../../engine/diff.js';
+import type { ChangeStat, FileChange } from '../../engine/snapshot/diff.js';
 import { ShadowGitError } from '../../engine/errors.js';
 import type { ShadowGit } from '../../shadowgit.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';

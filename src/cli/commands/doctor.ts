@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
-import { checkBundleTarget, writeBundle } from '../../engine/bundle.js';
-import { diagnose, type DoctorReport, type Finding, type Severity } from '../../engine/doctor.js';
-import { recoverFiles, type RecoverReport } from '../../engine/recover.js';
+import { checkBundleTarget, writeBundle } from '../../engine/protect/bundle.js';
+import { diagnose, type DoctorReport, type Finding, type Severity } from '../../engine/protect/doctor.js';
+import { recoverFiles, type RecoverReport } from '../../engine/protect/recover.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { color, print, printJson, relativeTime, table, terminalWidth, visible } from '../output.js';
 import { renderRecover } from './recover.js';

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { parseGracePeriod, type GcReport } from '../../engine/gc.js';
+import { parseGracePeriod, type GcReport } from '../../engine/maintenance/gc.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { formatBytes, print, printJson, progress } from '../output.js';
 

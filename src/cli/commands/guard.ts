@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { runChild, runGuarded, type ChildOutcome } from '../../engine/guard.js';
+import { runChild, runGuarded, type ChildOutcome } from '../../engine/protect/guard.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { color, printJson, short } from '../output.js';
 

@@ -96,7 +96,7 @@ export const impactCommand: CommandModule<GlobalArgs, Args> = {
       .option('format', { choices: ['text', 'json', 'dot', 'mermaid'] as const, describe: 'Output format (--json is --format json)' })
       .option('types', { type: 'boolean', default: true, describe: 'Count `import type`/`export type` edges (--no-types leaves them out)' })
       .option('tests-only', { type: 'boolean', describe: 'Print only the affected test files, one per line' })
-      .example('$0 impact src/engine/objects.ts', 'dependents with chains, tests, counts')
+      .example('$0 impact src/engine/store/objects.ts', 'dependents with chains, tests, counts')
       .example('$0 impact --since "Feature Complete"', 'everything changed since an approved revision')
       .example('$0 impact src/a.ts --format mermaid', 'the affected subgraph as a Mermaid chart')
       .example('npx jest $($0 impact src/a.ts --tests-only)', 'run only the tests a change reaches') as unknown as Argv<Args>,

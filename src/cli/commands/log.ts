@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { OPERATIONS } from '../../engine/oplog.js';
+import { OPERATIONS } from '../../engine/store/oplog.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { absoluteTime, color, print, printJson, short, table } from '../output.js';
 

@@ -21,7 +21,7 @@ export const precheckCommand: CommandModule<GlobalArgs, Args> = {
     y
       .positional('paths', { type: 'string', array: true, describe: 'Files (or directories) about to change' })
       .option('types', { type: 'boolean', default: true, describe: 'Count `import type`/`export type` edges (--no-types leaves them out)' })
-      .example('$0 precheck src/engine/objects.ts', 'snapshot first, then what the change reaches') as unknown as Argv<Args>,
+      .example('$0 precheck src/engine/store/objects.ts', 'snapshot first, then what the change reaches') as unknown as Argv<Args>,
   handler: (args) =>
     runCommand(async () => {
       const paths = args.paths ?? [];

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { RetentionPolicy } from '../../engine/config.js';
-import { parseGracePeriod } from '../../engine/gc.js';
-import { describePolicy } from '../../engine/retention.js';
+import { parseGracePeriod } from '../../engine/maintenance/gc.js';
+import { describePolicy } from '../../engine/maintenance/retention.js';
 import type { PruneReport } from '../../shadowgit.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { absoluteTime, color, print, printJson, progress, short, table } from '../output.js';

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { recoverFiles, type RecoverReport } from '../../engine/recover.js';
+import { recoverFiles, type RecoverReport } from '../../engine/protect/recover.js';
 import type { AbandonReport } from '../../shadowgit.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { color, print, printJson, short, table } from '../output.js';

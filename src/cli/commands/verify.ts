@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { CheckedRevision, VerifyReport } from '../../engine/verify.js';
+import type { CheckedRevision, VerifyReport } from '../../engine/maintenance/verify.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { color, print, printJson, progress, short, table } from '../output.js';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { spawnDetached, stopWatcher, WatchSession, type WatchStatus } from '../../engine/watch.js';
+import { spawnDetached, stopWatcher, WatchSession, type WatchStatus } from '../../engine/protect/watch.js';
 import { CONFIG_FILE } from '../../engine/config.js';
 import { ShadowGitError } from '../../engine/errors.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';

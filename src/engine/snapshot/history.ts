@@ -1,0 +1,327 @@
+import { randomInt } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { CorruptObjectError, ShadowGitError } from '../errors.js';
+import { readFileIfExists, writeFileAtomic } from '../fsutil.js';
+import { decodeCommit, decodeTag, messageBody, parseTrailers } from '../store/gitformat.js';
+import { OPLOG, readOps } from '../store/oplog.js';
+import { BROKEN_TIP_ADVICE, DamagedRefError, SNAPSHOT_REF } from '../store/refs.js';
+import type { Repository } from '../store/repo.js';
+import { RemovedSnapshotError, Rewrites, type Removal } from './rewrites.js';
+
+export const ID_TRAILER = 'Shadowgit-Id';
+export const TRIGGER_TRAILER = 'Shadowgit-Trigger';
+export const CHANGES_TRAILER = 'Shadowgit-Changes';
+export const NAME_TRAILER = 'Shadowgit-Name';
+
+export interface ChangeCounts {
+  added: number;
+  modified: number;
+  deleted: number;
+}
+
+export interface SnapshotInfo {
+  /** Stable id (letters k–z, never confused with a hex hash); survives history rewrites. */
+  id: string;
+  commit: string;
+  tree: string;
+  parent: string | undefined;
+  date: Date;
+  message: string;
+  trigger: string;
+  changes: ChangeCounts;
+}
+
+export interface ApprovedRevision {
+  /** The name as the user wrote it ("Feature Complete"). */
+  name: string;
+  /** The tag name derived from it ("feature-complete"). */
+  tag: string;
+  commit: string;
+  description: string;
+  date: Date;
+}
+
+const ID_ALPHABET = 'klmnopqrstuvwxyz';
+
+/** A new snapshot id: 8 letters from k–z, like jj's change ids, so it never reads as hex. */
+export function newSnapshotId(): string {
+  let id = '';
+  for (let i = 0; i < 8; i++) id += ID_ALPHABET[randomInt(ID_ALPHABET.length)];
+  return id;
+}
+
+export function formatChanges(changes: ChangeCounts): string {
+  return `+${changes.added} ~${changes.modified} -${changes.deleted}`;
+}
+
+function parseChanges(text: string | undefined): ChangeCounts {
+  const match = /^\+(\d+) ~(\d+) -(\d+)$/.exec(text ?? '');
+  return match ? { added: Number(match[1]), modified: Number(match[2]), deleted: Number(match[3]) } : { added: 0, modified: 0, deleted: 0 };
+}
+
+export async function readSnapshot(repo: Repository, commit: string): Promise<SnapshotInfo> {
+  const data = decodeCommit(await repo.objects.readTyped(commit, 'commit'));
+  const trailers = parseTrailers(data.message);
+  return {
+    id: trailers[ID_TRAILER] ?? commit.slice(0, 8),
+    commit,
+    tree: data.tree,
+    parent: data.parents[0],
+    date: new Date(data.committer.timestamp * 1000),
+    message: messageBody(data.message),
+    trigger: trailers[TRIGGER_TRAILER] ?? 'manual',
+    changes: parseChanges(trailers[CHANGES_TRAILER]),
+  };
+}
+
+/** "object … (src) is damaged (it does not inflate)": what is wrong, without what to do. */
+export function describeDamage(damage: CorruptObjectError): string {
+  return `object ${damage.oid}${damage.path ? ` (${damage.path})` : ''} is ${damage.detail}`;
+}
+
+/** A snapshot whose commit reads but an object of its tree does not. */
+export class DamagedSnapshotError extends ShadowGitError {
+  constructor(
+    readonly snapshot: SnapshotInfo,
+    readonly damage: CorruptObjectError,
+  ) {
+    super(
+      `snapshot ${snapshot.id} (commit ${snapshot.commit.slice(0, 10)}) cannot be read: ${describeDamage(damage)}; nothing was changed — run \`shadowgit verify\` to see which snapshots are intact and roll back to one of them (\`shadowgit snapshot\` records the working tree in full).`,
+      'ECORRUPT',
+    );
+  }
+}
+
+/** Runs `read`, which reads objects of `snapshot`: a missing or damaged one is reported as that snapshot's damage. */
+export async function readingSnapshot<T>(snapshot: SnapshotInfo, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof CorruptObjectError) throw new DamagedSnapshotError(snapshot, err);
+    throw err;
+  }
+}
+
+/** The snapshots ref names no readable commit: its file holds junk, or its commit is missing or damaged. */
+export class BrokenTipError extends ShadowGitError {
+  constructor(
+    readonly file: string,
+    /** The commit it names, when it names one. */
+    readonly commit: string | undefined,
+    readonly why: string,
+  ) {
+    super(`the snapshots ref ${file} ${why}; ${BROKEN_TIP_ADVICE}.`, 'EBADREF');
+  }
+}
+
+/** The latest snapshot, undefined when there is none yet; BrokenTipError when the snapshots ref names no readable commit. */
+export async function readLatest(repo: Repository): Promise<SnapshotInfo | undefined> {
+  const file = path.join(repo.gitdir, SNAPSHOT_REF);
+  let head: string | undefined;
+  try {
+    head = await repo.head();
+  } catch (err) {
+    if (err instanceof DamagedRefError) throw new BrokenTipError(file, undefined, err.problem);
+    throw err;
+  }
+  if (!head) return undefined;
+  try {
+    return await readSnapshot(repo, head);
+  } catch (err) {
+    if (err instanceof CorruptObjectError) throw new BrokenTipError(file, head, `names commit ${head}, which is ${err.detail}`);
+    throw err;
+  }
+}
+
+/**
+ * Sets a broken snapshots ref aside (its bytes are kept in shadowgit/broken-refs/; nothing is
+ * deleted) and finds the newest intact snapshot the op log names, for the next snapshot to
+ * continue from: every operation logs the snapshots it made, so the chain before the break is
+ * found again and stays reachable (gc would otherwise delete it).
+ */
+export async function setAsideBrokenTip(repo: Repository, broken: BrokenTipError): Promise<{ keptIn: string; resumeFrom: SnapshotInfo | undefined }> {
+  const keptIn = repo.statePath(path.join('broken-refs', `snapshots.${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  await fsp.mkdir(path.dirname(keptIn), { recursive: true });
+  await writeFileAtomic(keptIn, (await readFileIfExists(broken.file)) ?? `${broken.commit}\n`);
+  const rewrites = await Rewrites.load(repo);
+  for (const record of (await readOps(repo.statePath(OPLOG))).reverse()) {
+    for (const logged of Array.isArray(record.commits) ? record.commits : []) {
+      const fate = typeof logged === 'string' ? rewrites.follow(logged) : undefined;
+      const commit = fate && 'commit' in fate ? fate.commit : undefined;
+      if (!commit || commit === broken.commit || !/^[0-9a-f]{40}$/.test(commit)) continue;
+      try {
+        return { keptIn, resumeFrom: await readSnapshot(repo, commit) };
+      } catch (err) {
+        if (!(err instanceof CorruptObjectError)) throw err;
+      }
+    }
+  }
+  return { keptIn, resumeFrom: undefined };
+}
+
+/** The parent snapshot of `child`; a missing or damaged parent commit is named, with what still works. */
+async function readParent(repo: Repository, child: SnapshotInfo): Promise<SnapshotInfo> {
+  try {
+    return await readSnapshot(repo, child.parent!);
+  } catch (err) {
+    if (!(err instanceof CorruptObjectError)) throw err;
+    throw new ShadowGitError(
+      `commit ${child.parent}, the parent of snapshot ${child.id} (commit ${child.commit.slice(0, 10)}), is ${err.detail}, so the snapshots before ${child.id} cannot be read; run \`shadowgit verify\` — ${child.id} and the snapshots after it can still be rolled back to by id.`,
+      'ECORRUPT',
+    );
+  }
+}
+
+/**
+ * Snapshots newest first, following the first-parent chain from the snapshot ref. A damaged
+ * commit in the chain throws, unless `onBreak` takes the error: the snapshots before it are then
+ * left out.
+ */
+export async function listSnapshots(repo: Repository, limit = Infinity, onBreak?: (err: ShadowGitError) => void): Promise<SnapshotInfo[]> {
+  const result: SnapshotInfo[] = [];
+  for (let info = limit > 0 ? await readLatest(repo) : undefined; info; ) {
+    result.push(info);
+    if (!info.parent || result.length >= limit) break;
+    try {
+      info = await readParent(repo, info);
+    } catch (err) {
+      if (!onBreak || !(err instanceof ShadowGitError)) throw err;
+      onBreak(err);
+      break;
+    }
+  }
+  return result;
+}
+
+const SNAPSHOT_COUNT = 'snapshot-count.json';
+
+/**
+ * How many snapshots the chain from the snapshot ref holds. A commit's count never changes, so
+ * the last count is kept with its commit and only the commits since are read (status would
+ * otherwise read every snapshot of a long history). Races are harmless: any saved pair is true.
+ */
+export async function countSnapshots(repo: Repository): Promise<number> {
+  const file = repo.statePath(SNAPSHOT_COUNT);
+  let known: { commit?: unknown; count?: unknown } = {};
+  try {
+    known = JSON.parse(await fsp.readFile(file, 'utf8'));
+  } catch {
+    // None yet (or damaged): count from the start.
+  }
+  const latest = await readLatest(repo);
+  const head = latest?.commit;
+  let count = 0;
+  for (let info = latest; info; info = info.parent ? await readParent(repo, info) : undefined) {
+    if (info.commit === known.commit && typeof known.count === 'number') {
+      count += known.count;
+      break;
+    }
+    count++;
+  }
+  if (head && head !== known.commit) await writeFileAtomic(file, JSON.stringify({ commit: head, count }), { durable: false }).catch(() => undefined);
+  return count;
+}
+
+/** Derives a valid tag name from a display name: "Feature Complete" → "feature-complete". */
+export function tagNameFor(name: string): string {
+  const slug = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^[-.]+|[-.]+$/g, '')
+    .replace(/\.lock$/, '-lock');
+  if (!slug) throw new ShadowGitError(`the name ${JSON.stringify(name)} has no letters or digits to make a tag name from; choose another name.`, 'EUSAGE');
+  return slug;
+}
+
+export async function listApproved(repo: Repository): Promise<ApprovedRevision[]> {
+  const tags = await repo.refs.list('refs/tags/');
+  const result: ApprovedRevision[] = [];
+  for (const [ref, oid] of tags) {
+    const tagName = ref.slice('refs/tags/'.length);
+    const object = await repo.objects.read(oid, ref);
+    if (object.type === 'commit') {
+      result.push({ name: tagName, tag: tagName, commit: oid, description: '', date: new Date(0) });
+      continue;
+    }
+    const tag = decodeTag(object.content);
+    const trailers = parseTrailers(tag.message);
+    const subject = messageBody(tag.message).split('\n')[0] ?? '';
+    const name = trailers[NAME_TRAILER] ?? tagName;
+    const description = subject.startsWith(`${name}: `) ? subject.slice(name.length + 2) : '';
+    result.push({ name, tag: tagName, commit: tag.object, description, date: new Date(tag.tagger.timestamp * 1000) });
+  }
+  return result.sort((a, b) => b.date.getTime() - a.date.getTime());
+}
+
+/**
+ * Resolves what a user typed to a snapshot commit: `latest`/`HEAD` (with `~N`), a snapshot id or
+ * its unique prefix, a commit hash or unique prefix (4+ hex) — also one a prune has since
+ * rewritten (rewrites.ts) —, an approved name or tag. A snapshot a prune removed is reported as
+ * such (RemovedSnapshotError), not as unknown.
+ */
+export async function resolveRevision(repo: Repository, rev: string): Promise<SnapshotInfo> {
+  let fail = (why: string): never => {
+    throw new ShadowGitError(`${why}; run \`shadowgit list\` to see snapshot ids and approved names.`, 'EBADREV');
+  };
+  const tilde = /^(.*?)~(\d*)$/.exec(rev);
+  const base = tilde ? tilde[1]! : rev;
+  const back = tilde ? Number(tilde[2] || 1) : 0;
+  const latest = base === 'latest' || base === 'HEAD' || base === '@';
+  // `latest~N` needs only the newest N+1 commits; anything else may be anywhere in the chain.
+  // A damaged commit ends the search there: the snapshots after it can still be found.
+  let broken: ShadowGitError | undefined;
+  const snapshots = await listSnapshots(repo, latest ? back + 1 : Infinity, (err) => (broken = err));
+  if (broken) {
+    const brokenChain = broken;
+    fail = (why: string): never => {
+      throw new ShadowGitError(`${why} among the snapshots that can be read, and ${brokenChain.message}`, 'EBADREV');
+    };
+  }
+  if (snapshots.length === 0) fail(`there are no snapshots yet, so "${rev}" cannot be found`);
+  let index = latest ? 0 : -1;
+  if (index < 0 && /^[k-z]{4,8}$/.test(base)) {
+    const matches = snapshots.flatMap((s, i) => (s.id.startsWith(base) ? [i] : []));
+    if (matches.length > 1) fail(`snapshot id prefix "${base}" is ambiguous (${matches.length} snapshots)`);
+    if (matches.length === 1) index = matches[0]!;
+    else {
+      // Ids survive prune, so an id missing from the chain can only have been removed.
+      const removed = (await Rewrites.load(repo)).removalsWithIdPrefix(base);
+      if (removed.length === 1) throw new RemovedSnapshotError(removed[0]!, base);
+      if (removed.length > 1) fail(`snapshot id prefix "${base}" matches no kept snapshot, only ${removed.length} removed by prune`);
+    }
+  }
+  if (index < 0 && /^[0-9a-f]{4,40}$/i.test(base)) {
+    const lower = base.toLowerCase();
+    const found = new Set(snapshots.flatMap((s, i) => (s.commit.startsWith(lower) ? [i] : [])));
+    const removals = new Map<string, Removal>();
+    // A hash printed before a prune names its snapshot through the rewrites (unless the full hash is in the chain as typed).
+    if (lower.length < 40 || found.size === 0) {
+      const rewrites = await Rewrites.load(repo);
+      const indexOf = rewrites.empty ? new Map<string, number>() : new Map(snapshots.map((s, i) => [s.commit, i]));
+      for (const old of rewrites.oldCommitsStartingWith(lower)) {
+        const fate = rewrites.follow(old);
+        if ('removal' in fate) removals.set(fate.removal.commit, fate.removal);
+        else if (indexOf.has(fate.commit)) found.add(indexOf.get(fate.commit)!);
+      }
+    }
+    if (found.size > 1) fail(`commit prefix "${base}" is ambiguous (${found.size} snapshots)`);
+    if (found.size === 1) index = [...found][0]!;
+    else if (removals.size === 1) throw new RemovedSnapshotError([...removals.values()][0]!, base);
+    else if (removals.size > 1) fail(`commit prefix "${base}" matches no kept snapshot, only ${removals.size} removed by prune`);
+  }
+  if (index < 0) {
+    const approved = await listApproved(repo);
+    const hit = approved.find((a) => a.name === base) ?? approved.find((a) => a.tag === base) ?? approved.find((a) => a.name.toLowerCase() === base.toLowerCase());
+    if (hit) {
+      index = snapshots.findIndex((s) => s.commit === hit.commit);
+      if (index < 0) return readSnapshot(repo, hit.commit);
+    }
+  }
+  if (index < 0) fail(`no snapshot, commit or approved revision matches "${rev}"`);
+  if (index + back >= snapshots.length) fail(`"${rev}" goes back further than the ${snapshots.length} snapshots there are`);
+  return snapshots[index + back]!;
+}
