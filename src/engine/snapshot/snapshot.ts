@@ -84,18 +84,24 @@ export async function takeSnapshot(repo: Repository, options: SnapshotOptions = 
   let state = await readWorktree(repo, { write: true, onProgress: options.onProgress });
 
   let result: SnapshotResult;
-  const unchangedFrom = newChain ? undefined : await snapshotWithTree(repo, head, state.tree);
+  // What the tree was last made to match: the latest snapshot, or the one a rollback, undo or
+  // guard checked out after it (see checkedOutBase). A tree equal to either records nothing
+  // (right after a rollback the tree is its target, not a new state), and the changes a new
+  // snapshot counts are against it, as status just listed them; its parent stays the latest.
+  const base = newChain || !head ? undefined : ((await checkedOutBase(repo, head))?.snapshot ?? head);
+  const unchangedFrom = [head, base].find((s) => s && !newChain && s.tree === state.tree);
   if (unchangedFrom) {
     result = { snapshot: unchangedFrom, created: false, changes: { added: 0, modified: 0, deleted: 0 }, state, warnings };
   } else {
     let damage: CorruptObjectError | undefined;
-    let diff = await diffWorktree(repo.objects, head?.tree, state, (found) => (damage ??= found));
-    if (damage && head) {
-      warnings.push(`the latest snapshot ${head.id} (commit ${head.commit.slice(0, 10)}) cannot be read in full (${describeDamage(damage)}), so this snapshot records the working tree in full, trusting none of its objects — run \`shadowgit verify\` to see which snapshots are intact.`);
+    const from = base ?? head;
+    let diff = await diffWorktree(repo.objects, from?.tree, state, (found) => (damage ??= found));
+    if (damage && from) {
+      warnings.push(`the ${from === head ? 'latest ' : ''}snapshot ${from.id} (commit ${from.commit.slice(0, 10)}) cannot be read in full (${describeDamage(damage)}), so this snapshot records the working tree in full, trusting none of its objects — run \`shadowgit verify\` to see which snapshots are intact.`);
       // The stat cache may name the damaged objects: record again without it.
       if (state.previous.dirs.size > 0) {
         state = await readWorktree(repo, { write: true, fresh: true, onProgress: options.onProgress });
-        diff = await diffWorktree(repo.objects, head.tree, state, () => undefined);
+        diff = await diffWorktree(repo.objects, from.tree, state, () => undefined);
       }
     }
     const changes: ChangeCounts = { added: 0, modified: 0, deleted: 0 };
@@ -118,18 +124,6 @@ export async function takeSnapshot(repo: Repository, options: SnapshotOptions = 
   await state.cache.save(repo.statePath(STAT_CACHE));
   await repo.objects.recordWrites();
   return result;
-}
-
-/**
- * The snapshot that already records `tree`, so that recording it again would add nothing: the
- * latest, or the one a rollback, undo or guard checked out after it (see checkedOutBase) — the
- * tree the watcher or a snapshot finds right after a rollback is that target, not a new state.
- */
-async function snapshotWithTree(repo: Repository, head: SnapshotInfo | undefined, tree: string): Promise<SnapshotInfo | undefined> {
-  if (!head) return undefined;
-  if (head.tree === tree) return head;
-  const base = await checkedOutBase(repo, head);
-  return base?.snapshot.tree === tree ? base.snapshot : undefined;
 }
 
 /**
