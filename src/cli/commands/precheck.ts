@@ -1,10 +1,10 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
 import { ShadowGitError } from '../../engine/errors.js';
+import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { color, print, printJson, relativeTime, short } from '../output.js';
-import { impactJson, printImpactText } from './impact.js';
+import { impactJson, printImpactText, TYPES_FLAG } from './impact.js';
 
 interface Args extends GlobalArgs {
   paths?: string[];
@@ -14,14 +14,12 @@ interface Args extends GlobalArgs {
 /** Lines per list in the text report, so the checklist stays one screen. */
 const LIST_LIMIT = 12;
 
-export const precheckCommand: CommandModule<GlobalArgs, Args> = {
-  command: 'precheck <paths..>',
+export const precheckCommand = defineCommand<Args>({
+  name: 'precheck',
   describe: 'Pre-change checklist: record a pre-change snapshot, then show impact, tests and changes since the last approval',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('paths', { type: 'string', array: true, describe: 'Files (or directories) about to change' })
-      .option('types', { type: 'boolean', default: true, describe: 'Count `import type`/`export type` edges (--no-types leaves them out)' })
-      .example('$0 precheck src/engine/store/objects.ts', 'snapshot first, then what the change reaches') as unknown as Argv<Args>,
+  positionals: { paths: { required: true, variadic: true, describe: 'Files (or directories) about to change' } },
+  flags: { types: TYPES_FLAG },
+  examples: [['$0 precheck src/engine/store/objects.ts', 'snapshot first, then what the change reaches']],
   handler: (args) =>
     runCommand(async () => {
       const paths = args.paths ?? [];
@@ -75,4 +73,4 @@ export const precheckCommand: CommandModule<GlobalArgs, Args> = {
         print(`Run the affected tests before and after the change: \`shadowgit impact ${relPaths.join(' ')} --tests-only\` lists them.`);
       }
     }),
-};
+});

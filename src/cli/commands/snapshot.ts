@@ -32,13 +32,13 @@ export const snapshotCommand = defineCommand<Args>({
     'note-file': { type: 'string', nargs: 1, describe: 'Read the note from a file (- for stdin)', conflicts: 'note' },
     yes: { alias: 'y', type: 'boolean', describe: 'Take the first snapshot of the home directory without asking (usually a mistake, so refused otherwise)' },
   },
-  builder: (y) =>
-    y
-      .example('$0 snapshot -m "before refactor" --note-file prompt.txt', 'keep the assistant prompt with the snapshot')
-      .example('$0 snapshot', 'record the working tree')
-      .example('$0 snapshot -m "before codemod"', 'record it with a message')
-      .example('$0 snapshot --json', 'machine-readable result')
-      .epilog('While `shadowgit watch` runs on the tree, the watcher takes the snapshot (it knows what changed); `byWatcher` in --json says so.'),
+  examples: [
+    ['$0 snapshot -m "before refactor" --note-file prompt.txt', 'keep the assistant prompt with the snapshot'],
+    ['$0 snapshot', 'record the working tree'],
+    ['$0 snapshot -m "before codemod"', 'record it with a message'],
+    ['$0 snapshot --json', 'machine-readable result'],
+  ],
+  epilog: 'While `shadowgit watch` runs on the tree, the watcher takes the snapshot (it knows what changed); `byWatcher` in --json says so.',
   handler: (args) =>
     runCommand(cancellable(async () => {
       const bar = progress('Scanning', Boolean(args.json));

@@ -6,11 +6,11 @@ import { absoluteTime, color, formatBytes, print, printJson, relativeTime, short
 export const statusCommand = defineCommand<GlobalArgs>({
   name: 'status',
   describe: 'Show the working tree, its shadow repo and what changed since the last snapshot',
-  builder: (y) =>
-    y
-      .example('$0 status', 'human-readable summary')
-      .example('$0 status --json', 'machine-readable summary')
-      .epilog('While `shadowgit watch` runs on the tree, the watcher answers (it knows what changed); `byWatcher` in --json says so.'),
+  examples: [
+    ['$0 status', 'human-readable summary'],
+    ['$0 status --json', 'machine-readable summary'],
+  ],
+  epilog: 'While `shadowgit watch` runs on the tree, the watcher answers (it knows what changed); `byWatcher` in --json says so.',
   handler: (args) =>
     runCommand(async () => {
       // A running watcher answers from what it knows; the engine only loads without one.
