@@ -119,12 +119,9 @@ export function defineCommand<A extends GlobalArgs>(spec: CommandSpec<A>): Direc
      * check) returns undefined and goes to yargs, which also reports every mistake.
      */
     readDirectly(argv: string[]) {
-      // yargs' tokenizer takes an argument of dashes only (`approve ---`) for a value, then blanks
-      // it when it fills in the positional; parseArgs takes it for an option. Marked, it reads as a value.
-      const marked = argv.map((arg) => (/^-{3,}$/.test(arg) ? `\0${arg}` : arg));
       let parsed: ReturnType<typeof parseArgs>;
       try {
-        parsed = parseArgs({ args: marked, options, strict: true, allowPositionals: true, tokens: true });
+        parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true, tokens: true });
       } catch {
         return undefined;
       }
@@ -140,10 +137,11 @@ export function defineCommand<A extends GlobalArgs>(spec: CommandSpec<A>): Direc
           continue;
         }
         if (token.kind === 'positional') {
-          (afterDashes ?? words).push(token.value.replace(/^\0/, ''));
+          // yargs blanks a word of dashes only (`export latest -`) when it fills in a positional.
+          if (!afterDashes && /^-+$/.test(token.value)) return undefined;
+          (afterDashes ?? words).push(token.value);
           continue;
         }
-        if (token.value?.startsWith('\0')) return undefined;
         // yargs reads `-mtext` as the flags -m -t -e -x -t; parseArgs as -m "text".
         if (token.inlineValue && !token.rawName.startsWith('--')) return undefined;
         const flag = flags[token.name]!;
