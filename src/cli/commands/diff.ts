@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ChangeStat, FileChange } from '../../engine/snapshot/diff.js';
 import { ShadowGitError } from '../../engine/errors.js';
 import type { ShadowGit } from '../../shadowgit.js';
+import { changeLine } from '../changes.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { color, print, printJson } from '../output.js';
@@ -14,14 +15,6 @@ interface Args extends GlobalArgs {
   patch?: boolean;
   stat?: boolean;
   '--'?: string[];
-}
-
-const LETTER = { added: 'A', modified: 'M', deleted: 'D', mode: 'T' } as const;
-
-/** "M src/app.ts", coloured by status (also used by `show`). */
-export function changeLine(change: { path: string; status: keyof typeof LETTER }): string {
-  const paint = { added: color.green, modified: color.yellow, deleted: color.red, mode: color.cyan };
-  return paint[change.status](`${LETTER[change.status]} ${change.path}`);
 }
 
 const existsHere = (word: string) => lstatSync(path.resolve(process.cwd(), word), { throwIfNoEntry: false }) !== undefined;

@@ -1,4 +1,5 @@
 import type { ListedSnapshot } from '../../shadowgit.js';
+import { changeCounts } from '../changes.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { displayWidth, outputWidth, truncateEnd } from '../fit.js';
@@ -26,7 +27,7 @@ interface Column {
 
 /** A commit prefix as long as an id: the narrow layouts put it under or beside the id. */
 const briefCommit = (s: ListedSnapshot) => s.commit.slice(0, 8);
-const changesOf = (s: ListedSnapshot) => `+${s.changes.added} ~${s.changes.modified} -${s.changes.deleted}`;
+const changesOf = (s: ListedSnapshot) => changeCounts(s.changes);
 const whenOf = (s: ListedSnapshot) => `${relativeTime(s.date)}\n${absoluteTime(s.date)}`;
 /** On one line: a message's own line breaks would make rows of any height and break the two-line layout. */
 const messageOf = (s: ListedSnapshot) => visible(s.message.replace(/\s*\n\s*/g, ' '));

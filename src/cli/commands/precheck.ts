@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ShadowGitError } from '../../engine/errors.js';
+import { changeLine, type ChangeStatus } from '../changes.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { color, print, printJson, relativeTime, short } from '../output.js';
@@ -37,7 +38,7 @@ export const precheckCommand = defineCommand<Args>({
 
       const approvedList = await sg.approved();
       const last = [...approvedList].sort((a, b) => b.date.getTime() - a.date.getTime())[0];
-      let sinceApproved: { name: string; tag: string; commit: string; date: string; changes: Array<{ path: string; status: string }> } | null = null;
+      let sinceApproved: { name: string; tag: string; commit: string; date: string; changes: Array<{ path: string; status: ChangeStatus }> } | null = null;
       if (last) {
         const diff = await sg.diff(last.commit);
         sinceApproved = { name: last.name, tag: last.tag, commit: last.commit, date: last.date.toISOString(), changes: diff.changes.map((c) => ({ path: c.path, status: c.status })) };
@@ -62,8 +63,7 @@ export const precheckCommand = defineCommand<Args>({
       else {
         const n = sinceApproved.changes.length;
         print(`${color.yellow('!')} ${n} file${n === 1 ? '' : 's'} changed since the approved revision "${sinceApproved.name}" (${relativeTime(sinceApproved.date)}):`);
-        const letter: Record<string, string> = { added: 'A', modified: 'M', deleted: 'D', mode: 'T' };
-        for (const c of sinceApproved.changes.slice(0, LIST_LIMIT)) print(`    ${letter[c.status] ?? '?'} ${c.path}`);
+        for (const c of sinceApproved.changes.slice(0, LIST_LIMIT)) print(`    ${changeLine(c)}`);
         if (n > LIST_LIMIT) print(color.dim(`    …and ${n - LIST_LIMIT} more (\`shadowgit diff "${sinceApproved.name}"\`)`));
       }
       print('');

@@ -1,7 +1,7 @@
+import { changeLine } from '../changes.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { absoluteTime, color, print, printJson } from '../output.js';
-import { changeLine } from './diff.js';
 
 interface Args extends GlobalArgs {
   rev: string;

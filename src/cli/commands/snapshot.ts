@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import type { SnapshotReport } from '../../shadowgit.js';
+import { changeCounts } from '../changes.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { announceCreated, confirmFirstSnapshot } from '../firstrun.js';
@@ -64,9 +65,8 @@ export const snapshotCommand = defineCommand<Args>({
       }
       warnSkipped(result.skipped);
       for (const warning of result.warnings) warn(warning);
-      const { added, modified, deleted } = result.changes;
       const by = byWatcher ? ' by the running watcher' : '';
-      if (result.created) print(`Recorded snapshot ${color.bold(result.id)} (${short(result.commit)})${by}: ${color.green(`+${added}`)} ${color.yellow(`~${modified}`)} ${color.red(`-${deleted}`)}`);
+      if (result.created) print(`Recorded snapshot ${color.bold(result.id)} (${short(result.commit)})${by}: ${changeCounts(result.changes, true)}`);
       else print(`No changes since snapshot ${color.bold(result.id)} (${short(result.commit)}); nothing recorded.`);
       if (note !== undefined) print(`Note attached to ${color.bold(result.id)}; \`shadowgit show ${result.id}\` prints it.`);
     })),

@@ -1,4 +1,5 @@
 import type { StatusReport } from '../../shadowgit.js';
+import { changeLine } from '../changes.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { absoluteTime, color, formatBytes, print, printJson, relativeTime, short } from '../output.js';
@@ -50,7 +51,7 @@ export const statusCommand = defineCommand<GlobalArgs>({
         return;
       }
       print(base ? `Changes since ${base} (${total}):` : `Changes since the last snapshot (${total}):`);
-      const lines = [...added.map((p) => color.green(`  A ${p}`)), ...modified.map((p) => color.yellow(`  M ${p}`)), ...deleted.map((p) => color.red(`  D ${p}`))];
+      const lines = (['added', 'modified', 'deleted'] as const).flatMap((kind) => status.changes[kind].map((path) => `  ${changeLine({ path, status: kind })}`));
       for (const line of lines.slice(0, 50)) print(line);
       if (lines.length > 50) print(`  …and ${lines.length - 50} more; \`shadowgit diff\` lists them all.`);
     }),

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { spawnDetached, stopWatcher, WatchSession, type WatchStatus } from '../../engine/protect/watch.js';
 import { CONFIG_FILE } from '../../engine/config.js';
 import { ShadowGitError } from '../../engine/errors.js';
+import { changeCounts } from '../changes.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { announceCreated, confirmFirstSnapshot } from '../firstrun.js';
@@ -130,7 +131,7 @@ export const watchCommand = defineCommand<Args>({
         intervalMs: interval * 1000,
         onSnapshot: (r) => {
           if (live || args.json) return;
-          print(`${new Date().toISOString()} recorded snapshot ${r.id} (${short(r.commit)}): +${r.changes.added} ~${r.changes.modified} -${r.changes.deleted}`);
+          print(`${new Date().toISOString()} recorded snapshot ${r.id} (${short(r.commit)}): ${changeCounts(r.changes)}`);
         },
         onWarning: (message) => {
           clearLine();
