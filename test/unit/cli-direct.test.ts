@@ -1,7 +1,9 @@
 import type { DirectCommand } from '../../src/cli/command.js';
 import { approveCommand } from '../../src/cli/commands/approve.js';
 import { diffCommand } from '../../src/cli/commands/diff.js';
+import { gcCommand } from '../../src/cli/commands/gc.js';
 import { guardCommand } from '../../src/cli/commands/guard.js';
+import { impactCommand } from '../../src/cli/commands/impact.js';
 import { commands } from '../../src/cli/commands/index.js';
 import { listCommand } from '../../src/cli/commands/list.js';
 import { logCommand } from '../../src/cli/commands/log.js';
@@ -134,6 +136,18 @@ describe('reading simple argument lists without yargs', () => {
     [showCommand, ['a', 'b']],
   ])('%#: anything unusual is left to yargs', (command, rest) => {
     expect(command.readDirectly(rest)).toBeUndefined();
+  });
+
+  test('a flag that takes a value needs one, even where it has a default', async () => {
+    for (const [command, rest] of [
+      [gcCommand, ['--grace']],
+      [pruneCommand, ['--keep-last']],
+      [pruneCommand, ['--keep-within']],
+      [impactCommand, ['--format']],
+    ] as const) {
+      expect(command.readDirectly([...rest])).toBeUndefined();
+      expect(((await viaYargs(command, [wordOf(command), ...rest])) as Error).message).toBe(`Not enough arguments following: ${rest[0].slice(2)}`);
+    }
   });
 });
 
