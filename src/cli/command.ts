@@ -92,8 +92,8 @@ export function defineCommand<A extends GlobalArgs>(spec: CommandSpec<A>): Direc
       let withArgs = y as unknown as Argv<A>;
       for (const [name, p] of positionals) {
         // yargs demands a required variadic itself; demanding it again would change its help.
-        const options: PositionalOptions = { type: 'string', describe: p.describe, ...(p.variadic ? { array: true } : {}), ...(p.required && !p.variadic ? { demandOption: true } : {}), ...(p.default !== undefined ? { default: p.default } : {}) };
-        withArgs = withArgs.positional(name, options);
+        const settings: PositionalOptions = { type: 'string', describe: p.describe, ...(p.variadic ? { array: true } : {}), ...(p.required && !p.variadic ? { demandOption: true } : {}), ...(p.default !== undefined ? { default: p.default } : {}) };
+        withArgs = withArgs.positional(name, settings);
       }
       for (const [name, flag] of Object.entries(spec.flags ?? {})) {
         withArgs = withArgs.option(name, yargsOption(flag)) as unknown as Argv<A>;
