@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ArgumentsCamelCase, Argv, CommandModule, MiddlewareFunction } from 'yargs';
+import type { ArgumentsCamelCase, Argv, MiddlewareFunction } from 'yargs';
 import type { LockOwner } from '../engine/store/lock.js';
 import { ShadowGitError } from '../engine/errors.js';
 import { GLOBAL_FLAGS, type DirectCommand } from './command.js';
@@ -12,9 +12,6 @@ import { HELP_TOPICS } from './topics.js';
 import { closest, explainParserFailure, jsonAmong, refuseNonNumbers, suggestion, unknownCommand } from './usage.js';
 
 const require = createRequire(import.meta.url);
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyCommand = CommandModule<GlobalArgs, any>;
 
 const HELP_HINT = '`shadowgit help COMMAND` shows a command\'s options and examples; `shadowgit help config` the .shadowgit settings.';
 
@@ -37,14 +34,14 @@ function commandWordIndex(argv: string[]): number {
 }
 
 /** The command a run names (`commands/<word>.js` exporting `<word>Command`), loading only that file. */
-async function namedCommand(word: string): Promise<AnyCommand | undefined> {
+async function namedCommand(word: string): Promise<DirectCommand | undefined> {
   if (!/^[a-z]+$/.test(word)) return undefined;
-  const module = (await import(`./commands/${word}.js`).catch(() => undefined)) as Record<string, AnyCommand> | undefined;
+  const module = (await import(`./commands/${word}.js`).catch(() => undefined)) as Record<string, DirectCommand> | undefined;
   const command = module?.[`${word}Command`];
   return [command?.command].flat()[0]?.split(' ')[0] === word ? command : undefined;
 }
 
-async function allCommands(): Promise<AnyCommand[]> {
+async function allCommands(): Promise<DirectCommand[]> {
   return (await import('./commands/index.js')).commands;
 }
 
@@ -54,14 +51,14 @@ async function allCommands(): Promise<AnyCommand[]> {
  * only that one; `--version` alone loads none; help, aliases and mistakes load the full list,
  * so yargs can show everything.
  */
-async function commandsFor(argv: string[], wordAt: number, named: AnyCommand | undefined): Promise<AnyCommand[]> {
+async function commandsFor(argv: string[], wordAt: number, named: DirectCommand | undefined): Promise<DirectCommand[]> {
   if (named) return [named];
   if (wordAt < 0 && argv.includes('--version') && !argv.includes('--help') && !argv.includes('-h')) return [];
   return allCommands();
 }
 
 /** Every spelling of the commands' names (aliases too), each mapped to the command's name. */
-function commandNames(commands: AnyCommand[]): Record<string, string> {
+function commandNames(commands: DirectCommand[]): Record<string, string> {
   const names: Record<string, string> = {};
   for (const command of commands) {
     const [name, ...aliases] = [command.command, command.aliases].flat().filter((n): n is string => typeof n === 'string').map((n) => n.split(' ')[0]!);
@@ -92,7 +89,8 @@ export function parserFor(argv: string[], commands: Record<string, string> = {})
       .locale('en')
       .usage('$0 <command> [options]\n\nSnapshots of your working tree in a shadow git repository, outside the tree.')
       .options(GLOBAL_FLAGS)
-      .parserConfiguration({ 'populate--': true })
+      // Words after `--` are passed on as typed: `guard -- printf 0x10` must not run `printf 16`.
+      .parserConfiguration({ 'populate--': true, 'parse-positional-numbers': false })
       .version(version)
       .alias('h', 'help')
       .strict()
@@ -175,11 +173,11 @@ async function dispatch(argv: string[]): Promise<void> {
   const word = at >= 0 ? argv[at]! : undefined;
   if (word === 'help') return help(argv, at);
   const named = word === undefined ? undefined : await namedCommand(word);
-  const run = (command: AnyCommand) => async (args: ArgumentsCamelCase<GlobalArgs>) => {
+  const run = (command: DirectCommand) => async (args: ArgumentsCamelCase<GlobalArgs>) => {
     await enter(args);
     await command.handler(args);
   };
-  const direct = (named as DirectCommand | undefined)?.readDirectly?.(argv.filter((_, i) => i !== at));
+  const direct = named?.readDirectly(argv.filter((_, i) => i !== at));
   if (direct) return run(named!)(direct);
   const commands = await commandsFor(argv, at, named);
   const names = commandNames(commands);

@@ -1,9 +1,19 @@
 import type { DirectCommand } from '../../src/cli/command.js';
 import { approveCommand } from '../../src/cli/commands/approve.js';
+import { diffCommand } from '../../src/cli/commands/diff.js';
+import { gcCommand } from '../../src/cli/commands/gc.js';
+import { guardCommand } from '../../src/cli/commands/guard.js';
+import { impactCommand } from '../../src/cli/commands/impact.js';
+import { commands } from '../../src/cli/commands/index.js';
+import { listCommand } from '../../src/cli/commands/list.js';
+import { logCommand } from '../../src/cli/commands/log.js';
+import { pruneCommand } from '../../src/cli/commands/prune.js';
+import { restoreCommand } from '../../src/cli/commands/restore.js';
 import { rollbackCommand } from '../../src/cli/commands/rollback.js';
+import { showCommand } from '../../src/cli/commands/show.js';
 import { snapshotCommand } from '../../src/cli/commands/snapshot.js';
 import { statusCommand } from '../../src/cli/commands/status.js';
-import { undoCommand } from '../../src/cli/commands/undo.js';
+import { watchCommand } from '../../src/cli/commands/watch.js';
 import { parserFor } from '../../src/cli/main.js';
 import { closest } from '../../src/cli/usage.js';
 import { prng } from '../../scripts/bench/tree.mjs';
@@ -43,17 +53,33 @@ const PIECES: Record<string, string[][]> = {
   undo: [],
   rollback: [['latest~1'], ['1234'], ['Feature Complete'], ['--yes'], ['-y'], ['-y', 'true'], ['--yes', 'false'], ['--yes=false'], ['extra'], ['true']],
   approve: [['Feature Complete'], ['v2'], ['0777'], ['-m', 'reviewed'], ['-f'], ['--force'], ['-fm', 'x'], ['-f', 'false'], ['--message']],
+  list: [['-n', '5'], ['--limit', '0'], ['--limit', 'abc'], ['--limit=7'], ['-n', '007'], ['-n', '1e3'], ['-n', '-3'], ['--approved'], ['-n']],
+  restore: [['latest'], ['src/a.ts'], ['--', 'b.ts'], ['--', '-x'], ['---'], ['5']],
+  diff: [['latest~1'], ['a.ts'], ['-p'], ['--patch'], ['--stat'], ['--', 'x'], ['--', '--stat'], ['-p', 'true'], ['0x10']],
+  show: [['latest~1'], ['Feature Complete'], ['007']],
+  prune: [['--keep-last', '5'], ['--keep-daily', '7'], ['--keep-within', '2d'], ['--keep-within', ''], ['--keep-last', 'x'], ['--keep-last'], ['-n'], ['--dry-run'], ['--no-gc'], ['--gc', 'false'], ['--grace', '0'], ['--grace'], ['--keepLast', '3']],
+  gc: [['--grace', '0'], ['--grace', '2h'], ['--grace'], ['--grace=90s']],
+  verify: [['--quick'], ['--quick', 'true']],
+  export: [['latest', '../out.tar'], ['a b', 'out dir'], ['v2', 'x.tgz'], ['-f'], ['--force']],
+  watch: [['--debounce', '5'], ['--interval', '60'], ['--debounce'], ['--stop'], ['--detach'], ['-y'], ['--yes']],
+  guard: [['--keep'], ['--', 'npm', 'test'], ['npm'], ['--', '-x', '--keep'], ['--', '--']],
+  doctor: [['--fix'], ['--bundle', 'b.tgz'], ['--bundle'], ['-f'], ['-v'], ['--verbose']],
+  recover: [['a.json'], ['--', 'b.json'], ['--abandon-interrupted'], ['--abandonInterrupted']],
+  log: [['-n', '5'], ['-n=12x'], ['--limit', '0'], ['--op', 'guard'], ['--op', 'rollback'], ['--op'], ['--op=guard']],
+  impact: [['a.ts'], ['--since', 'latest'], ['--since'], ['--depth', '2'], ['--depth', 'x'], ['--format', 'dot'], ['--format', 'bad'], ['--format'], ['--no-types'], ['--types', 'false'], ['--tests-only'], ['--', 'b.ts']],
+  precheck: [['a.ts'], ['b.ts'], ['--no-types'], ['--types'], ['--', 'c.ts']],
+  init: [],
 };
 const COMMON = [['--json'], ['-C', '/tmp/tree'], ['-C/tmp/tree'], ['--C=/tmp/tree'], ['-C'], ['--json=false'], ['--no-json'], ['--help'], ['--version'], ['--'], ['--bogus'], ['-x'], ['stray']];
 
 describe('reading simple argument lists without yargs', () => {
-  test.each([snapshotCommand, statusCommand, undoCommand, rollbackCommand, approveCommand].map((c) => [wordOf(c), c] as const))(
+  test.each(commands.map((c) => [wordOf(c), c] as const))(
     '%s: every list read directly gives what yargs gives (random lists of real and broken pieces)',
     async (word, command) => {
       const random = prng(word.length * 7919);
       const pieces = [...PIECES[word]!, ...COMMON];
       let direct = 0;
-      for (let round = 0; round < 400; round++) {
+      for (let round = 0; round < 150; round++) {
         const rest: string[] = [];
         const count = Math.floor(random() * 4);
         for (let i = 0; i < count; i++) rest.push(...pieces[Math.floor(random() * pieces.length)]!);
@@ -75,6 +101,15 @@ describe('reading simple argument lists without yargs', () => {
     [rollbackCommand, ['latest~1', '--yes'], { rev: 'latest~1', yes: true, y: true }],
     [approveCommand, ['Feature Complete', '-m', 'ok'], { name: 'Feature Complete', message: 'ok', m: 'ok' }],
     [statusCommand, ['--json'], { json: true }],
+    [restoreCommand, ['latest', '--', 'src/a.ts', '-x'], { rev: 'latest', paths: [], '--': ['src/a.ts', '-x'] }],
+    [restoreCommand, ['latest', 'src/a.ts', 'b'], { rev: 'latest', paths: ['src/a.ts', 'b'] }],
+    [guardCommand, ['--keep', '--', 'npm', 'test', '--json'], { keep: true, command: [], '--': ['npm', 'test', '--json'] }],
+    [guardCommand, ['--', 'printf', '0x10', '1e3', '007'], { command: [], '--': ['printf', '0x10', '1e3', '007'] }],
+    [diffCommand, ['latest~1', '--stat', '--', 'a'], { from: 'latest~1', stat: true, paths: [], '--': ['a'] }],
+    [showCommand, [], { rev: 'latest' }],
+    [listCommand, ['-n', '5', '--approved'], { limit: 5, n: 5, approved: true }],
+    [logCommand, ['--op', 'guard', '--op', 'rollback'], { limit: 20, n: 20, op: ['guard', 'rollback'] }],
+    [pruneCommand, ['--keep-last', '20', '-n'], { 'keep-last': 20, keepLast: 20, 'dry-run': true, dryRun: true, n: true, gc: true, grace: '15m' }],
   ])('%#: the everyday forms go direct, with the values yargs gives', async (command, rest, expected) => {
     const read = command.readDirectly(rest);
     expect(read && values(read)).toEqual(expected);
@@ -92,8 +127,27 @@ describe('reading simple argument lists without yargs', () => {
     [rollbackCommand, ['-y', 'true']],
     [approveCommand, []],
     [approveCommand, ['--version', 'x']],
+    [rollbackCommand, ['--', 'latest']],
+    [listCommand, ['-n', '0']],
+    [listCommand, ['-n', '0x10']],
+    [logCommand, ['--op', 'guard', 'rollback']],
+    [pruneCommand, ['--no-gc']],
+    [watchCommand, ['--stop', '--detach']],
+    [showCommand, ['a', 'b']],
   ])('%#: anything unusual is left to yargs', (command, rest) => {
     expect(command.readDirectly(rest)).toBeUndefined();
+  });
+
+  test('a flag that takes a value needs one, even where it has a default', async () => {
+    for (const [command, rest] of [
+      [gcCommand, ['--grace']],
+      [pruneCommand, ['--keep-last']],
+      [pruneCommand, ['--keep-within']],
+      [impactCommand, ['--format']],
+    ] as const) {
+      expect(command.readDirectly([...rest])).toBeUndefined();
+      expect(((await viaYargs(command, [wordOf(command), ...rest])) as Error).message).toBe(`Not enough arguments following: ${rest[0].slice(2)}`);
+    }
   });
 });
 

@@ -16,10 +16,10 @@ export const approveCommand = defineCommand<Args>({
     message: { alias: 'm', type: 'string', describe: 'Description stored with the approval' },
     force: { alias: 'f', type: 'boolean', describe: 'Move the name if it is already in use' },
   },
-  builder: (y) =>
-    y
-      .example('$0 approve "Feature Complete"', 'snapshot if needed, then tag it')
-      .example('$0 approve v2-login -m "login flow reviewed"', 'with a description'),
+  examples: [
+    ['$0 approve "Feature Complete"', 'snapshot if needed, then tag it'],
+    ['$0 approve v2-login -m "login flow reviewed"', 'with a description'],
+  ],
   handler: (args) =>
     runCommand(async () => {
       const sg = await openRepo(args);

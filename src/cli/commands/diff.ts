@@ -1,9 +1,10 @@
 import { lstatSync } from 'node:fs';
 import path from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
 import type { ChangeStat, FileChange } from '../../engine/snapshot/diff.js';
 import { ShadowGitError } from '../../engine/errors.js';
 import type { ShadowGit } from '../../shadowgit.js';
+import { changeLine } from '../changes.js';
+import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { color, print, printJson } from '../output.js';
 
@@ -14,14 +15,6 @@ interface Args extends GlobalArgs {
   patch?: boolean;
   stat?: boolean;
   '--'?: string[];
-}
-
-const LETTER = { added: 'A', modified: 'M', deleted: 'D', mode: 'T' } as const;
-
-/** "M src/app.ts", coloured by status (also used by `show`). */
-export function changeLine(change: { path: string; status: keyof typeof LETTER }): string {
-  const paint = { added: color.green, modified: color.yellow, deleted: color.red, mode: color.cyan };
-  return paint[change.status](`${LETTER[change.status]} ${change.path}`);
 }
 
 const existsHere = (word: string) => lstatSync(path.resolve(process.cwd(), word), { throwIfNoEntry: false }) !== undefined;
@@ -142,21 +135,25 @@ function statSummary(files: number, insertions: number, deletions: number): stri
 /** A stat as --json gives it: the line counts, or `binary` with the sizes. */
 const statFields = (stat: ChangeStat) => ('binary' in stat ? { binary: true, oldBytes: stat.oldBytes, newBytes: stat.newBytes } : stat);
 
-export const diffCommand: CommandModule<GlobalArgs, Args> = {
-  command: 'diff [from] [to] [paths..]',
+export const diffCommand = defineCommand<Args>({
+  name: 'diff',
   describe: 'Show what changed between snapshots, or between a snapshot and the working tree',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('from', { type: 'string', describe: 'Revision to compare from (default: what `status` compares with: the snapshot a rollback, undo or guard last checked out, until a snapshot is recorded after it; else the latest)' })
-      .positional('to', { type: 'string', describe: 'Revision to compare to (default: the working tree)' })
-      .positional('paths', { type: 'string', array: true, describe: 'Files or directories to limit the diff to, relative to the current directory; after `--` they are never taken for revisions' })
-      .option('patch', { alias: 'p', type: 'boolean', describe: 'Show unified diffs' })
-      .option('stat', { type: 'boolean', describe: 'Lines added and removed per file, and a summary, as git diff --stat' })
-      .example('$0 diff', 'what changed since the snapshot status compares with, names only')
-      .example('$0 diff "Feature Complete" --patch', 'approved revision → working tree, with patches')
-      .example('$0 diff qzkmtvrw latest --stat', 'between two snapshots, with line counts')
-      .example('$0 diff --patch -- src/ package.json', 'only these paths (relative to the current directory)')
-      .example('$0 diff latest~1 README.md', 'a word that is no revision but an existing path starts the paths') as Argv<Args>,
+  positionals: {
+    from: { describe: 'Revision to compare from (default: what `status` compares with: the snapshot a rollback, undo or guard last checked out, until a snapshot is recorded after it; else the latest)' },
+    to: { describe: 'Revision to compare to (default: the working tree)' },
+    paths: { variadic: true, describe: 'Files or directories to limit the diff to, relative to the current directory; after `--` they are never taken for revisions' },
+  },
+  flags: {
+    patch: { alias: 'p', type: 'boolean', describe: 'Show unified diffs' },
+    stat: { type: 'boolean', describe: 'Lines added and removed per file, and a summary, as git diff --stat' },
+  },
+  examples: [
+    ['$0 diff', 'what changed since the snapshot status compares with, names only'],
+    ['$0 diff "Feature Complete" --patch', 'approved revision → working tree, with patches'],
+    ['$0 diff qzkmtvrw latest --stat', 'between two snapshots, with line counts'],
+    ['$0 diff --patch -- src/ package.json', 'only these paths (relative to the current directory)'],
+    ['$0 diff latest~1 README.md', 'a word that is no revision but an existing path starts the paths'],
+  ],
   handler: (args) =>
     runCommand(async () => {
       const sg = await openRepo(args);
@@ -186,7 +183,7 @@ export const diffCommand: CommandModule<GlobalArgs, Args> = {
         }
       }
     }),
-};
+});
 
 async function statsOf(sg: ShadowGit, changes: FileChange[], worktree: boolean): Promise<ChangeStat[]> {
   const stats: ChangeStat[] = [];

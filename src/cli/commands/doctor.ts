@@ -1,7 +1,7 @@
-import type { Argv, CommandModule } from 'yargs';
 import { checkBundleTarget, writeBundle } from '../../engine/protect/bundle.js';
 import { diagnose, type DoctorReport, type Finding, type Severity } from '../../engine/protect/doctor.js';
 import { recoverFiles, type RecoverReport } from '../../engine/protect/recover.js';
+import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { color, print, printJson, relativeTime, table, terminalWidth, visible } from '../output.js';
 import { renderRecover } from './recover.js';
@@ -43,20 +43,22 @@ function renderDoctor(report: DoctorReport, verbose: boolean): void {
   if (damaged.length > 0) print('Broken on purpose (a test fixture)? Leave it out with a "!" pattern in "critical" in .shadowgit (`shadowgit help config`).');
 }
 
-export const doctorCommand: CommandModule<GlobalArgs, Args> = {
-  command: 'doctor',
+export const doctorCommand = defineCommand<Args>({
+  name: 'doctor',
   describe: 'Check critical files, the shadow repo, lock, watcher and disk space',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .option('fix', { type: 'boolean', describe: 'Restore damaged critical files (same as `shadowgit recover`), then check again' })
-      .option('bundle', { type: 'string', requiresArg: true, describe: 'Also write a diagnostics bundle (.tar.gz) for a bug report: no file contents' })
-      .option('force', { alias: 'f', type: 'boolean', describe: 'Replace the --bundle file if it exists' })
-      .option('verbose', { alias: 'v', type: 'boolean', describe: 'List every check and every critical file, not only the problems' })
-      .example('$0 doctor', 'check everything; exit 1 if a problem is found')
-      .example('$0 doctor --fix', 'restore damaged critical files from their newest healthy snapshot')
-      .example('$0 doctor --bundle shadowgit-diag.tar.gz', 'write diagnostics to attach to a bug report')
-      .example('$0 doctor --verbose', 'also list the healthy files and the checks that passed')
-      .epilog('Critical files: package.json, tsconfig*.json, lockfiles, plus the "critical" globs in .shadowgit; a "!" glob there leaves files out (see `shadowgit help config`). --json always lists every finding.') as Argv<Args>,
+  flags: {
+    fix: { type: 'boolean', describe: 'Restore damaged critical files (same as `shadowgit recover`), then check again' },
+    bundle: { type: 'string', describe: 'Also write a diagnostics bundle (.tar.gz) for a bug report: no file contents' },
+    force: { alias: 'f', type: 'boolean', describe: 'Replace the --bundle file if it exists' },
+    verbose: { alias: 'v', type: 'boolean', describe: 'List every check and every critical file, not only the problems' },
+  },
+  examples: [
+    ['$0 doctor', 'check everything; exit 1 if a problem is found'],
+    ['$0 doctor --fix', 'restore damaged critical files from their newest healthy snapshot'],
+    ['$0 doctor --bundle shadowgit-diag.tar.gz', 'write diagnostics to attach to a bug report'],
+    ['$0 doctor --verbose', 'also list the healthy files and the checks that passed'],
+  ],
+  epilog: 'Critical files: package.json, tsconfig*.json, lockfiles, plus the "critical" globs in .shadowgit; a "!" glob there leaves files out (see `shadowgit help config`). --json always lists every finding.',
   handler: (args) =>
     runCommand(async () => {
       if (args.bundle !== undefined) await checkBundleTarget(args.bundle, Boolean(args.force));
@@ -77,4 +79,4 @@ export const doctorCommand: CommandModule<GlobalArgs, Args> = {
       }
       return report.healthy ? 0 : 1;
     }),
-};
+});

@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { color, formatBytes, print, printJson, short } from '../output.js';
 
@@ -8,17 +8,19 @@ interface Args extends GlobalArgs {
   force?: boolean;
 }
 
-export const exportCommand: CommandModule<GlobalArgs, Args> = {
-  command: 'export <rev> <out>',
+export const exportCommand = defineCommand<Args>({
+  name: 'export',
   describe: 'Write a snapshot as a clean copy: a directory, or a .tar / .tar.gz archive',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('rev', { type: 'string', demandOption: true, describe: 'Snapshot id, commit hash, approved name, or latest~N' })
-      .positional('out', { type: 'string', demandOption: true, describe: 'Directory, or a file name ending in .tar, .tar.gz or .tgz' })
-      .option('force', { alias: 'f', type: 'boolean', describe: 'Replace OUT if it is a previous export (a directory holding .shadowgit-export, or an archive export wrote)' })
-      .example('$0 export "Feature Complete" ../release', 'the approved revision as a directory')
-      .example('$0 export latest ../snapshot.tar.gz', 'the latest snapshot as a gzipped tarball')
-      .example('$0 export qzkmtvrw out --force', 'replace an existing export') as Argv<Args>,
+  positionals: {
+    rev: { required: true, describe: 'Snapshot id, commit hash, approved name, or latest~N' },
+    out: { required: true, describe: 'Directory, or a file name ending in .tar, .tar.gz or .tgz' },
+  },
+  flags: { force: { alias: 'f', type: 'boolean', describe: 'Replace OUT if it is a previous export (a directory holding .shadowgit-export, or an archive export wrote)' } },
+  examples: [
+    ['$0 export "Feature Complete" ../release', 'the approved revision as a directory'],
+    ['$0 export latest ../snapshot.tar.gz', 'the latest snapshot as a gzipped tarball'],
+    ['$0 export qzkmtvrw out --force', 'replace an existing export'],
+  ],
   handler: (args) =>
     runCommand(async () => {
       // An unset shell variable ("$OUT") would otherwise mean the current directory.
@@ -33,4 +35,4 @@ export const exportCommand: CommandModule<GlobalArgs, Args> = {
       const what = result.format === 'directory' ? 'directory' : `${result.format} archive`;
       print(`Exported snapshot ${color.bold(info.id)} (${short(info.commit)}) to ${what} ${result.out}: ${result.files} file(s), ${result.symlinks} symlink(s), ${formatBytes(result.bytes)}.`);
     }),
-};
+});

@@ -1,11 +1,14 @@
-import type { Argv, CommandModule } from 'yargs';
 import { parseGracePeriod, type GcReport } from '../../engine/maintenance/gc.js';
+import { defineCommand, type FlagSpec } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { formatBytes, print, printJson, progress } from '../output.js';
 
 interface Args extends GlobalArgs {
   grace: string;
 }
+
+/** `--grace`, which prune passes on to its gc. */
+export const GRACE_FLAG: FlagSpec = { type: 'string', default: '15m', describe: 'Keep unreachable objects younger than this (0, 90s, 15m, 2h)' };
 
 export function gcJson(report: GcReport): unknown {
   return { ...report, bytesFreed: Math.max(0, report.bytesBefore - report.bytesAfter) };
@@ -18,14 +21,14 @@ export function renderGc(report: GcReport): void {
   );
 }
 
-export const gcCommand: CommandModule<GlobalArgs, Args> = {
-  command: 'gc',
+export const gcCommand = defineCommand<Args>({
+  name: 'gc',
   describe: 'Delete objects no snapshot or approved revision needs, and pack the rest',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .option('grace', { type: 'string', default: '15m', describe: 'Keep unreachable objects younger than this (0, 90s, 15m, 2h)' })
-      .example('$0 gc', 'reclaim space, keeping objects from the last 15 minutes')
-      .example('$0 gc --grace 0 --json', 'delete every unreachable object now; machine-readable report') as Argv<Args>,
+  flags: { grace: GRACE_FLAG },
+  examples: [
+    ['$0 gc', 'reclaim space, keeping objects from the last 15 minutes'],
+    ['$0 gc --grace 0 --json', 'delete every unreachable object now; machine-readable report'],
+  ],
   handler: (args) =>
     runCommand(async () => {
       const graceMs = parseGracePeriod(args.grace);
@@ -36,4 +39,4 @@ export const gcCommand: CommandModule<GlobalArgs, Args> = {
       if (args.json) printJson(gcJson(report));
       else renderGc(report);
     }),
-};
+});

@@ -1,5 +1,5 @@
-import type { Argv, CommandModule } from 'yargs';
 import { runChild, runGuarded, type ChildOutcome } from '../../engine/protect/guard.js';
+import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { color, printJson, short } from '../output.js';
 
@@ -14,17 +14,17 @@ const EXIT_NOT_RUN = 127;
 
 const say = (line: string) => process.stderr.write(`${color.cyan('shadowgit:')} ${line}\n`);
 
-export const guardCommand: CommandModule<GlobalArgs, Args> = {
-  command: 'guard [command..]',
+export const guardCommand = defineCommand<Args>({
+  name: 'guard',
   describe: 'Run a command; if it fails, record what it left and roll the tree back',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('command', { type: 'string', array: true, describe: 'The command and its arguments, after --' })
-      .option('keep', { type: 'boolean', describe: 'On failure leave the failed state in place (it is still recorded)' })
-      .example('$0 guard -- npx eslint --fix .', 'undo everything eslint wrote if it exits non-zero')
-      .example('$0 guard -- npm run codemod', 'the same for a codemod')
-      .example('$0 guard --keep -- ./migrate.sh', 'record a failed state but leave it in place')
-      .epilog('Exits with the command\'s exit code (128 + signal number when it was killed). Files the snapshot ignores (node_modules, build output) are neither recorded nor restored.') as Argv<Args>,
+  positionals: { command: { variadic: true, describe: 'The command and its arguments, after --' } },
+  flags: { keep: { type: 'boolean', describe: 'On failure leave the failed state in place (it is still recorded)' } },
+  examples: [
+    ['$0 guard -- npx eslint --fix .', 'undo everything eslint wrote if it exits non-zero'],
+    ['$0 guard -- npm run codemod', 'the same for a codemod'],
+    ['$0 guard --keep -- ./migrate.sh', 'record a failed state but leave it in place'],
+  ],
+  epilog: "Exits with the command's exit code (128 + signal number when it was killed). Files the snapshot ignores (node_modules, build output) are neither recorded nor restored.",
   handler: (args) =>
     runCommand(async () => {
       const argv = [...(args.command ?? []), ...(args['--'] ?? [])].map(String);
@@ -64,4 +64,4 @@ export const guardCommand: CommandModule<GlobalArgs, Args> = {
       }
       return exitCode;
     }),
-};
+});

@@ -1,5 +1,5 @@
-import type { Argv, CommandModule } from 'yargs';
 import type { ImpactResult } from '../../impact/index.js';
+import { defineCommand, type FlagSpec } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { color, print, printJson } from '../output.js';
 
@@ -13,6 +13,9 @@ interface Args extends GlobalArgs {
   types?: boolean;
   testsOnly?: boolean;
 }
+
+/** `--types`, which precheck takes too. */
+export const TYPES_FLAG: FlagSpec = { type: 'boolean', default: true, describe: 'Count `import type`/`export type` edges (--no-types leaves them out)' };
 
 /** The documented JSON shape (plus errors, deleted and stats): no edges, those are for pictures. */
 export function impactJson(result: ImpactResult): Record<string, unknown> {
@@ -85,21 +88,23 @@ export function printImpactText(result: ImpactResult, options: { limit?: number;
   );
 }
 
-export const impactCommand: CommandModule<GlobalArgs, Args> = {
-  command: 'impact [paths..]',
+export const impactCommand = defineCommand<Args>({
+  name: 'impact',
   describe: 'Show what imports these files, directly or transitively, and which tests cover them',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('paths', { type: 'string', array: true, describe: 'Files (or directories) about to change' })
-      .option('since', { type: 'string', requiresArg: true, describe: 'Analyse every module changed between REV (snapshot id, hash or approved name) and the working tree' })
-      .option('depth', { type: 'number', requiresArg: true, describe: 'Follow importers at most N steps' })
-      .option('format', { choices: ['text', 'json', 'dot', 'mermaid'] as const, describe: 'Output format (--json is --format json)' })
-      .option('types', { type: 'boolean', default: true, describe: 'Count `import type`/`export type` edges (--no-types leaves them out)' })
-      .option('tests-only', { type: 'boolean', describe: 'Print only the affected test files, one per line' })
-      .example('$0 impact src/engine/store/objects.ts', 'dependents with chains, tests, counts')
-      .example('$0 impact --since "Feature Complete"', 'everything changed since an approved revision')
-      .example('$0 impact src/a.ts --format mermaid', 'the affected subgraph as a Mermaid chart')
-      .example('npx jest $($0 impact src/a.ts --tests-only)', 'run only the tests a change reaches') as unknown as Argv<Args>,
+  positionals: { paths: { variadic: true, describe: 'Files (or directories) about to change' } },
+  flags: {
+    since: { type: 'string', describe: 'Analyse every module changed between REV (snapshot id, hash or approved name) and the working tree' },
+    depth: { type: 'number', describe: 'Follow importers at most N steps' },
+    format: { type: 'string', choices: ['text', 'json', 'dot', 'mermaid'], describe: 'Output format (--json is --format json)' },
+    types: TYPES_FLAG,
+    'tests-only': { type: 'boolean', describe: 'Print only the affected test files, one per line' },
+  },
+  examples: [
+    ['$0 impact src/engine/store/objects.ts', 'dependents with chains, tests, counts'],
+    ['$0 impact --since "Feature Complete"', 'everything changed since an approved revision'],
+    ['$0 impact src/a.ts --format mermaid', 'the affected subgraph as a Mermaid chart'],
+    ['npx jest $($0 impact src/a.ts --tests-only)', 'run only the tests a change reaches'],
+  ],
   handler: (args) =>
     runCommand(async () => {
       const format: ImpactFormat = args.json ? 'json' : (args.format ?? 'text');
@@ -122,4 +127,4 @@ export const impactCommand: CommandModule<GlobalArgs, Args> = {
         process.stdout.write(format === 'dot' ? toDot(result) : toMermaid(result));
       } else printImpactText(result);
     }),
-};
+});

@@ -1,5 +1,4 @@
-import type { CommandModule } from 'yargs';
-import type { GlobalArgs } from '../context.js';
+import type { DirectCommand } from '../command.js';
 import { approveCommand } from './approve.js';
 import { diffCommand } from './diff.js';
 import { exportCommand } from './export.js';
@@ -23,8 +22,7 @@ import { undoCommand } from './undo.js';
 import { watchCommand } from './watch.js';
 
 /** Every command, in the order `--help` lists them. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: Array<CommandModule<GlobalArgs, any>> = [
+export const commands: DirectCommand[] = [
   snapshotCommand,
   listCommand,
   approveCommand,

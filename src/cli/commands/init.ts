@@ -1,12 +1,12 @@
-import type { Argv, CommandModule } from 'yargs';
+import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { allowingHome } from '../firstrun.js';
 import { print, printJson } from '../output.js';
 
-export const initCommand: CommandModule<GlobalArgs, GlobalArgs> = {
-  command: 'init',
+export const initCommand = defineCommand<GlobalArgs>({
+  name: 'init',
   describe: 'Create the shadow repository now (the first snapshot does this too; or first, to protect the home directory)',
-  builder: (y: Argv<GlobalArgs>) => y.example('$0 init', 'create the shadow repo for this tree'),
+  examples: [['$0 init', 'create the shadow repo for this tree']],
   handler: (args) =>
     runCommand(async () => {
       const sg = await openRepo(args);
@@ -16,4 +16,4 @@ export const initCommand: CommandModule<GlobalArgs, GlobalArgs> = {
       if (args.json) printJson({ worktree: sg.worktree, repo: sg.repoPath });
       else print(`Shadow repository for ${sg.worktree}: ${sg.repoPath}`);
     }),
-};
+});

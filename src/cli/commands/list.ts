@@ -1,5 +1,6 @@
-import type { Argv, CommandModule } from 'yargs';
 import type { ListedSnapshot } from '../../shadowgit.js';
+import { changeCounts } from '../changes.js';
+import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { displayWidth, outputWidth, truncateEnd } from '../fit.js';
 import { badValue } from '../usage.js';
@@ -26,7 +27,7 @@ interface Column {
 
 /** A commit prefix as long as an id: the narrow layouts put it under or beside the id. */
 const briefCommit = (s: ListedSnapshot) => s.commit.slice(0, 8);
-const changesOf = (s: ListedSnapshot) => `+${s.changes.added} ~${s.changes.modified} -${s.changes.deleted}`;
+const changesOf = (s: ListedSnapshot) => changeCounts(s.changes);
 const whenOf = (s: ListedSnapshot) => `${relativeTime(s.date)}\n${absoluteTime(s.date)}`;
 /** On one line: a message's own line breaks would make rows of any height and break the two-line layout. */
 const messageOf = (s: ListedSnapshot) => visible(s.message.replace(/\s*\n\s*/g, ' '));
@@ -97,21 +98,21 @@ function renderList(snapshots: ListedSnapshot[], width: number): string {
   return renderLines(snapshots, width);
 }
 
-export const listCommand: CommandModule<GlobalArgs, Args> = {
-  command: ['list', 'ls'],
+export const listCommand = defineCommand<Args>({
+  name: 'list',
+  aliases: ['ls'],
   describe: 'List snapshots, newest first',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .option('limit', { alias: 'n', type: 'number', requiresArg: true, describe: 'Show at most N snapshots' })
-      .check((argv) => {
-        if (argv.limit !== undefined && !(Number.isInteger(argv.limit) && argv.limit > 0)) throw new Error(`${badValue('--limit', 'a whole number greater than 0', String(argv.limit))}.`);
-        return true;
-      })
-      .option('approved', { type: 'boolean', describe: 'Only approved revisions' })
-      .example('$0 list', 'all snapshots')
-      .example('$0 list -n 10 --approved', 'the ten newest approved revisions')
-      .example('$0 list --json', 'machine-readable list')
-      .epilog(`The table fits the terminal (a narrower layout below ${PIPED_WIDTH} columns); piped, it is at most ${PIPED_WIDTH} columns wide. Scripts should read --json.`) as Argv<Args>,
+  flags: {
+    limit: { alias: 'n', type: 'number', describe: 'Show at most N snapshots' },
+    approved: { type: 'boolean', describe: 'Only approved revisions' },
+  },
+  check: (args) => (args.limit !== undefined && !(Number.isInteger(args.limit) && args.limit > 0) ? `${badValue('--limit', 'a whole number greater than 0', String(args.limit))}.` : undefined),
+  examples: [
+    ['$0 list', 'all snapshots'],
+    ['$0 list -n 10 --approved', 'the ten newest approved revisions'],
+    ['$0 list --json', 'machine-readable list'],
+  ],
+  epilog: `The table fits the terminal (a narrower layout below ${PIPED_WIDTH} columns); piped, it is at most ${PIPED_WIDTH} columns wide. Scripts should read --json.`,
   handler: (args) =>
     runCommand(async () => {
       const sg = await openRepo(args);
@@ -126,4 +127,4 @@ export const listCommand: CommandModule<GlobalArgs, Args> = {
       }
       print(renderList(snapshots, outputWidth(process.stdout, PIPED_WIDTH)));
     }),
-};
+});

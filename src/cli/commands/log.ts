@@ -1,5 +1,5 @@
-import type { Argv, CommandModule } from 'yargs';
 import { OPERATIONS } from '../../engine/store/oplog.js';
+import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { absoluteTime, color, print, printJson, short, table } from '../output.js';
 
@@ -22,16 +22,18 @@ function describeCommit(logged: string, current: string | null | undefined): str
   return `${short(current)} ${color.dim(`(was ${short(logged)})`)}`;
 }
 
-export const logCommand: CommandModule<GlobalArgs, Args> = {
-  command: 'log',
+export const logCommand = defineCommand<Args>({
+  name: 'log',
   describe: 'Show the operation log: every command that changed the shadow repo or the working tree',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .option('limit', { alias: 'n', type: 'number', default: 20, describe: 'Show the newest N operations' })
-      .option('op', { type: 'string', array: true, requiresArg: true, describe: `Only these operations (${OPERATIONS.join(', ')})` })
-      .example('$0 log', 'the last 20 operations, newest first')
-      .example('$0 log --op guard --op rollback -n 50', 'only guards and rollbacks')
-      .example('$0 log --json', 'machine-readable, oldest first') as Argv<Args>,
+  flags: {
+    limit: { alias: 'n', type: 'number', default: 20, describe: 'Show the newest N operations' },
+    op: { type: 'string', array: true, describe: `Only these operations (${OPERATIONS.join(', ')})` },
+  },
+  examples: [
+    ['$0 log', 'the last 20 operations, newest first'],
+    ['$0 log --op guard --op rollback -n 50', 'only guards and rollbacks'],
+    ['$0 log --json', 'machine-readable, oldest first'],
+  ],
   handler: (args) =>
     runCommand(async () => {
       if (!Number.isInteger(args.limit) || args.limit < 1) throw new UsageError(`--limit must be a positive whole number, not ${args.limit}.`);
@@ -57,4 +59,4 @@ export const logCommand: CommandModule<GlobalArgs, Args> = {
       ]);
       print(table(['Time', 'Operation', 'Outcome', 'Commits', 'Took', 'Arguments'], rows));
     }),
-};
+});

@@ -1,10 +1,11 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
 import { ShadowGitError } from '../../engine/errors.js';
+import { changeLine, type ChangeStatus } from '../changes.js';
+import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { color, print, printJson, relativeTime, short } from '../output.js';
-import { impactJson, printImpactText } from './impact.js';
+import { impactJson, printImpactText, TYPES_FLAG } from './impact.js';
 
 interface Args extends GlobalArgs {
   paths?: string[];
@@ -14,14 +15,12 @@ interface Args extends GlobalArgs {
 /** Lines per list in the text report, so the checklist stays one screen. */
 const LIST_LIMIT = 12;
 
-export const precheckCommand: CommandModule<GlobalArgs, Args> = {
-  command: 'precheck <paths..>',
+export const precheckCommand = defineCommand<Args>({
+  name: 'precheck',
   describe: 'Pre-change checklist: record a pre-change snapshot, then show impact, tests and changes since the last approval',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('paths', { type: 'string', array: true, describe: 'Files (or directories) about to change' })
-      .option('types', { type: 'boolean', default: true, describe: 'Count `import type`/`export type` edges (--no-types leaves them out)' })
-      .example('$0 precheck src/engine/store/objects.ts', 'snapshot first, then what the change reaches') as unknown as Argv<Args>,
+  positionals: { paths: { required: true, variadic: true, describe: 'Files (or directories) about to change' } },
+  flags: { types: TYPES_FLAG },
+  examples: [['$0 precheck src/engine/store/objects.ts', 'snapshot first, then what the change reaches']],
   handler: (args) =>
     runCommand(async () => {
       const paths = args.paths ?? [];
@@ -39,7 +38,7 @@ export const precheckCommand: CommandModule<GlobalArgs, Args> = {
 
       const approvedList = await sg.approved();
       const last = [...approvedList].sort((a, b) => b.date.getTime() - a.date.getTime())[0];
-      let sinceApproved: { name: string; tag: string; commit: string; date: string; changes: Array<{ path: string; status: string }> } | null = null;
+      let sinceApproved: { name: string; tag: string; commit: string; date: string; changes: Array<{ path: string; status: ChangeStatus }> } | null = null;
       if (last) {
         const diff = await sg.diff(last.commit);
         sinceApproved = { name: last.name, tag: last.tag, commit: last.commit, date: last.date.toISOString(), changes: diff.changes.map((c) => ({ path: c.path, status: c.status })) };
@@ -64,8 +63,7 @@ export const precheckCommand: CommandModule<GlobalArgs, Args> = {
       else {
         const n = sinceApproved.changes.length;
         print(`${color.yellow('!')} ${n} file${n === 1 ? '' : 's'} changed since the approved revision "${sinceApproved.name}" (${relativeTime(sinceApproved.date)}):`);
-        const letter: Record<string, string> = { added: 'A', modified: 'M', deleted: 'D', mode: 'T' };
-        for (const c of sinceApproved.changes.slice(0, LIST_LIMIT)) print(`    ${letter[c.status] ?? '?'} ${c.path}`);
+        for (const c of sinceApproved.changes.slice(0, LIST_LIMIT)) print(`    ${changeLine(c)}`);
         if (n > LIST_LIMIT) print(color.dim(`    …and ${n - LIST_LIMIT} more (\`shadowgit diff "${sinceApproved.name}"\`)`));
       }
       print('');
@@ -75,4 +73,4 @@ export const precheckCommand: CommandModule<GlobalArgs, Args> = {
         print(`Run the affected tests before and after the change: \`shadowgit impact ${relPaths.join(' ')} --tests-only\` lists them.`);
       }
     }),
-};
+});

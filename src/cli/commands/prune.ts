@@ -1,11 +1,11 @@
-import type { Argv, CommandModule } from 'yargs';
 import type { RetentionPolicy } from '../../engine/config.js';
 import { parseGracePeriod } from '../../engine/maintenance/gc.js';
 import { describePolicy } from '../../engine/maintenance/retention.js';
 import type { PruneReport } from '../../shadowgit.js';
+import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { absoluteTime, color, print, printJson, progress, short, table } from '../output.js';
-import { gcJson, renderGc } from './gc.js';
+import { GRACE_FLAG, gcJson, renderGc } from './gc.js';
 
 /** yargs camel-cases --keep-last into keepLast: the flags land as the policy's own fields. */
 interface Args extends GlobalArgs, RetentionPolicy {
@@ -19,24 +19,26 @@ function policyWithSource(report: PruneReport): string {
   return `${describePolicy(report.policy)} (${source})`;
 }
 
-export const pruneCommand: CommandModule<GlobalArgs, Args> = {
-  command: 'prune',
+export const pruneCommand = defineCommand<Args>({
+  name: 'prune',
   describe: 'Remove old snapshots by a retention policy, then reclaim their space (gc)',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .option('keep-last', { type: 'number', describe: 'Keep the N newest snapshots' })
-      .option('keep-hourly', { type: 'number', describe: 'Keep the newest snapshot of each of the last N hours that have one' })
-      .option('keep-daily', { type: 'number', describe: 'Keep the newest snapshot of each of the last N days that have one' })
-      .option('keep-weekly', { type: 'number', describe: 'Keep the newest snapshot of each of the last N weeks (ISO) that have one' })
-      .option('keep-monthly', { type: 'number', describe: 'Keep the newest snapshot of each of the last N months that have one' })
-      .option('keep-within', { type: 'string', describe: 'Keep every snapshot within this duration of the newest (2d, 36h, 1y6m)' })
-      .option('dry-run', { alias: 'n', type: 'boolean', describe: 'Only show what would be removed and why each snapshot is kept' })
-      .option('gc', { type: 'boolean', default: true, describe: 'Run gc afterwards (--no-gc to skip)' })
-      .option('grace', { type: 'string', default: '15m', describe: 'gc keeps unreachable objects younger than this (0, 90s, 15m, 2h)' })
-      .example('$0 prune --dry-run', 'preview the policy from .shadowgit (or the default)')
-      .example('$0 prune --keep-last 20 --keep-daily 7', 'keep the 20 newest and one a day for a week')
-      .example('$0 prune --keep-within 36h --no-gc', 'keep the last 36 hours; reclaim space later')
-      .epilog('Approved revisions and the snapshots undo needs are always kept. Default policy: last 50, hourly 24, daily 7, weekly 4.') as Argv<Args>,
+  flags: {
+    'keep-last': { type: 'number', describe: 'Keep the N newest snapshots' },
+    'keep-hourly': { type: 'number', describe: 'Keep the newest snapshot of each of the last N hours that have one' },
+    'keep-daily': { type: 'number', describe: 'Keep the newest snapshot of each of the last N days that have one' },
+    'keep-weekly': { type: 'number', describe: 'Keep the newest snapshot of each of the last N weeks (ISO) that have one' },
+    'keep-monthly': { type: 'number', describe: 'Keep the newest snapshot of each of the last N months that have one' },
+    'keep-within': { type: 'string', describe: 'Keep every snapshot within this duration of the newest (2d, 36h, 1y6m)' },
+    'dry-run': { alias: 'n', type: 'boolean', describe: 'Only show what would be removed and why each snapshot is kept' },
+    gc: { type: 'boolean', default: true, describe: 'Run gc afterwards (--no-gc to skip)' },
+    grace: { ...GRACE_FLAG, describe: 'gc keeps unreachable objects younger than this (0, 90s, 15m, 2h)' },
+  },
+  examples: [
+    ['$0 prune --dry-run', 'preview the policy from .shadowgit (or the default)'],
+    ['$0 prune --keep-last 20 --keep-daily 7', 'keep the 20 newest and one a day for a week'],
+    ['$0 prune --keep-within 36h --no-gc', 'keep the last 36 hours; reclaim space later'],
+  ],
+  epilog: 'Approved revisions and the snapshots undo needs are always kept. Default policy: last 50, hourly 24, daily 7, weekly 4.',
   handler: (args) =>
     runCommand(async () => {
       const policy: RetentionPolicy = { keepLast: args.keepLast, keepHourly: args.keepHourly, keepDaily: args.keepDaily, keepWeekly: args.keepWeekly, keepMonthly: args.keepMonthly, keepWithin: args.keepWithin };
@@ -68,4 +70,4 @@ export const pruneCommand: CommandModule<GlobalArgs, Args> = {
       print(`Removed ${report.removed} of ${report.decisions.length} snapshots, kept ${report.kept}${rewritten}; policy: ${policyWithSource(report)}.`);
       if (report.gc) renderGc(report.gc);
     }),
-};
+});

@@ -1,6 +1,6 @@
-import type { Argv, CommandModule } from 'yargs';
 import { recoverFiles, type RecoverReport } from '../../engine/protect/recover.js';
 import type { AbandonReport } from '../../shadowgit.js';
+import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { color, print, printJson, short, table } from '../output.js';
 
@@ -27,17 +27,17 @@ function renderAbandoned(report: AbandonReport): void {
   print(`Gave up the interrupted ${report.op} to ${short(report.target)}: ${left}; \`shadowgit undo\` returns to the state before it (${short(report.before)}).`);
 }
 
-export const recoverCommand: CommandModule<GlobalArgs, Args> = {
-  command: 'recover [paths..]',
+export const recoverCommand = defineCommand<Args>({
+  name: 'recover',
   describe: 'Restore damaged critical files (or the named files) from the newest snapshot where they were healthy',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('paths', { type: 'string', array: true, describe: 'Files to check and restore (default: every damaged critical file)' })
-      .option('abandon-interrupted', { type: 'boolean', describe: 'Give up an interrupted rollback, restore or undo that cannot be finished: record the tree as it was left, then drop the journal' })
-      .example('$0 recover', 'restore every critical file `shadowgit doctor` reports as damaged')
-      .example('$0 recover -- src/main.ts config/app.json', 'check and restore these files')
-      .example('$0 recover --abandon-interrupted', 'when every command says an interrupted rollback could not be finished')
-      .epilog('A file is damaged when it is missing, empty, all NUL bytes, or does not parse (JSON, TypeScript/JavaScript). A snapshot of the current state is taken first.') as Argv<Args>,
+  positionals: { paths: { variadic: true, describe: 'Files to check and restore (default: every damaged critical file)' } },
+  flags: { 'abandon-interrupted': { type: 'boolean', describe: 'Give up an interrupted rollback, restore or undo that cannot be finished: record the tree as it was left, then drop the journal' } },
+  examples: [
+    ['$0 recover', 'restore every critical file `shadowgit doctor` reports as damaged'],
+    ['$0 recover -- src/main.ts config/app.json', 'check and restore these files'],
+    ['$0 recover --abandon-interrupted', 'when every command says an interrupted rollback could not be finished'],
+  ],
+  epilog: 'A file is damaged when it is missing, empty, all NUL bytes, or does not parse (JSON, TypeScript/JavaScript). A snapshot of the current state is taken first.',
   handler: (args) =>
     runCommand(async () => {
       const sg = await openRepo(args);
@@ -54,4 +54,4 @@ export const recoverCommand: CommandModule<GlobalArgs, Args> = {
       else renderRecover(report);
       return report.unrecoverable.length > 0 ? 1 : 0;
     }),
-};
+});

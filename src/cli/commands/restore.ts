@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { printJson } from '../output.js';
 import { checkoutJson, renderCheckout } from './rollback.js';
@@ -9,15 +9,17 @@ interface Args extends GlobalArgs {
   '--'?: string[];
 }
 
-export const restoreCommand: CommandModule<GlobalArgs, Args> = {
-  command: 'restore <rev> [paths..]',
+export const restoreCommand = defineCommand<Args>({
+  name: 'restore',
   describe: 'Restore single files or directories from a snapshot (records the current state first)',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('rev', { type: 'string', demandOption: true, describe: 'Snapshot id, commit hash, approved name, or latest~N' })
-      .positional('paths', { type: 'string', array: true, describe: 'Files or directories, after --' })
-      .example('$0 restore latest -- src/app.ts', 'bring back one file as it was in the latest snapshot')
-      .example('$0 restore "Feature Complete" -- src/ docs/', 'restore two directories') as Argv<Args>,
+  positionals: {
+    rev: { required: true, describe: 'Snapshot id, commit hash, approved name, or latest~N' },
+    paths: { variadic: true, describe: 'Files or directories, after --' },
+  },
+  examples: [
+    ['$0 restore latest -- src/app.ts', 'bring back one file as it was in the latest snapshot'],
+    ['$0 restore "Feature Complete" -- src/ docs/', 'restore two directories'],
+  ],
   handler: (args) =>
     runCommand(async () => {
       const paths = [...(args.paths ?? []), ...(args['--'] ?? [])].map(String);
@@ -27,4 +29,4 @@ export const restoreCommand: CommandModule<GlobalArgs, Args> = {
       if (args.json) printJson(checkoutJson(result));
       else renderCheckout('Restored', result, 'The paths named already match');
     }),
-};
+});

@@ -108,11 +108,11 @@ export const rollbackCommand = defineCommand<Args>({
   describe: 'Return the working tree to a snapshot (records the current state first)',
   positionals: { rev: { describe: 'Snapshot id, commit hash (4+ hex), approved name, or latest~N' } },
   flags: { yes: { alias: 'y', type: 'boolean', describe: 'Do not ask for confirmation' } },
-  builder: (y) =>
-    y
-      .example('$0 rollback', 'pick a revision interactively (in a terminal)')
-      .example('$0 rollback "Feature Complete" --yes', 'return to an approved revision')
-      .example('$0 rollback latest~1', 'the snapshot before the latest'),
+  examples: [
+    ['$0 rollback', 'pick a revision interactively (in a terminal)'],
+    ['$0 rollback "Feature Complete" --yes', 'return to an approved revision'],
+    ['$0 rollback latest~1', 'the snapshot before the latest'],
+  ],
   handler: (args) =>
     runCommand(
       cancellable(async () => {

@@ -1,20 +1,20 @@
-import type { Argv, CommandModule } from 'yargs';
+import { changeLine } from '../changes.js';
+import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { absoluteTime, color, print, printJson } from '../output.js';
-import { changeLine } from './diff.js';
 
 interface Args extends GlobalArgs {
   rev: string;
 }
 
-export const showCommand: CommandModule<GlobalArgs, Args> = {
-  command: 'show [rev]',
+export const showCommand = defineCommand<Args>({
+  name: 'show',
   describe: "Show a snapshot's message, trailers, note and changed files",
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('rev', { type: 'string', default: 'latest', describe: 'Snapshot id, commit hash, approved name, or latest~N' })
-      .example('$0 show', 'the latest snapshot')
-      .example('$0 show "Feature Complete" --json', 'an approved revision, machine-readable') as Argv<Args>,
+  positionals: { rev: { default: 'latest', describe: 'Snapshot id, commit hash, approved name, or latest~N' } },
+  examples: [
+    ['$0 show', 'the latest snapshot'],
+    ['$0 show "Feature Complete" --json', 'an approved revision, machine-readable'],
+  ],
   handler: (args) =>
     runCommand(async () => {
       const sg = await openRepo(args);
@@ -39,4 +39,4 @@ export const showCommand: CommandModule<GlobalArgs, Args> = {
       if (changes.length === 0) print('No files changed.');
       for (const c of changes) print(changeLine(c));
     }),
-};
+});

@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import type { SnapshotReport } from '../../shadowgit.js';
+import { changeCounts } from '../changes.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { announceCreated, confirmFirstSnapshot } from '../firstrun.js';
@@ -32,13 +33,13 @@ export const snapshotCommand = defineCommand<Args>({
     'note-file': { type: 'string', nargs: 1, describe: 'Read the note from a file (- for stdin)', conflicts: 'note' },
     yes: { alias: 'y', type: 'boolean', describe: 'Take the first snapshot of the home directory without asking (usually a mistake, so refused otherwise)' },
   },
-  builder: (y) =>
-    y
-      .example('$0 snapshot -m "before refactor" --note-file prompt.txt', 'keep the assistant prompt with the snapshot')
-      .example('$0 snapshot', 'record the working tree')
-      .example('$0 snapshot -m "before codemod"', 'record it with a message')
-      .example('$0 snapshot --json', 'machine-readable result')
-      .epilog('While `shadowgit watch` runs on the tree, the watcher takes the snapshot (it knows what changed); `byWatcher` in --json says so.'),
+  examples: [
+    ['$0 snapshot -m "before refactor" --note-file prompt.txt', 'keep the assistant prompt with the snapshot'],
+    ['$0 snapshot', 'record the working tree'],
+    ['$0 snapshot -m "before codemod"', 'record it with a message'],
+    ['$0 snapshot --json', 'machine-readable result'],
+  ],
+  epilog: 'While `shadowgit watch` runs on the tree, the watcher takes the snapshot (it knows what changed); `byWatcher` in --json says so.',
   handler: (args) =>
     runCommand(cancellable(async () => {
       const bar = progress('Scanning', Boolean(args.json));
@@ -64,9 +65,8 @@ export const snapshotCommand = defineCommand<Args>({
       }
       warnSkipped(result.skipped);
       for (const warning of result.warnings) warn(warning);
-      const { added, modified, deleted } = result.changes;
       const by = byWatcher ? ' by the running watcher' : '';
-      if (result.created) print(`Recorded snapshot ${color.bold(result.id)} (${short(result.commit)})${by}: ${color.green(`+${added}`)} ${color.yellow(`~${modified}`)} ${color.red(`-${deleted}`)}`);
+      if (result.created) print(`Recorded snapshot ${color.bold(result.id)} (${short(result.commit)})${by}: ${changeCounts(result.changes, true)}`);
       else print(`No changes since snapshot ${color.bold(result.id)} (${short(result.commit)}); nothing recorded.`);
       if (note !== undefined) print(`Note attached to ${color.bold(result.id)}; \`shadowgit show ${result.id}\` prints it.`);
     })),

@@ -1,4 +1,5 @@
 import type { StatusReport } from '../../shadowgit.js';
+import { changeLine } from '../changes.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { absoluteTime, color, formatBytes, print, printJson, relativeTime, short } from '../output.js';
@@ -6,11 +7,11 @@ import { absoluteTime, color, formatBytes, print, printJson, relativeTime, short
 export const statusCommand = defineCommand<GlobalArgs>({
   name: 'status',
   describe: 'Show the working tree, its shadow repo and what changed since the last snapshot',
-  builder: (y) =>
-    y
-      .example('$0 status', 'human-readable summary')
-      .example('$0 status --json', 'machine-readable summary')
-      .epilog('While `shadowgit watch` runs on the tree, the watcher answers (it knows what changed); `byWatcher` in --json says so.'),
+  examples: [
+    ['$0 status', 'human-readable summary'],
+    ['$0 status --json', 'machine-readable summary'],
+  ],
+  epilog: 'While `shadowgit watch` runs on the tree, the watcher answers (it knows what changed); `byWatcher` in --json says so.',
   handler: (args) =>
     runCommand(async () => {
       // A running watcher answers from what it knows; the engine only loads without one.
@@ -50,7 +51,7 @@ export const statusCommand = defineCommand<GlobalArgs>({
         return;
       }
       print(base ? `Changes since ${base} (${total}):` : `Changes since the last snapshot (${total}):`);
-      const lines = [...added.map((p) => color.green(`  A ${p}`)), ...modified.map((p) => color.yellow(`  M ${p}`)), ...deleted.map((p) => color.red(`  D ${p}`))];
+      const lines = (['added', 'modified', 'deleted'] as const).flatMap((kind) => status.changes[kind].map((path) => `  ${changeLine({ path, status: kind })}`));
       for (const line of lines.slice(0, 50)) print(line);
       if (lines.length > 50) print(`  …and ${lines.length - 50} more; \`shadowgit diff\` lists them all.`);
     }),

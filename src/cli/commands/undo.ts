@@ -6,7 +6,7 @@ import { checkoutJson, renderCheckout } from './rollback.js';
 export const undoCommand = defineCommand<GlobalArgs>({
   name: 'undo',
   describe: 'Return to the state before the last rollback, restore or undo',
-  builder: (y) => y.example('$0 undo', 'take back the last rollback (undo again to redo it)'),
+  examples: [['$0 undo', 'take back the last rollback (undo again to redo it)']],
   handler: (args) =>
     runCommand(async () => {
       const sg = await openRepo(args);

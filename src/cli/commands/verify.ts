@@ -1,5 +1,5 @@
-import type { Argv, CommandModule } from 'yargs';
 import type { CheckedRevision, VerifyReport } from '../../engine/maintenance/verify.js';
+import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { color, print, printJson, progress, short, table } from '../output.js';
 
@@ -32,14 +32,14 @@ function render(report: VerifyReport): void {
   if (!report.ok) print('Rollback and restore refuse to write from a damaged object: roll back to an intact snapshot, or restore the shadow repository from a backup.');
 }
 
-export const verifyCommand: CommandModule<GlobalArgs, Args> = {
-  command: 'verify',
+export const verifyCommand = defineCommand<Args>({
+  name: 'verify',
   describe: 'Re-read and re-hash every object of every snapshot; report damaged snapshots',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .option('quick', { type: 'boolean', describe: 'Only the latest snapshot and the approved revisions' })
-      .example('$0 verify', 'check everything; exit 1 if anything is damaged')
-      .example('$0 verify --quick --json', 'fast check, machine-readable') as Argv<Args>,
+  flags: { quick: { type: 'boolean', describe: 'Only the latest snapshot and the approved revisions' } },
+  examples: [
+    ['$0 verify', 'check everything; exit 1 if anything is damaged'],
+    ['$0 verify --quick --json', 'fast check, machine-readable'],
+  ],
   handler: (args) =>
     runCommand(async () => {
       const sg = await openRepo(args);
@@ -50,4 +50,4 @@ export const verifyCommand: CommandModule<GlobalArgs, Args> = {
       else render(report);
       return report.ok ? 0 : 1;
     }),
-};
+});

@@ -1,8 +1,9 @@
 import path from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
 import { spawnDetached, stopWatcher, WatchSession, type WatchStatus } from '../../engine/protect/watch.js';
 import { CONFIG_FILE } from '../../engine/config.js';
 import { ShadowGitError } from '../../engine/errors.js';
+import { changeCounts } from '../changes.js';
+import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { announceCreated, confirmFirstSnapshot } from '../firstrun.js';
 import { cancellable } from '../prompt.js';
@@ -67,21 +68,22 @@ function statusLine(worktree: string, s: WatchStatus, width: number): string {
   return truncateEnd(`${pending} — ${last}, ${s.snapshots} recorded`, width);
 }
 
-export const watchCommand: CommandModule<GlobalArgs, Args> = {
-  command: 'watch',
+export const watchCommand = defineCommand<Args>({
+  name: 'watch',
   describe: 'Snapshot the working tree automatically whenever changes settle',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .option('debounce', { type: 'string', requiresArg: true, describe: 'Seconds without changes before a snapshot (default 2, or "watch.debounce" in .shadowgit)' })
-      .option('interval', { type: 'string', requiresArg: true, describe: 'Longest gap in seconds between snapshots while changes keep coming (default 30)' })
-      .option('detach', { type: 'boolean', describe: 'Run in the background (output goes to watch.log in the shadow repo state)' })
-      .option('stop', { type: 'boolean', describe: 'Stop the background watcher of this tree (it takes a final snapshot first)' })
-      .option('yes', { alias: 'y', type: 'boolean', describe: 'Watch the home directory without asking (its first snapshot is usually a mistake)' })
-      .conflicts('stop', ['detach', 'debounce', 'interval'])
-      .example('$0 watch', 'watch in the foreground with a live status line; Ctrl-C stops')
-      .example('$0 watch --detach', 'watch in the background; `shadowgit status` shows it')
-      .example('$0 watch --stop', 'stop the background watcher')
-      .example('$0 watch --debounce 5 --interval 120', 'fewer, larger snapshots') as Argv<Args>,
+  flags: {
+    debounce: { type: 'string', describe: 'Seconds without changes before a snapshot (default 2, or "watch.debounce" in .shadowgit)' },
+    interval: { type: 'string', describe: 'Longest gap in seconds between snapshots while changes keep coming (default 30)' },
+    detach: { type: 'boolean', describe: 'Run in the background (output goes to watch.log in the shadow repo state)' },
+    stop: { type: 'boolean', describe: 'Stop the background watcher of this tree (it takes a final snapshot first)', conflicts: ['detach', 'debounce', 'interval'] },
+    yes: { alias: 'y', type: 'boolean', describe: 'Watch the home directory without asking (its first snapshot is usually a mistake)' },
+  },
+  examples: [
+    ['$0 watch', 'watch in the foreground with a live status line; Ctrl-C stops'],
+    ['$0 watch --detach', 'watch in the background; `shadowgit status` shows it'],
+    ['$0 watch --stop', 'stop the background watcher'],
+    ['$0 watch --debounce 5 --interval 120', 'fewer, larger snapshots'],
+  ],
   handler: (args) =>
     runCommand(cancellable(async () => {
       const sg = await openRepo(args);
@@ -129,7 +131,7 @@ export const watchCommand: CommandModule<GlobalArgs, Args> = {
         intervalMs: interval * 1000,
         onSnapshot: (r) => {
           if (live || args.json) return;
-          print(`${new Date().toISOString()} recorded snapshot ${r.id} (${short(r.commit)}): +${r.changes.added} ~${r.changes.modified} -${r.changes.deleted}`);
+          print(`${new Date().toISOString()} recorded snapshot ${r.id} (${short(r.commit)}): ${changeCounts(r.changes)}`);
         },
         onWarning: (message) => {
           clearLine();
@@ -170,4 +172,4 @@ export const watchCommand: CommandModule<GlobalArgs, Args> = {
       if (args.json) printJson({ worktree: sg.worktree, stoppedAt: new Date().toISOString(), snapshots: recorded });
       else print(`Stopped watching; ${recorded.length} snapshot(s) recorded${recorded.length ? `, the last ${recorded[recorded.length - 1]!.id}` : ''}.`);
     })),
-};
+});
