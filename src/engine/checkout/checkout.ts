@@ -7,7 +7,8 @@ import { BrokenTipError, readLatest, readSnapshot, type SnapshotInfo } from '../
 import { hashPath, modeOf, proveRecorded, type FlatTree, type RecordedTree } from '../snapshot/record.js';
 import type { Repository } from '../store/repo.js';
 import { applyPlan, checkPlan, clearJournal, inScope, planFromChanges, planRestore, readJournal, removeStrayTemps, verifyPlanObjects, writeJournal, type Journal, type RestorePlan } from './restore.js';
-import { fileStatOf, type SkippedPath } from '../worktree/scan.js';
+import type { SkippedPath } from '../worktree/scan.js';
+import { fileStatOf } from '../worktree/stat.js';
 import { readWorktree, STAT_CACHE, takeSnapshot } from '../snapshot/snapshot.js';
 import type { CachedFile, StatCache } from '../worktree/statcache.js';
 import { readFlatTree } from '../snapshot/treeread.js';

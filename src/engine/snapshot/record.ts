@@ -6,7 +6,8 @@ import { encodeTree, MODE_EXEC, MODE_FILE, MODE_LINK, MODE_TREE, type EntryMode,
 import { notRecorded, symlinkTargetProblem } from '../worktree/names.js';
 import { hashObject, looseObjectPath, ObjectStore, STREAM_THRESHOLD, streamBlob, type ObjectType } from '../store/objects.js';
 import { stateDirOf } from '../store/paths.js';
-import { fileStatOf, reasonOf, sameStat, type FileKind, type FileStat, type ScanResult, type ScannedDir, type ScannedFile, type SkippedPath } from '../worktree/scan.js';
+import { reasonOf, type FileKind, type ScanResult, type ScannedDir, type ScannedFile, type SkippedPath } from '../worktree/scan.js';
+import { fileStatOf, sameStat, type FileStat } from '../worktree/stat.js';
 import { DirFiles, parentOf, StatCache, type CachedDir, type CachedFile } from '../worktree/statcache.js';
 import { faultPoint } from '../faults.js';
 

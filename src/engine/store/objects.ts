@@ -7,7 +7,7 @@ import { Transform, Writable } from 'node:stream';
 import { CorruptObjectError } from '../errors.js';
 import { directorySize, writeFileAtomic } from '../fsutil.js';
 import { faultPoint } from '../faults.js';
-import { sameStat } from '../worktree/scan.js';
+import { sameStat } from '../worktree/stat.js';
 
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
 

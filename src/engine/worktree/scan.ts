@@ -4,19 +4,11 @@ import path from 'node:path';
 import { DirRules, IGNORE_FILES } from './ignore.js';
 import { entryNameProblem, escapedName, notRecorded } from './names.js';
 import { dirLayout, STAT_FIELDS, statAll } from './statall.js';
-import { parentOf, TYPE_OF_MODE, type CachedDir, type DirStat, type RuleState, type StatCache } from './statcache.js';
-import { isWatchCookie } from '../protect/watchquery.js';
+import { parentOf, TYPE_OF_MODE, type CachedDir, type RuleState, type StatCache } from './statcache.js';
+import { dirStatOf, fileStatOf, sameDirStat, sameStat, type DirStat, type FileStat } from './stat.js';
+import { isWatchCookie } from './watchcookie.js';
 
 export type FileKind = 'file' | 'link';
-
-/** The part of a file's stat the stat cache compares: small, so 100k of them stay cheap. */
-export interface FileStat {
-  mtimeMs: number;
-  ctimeMs: number;
-  size: number;
-  ino: number;
-  mode: number;
-}
 
 export interface ScannedFile {
   /** Posix path relative to the working tree root. */
@@ -87,19 +79,6 @@ export function reasonOf(err: unknown): string {
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'ENOENT') return 'vanished during the scan';
   return (err as Error).message;
-}
-
-/** Two stats of one file agree: nothing was written to it (or it replaced) in between. */
-export const sameStat = (a: FileStat, b: FileStat) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
-
-export const sameDirStat = (a: DirStat, b: DirStat) => a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
-
-export function fileStatOf(stat: FileStat): FileStat {
-  return { mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, size: stat.size, ino: stat.ino, mode: stat.mode };
-}
-
-function dirStatOf(stat: FileStat): DirStat {
-  return { mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino };
 }
 
 function scannedFile(relPath: string, stat: FileStat): ScannedFile | undefined {

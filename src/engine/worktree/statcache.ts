@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { writeFileAtomic } from '../fsutil.js';
 import { faultPoint } from '../faults.js';
 import { MODE_EXEC, MODE_FILE, MODE_LINK, MODE_TREE, type EntryMode, type TreeEntry } from '../store/gitformat.js';
-import { fileStatOf, sameStat, type FileStat } from './scan.js';
+import { fileStatOf, sameStat, type DirStat, type FileStat } from './stat.js';
 import { STAT_FIELDS, statAhead, type StatJob } from './statall.js';
 
 // Numbers are read and written through DataView: its accessors are engine built-ins, several
@@ -62,13 +62,6 @@ class DecodedFile implements CachedFile {
   get oid(): string {
     return this.data.toString('hex', this.at + 33, this.at + 53);
   }
-}
-
-/** The part of a directory's stat that changes whenever an entry is added, removed or renamed. */
-export interface DirStat {
-  mtimeMs: number;
-  ctimeMs: number;
-  ino: number;
 }
 
 /** A directory the scan entered. */
