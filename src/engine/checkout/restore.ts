@@ -12,6 +12,7 @@ import { entryNameProblem, escapedName, MAX_SYMLINK_TARGET_BYTES, symlinkTargetP
 import type { FlatEntry, FlatTree } from '../snapshot/record.js';
 import type { Repository } from '../store/repo.js';
 import type { SkippedPath } from '../worktree/scan.js';
+import { inScope } from '../worktree/scope.js';
 
 export const JOURNAL = 'journal.json';
 
@@ -32,11 +33,6 @@ export interface Journal {
 export interface RestorePlan {
   write: string[];
   delete: string[];
-}
-
-export function inScope(relPath: string, scope: string[] | undefined): boolean {
-  if (!scope) return true;
-  return scope.some((prefix) => prefix === '' || relPath === prefix || relPath.startsWith(`${prefix}/`));
 }
 
 /**

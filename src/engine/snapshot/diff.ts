@@ -6,7 +6,7 @@ import { MODE_LINK, MODE_TREE, type TreeEntry } from '../store/gitformat.js';
 import type { ObjectStore } from '../store/objects.js';
 import type { FlatEntry, FlatTree, RecordedTree } from './record.js';
 import type { Repository } from '../store/repo.js';
-import { inScope } from '../checkout/restore.js';
+import { inScope } from '../worktree/scope.js';
 import type { ScannedDir } from '../worktree/scan.js';
 import { isGitlink, readFlatTree, readTreeEntries } from './treeread.js';
 

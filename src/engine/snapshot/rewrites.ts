@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ShadowGitError } from '../errors.js';
 import { readFileIfExists } from '../fsutil.js';
-import { appendJsonLine, parseJsonLines } from '../store/oplog.js';
+import { appendJsonLine, parseJsonLines, type OpRecord } from '../store/oplog.js';
 import type { Repository } from '../store/repo.js';
 
 /**
@@ -115,4 +115,19 @@ export class RemovedSnapshotError extends ShadowGitError {
     const what = typed === removal.id ? `snapshot ${removal.id}` : `"${typed}" names snapshot ${removal.id} (commit ${removal.commit.slice(0, 10)}), which`;
     super(`${what} was removed by prune on ${removal.time.slice(0, 16).replace('T', ' ')} UTC (policy: ${removal.policy}); \`shadowgit list\` shows what is kept.`, 'EPRUNED');
   }
+}
+
+/** A logged operation with the commits it names as they are named now. */
+export interface LoggedOp extends OpRecord {
+  /** Per entry of `commits`: the commit naming that snapshot now (a prune may have rewritten it), or null when a prune removed it. */
+  currentCommits: Array<string | null>;
+}
+
+export function withCurrentCommits(record: OpRecord, rewrites: Rewrites): LoggedOp {
+  const commits = Array.isArray(record.commits) ? record.commits : [];
+  const current = (commit: string) => {
+    const fate = rewrites.follow(commit);
+    return 'commit' in fate ? fate.commit : null;
+  };
+  return { ...record, currentCommits: commits.map(current) };
 }
