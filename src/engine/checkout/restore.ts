@@ -13,8 +13,7 @@ import type { FlatEntry, FlatTree } from '../snapshot/record.js';
 import type { Repository } from '../store/repo.js';
 import type { SkippedPath } from '../worktree/scan.js';
 import { inScope } from '../worktree/scope.js';
-
-export const JOURNAL = 'journal.json';
+import { CHECKOUT_JOURNAL } from '../store/statefiles.js';
 
 /** What a rollback or restore is about to do; written before the first file is touched. */
 export interface Journal {
@@ -282,11 +281,11 @@ export async function verifyPlanObjects(repo: Repository, paths: string[], targe
 
 export async function writeJournal(repo: Repository, journal: Journal): Promise<void> {
   await faultPoint('journal');
-  await writeFileAtomic(repo.statePath(JOURNAL), JSON.stringify(journal));
+  await writeFileAtomic(repo.statePath(CHECKOUT_JOURNAL), JSON.stringify(journal));
 }
 
 export async function readJournal(repo: Repository): Promise<Journal | undefined> {
-  const raw = await readFileIfExists(repo.statePath(JOURNAL));
+  const raw = await readFileIfExists(repo.statePath(CHECKOUT_JOURNAL));
   if (!raw) return undefined;
   try {
     return JSON.parse(raw.toString('utf8')) as Journal;
@@ -296,5 +295,5 @@ export async function readJournal(repo: Repository): Promise<Journal | undefined
 }
 
 export async function clearJournal(repo: Repository): Promise<void> {
-  await fsp.rm(repo.statePath(JOURNAL), { force: true });
+  await fsp.rm(repo.statePath(CHECKOUT_JOURNAL), { force: true });
 }

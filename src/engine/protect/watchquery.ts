@@ -8,12 +8,12 @@ import { lockTimeoutMs, processAlive } from '../store/lock.js';
 import { locateRepository, stateDirOf } from '../store/paths.js';
 import type { Repository } from '../store/repo.js';
 import { newWatchCookie, watchCookiePid } from '../worktree/watchcookie.js';
+import { WATCH_SOCKET, WATCH_STATE } from '../store/statefiles.js';
 
 // The query side of `watch`, like git's fsmonitor: a snapshot asks the running watcher which
 // paths changed since its last token instead of walking the whole tree. This module is on the
 // path of every snapshot and status, so it loads nothing but Node's own modules.
 
-export const WATCH_STATE = 'watch.json';
 export interface WatchSnapshot {
   id: string;
   commit: string;
@@ -500,7 +500,7 @@ export async function removeDeadWatcherCookies(worktree: string): Promise<void> 
  * a private per-user directory under the system temp directory.
  */
 async function socketPathFor(repo: Repository): Promise<string> {
-  const preferred = repo.statePath('watch.sock');
+  const preferred = repo.statePath(WATCH_SOCKET);
   if (Buffer.byteLength(preferred) <= MAX_SOCKET_PATH_BYTES) return preferred;
   const uid = process.getuid?.() ?? 0;
   const dir = path.join(os.tmpdir(), `shadowgit-${uid}`);

@@ -10,6 +10,7 @@ import { reasonOf, type FileKind, type ScanResult, type ScannedDir, type Scanned
 import { fileStatOf, sameStat, type FileStat } from '../worktree/stat.js';
 import { DirFiles, parentOf, StatCache, type CachedDir, type CachedFile } from '../worktree/statcache.js';
 import { faultPoint } from '../faults.js';
+import { DAMAGED_OBJECTS_DIR } from '../store/statefiles.js';
 
 /** A path's content as git records it: blob id and mode. */
 export interface FlatEntry {
@@ -35,9 +36,6 @@ export interface RecordedTree {
   /** Ids of damaged objects found in the repository and written again from the working tree. */
   repaired: string[];
 }
-
-/** Where a damaged object goes when it is written again: kept for whoever investigates, never deleted. */
-export const DAMAGED_OBJECTS_DIR = 'damaged-objects';
 
 /**
  * The store a recording without a stat cache writes through (the first snapshot, a lost cache,

@@ -3,6 +3,7 @@ import { ShadowGitError } from '../errors.js';
 import { readFileIfExists } from '../fsutil.js';
 import { appendJsonLine, parseJsonLines, type OpRecord } from '../store/oplog.js';
 import type { Repository } from '../store/repo.js';
+import { REWRITES } from '../store/statefiles.js';
 
 /**
  * What every prune did to commit hashes, so a hash printed before a prune keeps naming its
@@ -10,8 +11,6 @@ import type { Repository } from '../store/repo.js';
  * A line without its newline was cut short by a crash and is ignored. Old commits are only
  * named here, never kept: gc deletes them like any unreachable object.
  */
-export const REWRITES = 'rewrites.jsonl';
-
 export interface PruneRecord {
   /** Unique per prune: an interrupted prune finished from its journal appends its record once. */
   prune: string;

@@ -2,7 +2,6 @@ import { constants as fsc, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { syncDirectory } from '../fsutil.js';
 
-export const OPLOG = 'oplog.jsonl';
 const MAX_BYTES = 1024 * 1024;
 
 /** Every operation the log records; `log --op` accepts exactly these. */
