@@ -9,7 +9,7 @@ import { faultPoint } from './engine/faults.js';
 import { RepoLock } from './engine/store/lock.js';
 import { appendOp, opRecord, readOps, type Operation, type ReadOpsOptions } from './engine/store/oplog.js';
 import { Rewrites, withCurrentCommits, type LoggedOp } from './engine/snapshot/rewrites.js';
-import type { FlatTree } from './engine/snapshot/record.js';
+import type { FlatTree } from './engine/store/gitformat.js';
 import { Repository } from './engine/store/repo.js';
 import { planFromChanges, readJournal } from './engine/checkout/restore.js';
 import type { SkippedPath } from './engine/worktree/scan.js';

@@ -7,9 +7,8 @@ import { forEachLimit, readFileIfExists, TEMP_NAME, tempPathFor, writeFileAtomic
 import { processAlive } from '../store/lock.js';
 import { faultPoint } from '../faults.js';
 import type { FileChange } from '../snapshot/diff.js';
-import { MODE_EXEC, MODE_FILE, MODE_LINK, type EntryMode } from '../store/gitformat.js';
+import { MODE_EXEC, MODE_FILE, MODE_LINK, type EntryMode, type FlatEntry, type FlatTree } from '../store/gitformat.js';
 import { entryNameProblem, escapedName, MAX_SYMLINK_TARGET_BYTES, symlinkTargetProblem } from '../worktree/names.js';
-import type { FlatEntry, FlatTree } from '../snapshot/record.js';
 import type { Repository } from '../store/repo.js';
 import type { SkippedPath } from '../worktree/scan.js';
 import { inScope } from '../worktree/scope.js';

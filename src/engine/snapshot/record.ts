@@ -2,7 +2,7 @@ import { closeSync, existsSync, constants as fsc, fstatSync, lstatSync, promises
 import path from 'node:path';
 import { CorruptObjectError, ShadowGitError } from '../errors.js';
 import { forEachLimit } from '../fsutil.js';
-import { encodeTree, MODE_EXEC, MODE_FILE, MODE_LINK, MODE_TREE, type EntryMode, type TreeEntry } from '../store/gitformat.js';
+import { encodeTree, MODE_EXEC, MODE_FILE, MODE_LINK, MODE_TREE, type EntryMode, type FlatEntry, type FlatTree, type TreeEntry } from '../store/gitformat.js';
 import { notRecorded, symlinkTargetProblem } from '../worktree/names.js';
 import { hashObject, looseObjectPath, ObjectStore, STREAM_THRESHOLD, streamBlob, type ObjectType } from '../store/objects.js';
 import { stateDirOf } from '../store/paths.js';
@@ -11,15 +11,6 @@ import { fileStatOf, sameStat, type FileStat } from '../worktree/stat.js';
 import { DirFiles, parentOf, StatCache, type CachedDir, type CachedFile } from '../worktree/statcache.js';
 import { faultPoint } from '../faults.js';
 import { DAMAGED_OBJECTS_DIR } from '../store/statefiles.js';
-
-/** A path's content as git records it: blob id and mode. */
-export interface FlatEntry {
-  oid: string;
-  mode: EntryMode;
-}
-
-/** Path → entry for every file (blob or symlink) of a tree. */
-export type FlatTree = ReadonlyMap<string, FlatEntry>;
 
 export interface RecordedTree {
   tree: string;
