@@ -3,7 +3,8 @@ import { constants as fsc, lstatSync, readdirSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { DirRules, IGNORE_FILES } from './ignore.js';
 import { entryNameProblem, escapedName, notRecorded } from './names.js';
-import { dirLayout, STAT_FIELDS, statAll } from './statall.js';
+import { dirLayout, statAll } from './statall.js';
+import { STAT_CTIME, STAT_FIELDS, STAT_INO, STAT_MODE, STAT_MTIME, STAT_SIZE } from './statcache-layout.js';
 import { parentOf, TYPE_OF_MODE, type CachedDir, type RuleState, type StatCache } from './statcache.js';
 import { dirStatOf, fileStatOf, sameDirStat, sameStat, type DirStat, type FileStat } from './stat.js';
 import { isWatchCookie } from './watchcookie.js';
@@ -131,9 +132,9 @@ function statEverything(worktree: string, cache: StatCache): PresentStats {
   const results = statAll(paths, cache.takeStatJob(worktree));
   const statAt = (i: number): FileStat | undefined => {
     const at = i * STAT_FIELDS;
-    const mode = results[at + 4]!;
+    const mode = results[at + STAT_MODE]!;
     if (mode < 0) return undefined;
-    return { mtimeMs: results[at]!, ctimeMs: results[at + 1]!, size: results[at + 2]!, ino: results[at + 3]!, mode };
+    return { mtimeMs: results[at + STAT_MTIME]!, ctimeMs: results[at + STAT_CTIME]!, size: results[at + STAT_SIZE]!, ino: results[at + STAT_INO]!, mode };
   };
   const present: PresentStats = {
     listingHolds: (relDir, cached) => listingHoldsWith(cache, cached, statAt(dirIndex.get(relDir)!)),
