@@ -189,7 +189,7 @@ export class DirFiles {
     return new DirFiles(paths, map);
   }
 
-  /** The records of `paths` in a cache file (`view` over the same bytes), one per path from `start` on (see the format below). */
+  /** The records of `paths` in a cache file (`view` over the same bytes), one per path from `start` on (see docs/statcache.md). */
   static decoded(paths: readonly string[], data: Buffer, view: DataView, start: number): DirFiles {
     return new DirFiles(paths, undefined, data, view, start);
   }
