@@ -8,8 +8,8 @@
 //     dirRanges[2d] with length dirRanges[2d + 1], and in [namesAt, namesEnd) the paths of
 //     every directory's files (relative to root), directory by directory (fileCounts[d]
 //     each), NUL between them (the stat cache's path table, read in place).
-//   results: 5 doubles per entry (mtimeMs, ctimeMs, size, ino, mode), entries laid out as
-//     directory d, then its files. mode is `missing` (ENOENT, ENOTDIR) or `unreadable` (any
+//   results: STAT_FIELDS doubles per entry (mtimeMs, ctimeMs, size, ino, mode, at the
+//     STAT_* indexes below), entries laid out as directory d, then its files. mode is `missing` (ENOENT, ENOTDIR) or `unreadable` (any
 //     other error) when there is no stat.
 //   Returns a job; `threads` background threads start on it at once.
 // wait(job): this thread takes a share of what is left, then waits for the others.
@@ -27,7 +27,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define FIELDS 5
+// One entry's numbers in `results`, as src/engine/worktree/statcache-layout.ts declares them
+// (test/unit/statcache-layout.test.ts checks that these match it). The stat cache file itself
+// is never parsed here: JavaScript hands over where its paths are (dirRanges, namesAt).
+#define STAT_MTIME 0
+#define STAT_CTIME 1
+#define STAT_SIZE 2
+#define STAT_INO 3
+#define STAT_MODE 4
+#define STAT_FIELDS 5
 // Room for any path the working tree can hold (the kernel refuses longer ones anyway).
 #define PATH_BYTES (PATH_MAX * 4)
 #define MAX_THREADS 8
@@ -68,16 +76,16 @@ typedef struct {
 static inline double ms_of(time_t sec, long nsec) { return (double)sec * 1000.0 + (double)nsec / 1000000.0; }
 
 static void record(job_t *job, uint32_t entry, int rc, const struct stat *st) {
-  double *out = job->results + (size_t)entry * FIELDS;
+  double *out = job->results + (size_t)entry * STAT_FIELDS;
   if (rc != 0) {
-    out[4] = (errno == ENOENT || errno == ENOTDIR) ? job->missing : job->unreadable;
+    out[STAT_MODE] = (errno == ENOENT || errno == ENOTDIR) ? job->missing : job->unreadable;
     return;
   }
-  out[0] = ms_of(MTIME(*st).tv_sec, MTIME(*st).tv_nsec);
-  out[1] = ms_of(CTIME(*st).tv_sec, CTIME(*st).tv_nsec);
-  out[2] = (double)st->st_size;
-  out[3] = (double)st->st_ino;
-  out[4] = (double)st->st_mode;
+  out[STAT_MTIME] = ms_of(MTIME(*st).tv_sec, MTIME(*st).tv_nsec);
+  out[STAT_CTIME] = ms_of(CTIME(*st).tv_sec, CTIME(*st).tv_nsec);
+  out[STAT_SIZE] = (double)st->st_size;
+  out[STAT_INO] = (double)st->st_ino;
+  out[STAT_MODE] = (double)st->st_mode;
 }
 
 static int stat_at(job_t *job, const uint8_t *rel, size_t len, char *path, size_t cap, struct stat *st) {
@@ -231,7 +239,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
     }
     entries += 1 + (size_t)counts[d];
   }
-  if (entries * FIELDS != results_len) {
+  if (entries * STAT_FIELDS != results_len) {
     napi_throw_error(env, NULL, "statbatch.start: results must hold 5 numbers per entry");
     return NULL;
   }

@@ -7,9 +7,9 @@ import { explainFilesystemError, ShadowGitError } from './engine/errors.js';
 import { countSnapshots, describeDamage, listApproved, listSnapshots, readingSnapshot, readLatest, readSnapshot, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/snapshot/history.js';
 import { faultPoint } from './engine/faults.js';
 import { RepoLock } from './engine/store/lock.js';
-import { appendOp, opRecord, OPLOG, readOps, withCurrentCommits, type LoggedOp, type Operation, type ReadOpsOptions } from './engine/store/oplog.js';
-import { Rewrites } from './engine/snapshot/rewrites.js';
-import type { FlatTree } from './engine/snapshot/record.js';
+import { appendOp, opRecord, readOps, type Operation, type ReadOpsOptions } from './engine/store/oplog.js';
+import { Rewrites, withCurrentCommits, type LoggedOp } from './engine/snapshot/rewrites.js';
+import type { FlatTree } from './engine/store/gitformat.js';
 import { Repository } from './engine/store/repo.js';
 import { planFromChanges, readJournal } from './engine/checkout/restore.js';
 import type { SkippedPath } from './engine/worktree/scan.js';
@@ -22,6 +22,7 @@ import type { VerifyReport } from './engine/maintenance/verify.js';
 import type { ExportResult } from './engine/checkout/export.js';
 import type { SnapshotDetails } from './engine/snapshot/show.js';
 import { readWatcher, type WatchSnapshot } from './engine/protect/watchquery.js';
+import { LOCK, OPLOG } from './engine/store/statefiles.js';
 
 export interface OpenOptions {
   /** The working tree, exactly; default: found from `cwd` as the CLI does (its -C sets `cwd`). */
@@ -412,7 +413,7 @@ export class ShadowGit {
       readLatest(repo),
       listApproved(repo),
       repo.objects.repositoryBytes(),
-      RepoLock.inspect(repo.statePath('lock')),
+      RepoLock.inspect(repo.statePath(LOCK)),
       readJournal(repo),
       readWatcher(repo),
     ]);

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, runCli, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
 import { Repository } from '../../src/engine/store/repo.js';
 import { ShadowGit } from '../../src/shadowgit.js';
-import { readWorktree, STAT_CACHE } from '../../src/engine/snapshot/snapshot.js';
+import { readWorktree } from '../../src/engine/snapshot/snapshot.js';
+import { STAT_CACHE } from '../../src/engine/store/statefiles.js';
 import type { GcReport } from '../../src/engine/maintenance/gc.js';
 import { rememberEnv } from './env.js';
 

@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, symlinkSync, utimesSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { dirLayout, nativeStat, statAll, STAT_FIELDS } from '../../src/engine/worktree/statall.js';
+import { dirLayout, nativeStat, statAll } from '../../src/engine/worktree/statall.js';
+import { STAT_FIELDS } from '../../src/engine/worktree/statcache-layout.js';
 import { nativeTree } from '../helpers/edits.js';
 import { fsck, git, repoOf, ROOT, runCli, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 

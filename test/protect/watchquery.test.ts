@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Repository } from '../../src/engine/store/repo.js';
 import { TreeWatcher } from '../../src/engine/worktree/treewatch.js';
-import { askWatcher, ChangeLog, newWatchCookie, WATCH_COOKIE_PREFIX } from '../../src/engine/protect/watchquery.js';
+import { askWatcher, ChangeLog } from '../../src/engine/protect/watchquery.js';
+import { newWatchCookie, WATCH_COOKIE_PREFIX } from '../../src/engine/worktree/watchcookie.js';
 import { git, repoOf, runCli, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 import { fileAt, headOf, killLeftovers, opsOf, startCli, waitFor, type Running } from './helpers.js';
 

@@ -1,18 +1,22 @@
 import { AnchoredTree, nameOf, parentOf, TreeChangedError, type DirIdentity } from '../worktree/anchored.js';
 import { diffWorktree } from '../snapshot/diff.js';
 import { ShadowGitError } from '../errors.js';
-import { LAST_CHECKOUT, readLastCheckout, recordLastCheckout } from '../snapshot/base.js';
+import { readLastCheckout, recordLastCheckout } from '../snapshot/base.js';
 import { forEachLimit } from '../fsutil.js';
 import { BrokenTipError, readLatest, readSnapshot, type SnapshotInfo } from '../snapshot/history.js';
-import { hashPath, modeOf, proveRecorded, type FlatTree, type RecordedTree } from '../snapshot/record.js';
+import { hashPath, modeOf, proveRecorded, type RecordedTree } from '../snapshot/record.js';
+import type { FlatTree } from '../store/gitformat.js';
 import type { Repository } from '../store/repo.js';
-import { applyPlan, checkPlan, clearJournal, inScope, planFromChanges, planRestore, readJournal, removeStrayTemps, verifyPlanObjects, writeJournal, type Journal, type RestorePlan } from './restore.js';
-import { fileStatOf, type SkippedPath } from '../worktree/scan.js';
-import { readWorktree, STAT_CACHE, takeSnapshot } from '../snapshot/snapshot.js';
+import { applyPlan, checkPlan, clearJournal, planFromChanges, planRestore, readJournal, removeStrayTemps, verifyPlanObjects, writeJournal, type Journal, type RestorePlan } from './restore.js';
+import type { SkippedPath } from '../worktree/scan.js';
+import { fileStatOf } from '../worktree/stat.js';
+import { inScope } from '../worktree/scope.js';
+import { readWorktree, takeSnapshot } from '../snapshot/snapshot.js';
 import type { CachedFile, StatCache } from '../worktree/statcache.js';
 import { readFlatTree } from '../snapshot/treeread.js';
+import { STAT_CACHE } from '../store/statefiles.js';
 
-export { LAST_CHECKOUT, readLastCheckout };
+export { readLastCheckout };
 
 /** The command that gives up an interrupted checkout (see abandonInterruptedCheckout). */
 export const ABANDON_COMMAND = 'shadowgit recover --abandon-interrupted';

@@ -7,13 +7,12 @@ import { forEachLimit, readFileIfExists, TEMP_NAME, tempPathFor, writeFileAtomic
 import { processAlive } from '../store/lock.js';
 import { faultPoint } from '../faults.js';
 import type { FileChange } from '../snapshot/diff.js';
-import { MODE_EXEC, MODE_FILE, MODE_LINK, type EntryMode } from '../store/gitformat.js';
+import { MODE_EXEC, MODE_FILE, MODE_LINK, type EntryMode, type FlatEntry, type FlatTree } from '../store/gitformat.js';
 import { entryNameProblem, escapedName, MAX_SYMLINK_TARGET_BYTES, symlinkTargetProblem } from '../worktree/names.js';
-import type { FlatEntry, FlatTree } from '../snapshot/record.js';
 import type { Repository } from '../store/repo.js';
 import type { SkippedPath } from '../worktree/scan.js';
-
-export const JOURNAL = 'journal.json';
+import { inScope } from '../worktree/scope.js';
+import { CHECKOUT_JOURNAL } from '../store/statefiles.js';
 
 /** What a rollback or restore is about to do; written before the first file is touched. */
 export interface Journal {
@@ -32,11 +31,6 @@ export interface Journal {
 export interface RestorePlan {
   write: string[];
   delete: string[];
-}
-
-export function inScope(relPath: string, scope: string[] | undefined): boolean {
-  if (!scope) return true;
-  return scope.some((prefix) => prefix === '' || relPath === prefix || relPath.startsWith(`${prefix}/`));
 }
 
 /**
@@ -286,11 +280,11 @@ export async function verifyPlanObjects(repo: Repository, paths: string[], targe
 
 export async function writeJournal(repo: Repository, journal: Journal): Promise<void> {
   await faultPoint('journal');
-  await writeFileAtomic(repo.statePath(JOURNAL), JSON.stringify(journal));
+  await writeFileAtomic(repo.statePath(CHECKOUT_JOURNAL), JSON.stringify(journal));
 }
 
 export async function readJournal(repo: Repository): Promise<Journal | undefined> {
-  const raw = await readFileIfExists(repo.statePath(JOURNAL));
+  const raw = await readFileIfExists(repo.statePath(CHECKOUT_JOURNAL));
   if (!raw) return undefined;
   try {
     return JSON.parse(raw.toString('utf8')) as Journal;
@@ -300,5 +294,5 @@ export async function readJournal(repo: Repository): Promise<Journal | undefined
 }
 
 export async function clearJournal(repo: Repository): Promise<void> {
-  await fsp.rm(repo.statePath(JOURNAL), { force: true });
+  await fsp.rm(repo.statePath(CHECKOUT_JOURNAL), { force: true });
 }

@@ -8,7 +8,7 @@ import { decodeCommit, decodeTag, decodeTree, MODE_TREE } from '../store/gitform
 import { listPacks, readPackIndexIds, writePack, type WrittenPack } from '../store/pack.js';
 import type { Repository } from '../store/repo.js';
 import { readJournal } from '../checkout/restore.js';
-import { STAT_CACHE } from '../snapshot/snapshot.js';
+import { STAT_CACHE } from '../store/statefiles.js';
 import { StatCache } from '../worktree/statcache.js';
 
 /** Unreachable loose objects younger than this are kept: a writer outside the lock may still need them. */

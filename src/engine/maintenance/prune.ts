@@ -1,5 +1,5 @@
 import { promises as fsp } from 'node:fs';
-import { LAST_CHECKOUT, readLastCheckout } from '../checkout/checkout.js';
+import { readLastCheckout } from '../checkout/checkout.js';
 import type { RetentionPolicy } from '../config.js';
 import { readFileIfExists, writeFileAtomic } from '../fsutil.js';
 import { faultPoint } from '../faults.js';
@@ -11,6 +11,7 @@ import type { Repository } from '../store/repo.js';
 import { readJournal } from '../checkout/restore.js';
 import { applyPolicy, describePolicy, type RetentionDecision } from './retention.js';
 import { appendPruneRecord, newPruneRecord, type PruneRecord } from '../snapshot/rewrites.js';
+import { LAST_CHECKOUT, PRUNE_JOURNAL } from '../store/statefiles.js';
 
 /**
  * Removing snapshots from the middle of the linear chain means rewriting every kept descendant
@@ -21,8 +22,6 @@ import { appendPruneRecord, newPruneRecord, type PruneRecord } from '../snapshot
  * prune is finished from the journal by the next command. So every record in rewrites.jsonl
  * belongs to a prune that completes, and old hashes resolve before, during and after it.
  */
-export const PRUNE_JOURNAL = 'prune-journal.json';
-
 interface PruneJournal {
   /** Ref → the value it must end with. */
   refs: Record<string, string>;

@@ -14,6 +14,7 @@ import { readJournal } from '../checkout/restore.js';
 import { scanWorktree, type ScannedDir } from '../worktree/scan.js';
 import { readFlatTree } from '../snapshot/treeread.js';
 import { readWatcher } from './watchquery.js';
+import { LOCK } from '../store/statefiles.js';
 
 /** Critical unless `"critical"` in .shadowgit takes them out ("!pattern"); its other patterns add to these. */
 export const DEFAULT_CRITICAL = ['**/package.json', '**/tsconfig*.json', '**/package-lock.json', '**/npm-shrinkwrap.json', '**/yarn.lock', '**/pnpm-lock.yaml'];
@@ -382,7 +383,7 @@ async function checkRepository(repo: Repository, findings: Finding[]): Promise<S
 }
 
 async function checkState(repo: Repository, findings: Finding[]): Promise<void> {
-  const lock = await RepoLock.inspect(repo.statePath('lock'));
+  const lock = await RepoLock.inspect(repo.statePath(LOCK));
   if (!lock) findings.push({ check: 'lock', severity: 'ok', message: 'the repository is not locked.' });
   else if (lock.stale) findings.push({ check: 'lock', severity: 'warn', message: `a stale lock from pid ${lock.pid} (\`${lock.command}\`, ${lock.since}) is left; the next command removes it.` });
   else findings.push({ check: 'lock', severity: 'info', message: `locked by pid ${lock.pid} (\`${lock.command}\`) since ${lock.since}.` });

@@ -7,9 +7,9 @@ import { writeFileAtomic } from '../fsutil.js';
 import { processAlive } from '../store/lock.js';
 import type { Repository } from '../store/repo.js';
 import { TreeWatcher } from '../worktree/treewatch.js';
-import { readWatcher, WATCH_STATE, WatchQueryServer, type SnapshotRequest, type WatchSnapshot, type WatchState } from './watchquery.js';
+import { readWatcher, WatchQueryServer, type SnapshotRequest, type WatchSnapshot, type WatchState } from './watchquery.js';
+import { WATCH_LOG, WATCH_STATE } from '../store/statefiles.js';
 
-const WATCH_LOG = 'watch.log';
 /** Beyond this many dirty paths the list says `overflow` and readers must rescan. */
 const MAX_DIRTY = 1000;
 

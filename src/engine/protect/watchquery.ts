@@ -7,26 +7,12 @@ import { ShadowGitError } from '../errors.js';
 import { lockTimeoutMs, processAlive } from '../store/lock.js';
 import { locateRepository, stateDirOf } from '../store/paths.js';
 import type { Repository } from '../store/repo.js';
+import { newWatchCookie, watchCookiePid } from '../worktree/watchcookie.js';
+import { WATCH_SOCKET, WATCH_STATE } from '../store/statefiles.js';
 
 // The query side of `watch`, like git's fsmonitor: a snapshot asks the running watcher which
 // paths changed since its last token instead of walking the whole tree. This module is on the
 // path of every snapshot and status, so it loads nothing but Node's own modules.
-
-export const WATCH_STATE = 'watch.json';
-/** Names the watcher creates (and removes) in the worktree root as sync cookies; the scanner skips them. */
-export const WATCH_COOKIE_PREFIX = '.shadowgit-cookie-';
-const WATCH_COOKIE = /^\.shadowgit-cookie-(\d+)-[0-9a-f]{16}$/;
-
-/** A new sync cookie's name: the watcher's pid, then random hex, so no file of the user's is taken for one. */
-export const newWatchCookie = (pid = process.pid) => `${WATCH_COOKIE_PREFIX}${pid}-${randomBytes(8).toString('hex')}`;
-
-/** The pid of the watcher that made the cookie `name` (a name in the worktree root); undefined when it is no cookie. */
-export function watchCookiePid(name: string): number | undefined {
-  const match = WATCH_COOKIE.exec(name);
-  return match ? Number(match[1]) : undefined;
-}
-
-export const isWatchCookie = (name: string) => watchCookiePid(name) !== undefined;
 
 export interface WatchSnapshot {
   id: string;
@@ -514,7 +500,7 @@ export async function removeDeadWatcherCookies(worktree: string): Promise<void> 
  * a private per-user directory under the system temp directory.
  */
 async function socketPathFor(repo: Repository): Promise<string> {
-  const preferred = repo.statePath('watch.sock');
+  const preferred = repo.statePath(WATCH_SOCKET);
   if (Buffer.byteLength(preferred) <= MAX_SOCKET_PATH_BYTES) return preferred;
   const uid = process.getuid?.() ?? 0;
   const dir = path.join(os.tmpdir(), `shadowgit-${uid}`);

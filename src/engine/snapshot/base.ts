@@ -1,10 +1,9 @@
 import { readFileIfExists, writeFileAtomic } from '../fsutil.js';
 import { readSnapshot, type SnapshotInfo } from './history.js';
 import type { Repository } from '../store/repo.js';
+import { LAST_CHECKOUT } from '../store/statefiles.js';
 
 /** The record `undo` follows (the state before the last checkout), and what that checkout made the tree match. */
-export const LAST_CHECKOUT = 'last-checkout.json';
-
 export interface LastCheckout {
   /** The operation as journalled: rollback, restore or undo. */
   op: string;

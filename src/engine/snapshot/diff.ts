@@ -2,11 +2,11 @@ import path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import { CorruptObjectError, ShadowGitError } from '../errors.js';
 import { NotRegularFileError, readRegularFile } from '../fsutil.js';
-import { MODE_LINK, MODE_TREE, type TreeEntry } from '../store/gitformat.js';
+import { MODE_LINK, MODE_TREE, type FlatEntry, type FlatTree, type TreeEntry } from '../store/gitformat.js';
 import type { ObjectStore } from '../store/objects.js';
-import type { FlatEntry, FlatTree, RecordedTree } from './record.js';
+import type { RecordedTree } from './record.js';
 import type { Repository } from '../store/repo.js';
-import { inScope } from '../checkout/restore.js';
+import { inScope } from '../worktree/scope.js';
 import type { ScannedDir } from '../worktree/scan.js';
 import { isGitlink, readFlatTree, readTreeEntries } from './treeread.js';
 

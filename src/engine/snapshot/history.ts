@@ -4,10 +4,11 @@ import path from 'node:path';
 import { CorruptObjectError, ShadowGitError } from '../errors.js';
 import { readFileIfExists, writeFileAtomic } from '../fsutil.js';
 import { decodeCommit, decodeTag, messageBody, parseTrailers } from '../store/gitformat.js';
-import { OPLOG, readOps } from '../store/oplog.js';
+import { readOps } from '../store/oplog.js';
 import { BROKEN_TIP_ADVICE, DamagedRefError, SNAPSHOT_REF } from '../store/refs.js';
 import type { Repository } from '../store/repo.js';
 import { RemovedSnapshotError, Rewrites, type Removal } from './rewrites.js';
+import { BROKEN_REFS_DIR, OPLOG, SNAPSHOT_COUNT } from '../store/statefiles.js';
 
 export const ID_TRAILER = 'Shadowgit-Id';
 export const TRIGGER_TRAILER = 'Shadowgit-Trigger';
@@ -141,7 +142,7 @@ export async function readLatest(repo: Repository): Promise<SnapshotInfo | undef
  * found again and stays reachable (gc would otherwise delete it).
  */
 export async function setAsideBrokenTip(repo: Repository, broken: BrokenTipError): Promise<{ keptIn: string; resumeFrom: SnapshotInfo | undefined }> {
-  const keptIn = repo.statePath(path.join('broken-refs', `snapshots.${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  const keptIn = repo.statePath(path.join(BROKEN_REFS_DIR, `snapshots.${new Date().toISOString().replace(/[:.]/g, '-')}`));
   await fsp.mkdir(path.dirname(keptIn), { recursive: true });
   await writeFileAtomic(keptIn, (await readFileIfExists(broken.file)) ?? `${broken.commit}\n`);
   const rewrites = await Rewrites.load(repo);
@@ -193,8 +194,6 @@ export async function listSnapshots(repo: Repository, limit = Infinity, onBreak?
   }
   return result;
 }
-
-const SNAPSHOT_COUNT = 'snapshot-count.json';
 
 /**
  * How many snapshots the chain from the snapshot ref holds. A commit's count never changes, so

@@ -2,22 +2,15 @@ import { closeSync, existsSync, constants as fsc, fstatSync, lstatSync, promises
 import path from 'node:path';
 import { CorruptObjectError, ShadowGitError } from '../errors.js';
 import { forEachLimit } from '../fsutil.js';
-import { encodeTree, MODE_EXEC, MODE_FILE, MODE_LINK, MODE_TREE, type EntryMode, type TreeEntry } from '../store/gitformat.js';
+import { encodeTree, MODE_EXEC, MODE_FILE, MODE_LINK, MODE_TREE, type EntryMode, type FlatEntry, type FlatTree, type TreeEntry } from '../store/gitformat.js';
 import { notRecorded, symlinkTargetProblem } from '../worktree/names.js';
 import { hashObject, looseObjectPath, ObjectStore, STREAM_THRESHOLD, streamBlob, type ObjectType } from '../store/objects.js';
 import { stateDirOf } from '../store/paths.js';
-import { fileStatOf, reasonOf, sameStat, type FileKind, type FileStat, type ScanResult, type ScannedDir, type ScannedFile, type SkippedPath } from '../worktree/scan.js';
+import { reasonOf, type FileKind, type ScanResult, type ScannedDir, type ScannedFile, type SkippedPath } from '../worktree/scan.js';
+import { fileStatOf, sameStat, type FileStat } from '../worktree/stat.js';
 import { DirFiles, parentOf, StatCache, type CachedDir, type CachedFile } from '../worktree/statcache.js';
 import { faultPoint } from '../faults.js';
-
-/** A path's content as git records it: blob id and mode. */
-export interface FlatEntry {
-  oid: string;
-  mode: EntryMode;
-}
-
-/** Path → entry for every file (blob or symlink) of a tree. */
-export type FlatTree = ReadonlyMap<string, FlatEntry>;
+import { DAMAGED_OBJECTS_DIR } from '../store/statefiles.js';
 
 export interface RecordedTree {
   tree: string;
@@ -34,9 +27,6 @@ export interface RecordedTree {
   /** Ids of damaged objects found in the repository and written again from the working tree. */
   repaired: string[];
 }
-
-/** Where a damaged object goes when it is written again: kept for whoever investigates, never deleted. */
-export const DAMAGED_OBJECTS_DIR = 'damaged-objects';
 
 /**
  * The store a recording without a stat cache writes through (the first snapshot, a lost cache,

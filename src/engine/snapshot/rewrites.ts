@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { ShadowGitError } from '../errors.js';
 import { readFileIfExists } from '../fsutil.js';
-import { appendJsonLine, parseJsonLines } from '../store/oplog.js';
+import { appendJsonLine, parseJsonLines, type OpRecord } from '../store/oplog.js';
 import type { Repository } from '../store/repo.js';
+import { REWRITES } from '../store/statefiles.js';
 
 /**
  * What every prune did to commit hashes, so a hash printed before a prune keeps naming its
@@ -10,8 +11,6 @@ import type { Repository } from '../store/repo.js';
  * A line without its newline was cut short by a crash and is ignored. Old commits are only
  * named here, never kept: gc deletes them like any unreachable object.
  */
-export const REWRITES = 'rewrites.jsonl';
-
 export interface PruneRecord {
   /** Unique per prune: an interrupted prune finished from its journal appends its record once. */
   prune: string;
@@ -115,4 +114,19 @@ export class RemovedSnapshotError extends ShadowGitError {
     const what = typed === removal.id ? `snapshot ${removal.id}` : `"${typed}" names snapshot ${removal.id} (commit ${removal.commit.slice(0, 10)}), which`;
     super(`${what} was removed by prune on ${removal.time.slice(0, 16).replace('T', ' ')} UTC (policy: ${removal.policy}); \`shadowgit list\` shows what is kept.`, 'EPRUNED');
   }
+}
+
+/** A logged operation with the commits it names as they are named now. */
+export interface LoggedOp extends OpRecord {
+  /** Per entry of `commits`: the commit naming that snapshot now (a prune may have rewritten it), or null when a prune removed it. */
+  currentCommits: Array<string | null>;
+}
+
+export function withCurrentCommits(record: OpRecord, rewrites: Rewrites): LoggedOp {
+  const commits = Array.isArray(record.commits) ? record.commits : [];
+  const current = (commit: string) => {
+    const fate = rewrites.follow(commit);
+    return 'commit' in fate ? fate.commit : null;
+  };
+  return { ...record, currentCommits: commits.map(current) };
 }

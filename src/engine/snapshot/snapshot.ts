@@ -5,15 +5,14 @@ import type { CorruptObjectError } from '../errors.js';
 import { encodeCommit, signatureNow } from '../store/gitformat.js';
 import { BrokenTipError, CHANGES_TRAILER, describeDamage, formatChanges, ID_TRAILER, newSnapshotId, readLatest, readSnapshot, setAsideBrokenTip, TRIGGER_TRAILER, type ChangeCounts, type SnapshotInfo } from './history.js';
 import { diffWorktree } from './diff.js';
-import { DAMAGED_OBJECTS_DIR, recordTree, type RecordedTree } from './record.js';
+import { recordTree, type RecordedTree } from './record.js';
 import type { Repository } from '../store/repo.js';
 import { scanWorktree, type ScanResult } from '../worktree/scan.js';
 import { StatCache } from '../worktree/statcache.js';
 import { faultPoint } from '../faults.js';
 import { addNote } from './notes.js';
-import { askWatcher, removeDeadWatcherCookies, WATCH_STATE } from '../protect/watchquery.js';
-
-export const STAT_CACHE = 'statcache';
+import { askWatcher, removeDeadWatcherCookies } from '../protect/watchquery.js';
+import { DAMAGED_OBJECTS_DIR, STAT_CACHE, WATCH_STATE } from '../store/statefiles.js';
 
 export interface SnapshotOptions {
   message?: string;

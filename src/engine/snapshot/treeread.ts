@@ -1,8 +1,7 @@
 import { CorruptObjectError, ShadowGitError } from '../errors.js';
-import { decodeTree, MODE_TREE, type TreeEntry } from '../store/gitformat.js';
+import { decodeTree, MODE_TREE, type FlatEntry, type FlatTree, type TreeEntry } from '../store/gitformat.js';
 import { treeEntriesProblem } from '../worktree/names.js';
 import type { ObjectStore } from '../store/objects.js';
-import type { FlatEntry, FlatTree } from './record.js';
 
 /**
  * One tree's entries (`dir` names it in messages), every name validated: a tampered tree is

@@ -13,6 +13,15 @@ export interface TreeEntry {
   oid: string;
 }
 
+/** A path's content as git records it: blob id and mode. */
+export interface FlatEntry {
+  oid: string;
+  mode: EntryMode;
+}
+
+/** Path → entry for every file (blob or symlink) of a tree. */
+export type FlatTree = ReadonlyMap<string, FlatEntry>;
+
 /** Git sorts tree entries by name, with directories compared as if they ended in "/". */
 function sortKey(entry: TreeEntry): string {
   return entry.mode === MODE_TREE ? `${entry.name}/` : entry.name;

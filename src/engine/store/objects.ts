@@ -7,7 +7,8 @@ import { Transform, Writable } from 'node:stream';
 import { CorruptObjectError } from '../errors.js';
 import { directorySize, writeFileAtomic } from '../fsutil.js';
 import { faultPoint } from '../faults.js';
-import { sameStat } from '../worktree/scan.js';
+import { sameStat } from '../worktree/stat.js';
+import { OBJECT_SIZES, STATE_DIR } from './statefiles.js';
 
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
 
@@ -23,7 +24,6 @@ const STREAM_CHUNK = 1 << 20;
 /** Loose objects whose compressed form is above this are inflated as a stream when written out. */
 const STREAM_READ_THRESHOLD = 1024 * 1024;
 /** Per fan-out directory byte totals, in the repository's engine state directory. */
-const SIZE_CACHE = 'objects-size.json';
 
 export function objectHeader(type: ObjectType, size: number): Buffer {
   return Buffer.from(`${type} ${size}\0`);
@@ -216,12 +216,12 @@ export class ObjectStore {
       else if (known && known[0] === mtimeBefore) cached[dir] = [now, known[1] + bytes];
     }
     this.added.clear();
-    await writeFileAtomic(path.join(this.gitdir, 'shadowgit', SIZE_CACHE), JSON.stringify(cached), { durable: false }).catch(() => undefined);
+    await writeFileAtomic(path.join(this.gitdir, STATE_DIR, OBJECT_SIZES), JSON.stringify(cached), { durable: false }).catch(() => undefined);
   }
 
   private readSizeCache(): Record<string, [number, number]> {
     try {
-      return JSON.parse(readFileSync(path.join(this.gitdir, 'shadowgit', SIZE_CACHE), 'utf8')) as Record<string, [number, number]>;
+      return JSON.parse(readFileSync(path.join(this.gitdir, STATE_DIR, OBJECT_SIZES), 'utf8')) as Record<string, [number, number]>;
     } catch {
       // No or damaged cache: count everything.
       return {};
@@ -236,7 +236,7 @@ export class ObjectStore {
    * count must not be missed).
    */
   async repositoryBytes(): Promise<number> {
-    const cacheFile = path.join(this.gitdir, 'shadowgit', SIZE_CACHE);
+    const cacheFile = path.join(this.gitdir, STATE_DIR, OBJECT_SIZES);
     const cached = this.readSizeCache();
     const objectsDir = path.join(this.gitdir, 'objects');
     const fresh: Record<string, [number, number]> = {};

@@ -1,9 +1,7 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { syncDirectory } from '../fsutil.js';
-import type { Rewrites } from '../snapshot/rewrites.js';
 
-export const OPLOG = 'oplog.jsonl';
 const MAX_BYTES = 1024 * 1024;
 
 /** Every operation the log records; `log --op` accepts exactly these. */
@@ -81,19 +79,4 @@ export async function readOps(file: string, options: ReadOpsOptions = {}): Promi
   if (options.ops && options.ops.length > 0) records = records.filter((r) => options.ops!.includes(r.op));
   if (options.limit !== undefined) records = records.slice(Math.max(0, records.length - options.limit));
   return records;
-}
-
-/** A logged operation with the commits it names as they are named now. */
-export interface LoggedOp extends OpRecord {
-  /** Per entry of `commits`: the commit naming that snapshot now (a prune may have rewritten it), or null when a prune removed it. */
-  currentCommits: Array<string | null>;
-}
-
-export function withCurrentCommits(record: OpRecord, rewrites: Rewrites): LoggedOp {
-  const commits = Array.isArray(record.commits) ? record.commits : [];
-  const current = (commit: string) => {
-    const fate = rewrites.follow(commit);
-    return 'commit' in fate ? fate.commit : null;
-  };
-  return { ...record, currentCommits: commits.map(current) };
 }

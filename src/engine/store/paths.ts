@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { ShadowGitError } from '../errors.js';
 import { CONFIG_FILE, loadConfig, type ShadowGitConfig } from '../config.js';
 import { exists, readRegularFile, writeFileAtomic } from '../fsutil.js';
+import { STATE_DIR } from './statefiles.js';
 
 /** $SHADOWGIT_HOME, else the XDG data directory. */
 export function shadowHome(): string {
@@ -182,7 +183,7 @@ export async function shadowRepoPath(worktree: string, config: ShadowGitConfig):
 
 /** Where shadowgit keeps its own state (stat cache, lock, journal, op log) inside a shadow repository. */
 export function stateDirOf(gitdir: string): string {
-  return path.join(gitdir, 'shadowgit');
+  return path.join(gitdir, STATE_DIR);
 }
 
 /** The working tree (as findWorktree finds it), its config and its shadow repository's path; nothing is opened or created. */

@@ -9,6 +9,7 @@ import { RepoLock } from './lock.js';
 import { ObjectStore } from './objects.js';
 import { locateRepository, remarkWorktree, shadowMarker, shadowRepoPath, stateDirOf } from './paths.js';
 import { RefStore, SNAPSHOT_REF } from './refs.js';
+import { LOCK, STATE_DIR } from './statefiles.js';
 
 /** The shadow repo's own config: nothing from the user's git config applies to it. */
 const GIT_CONFIG = `[core]
@@ -101,7 +102,7 @@ export class Repository {
     await fsp.mkdir(parent, { recursive: true, mode: 0o700 });
     const tmp = path.join(parent, `.${path.basename(this.gitdir)}.${randomBytes(4).toString('hex')}.tmp`);
     await fsp.mkdir(tmp, { mode: 0o700 });
-    for (const dir of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', 'shadowgit']) await fsp.mkdir(path.join(tmp, dir), { recursive: true });
+    for (const dir of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', STATE_DIR]) await fsp.mkdir(path.join(tmp, dir), { recursive: true });
     await fsp.writeFile(path.join(tmp, 'HEAD'), `ref: ${SNAPSHOT_REF}\n`);
     await fsp.writeFile(path.join(tmp, 'config'), `${GIT_CONFIG}${shadowMarker(this.worktree)}`);
     await fsp.writeFile(path.join(tmp, 'description'), `shadowgit snapshots of ${this.worktree}\n`);
@@ -128,7 +129,7 @@ export class Repository {
   /** Runs `fn` holding the repository's cross-process lock. */
   async withLock<T>(command: string, fn: () => Promise<T>): Promise<T> {
     await fsp.mkdir(this.stateDir, { recursive: true });
-    const lock = new RepoLock(this.statePath('lock'), command);
+    const lock = new RepoLock(this.statePath(LOCK), command);
     await lock.acquire();
     this.objects.forgetDirectories();
     try {

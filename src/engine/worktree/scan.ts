@@ -3,20 +3,13 @@ import { constants as fsc, lstatSync, readdirSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { DirRules, IGNORE_FILES } from './ignore.js';
 import { entryNameProblem, escapedName, notRecorded } from './names.js';
-import { dirLayout, STAT_FIELDS, statAll } from './statall.js';
-import { parentOf, TYPE_OF_MODE, type CachedDir, type DirStat, type RuleState, type StatCache } from './statcache.js';
-import { isWatchCookie } from '../protect/watchquery.js';
+import { dirLayout, statAll } from './statall.js';
+import { STAT_CTIME, STAT_FIELDS, STAT_INO, STAT_MODE, STAT_MTIME, STAT_SIZE } from './statcache-layout.js';
+import { parentOf, TYPE_OF_MODE, type CachedDir, type RuleState, type StatCache } from './statcache.js';
+import { dirStatOf, fileStatOf, sameDirStat, sameStat, type DirStat, type FileStat } from './stat.js';
+import { isWatchCookie } from './watchcookie.js';
 
 export type FileKind = 'file' | 'link';
-
-/** The part of a file's stat the stat cache compares: small, so 100k of them stay cheap. */
-export interface FileStat {
-  mtimeMs: number;
-  ctimeMs: number;
-  size: number;
-  ino: number;
-  mode: number;
-}
 
 export interface ScannedFile {
   /** Posix path relative to the working tree root. */
@@ -89,19 +82,6 @@ export function reasonOf(err: unknown): string {
   return (err as Error).message;
 }
 
-/** Two stats of one file agree: nothing was written to it (or it replaced) in between. */
-export const sameStat = (a: FileStat, b: FileStat) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
-
-export const sameDirStat = (a: DirStat, b: DirStat) => a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
-
-export function fileStatOf(stat: FileStat): FileStat {
-  return { mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, size: stat.size, ino: stat.ino, mode: stat.mode };
-}
-
-function dirStatOf(stat: FileStat): DirStat {
-  return { mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino };
-}
-
 function scannedFile(relPath: string, stat: FileStat): ScannedFile | undefined {
   const type = stat.mode & S_IFMT;
   if (type === S_IFREG) return { path: relPath, kind: 'file', executable: (stat.mode & 0o100) !== 0, stat };
@@ -152,9 +132,9 @@ function statEverything(worktree: string, cache: StatCache): PresentStats {
   const results = statAll(paths, cache.takeStatJob(worktree));
   const statAt = (i: number): FileStat | undefined => {
     const at = i * STAT_FIELDS;
-    const mode = results[at + 4]!;
+    const mode = results[at + STAT_MODE]!;
     if (mode < 0) return undefined;
-    return { mtimeMs: results[at]!, ctimeMs: results[at + 1]!, size: results[at + 2]!, ino: results[at + 3]!, mode };
+    return { mtimeMs: results[at + STAT_MTIME]!, ctimeMs: results[at + STAT_CTIME]!, size: results[at + STAT_SIZE]!, ino: results[at + STAT_INO]!, mode };
   };
   const present: PresentStats = {
     listingHolds: (relDir, cached) => listingHoldsWith(cache, cached, statAt(dirIndex.get(relDir)!)),

@@ -1,9 +1,10 @@
 import { lstatSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import * as cacheLayout from './statcache-layout.js';
+// Imported by their own names: the helper thread's source declares them again under these names.
+import { DIR_FILES_AT, DIR_RECORD_BYTES, HEADER_COUNTS_BYTES, HEADER_STRINGS_AT, STAT_CTIME, STAT_FIELDS, STAT_INO, STAT_MODE, STAT_MTIME, STAT_SIZE, STR_LENGTH_BYTES } from './statcache-layout.js';
 
-/** Per path in the result: mtimeMs, ctimeMs, size, ino, mode. */
-export const STAT_FIELDS = 5;
 /** `mode` of a path that does not exist. */
 const MISSING = -1;
 /** `mode` of a path that could not be looked at (permission denied, …). */
@@ -55,7 +56,8 @@ export const nativeStat = statBatch !== undefined;
 /**
  * Claims chunks of `paths` through `control[0]` until none are left, writing each lstat into
  * `results` and flagging the chunk done in `control[1 + chunk]`. Runs on the main thread and,
- * as source text, in the helper thread: it must use nothing but its arguments.
+ * as source text, in the helper thread: it must use nothing but its arguments and the layout
+ * constants (statcache-layout.ts).
  */
 function statChunks(paths: PathList, results: Float64Array, control: Int32Array, lstat: typeof lstatSync, chunk: number, missing: number, unreadable: number): void {
   for (;;) {
@@ -63,20 +65,20 @@ function statChunks(paths: PathList, results: Float64Array, control: Int32Array,
     if (start >= paths.count) return;
     const end = Math.min(start + chunk, paths.count);
     for (let i = start; i < end; i++) {
-      const at = i * 5;
+      const at = i * STAT_FIELDS;
       try {
         const stat = lstat(paths.pathAt(i), { throwIfNoEntry: false });
         if (!stat) {
-          results[at + 4] = missing;
+          results[at + STAT_MODE] = missing;
           continue;
         }
-        results[at] = stat.mtimeMs;
-        results[at + 1] = stat.ctimeMs;
-        results[at + 2] = stat.size;
-        results[at + 3] = stat.ino;
-        results[at + 4] = stat.mode;
+        results[at + STAT_MTIME] = stat.mtimeMs;
+        results[at + STAT_CTIME] = stat.ctimeMs;
+        results[at + STAT_SIZE] = stat.size;
+        results[at + STAT_INO] = stat.ino;
+        results[at + STAT_MODE] = stat.mode;
       } catch (err) {
-        results[at + 4] = (err as NodeJS.ErrnoException).code === 'ENOTDIR' ? missing : unreadable;
+        results[at + STAT_MODE] = (err as NodeJS.ErrnoException).code === 'ENOTDIR' ? missing : unreadable;
       }
     }
     Atomics.store(control, 1 + start / chunk, 1);
@@ -119,27 +121,27 @@ export interface CachedRanges {
 }
 
 /**
- * Finds the directory paths and the file-name table in a stat cache file (see the format in
- * statcache.ts) without decoding them. Also runs in the helper thread, as source text: it must
- * use nothing but its arguments.
+ * Finds the directory paths and the file-name table in a stat cache file (see docs/statcache.md)
+ * without decoding them. Also runs in the helper thread, as source text: it must use nothing
+ * but its arguments and the layout constants.
  */
 export function cachedRanges(bytes: Uint8Array): CachedRanges {
   // Not Buffer's readers: they are slow in code not yet optimised, as this is.
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let at = 28;
-  at += 2 + view.getUint16(at, true);
-  at += 2 + view.getUint16(at, true);
+  let at = HEADER_STRINGS_AT;
+  at += STR_LENGTH_BYTES + view.getUint16(at, true);
+  at += STR_LENGTH_BYTES + view.getUint16(at, true);
   const dirCount = view.getUint32(at, true);
-  at += 12;
+  at += HEADER_COUNTS_BYTES;
   const dirRanges = new Int32Array(dirCount * 2);
   const fileCounts = new Int32Array(dirCount);
   for (let d = 0; d < dirCount; d++) {
     const length = view.getUint16(at, true);
-    dirRanges[2 * d] = at + 2;
+    dirRanges[2 * d] = at + STR_LENGTH_BYTES;
     dirRanges[2 * d + 1] = length;
-    at += 2 + length;
-    fileCounts[d] = view.getUint32(at + 53, true);
-    at += 57;
+    at += STR_LENGTH_BYTES + length;
+    fileCounts[d] = view.getUint32(at + DIR_FILES_AT, true);
+    at += DIR_RECORD_BYTES;
   }
   const namesAt = at + 4;
   return { dirRanges, fileCounts, namesAt, namesEnd: namesAt + view.getUint32(at, true) };
@@ -147,7 +149,8 @@ export function cachedRanges(bytes: Uint8Array): CachedRanges {
 
 /**
  * The paths a stat cache file lists, in dirLayout. Runs in the helper thread, as source text,
- * before the main thread has decoded the cache: it must use nothing but its arguments (and Buffer).
+ * before the main thread has decoded the cache: it must use nothing but its arguments (and Buffer)
+ * and the layout constants.
  */
 export function cachedPaths(bytes: Uint8Array, worktree: string, layout: typeof dirLayout, ranges: typeof cachedRanges): PathList {
   const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -161,6 +164,7 @@ export function cachedPaths(bytes: Uint8Array, worktree: string, layout: typeof 
 }
 
 const WORKER_SOURCE = `const { workerData: work } = require('node:worker_threads');
+${Object.entries(cacheLayout).map(([name, value]) => `const ${name} = ${JSON.stringify(value)};`).join('\n')}
 const given = work.cache ? undefined : work.paths.split('\\0');
 const paths = given ? { count: given.length, pathAt: (i) => given[i] } : (${cachedPaths.toString()})(new Uint8Array(work.cache), work.worktree, ${dirLayout.toString()}, ${cachedRanges.toString()});
 (${statChunks.toString()})(paths, new Float64Array(work.results), new Int32Array(work.control), require('node:fs').lstatSync, ${CHUNK}, ${MISSING}, ${UNREADABLE});`;
@@ -228,9 +232,10 @@ export function statAhead(bytes: Buffer, worktree: string): StatJob | undefined 
   if (bytes.length < 40) return undefined;
   if (statBatch) return nativeJob(statBatch, worktree, bytes, cachedRanges(bytes));
   if (!canShare) return undefined;
-  let at = 28;
-  at += 2 + bytes.readUInt16LE(at);
-  at += 2 + bytes.readUInt16LE(at);
+  let at = HEADER_STRINGS_AT;
+  at += STR_LENGTH_BYTES + bytes.readUInt16LE(at);
+  at += STR_LENGTH_BYTES + bytes.readUInt16LE(at);
+  // The directory and file counts: one lstat each.
   const count = bytes.readUInt32LE(at) + bytes.readUInt32LE(at + 4);
   if (count < PARALLEL_FROM) return undefined;
   const cache = new SharedArrayBuffer(bytes.length);

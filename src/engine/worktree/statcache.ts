@@ -3,18 +3,53 @@ import { createHash } from 'node:crypto';
 import { writeFileAtomic } from '../fsutil.js';
 import { faultPoint } from '../faults.js';
 import { MODE_EXEC, MODE_FILE, MODE_LINK, MODE_TREE, type EntryMode, type TreeEntry } from '../store/gitformat.js';
-import { fileStatOf, sameStat, type FileStat } from './scan.js';
-import { STAT_FIELDS, statAhead, type StatJob } from './statall.js';
+import { fileStatOf, sameStat, type DirStat, type FileStat } from './stat.js';
+import { statAhead, type StatJob } from './statall.js';
+import {
+  CACHE_MAGIC,
+  CACHE_VERSION,
+  CHECKSUM_BYTES,
+  DIR_CTIME_AT,
+  DIR_ENTRIES_AT,
+  DIR_FILES_AT,
+  DIR_FLAGS_AT,
+  DIR_HAS_STAT,
+  DIR_HAS_TREE,
+  DIR_IGNORE_FILES_MASK,
+  DIR_INO_AT,
+  DIR_MTIME_AT,
+  DIR_PARENT_AT,
+  DIR_RECORD_BYTES,
+  DIR_TREE_AT,
+  FILE_CTIME_AT,
+  FILE_INO_AT,
+  FILE_MODE_AT,
+  FILE_MTIME_AT,
+  FILE_OID_AT,
+  FILE_RECORD_BYTES,
+  FILE_SIZE_AT,
+  HEADER_COUNTS_BYTES,
+  HEADER_STRINGS_AT,
+  HEADER_TREE_AT,
+  HEADER_VERSION_AT,
+  MIN_CACHE_BYTES,
+  NO_PARENT,
+  OID_BYTES,
+  RULE_RECORD_BYTES,
+  STAT_CTIME,
+  STAT_FIELDS,
+  STAT_INO,
+  STAT_MODE,
+  STAT_MTIME,
+  STAT_SIZE,
+  STR_LENGTH_BYTES,
+} from './statcache-layout.js';
 
 // Numbers are read and written through DataView: its accessors are engine built-ins, several
 // times faster than Buffer's readDoubleLE & co. in code that runs once per process (not yet
 // optimised), which is how a CLI command runs these loops.
 const viewOf = (bytes: Buffer) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 const u16 = (bytes: Buffer, at: number) => bytes[at]! | (bytes[at + 1]! << 8);
-/** A file's record in the cache file: f64 mtimeMs, f64 ctimeMs, f64 size, f64 ino, u8 mode, oid (20). */
-const RECORD_BYTES = 53;
-/** A directory's record after its path: u32 parent, u8 flags, f64 mtimeMs, f64 ctimeMs, f64 ino, u32 entries, tree (20), u32 files. */
-const DIR_RECORD_BYTES = 57;
 
 /** The stat mode bits an entry mode stands for: file type, and the owner's exec bit for files. */
 export const TYPE_OF_MODE: Partial<Record<EntryMode, number>> = { [MODE_FILE]: fsc.S_IFREG, [MODE_EXEC]: fsc.S_IFREG | 0o100, [MODE_LINK]: fsc.S_IFLNK };
@@ -23,7 +58,7 @@ const modeBits = (mode: number) => (mode < 0 ? -1 : (mode & fsc.S_IFMT) === fsc.
 
 /** A file's stat, as statAll gives it at `stats[at]`, is the recorded one, of the same kind, and was not taken in the racy tick. */
 function statMatches(stats: Float64Array, at: number, mtimeMs: number, ctimeMs: number, size: number, ino: number, typeBits: number, racyFromMs: number): boolean {
-  return stats[at] === mtimeMs && stats[at + 1] === ctimeMs && stats[at + 2] === size && stats[at + 3] === ino && modeBits(stats[at + 4]!) === typeBits && mtimeMs < racyFromMs;
+  return stats[at + STAT_MTIME] === mtimeMs && stats[at + STAT_CTIME] === ctimeMs && stats[at + STAT_SIZE] === size && stats[at + STAT_INO] === ino && modeBits(stats[at + STAT_MODE]!) === typeBits && mtimeMs < racyFromMs;
 }
 
 /** What the cache remembers of one file: enough of its stat to know it is unchanged. */
@@ -53,22 +88,15 @@ class DecodedFile implements CachedFile {
     private readonly at: number,
     readonly mode: EntryMode,
   ) {
-    this.mtimeMs = view.getFloat64(at, true);
-    this.ctimeMs = view.getFloat64(at + 8, true);
-    this.size = view.getFloat64(at + 16, true);
-    this.ino = view.getFloat64(at + 24, true);
+    this.mtimeMs = view.getFloat64(at + FILE_MTIME_AT, true);
+    this.ctimeMs = view.getFloat64(at + FILE_CTIME_AT, true);
+    this.size = view.getFloat64(at + FILE_SIZE_AT, true);
+    this.ino = view.getFloat64(at + FILE_INO_AT, true);
   }
 
   get oid(): string {
-    return this.data.toString('hex', this.at + 33, this.at + 53);
+    return this.data.toString('hex', this.at + FILE_OID_AT, this.at + FILE_OID_AT + OID_BYTES);
   }
-}
-
-/** The part of a directory's stat that changes whenever an entry is added, removed or renamed. */
-export interface DirStat {
-  mtimeMs: number;
-  ctimeMs: number;
-  ino: number;
 }
 
 /** A directory the scan entered. */
@@ -161,7 +189,7 @@ export class DirFiles {
     return new DirFiles(paths, map);
   }
 
-  /** The records of `paths` in a cache file (`view` over the same bytes), one per path from `start` on (see the format below). */
+  /** The records of `paths` in a cache file (`view` over the same bytes), one per path from `start` on (see docs/statcache.md). */
   static decoded(paths: readonly string[], data: Buffer, view: DataView, start: number): DirFiles {
     return new DirFiles(paths, undefined, data, view, start);
   }
@@ -169,7 +197,7 @@ export class DirFiles {
   /** Hands the span of the entries' records to `copy` when they are a cache file's bytes; false when they must be encoded. */
   copyRecords(copy: (data: Buffer, start: number, end: number) => void): boolean {
     if (!this.data) return false;
-    copy(this.data, this.start, this.start + this.paths.length * RECORD_BYTES);
+    copy(this.data, this.start, this.start + this.paths.length * FILE_RECORD_BYTES);
     return true;
   }
 
@@ -188,8 +216,8 @@ export class DirFiles {
       const data = this.data!;
       let at = this.start;
       for (const p of this.paths) {
-        map.set(p, new DecodedFile(data, this.view!, at, MODE_CODES[data[at + 32]!]!));
-        at += RECORD_BYTES;
+        map.set(p, new DecodedFile(data, this.view!, at, MODE_CODES[data[at + FILE_MODE_AT]!]!));
+        at += FILE_RECORD_BYTES;
       }
       this.map = map;
     }
@@ -214,8 +242,8 @@ export class DirFiles {
     }
     const data = this.data;
     const view = this.view!;
-    for (let r = this.start, end = this.start + this.paths.length * RECORD_BYTES; r < end; r += RECORD_BYTES, at += STAT_FIELDS) {
-      if (!statMatches(stats, at, view.getFloat64(r, true), view.getFloat64(r + 8, true), view.getFloat64(r + 16, true), view.getFloat64(r + 24, true), TYPE_OF_CODE[data[r + 32]!]!, racyFromMs)) return false;
+    for (let r = this.start, end = this.start + this.paths.length * FILE_RECORD_BYTES; r < end; r += FILE_RECORD_BYTES, at += STAT_FIELDS) {
+      if (!statMatches(stats, at, view.getFloat64(r + FILE_MTIME_AT, true), view.getFloat64(r + FILE_CTIME_AT, true), view.getFloat64(r + FILE_SIZE_AT, true), view.getFloat64(r + FILE_INO_AT, true), TYPE_OF_CODE[data[r + FILE_MODE_AT]!]!, racyFromMs)) return false;
     }
     return true;
   }
@@ -273,30 +301,12 @@ export interface RuleState {
   files: Map<string, FileStat>;
 }
 
-/**
- * On-disk format (little endian), chosen because loading and saving it is on every command's
- * path: JSON of 45k entries cost ~80 ms to parse, this ~10 ms.
- *   "SGSC" u32 version | root tree (20 bytes, zeros for none) | str excludes | str watch token
- *   | u32 dirs | u32 files | u32 rule files
- *   dirs, parents before children: str path, u32 parent index (0xffffffff for the root),
- *     u8 flags (bits 0–1 ignore files, 2 has stat, 3 has tree), f64 mtimeMs, f64 ctimeMs, f64 ino,
- *     u32 entries, tree (20), u32 files
- *   u32 byte length, then every file's path, grouped by directory in directory order, joined
- *     by NUL (no path holds one): read as one string and split, 45k paths cost a fifth of
- *     reading each on its own
- *   files, in the same order: f64 mtimeMs, f64 ctimeMs, f64 size, f64 ino, u8 mode, oid (20)
- *   rule files: str path, f64 mtimeMs, f64 ctimeMs, f64 size, f64 ino
- *   SHA-1 of everything before it (20): a damaged cache must never yield a wrong id.
- * (str: u16 byte length, then UTF-8.)
- */
-const MAGIC = 'SGSC';
-const VERSION = 4;
+// On-disk format: binary, because loading and saving it is on every command's path (JSON of 45k
+// entries cost ~80 ms to parse, this ~10 ms). docs/statcache.md describes it; statcache-layout.ts
+// declares its offsets.
 const MODE_CODES: EntryMode[] = [MODE_FILE, MODE_EXEC, MODE_LINK];
 const TYPE_OF_CODE = MODE_CODES.map((mode) => TYPE_OF_MODE[mode]!);
 const NO_TREE = '0'.repeat(40);
-const NO_PARENT = 0xffffffff;
-const HAS_STAT = 4;
-const HAS_TREE = 8;
 
 let lastKnown: { file: string; stat: FileStat; cache: StatCache } | undefined;
 
@@ -493,7 +503,7 @@ function parentsFirst(dirs: Map<string, CachedDir>): { order: string[]; parents:
 function encode(cache: StatCache): Buffer {
   const { order: dirOrder, parents } = parentsFirst(cache.dirs);
   const token = cache.watchToken ?? '';
-  const strSize = (text: string) => 2 + Buffer.byteLength(text);
+  const strSize = (text: string) => STR_LENGTH_BYTES + Buffer.byteLength(text);
   // A directory decoded from a file whose parent is still at the same index has the same
   // record: it is copied (after a one-file change, all but the few along its path).
   const reused = dirOrder.map((p, i) => DecodedDir.recordOf(cache.dirs.get(p)!, parents[i]!));
@@ -502,26 +512,26 @@ function encode(cache: StatCache): Buffer {
   // Joined per directory first: a third faster than one 45k-element array.
   const pathTable = sameTable ? '' : dirOrder.flatMap((p) => (cache.dirs.get(p)!.files.length > 0 ? [cache.dirs.get(p)!.files.join('\0')] : [])).join('\0');
   const pathTableBytes = sameTable ? sameTable.end - sameTable.start : Buffer.byteLength(pathTable);
-  let size = 4 + 4 + 20 + strSize(cache.rules.excludes) + strSize(token) + 12 + 4 + pathTableBytes + 20;
+  let size = HEADER_STRINGS_AT + strSize(cache.rules.excludes) + strSize(token) + HEADER_COUNTS_BYTES + 4 + pathTableBytes + CHECKSUM_BYTES;
   let fileCount = 0;
   dirOrder.forEach((p, i) => {
     const at = reused[i];
     size += at ? at.end - at.start : strSize(p) + DIR_RECORD_BYTES;
     fileCount += cache.dirs.get(p)!.files.length;
   });
-  size += fileCount * RECORD_BYTES;
-  for (const p of cache.rules.files.keys()) size += strSize(p) + 32;
+  size += fileCount * FILE_RECORD_BYTES;
+  for (const p of cache.rules.files.keys()) size += strSize(p) + RULE_RECORD_BYTES;
 
   // Not zero-filled (4–5 MB on every changed snapshot): every byte is written below, which the
   // length check before the checksum proves.
   const out = Buffer.allocUnsafe(size);
   const view = viewOf(out);
-  let at = out.write(MAGIC, 0, 'latin1');
+  let at = out.write(CACHE_MAGIC, 0, 'latin1');
   // Written in place (no Buffer per path): saving 45k entries is on every changed snapshot's path.
   const str = (text: string) => {
-    const length = out.write(text, at + 2);
+    const length = out.write(text, at + STR_LENGTH_BYTES);
     view.setUint16(at, length, true);
-    at += 2 + length;
+    at += STR_LENGTH_BYTES + length;
   };
   const double = (value: number) => {
     view.setFloat64(at, value, true);
@@ -544,7 +554,7 @@ function encode(cache: StatCache): Buffer {
       run = { data, start, end };
     }
   };
-  u32(VERSION);
+  u32(CACHE_VERSION);
   at += out.write(cache.tree ?? NO_TREE, at, 'hex');
   str(cache.rules.excludes);
   str(token);
@@ -558,7 +568,7 @@ function encode(cache: StatCache): Buffer {
     const dir = cache.dirs.get(p)!;
     str(p);
     u32(parents[i]!);
-    out[at++] = dir.ignoreFiles | (dir.stat ? HAS_STAT : 0) | (dir.tree ? HAS_TREE : 0);
+    out[at++] = dir.ignoreFiles | (dir.stat ? DIR_HAS_STAT : 0) | (dir.tree ? DIR_HAS_TREE : 0);
     double(dir.stat?.mtimeMs ?? 0);
     double(dir.stat?.ctimeMs ?? 0);
     double(dir.stat?.ino ?? 0);
@@ -591,7 +601,7 @@ function encode(cache: StatCache): Buffer {
     double(stat.size);
     double(stat.ino);
   }
-  if (at !== size - 20) throw new Error(`stat cache encoding is ${size - 20 - at} bytes off`);
+  if (at !== size - CHECKSUM_BYTES) throw new Error(`stat cache encoding is ${size - CHECKSUM_BYTES - at} bytes off`);
   createHash('sha1').update(out.subarray(0, at)).digest().copy(out, at);
   return out;
 }
@@ -614,41 +624,41 @@ function unchangedPathTable(cache: StatCache, dirOrder: string[], source: Buffer
 
 /** This format and version, and the checksum holds: only then is any of it read. */
 function intact(data: Buffer): boolean {
-  if (data.length < 68 || data.toString('latin1', 0, 4) !== MAGIC || data.readUInt32LE(4) !== VERSION) return false;
-  return createHash('sha1').update(data.subarray(0, data.length - 20)).digest().equals(data.subarray(data.length - 20));
+  if (data.length < MIN_CACHE_BYTES || data.toString('latin1', 0, HEADER_VERSION_AT) !== CACHE_MAGIC || data.readUInt32LE(HEADER_VERSION_AT) !== CACHE_VERSION) return false;
+  return createHash('sha1').update(data.subarray(0, data.length - CHECKSUM_BYTES)).digest().equals(data.subarray(data.length - CHECKSUM_BYTES));
 }
 
 /** Reads an intact cache file (see intact); undefined when its records do not add up. */
 function decode(data: Buffer, writtenAtMs: number): StatCache | undefined {
-  const body = data.subarray(0, data.length - 20);
+  const body = data.subarray(0, data.length - CHECKSUM_BYTES);
   const view = viewOf(data);
-  let at = 8;
+  let at = HEADER_TREE_AT;
   const str = () => {
     const length = u16(data, at);
-    const s = data.toString('utf8', at + 2, at + 2 + length);
-    at += 2 + length;
+    const s = data.toString('utf8', at + STR_LENGTH_BYTES, at + STR_LENGTH_BYTES + length);
+    at += STR_LENGTH_BYTES + length;
     return s;
   };
-  const tree = data.toString('hex', at, (at += 20));
+  const tree = data.toString('hex', at, (at += OID_BYTES));
   const excludes = str();
   const token = str();
   const dirCount = view.getUint32(at, true);
   const fileCount = view.getUint32(at + 4, true);
   const ruleCount = view.getUint32(at + 8, true);
-  at += 12;
+  at += HEADER_COUNTS_BYTES;
 
   const dirs = new Map<string, CachedDir>();
   const dirOrder: Array<{ dir: CachedDir; fileCount: number }> = [];
   for (let i = 0; i < dirCount; i++) {
     const start = at;
     const p = str();
-    const parent = view.getUint32(at, true);
-    const flags = data[at + 4]!;
+    const parent = view.getUint32(at + DIR_PARENT_AT, true);
+    const flags = data[at + DIR_FLAGS_AT]!;
     const dir = new DecodedDir(
-      flags & HAS_STAT ? { mtimeMs: view.getFloat64(at + 5, true), ctimeMs: view.getFloat64(at + 13, true), ino: view.getFloat64(at + 21, true) } : undefined,
-      view.getUint32(at + 29, true),
-      flags & HAS_TREE ? data.toString('hex', at + 33, at + 53) : undefined,
-      flags & 3,
+      flags & DIR_HAS_STAT ? { mtimeMs: view.getFloat64(at + DIR_MTIME_AT, true), ctimeMs: view.getFloat64(at + DIR_CTIME_AT, true), ino: view.getFloat64(at + DIR_INO_AT, true) } : undefined,
+      view.getUint32(at + DIR_ENTRIES_AT, true),
+      flags & DIR_HAS_TREE ? data.toString('hex', at + DIR_TREE_AT, at + DIR_TREE_AT + OID_BYTES) : undefined,
+      flags & DIR_IGNORE_FILES_MASK,
       data,
       start,
       at + DIR_RECORD_BYTES,
@@ -658,14 +668,14 @@ function decode(data: Buffer, writtenAtMs: number): StatCache | undefined {
       if (parent >= i) return undefined;
       dirOrder[parent]!.dir.subdirs.push(p);
     }
-    dirOrder.push({ dir, fileCount: view.getUint32(at + 53, true) });
+    dirOrder.push({ dir, fileCount: view.getUint32(at + DIR_FILES_AT, true) });
     dirs.set(p, dir);
     at += DIR_RECORD_BYTES;
   }
   // Paths are read now (the scan walks them); entries only when a directory is looked into.
   const tableBytes = view.getUint32(at, true);
   at += 4;
-  if (at + tableBytes + fileCount * RECORD_BYTES > body.length) return undefined;
+  if (at + tableBytes + fileCount * FILE_RECORD_BYTES > body.length) return undefined;
   const tableStart = at;
   const paths = fileCount === 0 ? [] : data.toString('utf8', at, (at += tableBytes)).split('\0');
   if (paths.length !== fileCount) return undefined;
@@ -674,7 +684,7 @@ function decode(data: Buffer, writtenAtMs: number): StatCache | undefined {
     if (count === 0) continue;
     const start = at;
     dir.files = paths.slice(next, (next += count));
-    for (let i = 0; i < count; i++, at += RECORD_BYTES) if (!MODE_CODES[data[at + 32]!]) return undefined;
+    for (let i = 0; i < count; i++, at += FILE_RECORD_BYTES) if (!MODE_CODES[data[at + FILE_MODE_AT]!]) return undefined;
     dir.fileSet = DirFiles.decoded(dir.files, data, view, start);
   }
   if (next !== fileCount) return undefined;
@@ -682,8 +692,8 @@ function decode(data: Buffer, writtenAtMs: number): StatCache | undefined {
   const ruleFiles = new Map<string, FileStat>();
   for (let i = 0; i < ruleCount; i++) {
     const p = str();
-    ruleFiles.set(p, { mtimeMs: view.getFloat64(at, true), ctimeMs: view.getFloat64(at + 8, true), size: view.getFloat64(at + 16, true), ino: view.getFloat64(at + 24, true), mode: 0 });
-    at += 32;
+    ruleFiles.set(p, { mtimeMs: view.getFloat64(at + FILE_MTIME_AT, true), ctimeMs: view.getFloat64(at + FILE_CTIME_AT, true), size: view.getFloat64(at + FILE_SIZE_AT, true), ino: view.getFloat64(at + FILE_INO_AT, true), mode: 0 });
+    at += RULE_RECORD_BYTES;
   }
   if (at !== body.length) return undefined;
   return new StatCache(tree === NO_TREE ? undefined : tree, dirs, { excludes, files: ruleFiles }, token || undefined, writtenAtMs);

@@ -1,7 +1,7 @@
 import { promises as fsp, watch, type FSWatcher, type Stats } from 'node:fs';
 import path from 'node:path';
 import { DirRules, IGNORE_FILES } from './ignore.js';
-import { isWatchCookie } from '../protect/watchquery.js';
+import { isWatchCookie } from './watchcookie.js';
 
 const join = (dir: string, name: string) => (dir === '' ? name : `${dir}/${name}`);
 const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');

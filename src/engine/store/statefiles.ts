@@ -1,0 +1,36 @@
+// Every name shadowgit keeps in its state directory, `<shadow repo>/shadowgit/`, in one place:
+// a new file is added here, so no two modules take one name for different things and the
+// list of what can be there (for doctor, bundle and anyone reading a repository) is this file.
+// Each is passed to `repo.statePath(name)`.
+
+/** The state directory inside the shadow repository (beside git's own objects/ and refs/). */
+export const STATE_DIR = 'shadowgit';
+
+/** The repository lock (store/lock.ts). */
+export const LOCK = 'lock';
+/** The operation log and its rotated predecessor `oplog.1.jsonl` (store/oplog.ts). */
+export const OPLOG = 'oplog.jsonl';
+/** Object sizes by pack, so `status` need not stat every object (store/objects.ts). */
+export const OBJECT_SIZES = 'objects-size.json';
+/** The stat cache of the last snapshot or checkout (worktree/statcache.ts; layout in docs/statcache.md). */
+export const STAT_CACHE = 'statcache';
+/** Where a damaged object goes when a snapshot writes it again: kept for whoever investigates, never deleted (snapshot/record.ts). */
+export const DAMAGED_OBJECTS_DIR = 'damaged-objects';
+/** Broken snapshots refs set aside before a new chain starts (snapshot/history.ts). */
+export const BROKEN_REFS_DIR = 'broken-refs';
+/** The number of snapshots on the chain, so `status` need not walk it (snapshot/history.ts). */
+export const SNAPSHOT_COUNT = 'snapshot-count.json';
+/** The snapshot the worktree was last checked out to (snapshot/base.ts). */
+export const LAST_CHECKOUT = 'last-checkout.json';
+/** What every prune did to commit hashes (snapshot/rewrites.ts). */
+export const REWRITES = 'rewrites.jsonl';
+/** A checkout in progress, so an interrupted one is finished or abandoned (checkout/restore.ts). */
+export const CHECKOUT_JOURNAL = 'journal.json';
+/** A prune in progress (maintenance/prune.ts). */
+export const PRUNE_JOURNAL = 'prune-journal.json';
+/** The running watcher: who it is, its settings and the changes since its last snapshot (protect/watchquery.ts). */
+export const WATCH_STATE = 'watch.json';
+/** The watcher's socket, when its path fits in a socket address (protect/watchquery.ts). */
+export const WATCH_SOCKET = 'watch.sock';
+/** The background watcher's output (protect/watch.ts). */
+export const WATCH_LOG = 'watch.log';
