@@ -544,7 +544,10 @@ export class ShadowGit {
     return new WatchSession(this.repository, this, options);
   }
 
-  /** Starts the CLI with `cliArgs` as this tree's background watcher, and waits until it has claimed the watch state. */
+  /**
+   * For the CLI: runs this process's script again with `cliArgs` (a `watch` command line) as this
+   * tree's background watcher, and waits until it has claimed the watch state.
+   */
   async watchInBackground(cliArgs: string[]): Promise<WatchState> {
     const { spawnDetached } = await import('./engine/protect/watch.js');
     return spawnDetached(this.repository, cliArgs);
