@@ -23,6 +23,14 @@ import type { ExportResult } from './engine/checkout/export.js';
 import type { SnapshotDetails } from './engine/snapshot/show.js';
 import { readWatcher, type WatchSnapshot } from './engine/protect/watchquery.js';
 import { LOCK, OPLOG } from './engine/store/statefiles.js';
+import type { CheckoutReport, SnapshotReport } from './engine/reports.js';
+import type { ShadowGitConfig } from './engine/config.js';
+import type { DoctorReport } from './engine/protect/doctor.js';
+import type { RecoverReport } from './engine/protect/recover.js';
+import type { StopResult, WatchOptions, WatchSession } from './engine/protect/watch.js';
+import type { WatchState } from './engine/protect/watchquery.js';
+
+export type { CheckoutReport, SnapshotReport };
 
 export interface OpenOptions {
   /** The working tree, exactly; default: found from `cwd` as the CLI does (its -C sets `cwd`). */
@@ -33,18 +41,6 @@ export interface OpenOptions {
    * directory, which is refused with code EUSAGE otherwise; the library never asks.
    */
   allowHome?: boolean;
-}
-
-export interface SnapshotReport {
-  id: string;
-  commit: string;
-  created: boolean;
-  message: string;
-  trigger: string;
-  changes: ChangeCounts;
-  skipped: SkippedPath[];
-  /** Damage met and what was done about it, one sentence each. */
-  warnings: string[];
 }
 
 export interface ListedSnapshot {
@@ -63,16 +59,6 @@ export interface ApproveReport {
   commit: string;
   id: string;
   snapshotCreated: boolean;
-}
-
-export interface CheckoutReport {
-  target: { id: string; commit: string };
-  /** The snapshot holding the state before; absent when the tree already matched (nothing written). */
-  preRollback?: { id: string; commit: string; created: boolean };
-  written: number;
-  deleted: number;
-  writtenPaths: string[];
-  deletedPaths: string[];
 }
 
 export interface AbandonReport {
@@ -154,7 +140,7 @@ function reportOf(result: SnapshotResult): SnapshotReport {
  * takes the repository lock, finishes an interrupted rollback first, and appends to the op log.
  */
 export class ShadowGit {
-  private constructor(readonly repository: Repository) {}
+  private constructor(private readonly repository: Repository) {}
 
   static async open(options: OpenOptions = {}): Promise<ShadowGit> {
     return new ShadowGit(await Repository.open(options));
@@ -167,6 +153,29 @@ export class ShadowGit {
   /** Absolute path of the shadow git directory. */
   get repoPath(): string {
     return this.repository.gitdir;
+  }
+
+  /** The tree's settings: `.shadowgit` with the defaults filled in. */
+  get config(): ShadowGitConfig {
+    return this.repository.config;
+  }
+
+  /** Whether the shadow repository exists yet. */
+  async initialized(): Promise<boolean> {
+    return this.repository.exists();
+  }
+
+  /** Creates the shadow repository if there is none, as the first snapshot would: under the lock, logged. */
+  async init(): Promise<void> {
+    await this.mutate('init', {}, async () => undefined, () => []);
+  }
+
+  /**
+   * Path of `name` in the shadow repository's state directory, where tools built on the facade
+   * keep their caches (impact); `init()` creates the directory.
+   */
+  statePath(name: string): string {
+    return this.repository.statePath(name);
   }
 
   /** `finishInterrupted: false` is for the one command that gives an interrupted checkout up instead. */
@@ -507,5 +516,47 @@ export class ShadowGit {
   /** Path → blob id of every recorded file in the working tree now (for impact analysis). */
   async trackedFiles(): Promise<FlatTree> {
     return (await readWorktree(this.repository, { write: false })).files;
+  }
+
+  /** Checks critical files, the shadow repository, lock, watcher and disk space; changes nothing. */
+  async doctor(): Promise<DoctorReport> {
+    const { diagnose } = await import('./engine/protect/doctor.js');
+    return diagnose(this.repository);
+  }
+
+  /**
+   * Restores each damaged critical file (or each of `paths`, worktree-relative) from the newest
+   * snapshot where it was healthy, each source through `restore` (see recoverFiles).
+   */
+  async recover(paths?: string[]): Promise<RecoverReport> {
+    const { recoverFiles } = await import('./engine/protect/recover.js');
+    return recoverFiles(this.repository, (rev, files, options) => this.restore(rev, files, options), paths);
+  }
+
+  /** Writes a diagnostics bundle with doctor's `report` to `file` (see writeBundle); returns the names in it. */
+  async bundle(file: string, report: DoctorReport, options: { force?: boolean } = {}): Promise<string[]> {
+    const { writeBundle } = await import('./engine/protect/bundle.js');
+    return writeBundle(this.repository, this, file, report, options.force);
+  }
+
+  /** A watcher of this tree, not started yet (see WatchSession); its snapshots go through this facade. */
+  async watcher(options: WatchOptions): Promise<WatchSession> {
+    const { WatchSession } = await import('./engine/protect/watch.js');
+    return new WatchSession(this.repository, this, options);
+  }
+
+  /**
+   * For the CLI: runs this process's script again with `cliArgs` (a `watch` command line) as this
+   * tree's background watcher, and waits until it has claimed the watch state.
+   */
+  async watchInBackground(cliArgs: string[]): Promise<WatchState> {
+    const { spawnDetached } = await import('./engine/protect/watch.js');
+    return spawnDetached(this.repository, cliArgs);
+  }
+
+  /** Stops this tree's watcher after its final snapshot, or clears the state a dead one left. */
+  async stopWatcher(): Promise<StopResult> {
+    const { stopWatcher } = await import('./engine/protect/watch.js');
+    return stopWatcher(this.repository);
   }
 }

@@ -12,7 +12,7 @@ import { ask, EXIT_DECLINED, PromptCancelled } from './prompt.js';
  * command's `cancellable` says so and exits with its code), with nothing written.
  */
 export async function confirmFirstSnapshot(sg: ShadowGit, args: GlobalArgs & { yes?: boolean }): Promise<{ sg: ShadowGit; fresh: boolean }> {
-  if (await sg.repository.exists()) return { sg, fresh: false };
+  if (await sg.initialized()) return { sg, fresh: false };
   const { isHomeDirectory, homeRefusal } = await import('../engine/store/repo.js');
   if (!(await isHomeDirectory(sg.worktree))) return { sg, fresh: true };
   if (!args.yes) {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { NotRegularFileError, readRegularFile, readRegularFileSync, writeFileAtomic } from '../engine/fsutil.js';
 import { hashObject } from '../engine/store/objects.js';
 import { MODE_LINK, type FlatTree } from '../engine/store/gitformat.js';
-import type { Repository } from '../engine/store/repo.js';
+import type { ShadowGit } from '../shadowgit.js';
 import { EDGE_KINDS, extensionOf, extractSpecifiers, extractStylesheetImports, isGraphFile, isParsedFile, isStylesheet, type EdgeKind, type Extracted, type Specifier } from './extract.js';
 import { isResolutionInput, resolutionKey, Resolver, UNRESOLVED, withoutQuery } from './resolve.js';
 import { loadTypeScript, saveCodeCache, typeScriptLoad, type TypeScript } from './tsloader.js';
@@ -196,10 +196,10 @@ function assetExtensionsOf(specsOf: Map<string, Specifier[]>): Set<string> {
  * a node is added or removed (either can change what a specifier means). The compiler is
  * loaded only when something is not in the cache.
  */
-export async function buildGraph(repo: Repository, tracked: FlatTree): Promise<ImportGraph> {
-  const worktree = repo.worktree;
-  const cacheFile = repo.statePath(IMPACT_CACHE);
-  const codeCacheDir = (await repo.exists()) ? repo.statePath(CODE_CACHE_DIR) : undefined;
+export async function buildGraph(sg: ShadowGit, tracked: FlatTree): Promise<ImportGraph> {
+  const worktree = sg.worktree;
+  const cacheFile = sg.statePath(IMPACT_CACHE);
+  const codeCacheDir = (await sg.initialized()) ? sg.statePath(CODE_CACHE_DIR) : undefined;
   const extractor = extractorId();
   const { data: cache, reset } = await loadCache(cacheFile, extractor);
   let dirty = false;
@@ -328,8 +328,9 @@ export async function buildGraph(repo: Repository, tracked: FlatTree): Promise<I
   if (dirty) {
     const out: CacheData = { format: FORMAT, extractor, files: Object.fromEntries(cachedFiles), inputs: inputsId, resolutions: Object.fromEntries([...resolutions].filter(([, memo]) => Object.keys(memo).length > 0)), configErrors };
     try {
-      if (!(await repo.exists())) await repo.ensureCreated();
-      await fsp.mkdir(repo.stateDir, { recursive: true });
+      // Created as any command creates it (locked, logged), so the cache has somewhere to go.
+      if (!(await sg.initialized())) await sg.init();
+      await fsp.mkdir(path.dirname(cacheFile), { recursive: true });
       // Not fsynced: losing the cache only costs a re-parse.
       await writeFileAtomic(cacheFile, JSON.stringify(out), { durable: false });
       await saveCodeCache();

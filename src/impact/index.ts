@@ -183,7 +183,7 @@ export async function impact(sg: ShadowGit, options: ImpactOptions): Promise<Imp
   const tracked = await sg.trackedFiles();
   const given = options.since === undefined ? await checkPaths(sg, options.paths!, options.cwd ?? sg.worktree, tracked) : [];
   const changes = options.since === undefined ? [] : (await sg.diff(options.since)).changes;
-  const graph = await buildGraph(sg.repository, tracked);
+  const graph = await buildGraph(sg, tracked);
 
   let targets: string[];
   const deleted: string[] = [];
@@ -201,7 +201,7 @@ export async function impact(sg: ShadowGit, options: ImpactOptions): Promise<Imp
   }
 
   const walked = walkDependents(graph.edges, targets, options);
-  const isTest = testMatcher(sg.repository.config.tests);
+  const isTest = testMatcher(sg.config.tests);
   const tests = [...targets, ...walked.dependents.map((d) => d.path)].filter(isTest).sort(byPath);
   return {
     targets,

@@ -165,6 +165,7 @@ describe('waiting for the lock', () => {
       expect(piped.code).toBe(1);
       expect(piped.stderr).toMatch(/another shadowgit is writing to this repository \(pid \d+, `rollback`/);
       expect(piped.stderr).not.toMatch(/waiting/);
+      expect(runCli(sb, ['init'], { env: { SHADOWGIT_LOCK_TIMEOUT: '500' } })).toMatchObject({ code: 1, stderr: expect.stringMatching(/another shadowgit is writing to this repository/) });
 
       // In a pseudo-terminal (util-linux `script`): the notice comes, then the lock is released and the snapshot goes on.
       const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {

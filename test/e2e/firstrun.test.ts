@@ -52,6 +52,8 @@ describe('the first snapshot', () => {
     const third = path.join(sb.dir, 'third');
     await writeTree(third, { 'b.txt': 'b\n' });
     expect(runCli(sb, ['init'], { cwd: third, env: { HOME: third } }).code).toBe(0);
+    // init writes the shadow repository as every writer does: under the lock, into the op log.
+    expect(runJson<Array<{ op: string; commits: string[] }>>(sb, ['log', '--op', 'init'], { cwd: third, env: { HOME: third } })).toMatchObject([{ op: 'init', commits: [] }]);
     expect(runCli(sb, ['snapshot'], { cwd: third, env: { HOME: third } })).toMatchObject({ code: 0, stderr: '' });
 
     // `/` cannot hold its own shadow repository anywhere: refused by name.

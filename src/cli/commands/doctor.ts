@@ -1,6 +1,6 @@
-import { checkBundleTarget, writeBundle } from '../../engine/protect/bundle.js';
-import { diagnose, type DoctorReport, type Finding, type Severity } from '../../engine/protect/doctor.js';
-import { recoverFiles, type RecoverReport } from '../../engine/protect/recover.js';
+import { checkBundleTarget } from '../../engine/protect/bundle.js';
+import type { DoctorReport, Finding, Severity } from '../../engine/protect/doctor.js';
+import type { RecoverReport } from '../../engine/protect/recover.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { color, print, printJson, relativeTime, table, terminalWidth, visible } from '../output.js';
@@ -63,13 +63,13 @@ export const doctorCommand = defineCommand<Args>({
     runCommand(async () => {
       if (args.bundle !== undefined) await checkBundleTarget(args.bundle, Boolean(args.force));
       const sg = await openRepo(args);
-      let report = await diagnose(sg.repository);
+      let report = await sg.doctor();
       let recovery: RecoverReport | undefined;
-      if (args.fix && report.findings.some((f) => f.check === 'critical-file' && f.severity === 'error') && (await sg.repository.exists())) {
-        recovery = await recoverFiles(sg);
-        report = await diagnose(sg.repository);
+      if (args.fix && report.findings.some((f) => f.check === 'critical-file' && f.severity === 'error') && (await sg.initialized())) {
+        recovery = await sg.recover();
+        report = await sg.doctor();
       }
-      const bundle = args.bundle ? { file: args.bundle, contents: await writeBundle(sg, args.bundle, report, Boolean(args.force)) } : undefined;
+      const bundle = args.bundle ? { file: args.bundle, contents: await sg.bundle(args.bundle, report, { force: Boolean(args.force) }) } : undefined;
       if (args.json) {
         printJson({ ...report, recovery, bundle });
       } else {

@@ -12,7 +12,7 @@ export const initCommand = defineCommand<GlobalArgs>({
       const sg = await openRepo(args);
       // Asking for it by name is the deliberate way to protect the home directory, which a
       // first snapshot refuses to do without --yes.
-      await (await allowingHome(sg)).repository.ensureCreated();
+      await (await allowingHome(sg)).init();
       if (args.json) printJson({ worktree: sg.worktree, repo: sg.repoPath });
       else print(`Shadow repository for ${sg.worktree}: ${sg.repoPath}`);
     }),

@@ -1,4 +1,4 @@
-import { recoverFiles, type RecoverReport } from '../../engine/protect/recover.js';
+import type { RecoverReport } from '../../engine/protect/recover.js';
 import type { AbandonReport } from '../../shadowgit.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
@@ -49,7 +49,7 @@ export const recoverCommand = defineCommand<Args>({
         else renderAbandoned(abandoned);
         return 0;
       }
-      const report = await recoverFiles(sg, named.length > 0 ? named.map((p) => sg.toWorktreePath(p, process.cwd())) : undefined);
+      const report = await sg.recover(named.length > 0 ? named.map((p) => sg.toWorktreePath(p, process.cwd())) : undefined);
       if (args.json) printJson(report);
       else renderRecover(report);
       return report.unrecoverable.length > 0 ? 1 : 0;

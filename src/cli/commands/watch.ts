@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { spawnDetached, stopWatcher, WatchSession, type WatchStatus } from '../../engine/protect/watch.js';
+import type { WatchSession, WatchStatus } from '../../engine/protect/watch.js';
 import { CONFIG_FILE } from '../../engine/config.js';
 import { ShadowGitError } from '../../engine/errors.js';
 import { changeCounts } from '../changes.js';
@@ -88,7 +88,7 @@ export const watchCommand = defineCommand<Args>({
     runCommand(cancellable(async () => {
       const sg = await openRepo(args);
       if (args.stop) {
-        const result = await stopWatcher(sg.repository);
+        const result = await sg.stopWatcher();
         const last = (await sg.list({ limit: 1 }))[0];
         if (args.json) printJson({ stopped: Boolean(result.state) && !result.stale, stale: result.stale, pid: result.state?.pid, lastSnapshot: last ? { id: last.id, commit: last.commit, date: last.date } : undefined });
         else if (!result.state) print('No watcher is running for this tree.');
@@ -100,7 +100,7 @@ export const watchCommand = defineCommand<Args>({
       const flags = { debounce: args.debounce === undefined ? undefined : flagSeconds(args.debounce, 'debounce'), interval: args.interval === undefined ? undefined : flagSeconds(args.interval, 'interval') };
       const first = await confirmFirstSnapshot(sg, args);
       const watched = first.sg;
-      const watchConfig = sg.repository.config.watch ?? {};
+      const watchConfig = sg.config.watch ?? {};
       const inFile = path.join(sg.worktree, CONFIG_FILE);
       const debouncePeriod = period(flags.debounce, watchConfig.debounce, 2, 'debounce', inFile);
       // An interval nobody set stretches to a longer debounce rather than contradicting it.
@@ -110,7 +110,7 @@ export const watchCommand = defineCommand<Args>({
       const interval = intervalPeriod.seconds;
 
       if (args.detach) {
-        const state = await spawnDetached(watched, ['watch', '-C', sg.worktree, '--debounce', String(debounce), '--interval', String(interval)]);
+        const state = await watched.watchInBackground(['watch', '-C', sg.worktree, '--debounce', String(debounce), '--interval', String(interval)]);
         if (first.fresh) announceCreated(watched.repoPath);
         if (args.json) printJson({ detached: true, pid: state.pid, since: state.since, debounceMs: state.debounceMs, intervalMs: state.intervalMs });
         else print(`Watching ${sg.worktree} in the background (pid ${state.pid}); \`shadowgit status\` shows it, \`shadowgit watch --stop\` stops it.`);
@@ -126,7 +126,7 @@ export const watchCommand = defineCommand<Args>({
       const clearLine = () => {
         if (live) process.stderr.write('\r\x1b[K');
       };
-      session = new WatchSession(watched, {
+      session = await watched.watcher({
         debounceMs: debounce * 1000,
         intervalMs: interval * 1000,
         onSnapshot: (r) => {

@@ -4,7 +4,8 @@ import { readLastCheckout } from '../checkout/checkout.js';
 import { ShadowGitError } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import { directorySize, forEachLimit } from '../fsutil.js';
-import { decodeCommit, decodeTag, decodeTree, MODE_TREE } from '../store/gitformat.js';
+import { decodeCommit, decodeTag, decodeTree } from '../store/gitformat.js';
+import { walkTrees } from '../snapshot/treeread.js';
 import { listPacks, readPackIndexIds, writePack, type WrittenPack } from '../store/pack.js';
 import type { Repository } from '../store/repo.js';
 import { readJournal } from '../checkout/restore.js';
@@ -62,35 +63,43 @@ async function collectRoots(repo: Repository, stored: Set<string>): Promise<{ co
  * verified) and blobs (only named here; verified when they are packed). A damaged object stops
  * gc before anything is deleted.
  */
-async function markReachable(repo: Repository, roots: string[], blobRoots: string[]): Promise<{ metadata: Set<string>; blobs: Set<string> }> {
+async function markReachable(repo: Repository, roots: { commitish: string[]; cachedTrees: string[]; cachedBlobs: string[] }): Promise<{ metadata: Set<string>; blobs: Set<string> }> {
   const metadata = new Set<string>();
-  const blobs = new Set<string>(blobRoots);
+  const blobs = new Set<string>(roots.cachedBlobs);
+  const trees: string[] = [];
   const enqueue = (oid: string, into: string[]) => {
     if (!metadata.has(oid)) {
       metadata.add(oid);
       into.push(oid);
     }
   };
+  // Commits and tags first: the trees they name are then walked as one.
   let frontier: string[] = [];
-  for (const oid of roots) enqueue(oid, frontier);
+  for (const oid of roots.commitish) enqueue(oid, frontier);
+  for (const oid of roots.cachedTrees) enqueue(oid, trees);
   while (frontier.length > 0) {
     const next: string[] = [];
     await forEachLimit(frontier, 16, async (oid) => {
       const object = await repo.objects.read(oid);
       if (object.type === 'commit') {
         const commit = decodeCommit(object.content);
-        enqueue(commit.tree, next);
+        enqueue(commit.tree, trees);
         for (const parent of commit.parents) enqueue(parent, next);
       } else if (object.type === 'tag') enqueue(decodeTag(object.content).object, next);
-      else if (object.type === 'tree') {
-        for (const entry of decodeTree(object.content)) {
-          if (entry.mode === MODE_TREE) enqueue(entry.oid, next);
-          else if (entry.mode !== ('160000' as string)) blobs.add(entry.oid);
-        }
-      }
+      else if (object.type === 'tree') trees.push(oid);
     });
     frontier = next;
   }
+  await walkTrees(trees, {
+    // An object a tree names as a subtree but is not one is kept, and not looked into.
+    read: async (oid) => {
+      const object = await repo.objects.read(oid);
+      return object.type === 'tree' ? decodeTree(object.content) : [];
+    },
+    enter: (entry) => !metadata.has(entry.oid) && Boolean(metadata.add(entry.oid)),
+    onBlob: (entry) => blobs.add(entry.oid),
+    concurrency: 16,
+  });
   return { metadata, blobs };
 }
 
@@ -146,7 +155,7 @@ export async function collectGarbage(repo: Repository, options: { graceMs?: numb
   const looseIds = new Set(loose.objects.map((o) => o.oid));
 
   const roots = await collectRoots(repo, new Set([...looseIds, ...packedIds]));
-  const marked = await markReachable(repo, [...roots.commitish, ...roots.cachedTrees], roots.cachedBlobs);
+  const marked = await markReachable(repo, roots);
   const reachable = new Set([...marked.metadata, ...marked.blobs]);
 
   // Old packs holding unreachable objects (after a prune), or too many packs: rewrite them all.

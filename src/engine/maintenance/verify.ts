@@ -3,6 +3,7 @@ import { forEachLimit } from '../fsutil.js';
 import { decodeCommit, decodeTag, decodeTree, MODE_LINK, MODE_TREE, parseTrailers, type TreeEntry } from '../store/gitformat.js';
 import { ID_TRAILER, listApproved } from '../snapshot/history.js';
 import { readNotes } from '../snapshot/notes.js';
+import { walkTrees } from '../snapshot/treeread.js';
 import { symlinkTargetProblem, treeEntriesProblem } from '../worktree/names.js';
 import { checkPack, listPacks } from '../store/pack.js';
 import { NOTES_REF } from '../store/refs.js';
@@ -143,31 +144,32 @@ class ObjectChecker {
     return this.blobs.get(oid);
   }
 
-  /** Reads every tree under `roots` level by level, then every blob they name, with bounded concurrency. */
+  /** Reads every tree under `roots` not read before, then every blob they name, with bounded concurrency. */
   async checkTrees(roots: string[]): Promise<void> {
     const blobIds = new Set<string>();
     const linkIds = new Set<string>();
-    for (let level = [...new Set(roots)].filter((t) => !this.trees.has(t)); level.length > 0; ) {
-      const next = new Set<string>();
-      await forEachLimit(level, 16, async (oid) => {
-        try {
-          const content = await this.repo.objects.readTyped(oid, 'tree');
-          const entries = decodeTree(content);
-          const unwritable = treeEntriesProblem(content, entries);
-          if (unwritable) throw new Error(`it holds ${unwritable}`);
-          this.trees.set(oid, entries);
-          for (const e of entries) {
-            if (e.mode === MODE_TREE) {
-              if (!this.trees.has(e.oid)) next.add(e.oid);
-            } else if (e.mode === MODE_LINK) linkIds.add(e.oid);
-            else if (e.mode !== ('160000' as string)) blobIds.add(e.oid);
+    await walkTrees(
+      roots.filter((t) => !this.trees.has(t)),
+      {
+        read: async (oid) => {
+          try {
+            const content = await this.repo.objects.readTyped(oid, 'tree');
+            const entries = decodeTree(content);
+            const unwritable = treeEntriesProblem(content, entries);
+            if (unwritable) throw new Error(`it holds ${unwritable}`);
+            this.trees.set(oid, entries);
+            return entries;
+          } catch (err) {
+            this.trees.set(oid, describe(err));
+            return undefined;
           }
-        } catch (err) {
-          this.trees.set(oid, describe(err));
-        }
-      });
-      level = [...next].filter((t) => !this.trees.has(t));
-    }
+        },
+        enter: (entry) => !this.trees.has(entry.oid),
+        onBlob: (entry, _path, isLink) => (isLink ? linkIds : blobIds).add(entry.oid),
+        once: true,
+        concurrency: 16,
+      },
+    );
     await forEachLimit([...new Set([...blobIds, ...linkIds])], 16, async (oid) => {
       await this.blob(oid, linkIds.has(oid));
     });

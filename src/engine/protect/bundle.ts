@@ -2,10 +2,11 @@ import { promises as fsp } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import type { ShadowGit } from '../../shadowgit.js';
 import type { DoctorReport } from './doctor.js';
 import { ShadowGitError } from '../errors.js';
 import { tempPathFor } from '../fsutil.js';
+import type { LoggedOp } from '../snapshot/rewrites.js';
+import type { Repository } from '../store/repo.js';
 import { readWatcher } from './watchquery.js';
 
 const OPLOG_TAIL = 200;
@@ -29,15 +30,20 @@ export async function checkBundleTarget(file: string, force: boolean): Promise<v
   if (!force) throw new ShadowGitError(`${file} already exists; choose another name, or pass --force to replace it.`, 'EEXISTS');
 }
 
+/** What the bundle reports besides doctor's findings, as the facade gives it (`status`, `log`). */
+export interface BundleSources {
+  status(): Promise<object>;
+  operations(options: { limit: number }): Promise<LoggedOp[]>;
+}
+
 /**
  * Writes a diagnostics bundle (.tar.gz) for a bug report: versions, platform, config, status, the
  * op log tail, watcher state and doctor's findings. Paths appear; file contents never do. An
  * existing file is replaced only with `force` (see checkBundleTarget).
  */
-export async function writeBundle(sg: ShadowGit, file: string, report: DoctorReport, force = false): Promise<string[]> {
+export async function writeBundle(repo: Repository, sg: BundleSources, file: string, report: DoctorReport, force = false): Promise<string[]> {
   const { create } = await import('tar');
   const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
-  const repo = sg.repository;
   const parts: Record<string, unknown> = {
     'manifest.json': { shadowgit: version, node: process.version, platform: process.platform, arch: process.arch, release: os.release(), createdAt: new Date().toISOString() },
     'config.json': repo.config,

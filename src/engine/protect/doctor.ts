@@ -5,14 +5,14 @@ import picomatch from 'picomatch';
 import { describeJsonError } from '../config.js';
 import { ShadowGitError } from '../errors.js';
 import { forEachLimit, NotRegularFileError, readRegularFile, TEMP_NAME } from '../fsutil.js';
-import { decodeTree, MODE_TREE } from '../store/gitformat.js';
+import { decodeTree, type TreeEntry } from '../store/gitformat.js';
 import { checkedOutBase } from '../snapshot/base.js';
 import { listSnapshots, readSnapshot, type SnapshotInfo } from '../snapshot/history.js';
 import { processAlive, RepoLock } from '../store/lock.js';
 import type { Repository } from '../store/repo.js';
 import { readJournal } from '../checkout/restore.js';
 import { scanWorktree, type ScannedDir } from '../worktree/scan.js';
-import { readFlatTree } from '../snapshot/treeread.js';
+import { readFlatTree, walkTrees } from '../snapshot/treeread.js';
 import { readWatcher } from './watchquery.js';
 import { LOCK } from '../store/statefiles.js';
 
@@ -211,7 +211,7 @@ function strayTempFiles(files: string[]): string[] {
  */
 export class HealthHistory {
   private snapshots: SnapshotInfo[] | undefined;
-  private readonly treeCache = new Map<string, Promise<Map<string, { oid: string; mode: string }>>>();
+  private readonly treeCache = new Map<string, Promise<TreeEntry[]>>();
 
   constructor(
     private readonly repo: Repository,
@@ -240,28 +240,22 @@ export class HealthHistory {
   }
 
   private async blobAt(tree: string, relPath: string): Promise<string | undefined> {
-    const parts = relPath.split('/');
-    let oid = tree;
-    for (let i = 0; i < parts.length; i++) {
-      let entries: Map<string, { oid: string; mode: string }>;
-      try {
-        entries = await this.entries(oid);
-      } catch {
-        return undefined;
-      }
-      const entry = entries.get(parts[i]!);
-      if (!entry) return undefined;
-      const last = i === parts.length - 1;
-      if (last !== (entry.mode !== MODE_TREE)) return undefined;
-      oid = entry.oid;
-    }
-    return oid;
+    let found: string | undefined;
+    await walkTrees([tree], {
+      // A tree that cannot be read holds no copy.
+      read: (oid) => this.entries(oid).catch(() => undefined),
+      enter: (_entry, dir) => relPath.startsWith(`${dir}/`),
+      onBlob: (entry, rel) => {
+        if (rel === relPath) found = entry.oid;
+      },
+    });
+    return found;
   }
 
-  private entries(tree: string): Promise<Map<string, { oid: string; mode: string }>> {
+  private entries(tree: string): Promise<TreeEntry[]> {
     let cached = this.treeCache.get(tree);
     if (!cached) {
-      cached = this.repo.objects.readTyped(tree, 'tree').then((content) => new Map(decodeTree(content).map((e) => [e.name, { oid: e.oid, mode: e.mode }])));
+      cached = this.repo.objects.readTyped(tree, 'tree').then(decodeTree);
       this.treeCache.set(tree, cached);
     }
     return cached;

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import type { CheckoutReport, ShadowGit } from '../../shadowgit.js';
 import { ShadowGitError } from '../errors.js';
+import type { Operation } from '../store/oplog.js';
+import type { CheckoutReport, SnapshotReport } from '../reports.js';
 
 export interface GuardSnapshot {
   id: string;
@@ -32,6 +33,16 @@ export interface GuardOptions {
   logArgs?: Record<string, unknown>;
 }
 
+/**
+ * What guard needs of the tree it protects: the facade's snapshot, rollback and op log (each of
+ * which takes the lock on its own), so the guarded work itself runs without the lock.
+ */
+export interface GuardedTree {
+  snapshot(options: { trigger: string; message: string }): Promise<SnapshotReport>;
+  rollback(rev: string, options: { by: string }): Promise<CheckoutReport>;
+  logOperation(op: Operation, args: Record<string, unknown>, started: number, result: { commits: string[]; error?: string }): Promise<void>;
+}
+
 const pick = (r: { id: string; commit: string; created: boolean }): GuardSnapshot => ({ id: r.id, commit: r.commit, created: r.created });
 
 /**
@@ -39,7 +50,7 @@ const pick = (r: { id: string; commit: string; created: boolean }): GuardSnapsho
  * throws or `failureOf` names a failure, record the failed state as its own snapshot and roll
  * back to the first one (unless `keep`); on success record the result.
  */
-export async function runGuarded<T>(sg: ShadowGit, options: GuardOptions, body: () => Promise<T>, failureOf: (value: T) => string | undefined = () => undefined): Promise<{ report: GuardReport; value?: T; error?: unknown }> {
+export async function runGuarded<T>(sg: GuardedTree, options: GuardOptions, body: () => Promise<T>, failureOf: (value: T) => string | undefined = () => undefined): Promise<{ report: GuardReport; value?: T; error?: unknown }> {
   const started = Date.now();
   const before = pick(await sg.snapshot({ trigger: 'guard', message: `before ${options.label}` }));
   let value: T | undefined;

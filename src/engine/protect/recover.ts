@@ -1,4 +1,5 @@
-import type { CheckoutReport, ShadowGit } from '../../shadowgit.js';
+import type { CheckoutReport } from '../reports.js';
+import type { Repository } from '../store/repo.js';
 import { checkCriticalFiles, checkOnDisk, ContentChecker, HealthHistory, type SnapshotRef } from './doctor.js';
 
 export interface RecoverReport {
@@ -12,13 +13,15 @@ export interface RecoverReport {
   restores: CheckoutReport[];
 }
 
+/** The facade's restore: it takes the lock, snapshots the state before, and logs the operation. */
+export type RestoreFiles = (rev: string, paths: string[], options: { cwd: string }) => Promise<CheckoutReport>;
+
 /**
  * Restores each damaged critical file (or each of `paths`, worktree-relative, whether critical
  * or not) from the newest snapshot where it was healthy, through the facade's `restore`, so a
  * pre-restore snapshot keeps the damaged state too.
  */
-export async function recoverFiles(sg: ShadowGit, paths?: string[]): Promise<RecoverReport> {
-  const repo = sg.repository;
+export async function recoverFiles(repo: Repository, restore: RestoreFiles, paths?: string[]): Promise<RecoverReport> {
   await repo.requireExisting();
   const checker = new ContentChecker();
   const damaged = paths
@@ -42,7 +45,7 @@ export async function recoverFiles(sg: ShadowGit, paths?: string[]): Promise<Rec
     bySnapshot.set(source.commit, group);
   }
   for (const { from, files } of bySnapshot.values()) {
-    report.restores.push(await sg.restore(from.commit, files.map((f) => f.path), { cwd: repo.worktree }));
+    report.restores.push(await restore(from.commit, files.map((f) => f.path), { cwd: repo.worktree }));
     for (const f of files) report.restored.push({ ...f, from });
   }
   return report;

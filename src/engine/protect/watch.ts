@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { promises as fsp, openSync, closeSync } from 'node:fs';
 import os from 'node:os';
-import type { ShadowGit, SnapshotReport } from '../../shadowgit.js';
 import { LockBusyError, ShadowGitError } from '../errors.js';
 import { writeFileAtomic } from '../fsutil.js';
+import type { SnapshotReport } from '../reports.js';
 import { processAlive } from '../store/lock.js';
 import type { Repository } from '../store/repo.js';
 import { TreeWatcher } from '../worktree/treewatch.js';
@@ -24,6 +24,12 @@ export interface WatchOptions {
   onWarning?: (message: string) => void;
   /** Called whenever what `status()` returns may have changed (for a live status line). */
   onStatus?: () => void;
+}
+
+/** What a watcher needs of the facade: its snapshot (which takes the lock) and status. */
+export interface WatchedTree {
+  snapshot(options: { message?: string; note?: string; trigger: string; onProgress?: (files: number) => void; onRecorded?: (report: SnapshotReport) => void }): Promise<SnapshotReport>;
+  status(): Promise<object>;
 }
 
 export interface WatchStatus {
@@ -55,23 +61,23 @@ export class WatchSession {
   readonly recorded: Array<Pick<SnapshotReport, 'id' | 'commit' | 'trigger' | 'changes'>> = [];
 
   constructor(
-    private readonly sg: ShadowGit,
+    private readonly repo: Repository,
+    private readonly tree: WatchedTree,
     private readonly options: WatchOptions,
   ) {
-    const repo = sg.repository;
     this.watcher = new TreeWatcher(repo.worktree, repo.config.exclude, {
       onChange: (p) => this.onChange(p),
       onWarning: (m) => this.options.onWarning?.(m),
       onCookie: (name) => this.queries.cookieSeen(name),
       onLost: () => this.onChange(undefined),
     });
-    this.queries = new WatchQueryServer(repo.worktree, this.watcher, { snapshot: (request, onProgress) => this.takeRequested(request, onProgress), status: () => this.sg.status() });
+    this.queries = new WatchQueryServer(repo.worktree, this.watcher, { snapshot: (request, onProgress) => this.takeRequested(request, onProgress), status: () => this.tree.status() });
     this.state = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), worktree: repo.worktree, debounceMs: options.debounceMs, intervalMs: options.intervalMs, watchedDirectories: 0, snapshots: 0, dirty: { paths: [], overflow: false } };
   }
 
   /** Claims the watch state (one watcher per tree), starts watching, records the current state. */
   async start(): Promise<{ staleCleared?: WatchState }> {
-    const repo = this.sg.repository;
+    const repo = this.repo;
     await repo.ensureCreated();
     const staleCleared = await this.claim();
     try {
@@ -93,7 +99,7 @@ export class WatchSession {
   }
 
   private async claim(): Promise<WatchState | undefined> {
-    const repo = this.sg.repository;
+    const repo = this.repo;
     let staleCleared: WatchState | undefined;
     for (;;) {
       try {
@@ -198,7 +204,7 @@ export class WatchSession {
     this.state.dirty = { paths: [], overflow: false, since: new Date().toISOString() };
     this.options.onStatus?.();
     try {
-      const report = await this.sg.snapshot(options);
+      const report = await this.tree.snapshot(options);
       if (report.created) {
         this.recorded.push({ id: report.id, commit: report.commit, trigger: report.trigger, changes: report.changes });
         this.state.snapshots++;
@@ -231,7 +237,7 @@ export class WatchSession {
   private async persist(): Promise<void> {
     if (this.stopping && !this.running) return;
     this.state.dirty = { ...this.state.dirty, paths: [...this.dirty].sort(), overflow: this.overflow };
-    await writeFileAtomic(this.sg.repository.statePath(WATCH_STATE), JSON.stringify(this.state, null, 2), { durable: false }).catch(() => undefined);
+    await writeFileAtomic(this.repo.statePath(WATCH_STATE), JSON.stringify(this.state, null, 2), { durable: false }).catch(() => undefined);
   }
 
   /**
@@ -250,7 +256,7 @@ export class WatchSession {
     try {
       await this.record({ trigger: 'watch', message: 'final watch snapshot' }).catch((err: Error) => this.warnFailed(err));
     } finally {
-      await removeState(this.sg.repository);
+      await removeState(this.repo);
     }
   }
 }
@@ -259,8 +265,7 @@ export class WatchSession {
  * Starts `shadowgit watch` (with `args`) as a background process whose output goes to
  * `watch.log` in the state directory, and waits until it has claimed the watch state.
  */
-export async function spawnDetached(sg: ShadowGit, cliArgs: string[], timeoutMs = 30000): Promise<WatchState> {
-  const repo = sg.repository;
+export async function spawnDetached(repo: Repository, cliArgs: string[], timeoutMs = 30000): Promise<WatchState> {
   await repo.ensureCreated();
   const existing = await readWatcher(repo);
   if (existing && !existing.stale) throw new ShadowGitError(`a watcher is already running for ${repo.worktree} (pid ${existing.state.pid}, since ${existing.state.since}); \`shadowgit watch --stop\` stops it.`, 'EWATCHING');

@@ -4,6 +4,8 @@ export const MODE_FILE = '100644';
 export const MODE_EXEC = '100755';
 export const MODE_LINK = '120000';
 export const MODE_TREE = '40000';
+/** A submodule: the entry names a commit of another repository, whose content is not here. */
+export const MODE_GITLINK = '160000';
 
 export type EntryMode = typeof MODE_FILE | typeof MODE_EXEC | typeof MODE_LINK | typeof MODE_TREE;
 
@@ -40,7 +42,7 @@ export function encodeTree(entries: TreeEntry[]): Buffer {
   return Buffer.concat(parts);
 }
 
-const KNOWN_MODES = new Set<string>([MODE_FILE, MODE_EXEC, MODE_LINK, MODE_TREE, '040000', '100664', '160000']);
+const KNOWN_MODES = new Set<string>([MODE_FILE, MODE_EXEC, MODE_LINK, MODE_TREE, '040000', '100664', MODE_GITLINK]);
 
 /** Parses a tree; entry names are validated by the caller that writes to disk. */
 export function decodeTree(content: Buffer): TreeEntry[] {
