@@ -43,6 +43,13 @@ module.exports = {
       to: { circular: true },
     },
     {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      comment: 'Every import resolves: one the cruise cannot follow is an edge no other rule sees.',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+    {
       name: 'engine-below-everything',
       severity: 'error',
       comment:
