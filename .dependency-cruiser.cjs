@@ -1,0 +1,136 @@
+/**
+ * The layout's rules (issue #19), checked in `npm test` by test/unit/architecture.test.ts;
+ * docs/architecture.md draws the same graph (`npm run docs:deps`).
+ *
+ * Dependencies flow one way: cli → facade (src/shadowgit.ts) → engine. impact/ sits beside the
+ * facade. Type-only imports count too (they are how a layer comes to know another's shapes),
+ * except where a rule says otherwise.
+ */
+
+/**
+ * Engine modules the CLI may load itself, without going through the facade — each one so that
+ * a command can start (or fail) before the facade, and with it the whole engine, is loaded.
+ * Keep this list short: anything else a command needs comes from src/shadowgit.ts.
+ */
+const CLI_ENGINE_ALLOWLIST = [
+  // ShadowGitError: context.ts turns every failure into an exit code and a sentence, and
+  // main.ts tells a usage error from a failure, before any command has loaded the facade.
+  '^src/engine/errors\\.ts$',
+  // onLockWait: main.ts registers the "waiting for the lock held by …" message before the
+  // command runs, for every command that might wait; a snapshot or status the watcher answers
+  // never loads the facade at all.
+  '^src/engine/store/lock\\.ts$',
+  // snapshotViaWatcher / statusViaWatcher: `snapshot` and `status` hand the work to a running
+  // watcher over its socket with no engine loaded; the facade loads only when no watcher answers.
+  '^src/engine/protect/watchquery\\.ts$',
+  // OPERATIONS: `log --op` is declared and checked against the operations the log records, so
+  // `log --help` and a mistyped --op answer before the facade loads.
+  '^src/engine/store/oplog\\.ts$',
+];
+
+/** Erased at build time: they load nothing and cannot make one module run before another. */
+const TYPE_ONLY = ['type-only', 'type-import', 'pre-compilation-only'];
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment:
+        'No import cycles: a module in a cycle cannot be read, tested or loaded apart from the ' +
+        'others in it. A primitive two modules share lives in a third, below both.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      comment: 'Every import resolves: one the cruise cannot follow is an edge no other rule sees.',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+    {
+      name: 'engine-below-everything',
+      severity: 'error',
+      comment:
+        'The engine is the bottom layer: it never imports the facade, the library surface, the ' +
+        'safe-edit helpers, the CLI or impact. What needs a ShadowGit lives above the engine or ' +
+        'becomes a facade method.',
+      from: { path: '^src/engine/' },
+      to: { path: ['^src/(shadowgit|index|safe)\\.ts$', '^src/cli/', '^src/impact/'] },
+    },
+    {
+      name: 'cli-only-above',
+      severity: 'error',
+      comment: 'Nothing below the CLI imports it: the library works without a terminal.',
+      from: { pathNot: '^src/cli/' },
+      to: { path: '^src/cli/' },
+    },
+    {
+      name: 'cli-through-the-facade',
+      severity: 'error',
+      comment:
+        'A command reaches the engine through src/shadowgit.ts; it loads an engine module ' +
+        'itself only when that module is on the start-up allowlist (CLI_ENGINE_ALLOWLIST, each ' +
+        'with its reason). Types are free: they name what the facade hands back and load nothing.',
+      from: { path: '^src/cli/' },
+      to: { path: '^src/engine/', pathNot: CLI_ENGINE_ALLOWLIST, dependencyTypesNot: TYPE_ONLY },
+    },
+    {
+      name: 'cli-out-of-storage',
+      severity: 'error',
+      comment:
+        'The CLI does not even name the storage layer (Repository, refs, objects, paths): ' +
+        'what it shows of the shadow repository comes from the facade.',
+      from: { path: '^src/cli/' },
+      to: { path: '^src/engine/store/', pathNot: CLI_ENGINE_ALLOWLIST, dependencyTypes: TYPE_ONLY },
+    },
+    {
+      name: 'cli-not-through-the-library-surface',
+      severity: 'error',
+      comment:
+        'src/index.ts loads every layer at once (impact, safe edits); the CLI loads only what ' +
+        'the command it runs needs.',
+      from: { path: '^src/cli/' },
+      to: { path: '^src/(index|safe)\\.ts$' },
+    },
+    {
+      name: 'impact-beside-the-facade',
+      severity: 'error',
+      comment:
+        'impact/ reads the shadow repository through the ShadowGit it is given, so whatever it ' +
+        'writes there goes through the facade (mutate: lock, op log). It may use the shared ' +
+        'primitives (errors, fsutil, object hashing, git formats) but not the repository, its ' +
+        'lock, refs, op log or placement, nor the operations built on them.',
+      from: { path: '^src/impact/' },
+      to: {
+        path: [
+          '^src/engine/store/(repo|lock|refs|oplog|paths)\\.ts$',
+          '^src/engine/(checkout|maintenance|protect)/',
+        ],
+      },
+    },
+    {
+      name: 'impact-reads-snapshots-through-the-facade',
+      severity: 'error',
+      comment:
+        'impact/ gets a snapshot\'s files and changes from facade methods (trackedFiles, diff); ' +
+        'it may name their types but not run the snapshot code itself.',
+      from: { path: '^src/impact/' },
+      to: { path: '^src/engine/snapshot/', dependencyTypesNot: TYPE_ONLY },
+    },
+    {
+      name: 'src-not-to-dev-dependencies',
+      severity: 'error',
+      comment: 'A user installs only dependencies: src/ never loads a devDependency.',
+      from: { path: '^src/' },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: TYPE_ONLY },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+  },
+};
