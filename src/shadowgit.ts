@@ -10,21 +10,21 @@ import { RepoLock } from './engine/store/lock.js';
 import { appendOp, opRecord, readOps, type Operation, type ReadOpsOptions } from './engine/store/oplog.js';
 import { Rewrites, withCurrentCommits, type LoggedOp } from './engine/snapshot/rewrites.js';
 import type { FlatTree } from './engine/store/gitformat.js';
-import { Repository } from './engine/store/repo.js';
+import { homeRefusal, isHomeDirectory, Repository } from './engine/store/repo.js';
 import { planFromChanges, readJournal } from './engine/checkout/restore.js';
 import type { SkippedPath } from './engine/worktree/scan.js';
 import { readWorktree, takeSnapshot, type SnapshotResult } from './engine/snapshot/snapshot.js';
 import type { GcReport } from './engine/maintenance/gc.js';
 import { recoverInterruptedPrune } from './engine/maintenance/prune.js';
 import type { PolicySource, RetentionDecision } from './engine/maintenance/retention.js';
-import type { RetentionPolicy } from './engine/config.js';
 import type { VerifyReport } from './engine/maintenance/verify.js';
 import type { ExportResult } from './engine/checkout/export.js';
 import type { SnapshotDetails } from './engine/snapshot/show.js';
 import { readWatcher, type WatchSnapshot } from './engine/protect/watchquery.js';
 import { LOCK, OPLOG } from './engine/store/statefiles.js';
 import type { CheckoutReport, SnapshotReport } from './engine/reports.js';
-import type { ShadowGitConfig } from './engine/config.js';
+import { CONFIG_FILE, type RetentionPolicy, type ShadowGitConfig } from './engine/config.js';
+import type { ChildOutcome, GuardReport } from './engine/protect/guard.js';
 import type { DoctorReport } from './engine/protect/doctor.js';
 import type { RecoverReport } from './engine/protect/recover.js';
 import type { StopResult, WatchOptions, WatchSession } from './engine/protect/watch.js';
@@ -105,6 +105,8 @@ export type ProgressCallback = (files: number) => void;
 
 export interface PruneReport {
   policy: RetentionPolicy;
+  /** The policy in words, as the op log and the rewrites record give it (`keep-last 2, keep-daily 3`). */
+  policyText: string;
   policySource: PolicySource;
   dryRun: boolean;
   decisions: RetentionDecision[];
@@ -113,6 +115,12 @@ export interface PruneReport {
   /** Kept snapshots whose commit hash changed because an older snapshot went (their ids stay). */
   rewritten: number;
   gc?: GcReport;
+}
+
+/** `graceMs`, or `grace` as typed (`0`, `90s`, `15m`, `2h`: a usage error quoting it otherwise), or the default. */
+async function gracePeriodOf(options: { graceMs?: number; grace?: string }): Promise<number | undefined> {
+  if (options.grace === undefined) return options.graceMs;
+  return (await import('./engine/maintenance/gc.js')).parseGracePeriod(options.grace);
 }
 
 function checkoutReport(result: CheckoutResult): CheckoutReport {
@@ -468,15 +476,17 @@ export class ShadowGit {
    * Applies a retention policy (options, else `.shadowgit` retention, else the default), keeping
    * approved revisions and undo points whatever it says; then runs gc unless `gc: false`.
    */
-  async prune(options: { policy?: RetentionPolicy; dryRun?: boolean; gc?: boolean; graceMs?: number; onProgress?: (packed: number) => void } = {}): Promise<PruneReport> {
+  async prune(options: { policy?: RetentionPolicy; dryRun?: boolean; gc?: boolean; graceMs?: number; grace?: string; onProgress?: (packed: number) => void } = {}): Promise<PruneReport> {
     // Maintenance modules load only for maintenance: snapshot and status start faster.
-    const [{ resolvePolicy }, { planPrune, executePrune }, { collectGarbage }] = await Promise.all([import('./engine/maintenance/retention.js'), import('./engine/maintenance/prune.js'), import('./engine/maintenance/gc.js')]);
+    const [{ resolvePolicy, describePolicy }, { planPrune, executePrune }, { collectGarbage }] = await Promise.all([import('./engine/maintenance/retention.js'), import('./engine/maintenance/prune.js'), import('./engine/maintenance/gc.js')]);
+    const graceMs = await gracePeriodOf(options);
     const { policy, source } = resolvePolicy(options.policy ?? {}, this.repository.config.retention);
+    const policyText = describePolicy(policy);
     await this.repository.requireExisting();
     if (options.dryRun) {
       const decisions = await planPrune(this.repository, policy);
       const removed = decisions.filter((d) => !d.keep).length;
-      return { policy, policySource: source, dryRun: true, decisions, removed, kept: decisions.length - removed, rewritten: 0 };
+      return { policy, policyText, policySource: source, dryRun: true, decisions, removed, kept: decisions.length - removed, rewritten: 0 };
     }
     return this.mutate(
       'prune',
@@ -484,18 +494,19 @@ export class ShadowGit {
       async () => {
         const decisions = await planPrune(this.repository, policy);
         const outcome = await executePrune(this.repository, decisions, policy);
-        const gc = options.gc === false ? undefined : await collectGarbage(this.repository, options);
-        return { policy, policySource: source, dryRun: false, decisions, removed: outcome.removed.length, kept: outcome.kept, rewritten: outcome.rewritten, gc };
+        const gc = options.gc === false ? undefined : await collectGarbage(this.repository, { graceMs, onProgress: options.onProgress });
+        return { policy, policyText, policySource: source, dryRun: false, decisions, removed: outcome.removed.length, kept: outcome.kept, rewritten: outcome.rewritten, gc };
       },
       () => [],
     );
   }
 
   /** Deletes unreachable objects (older than the grace period) and packs the rest. */
-  async gc(options: { graceMs?: number; onProgress?: (packed: number) => void } = {}): Promise<GcReport> {
+  async gc(options: { graceMs?: number; grace?: string; onProgress?: (packed: number) => void } = {}): Promise<GcReport> {
+    const graceMs = await gracePeriodOf(options);
     await this.repository.requireExisting();
     const { collectGarbage } = await import('./engine/maintenance/gc.js');
-    return this.mutate('gc', { graceMs: options.graceMs }, () => collectGarbage(this.repository, options), () => []);
+    return this.mutate('gc', { graceMs }, () => collectGarbage(this.repository, { graceMs, onProgress: options.onProgress }), () => []);
   }
 
   /** Re-reads and re-hashes every object of every snapshot (or, quick, the latest and approved ones). */
@@ -516,6 +527,42 @@ export class ShadowGit {
   /** Path → blob id of every recorded file in the working tree now (for impact analysis). */
   async trackedFiles(): Promise<FlatTree> {
     return (await readWorktree(this.repository, { write: false })).files;
+  }
+
+  /**
+   * Runs the command `argv` in `cwd` under guard: a snapshot first; when it fails (non-zero exit,
+   * a signal, or it cannot start), its state is recorded and, unless `keep`, the tree is rolled
+   * back. `stdoutFd` redirects the command's stdout (2 keeps a --json stdout clean).
+   */
+  async guardCommand(argv: string[], options: { label: string; keep?: boolean; cwd: string; stdoutFd?: number }): Promise<{ report: GuardReport; value?: ChildOutcome; error?: unknown }> {
+    const { runGuarded, runChild } = await import('./engine/protect/guard.js');
+    return runGuarded<ChildOutcome>(
+      this,
+      { label: options.label, keep: options.keep, logArgs: { command: argv } },
+      () => runChild(argv, { cwd: options.cwd, stdoutFd: options.stdoutFd }),
+      (outcome) => (outcome.exitCode === 0 ? undefined : outcome.signal ? `killed by ${outcome.signal}` : `exit ${outcome.exitCode}`),
+    );
+  }
+
+  /** Refuses a --bundle target before anything runs: not a .tar.gz, or something already there without `force`. */
+  async checkBundleTarget(file: string, force: boolean): Promise<void> {
+    const { checkBundleTarget } = await import('./engine/protect/bundle.js');
+    await checkBundleTarget(file, force);
+  }
+
+  /** Whether this tree is the home directory: its first snapshot needs consent (see OpenOptions.allowHome). */
+  isHomeDirectory(): Promise<boolean> {
+    return isHomeDirectory(this.worktree);
+  }
+
+  /** The refusal to create a shadow repository of the home directory without consent. */
+  homeRefusal(): ShadowGitError {
+    return homeRefusal(this.worktree);
+  }
+
+  /** The tree's `.shadowgit` file (whether or not it exists). */
+  get configFile(): string {
+    return path.join(this.worktree, CONFIG_FILE);
   }
 
   /** Checks critical files, the shadow repository, lock, watcher and disk space; changes nothing. */

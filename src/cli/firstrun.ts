@@ -13,10 +13,9 @@ import { ask, EXIT_DECLINED, PromptCancelled } from './prompt.js';
  */
 export async function confirmFirstSnapshot(sg: ShadowGit, args: GlobalArgs & { yes?: boolean }): Promise<{ sg: ShadowGit; fresh: boolean }> {
   if (await sg.initialized()) return { sg, fresh: false };
-  const { isHomeDirectory, homeRefusal } = await import('../engine/store/repo.js');
-  if (!(await isHomeDirectory(sg.worktree))) return { sg, fresh: true };
+  if (!(await sg.isHomeDirectory())) return { sg, fresh: true };
   if (!args.yes) {
-    if (!isInteractive(args)) throw homeRefusal(sg.worktree);
+    if (!isInteractive(args)) throw sg.homeRefusal();
     // Loaded only here: every snapshot would pay for the prompt library otherwise.
     const { confirm } = await import('@inquirer/prompts');
     if (!(await ask(confirm, { message: `${sg.worktree} is your home directory. Snapshot all of it into a new shadow repository?`, default: false }))) throw new PromptCancelled(EXIT_DECLINED);

@@ -1,4 +1,3 @@
-import { checkBundleTarget } from '../../engine/protect/bundle.js';
 import type { DoctorReport, Finding, Severity } from '../../engine/protect/doctor.js';
 import type { RecoverReport } from '../../engine/protect/recover.js';
 import { defineCommand } from '../command.js';
@@ -61,8 +60,8 @@ export const doctorCommand = defineCommand<Args>({
   epilog: 'Critical files: package.json, tsconfig*.json, lockfiles, plus the "critical" globs in .shadowgit; a "!" glob there leaves files out (see `shadowgit help config`). --json always lists every finding.',
   handler: (args) =>
     runCommand(async () => {
-      if (args.bundle !== undefined) await checkBundleTarget(args.bundle, Boolean(args.force));
       const sg = await openRepo(args);
+      if (args.bundle !== undefined) await sg.checkBundleTarget(args.bundle, Boolean(args.force));
       let report = await sg.doctor();
       let recovery: RecoverReport | undefined;
       if (args.fix && report.findings.some((f) => f.check === 'critical-file' && f.severity === 'error') && (await sg.initialized())) {

@@ -1,4 +1,4 @@
-import { parseGracePeriod, type GcReport } from '../../engine/maintenance/gc.js';
+import type { GcReport } from '../../engine/maintenance/gc.js';
 import { defineCommand, type FlagSpec } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { formatBytes, print, printJson, progress } from '../output.js';
@@ -31,10 +31,9 @@ export const gcCommand = defineCommand<Args>({
   ],
   handler: (args) =>
     runCommand(async () => {
-      const graceMs = parseGracePeriod(args.grace);
       const sg = await openRepo(args);
       const bar = progress('Packed', Boolean(args.json), 'objects');
-      const report = await sg.gc({ graceMs, onProgress: bar.update });
+      const report = await sg.gc({ grace: args.grace, onProgress: bar.update });
       bar.done();
       if (args.json) printJson(gcJson(report));
       else renderGc(report);

@@ -1,4 +1,3 @@
-import { runChild, runGuarded, type ChildOutcome } from '../../engine/protect/guard.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { color, printJson, short } from '../output.js';
@@ -31,13 +30,8 @@ export const guardCommand = defineCommand<Args>({
       if (argv.length === 0) throw new UsageError('name the command to guard after `--`, e.g. `shadowgit guard -- npm run codemod`.');
       const sg = await openRepo(args);
       const label = `\`${argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ')}\``;
-      const { report, value, error } = await runGuarded<ChildOutcome>(
-        sg,
-        { label, keep: args.keep, logArgs: { command: argv } },
-        // With --json the command's stdout goes to stderr, so stdout holds one JSON document.
-        () => runChild(argv, { cwd: process.cwd(), stdoutFd: args.json ? 2 : undefined }),
-        (outcome) => (outcome.exitCode === 0 ? undefined : outcome.signal ? `killed by ${outcome.signal}` : `exit ${outcome.exitCode}`),
-      );
+      // With --json the command's stdout goes to stderr, so stdout holds one JSON document.
+      const { report, value, error } = await sg.guardCommand(argv, { label, keep: args.keep, cwd: process.cwd(), stdoutFd: args.json ? 2 : undefined });
       const exitCode = error ? EXIT_NOT_RUN : (value?.exitCode ?? 1);
       if (args.json) {
         printJson({ command: argv, exitCode, ...report });

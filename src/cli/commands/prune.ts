@@ -1,6 +1,4 @@
 import type { RetentionPolicy } from '../../engine/config.js';
-import { parseGracePeriod } from '../../engine/maintenance/gc.js';
-import { describePolicy } from '../../engine/maintenance/retention.js';
 import type { PruneReport } from '../../shadowgit.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
@@ -16,7 +14,7 @@ interface Args extends GlobalArgs, RetentionPolicy {
 
 function policyWithSource(report: PruneReport): string {
   const source = { options: 'command line', config: '.shadowgit', default: 'default policy' }[report.policySource];
-  return `${describePolicy(report.policy)} (${source})`;
+  return `${report.policyText} (${source})`;
 }
 
 export const pruneCommand = defineCommand<Args>({
@@ -42,10 +40,9 @@ export const pruneCommand = defineCommand<Args>({
   handler: (args) =>
     runCommand(async () => {
       const policy: RetentionPolicy = { keepLast: args.keepLast, keepHourly: args.keepHourly, keepDaily: args.keepDaily, keepWeekly: args.keepWeekly, keepMonthly: args.keepMonthly, keepWithin: args.keepWithin };
-      const graceMs = parseGracePeriod(args.grace);
       const sg = await openRepo(args);
       const bar = progress('Packed', Boolean(args.json), 'objects');
-      const report = await sg.prune({ policy, dryRun: args.dryRun, gc: args.gc, graceMs, onProgress: bar.update });
+      const report = await sg.prune({ policy, dryRun: args.dryRun, gc: args.gc, grace: args.grace, onProgress: bar.update });
       bar.done();
       if (args.json) {
         const { decisions, gc, ...rest } = report;

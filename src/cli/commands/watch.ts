@@ -1,6 +1,4 @@
-import path from 'node:path';
 import type { WatchSession, WatchStatus } from '../../engine/protect/watch.js';
-import { CONFIG_FILE } from '../../engine/config.js';
 import { ShadowGitError } from '../../engine/errors.js';
 import { changeCounts } from '../changes.js';
 import { defineCommand } from '../command.js';
@@ -101,7 +99,7 @@ export const watchCommand = defineCommand<Args>({
       const first = await confirmFirstSnapshot(sg, args);
       const watched = first.sg;
       const watchConfig = sg.config.watch ?? {};
-      const inFile = path.join(sg.worktree, CONFIG_FILE);
+      const inFile = sg.configFile;
       const debouncePeriod = period(flags.debounce, watchConfig.debounce, 2, 'debounce', inFile);
       // An interval nobody set stretches to a longer debounce rather than contradicting it.
       const intervalPeriod = period(flags.interval, watchConfig.interval, Math.max(30, debouncePeriod.seconds), 'interval', inFile);
