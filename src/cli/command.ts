@@ -119,9 +119,12 @@ export function defineCommand<A extends GlobalArgs>(spec: CommandSpec<A>): Direc
      * check) returns undefined and goes to yargs, which also reports every mistake.
      */
     readDirectly(argv: string[]) {
+      // parseArgs takes a word of three or more dashes (`approve ---`) for an option, and yargs
+      // blanks it when it fills in a positional: marked, it reads as the value it is.
+      const marked = argv.map((arg) => (/^-{3,}$/.test(arg) ? `\0${arg}` : arg));
       let parsed: ReturnType<typeof parseArgs>;
       try {
-        parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true, tokens: true });
+        parsed = parseArgs({ args: marked, options, strict: true, allowPositionals: true, tokens: true });
       } catch {
         return undefined;
       }
@@ -139,9 +142,10 @@ export function defineCommand<A extends GlobalArgs>(spec: CommandSpec<A>): Direc
         if (token.kind === 'positional') {
           // yargs blanks a word of dashes only (`export latest -`) when it fills in a positional.
           if (!afterDashes && /^-+$/.test(token.value)) return undefined;
-          (afterDashes ?? words).push(token.value);
+          (afterDashes ?? words).push(token.value.replace(/^\0/, ''));
           continue;
         }
+        if (token.value?.startsWith('\0')) return undefined;
         // yargs reads `-mtext` as the flags -m -t -e -x -t; parseArgs as -m "text".
         if (token.inlineValue && !token.rawName.startsWith('--')) return undefined;
         const flag = flags[token.name]!;

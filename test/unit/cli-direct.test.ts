@@ -88,6 +88,13 @@ describe('reading simple argument lists without yargs', () => {
         direct++;
         const reference = await viaYargs(command, [word, ...rest]);
         if (reference instanceof Error) throw new Error(`read directly, but yargs refuses ${JSON.stringify(rest)}: ${reference.message}`);
+        // The one deliberate difference: yargs blanks a word of three or more dashes it puts in a
+        // positional; read directly it keeps what was typed (`approve ---` is a name without letters).
+        const dashes = rest.filter((w) => /^-{3,}$/.test(w));
+        if (dashes.length > 0) {
+          expect({ argv: rest, kept: Object.values(values(read)).flat() }).toEqual({ argv: rest, kept: expect.arrayContaining(dashes) });
+          continue;
+        }
         expect({ argv: rest, values: values(read) }).toEqual({ argv: rest, values: values(reference) });
       }
       // A reader that gave up on everything would pass the loop above; simple lists must go direct.
