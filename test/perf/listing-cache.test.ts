@@ -10,6 +10,7 @@ import { scanWorktree } from '../../src/engine/worktree/scan.js';
 import { cachedPaths, cachedRanges, dirLayout } from '../../src/engine/worktree/statall.js';
 import { StatCache } from '../../src/engine/worktree/statcache.js';
 import { askWatcher } from '../../src/engine/protect/watchquery.js';
+import { Repository } from '../../src/engine/store/repo.js';
 import { prng } from '../../scripts/bench/tree.mjs';
 import { changesBetween, filesOf, nativeTree, randomEditor } from '../helpers/edits.js';
 import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, repoOf, runCli, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
@@ -179,7 +180,7 @@ describe('a watcher\'s changed paths replace the stat of every file', () => {
       }
       const cache = await StatCache.load(path.join(sg.repoPath, 'shadowgit', 'statcache'));
       expect(cache.watchToken).toEqual(expect.any(String));
-      const answer = await askWatcher(sg.repository, cache.watchToken);
+      const answer = await askWatcher(await Repository.open({ worktree: sb.worktree }), cache.watchToken);
       expect(Array.isArray(answer?.paths)).toBe(true);
     } finally {
       expect(runCli(sb, ['watch', '--stop']).code).toBe(0);
@@ -382,7 +383,7 @@ test('a tree found exactly as the cache has it shares the cache, and diffs again
 
   // The recording of an unchanged tree is the cache itself, not a copy built directory by directory.
   const cache = await StatCache.load(path.join(gitdir, 'shadowgit', 'statcache'));
-  const recorded = await recordTree(sb.worktree, await scanWorktree(sb.worktree, sg.repository.config.exclude, { previous: cache }), cache, undefined);
+  const recorded = await recordTree(sb.worktree, await scanWorktree(sb.worktree, sg.config.exclude, { previous: cache }), cache, undefined);
   expect(recorded.cache.dirs).toBe(cache.dirs);
   expect(recorded.tree).toBe(nativeTree(sb));
 
