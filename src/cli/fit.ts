@@ -3,9 +3,16 @@
  * first and colour after, so a cut never splits an escape sequence.
  */
 
-/** Width of a layout on a terminal: its columns; elsewhere (a pipe, a file) `fallback`. */
-export function outputWidth(stream: NodeJS.WriteStream, fallback: number): number {
-  return stream.isTTY && stream.columns > 0 ? stream.columns : fallback;
+/**
+ * Columns to fit output on `stream` to: the terminal's; off a terminal (a pipe, a file)
+ * $COLUMNS when set (as git does), else `fallback` (undefined: no limit).
+ */
+export function outputWidth(stream: NodeJS.WriteStream, fallback: number): number;
+export function outputWidth(stream: NodeJS.WriteStream, fallback?: number): number | undefined;
+export function outputWidth(stream: NodeJS.WriteStream, fallback?: number): number | undefined {
+  if (stream.isTTY && stream.columns > 0) return stream.columns;
+  const columns = Number(process.env.COLUMNS);
+  return Number.isInteger(columns) && columns > 0 ? columns : fallback;
 }
 
 // East Asian wide and fullwidth blocks, and emoji drawn as pictures: two columns each.

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { stripVTControlCharacters } from 'node:util';
+import { displayWidth } from './fit.js';
 import type { SkippedPath } from '../engine/worktree/scan.js';
 
 const require = createRequire(import.meta.url);
@@ -43,17 +44,18 @@ export function table(head: string[], rows: string[][], options: { width?: numbe
 /** cli-table3's padding: one space either side of a cell. */
 const CELL_PADDING = 2;
 const MIN_COLUMN = 8;
-const displayWidth = (text: string) => Math.max(0, ...stripVTControlCharacters(text).split('\n').map((line) => line.length));
+/** Columns the widest line of a cell takes, its colour codes left out. */
+const cellWidth = (text: string) => Math.max(0, ...stripVTControlCharacters(text).split('\n').map(displayWidth));
 
 /**
  * Column widths (padding included) that fit `width` once the borders are drawn, or undefined
  * when the table fits as it is: the widest columns give up space first, none below its header.
  */
 function fitColumns(head: string[], rows: string[][], width: number): number[] | undefined {
-  const natural = head.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ''))) + CELL_PADDING);
+  const natural = head.map((h, i) => Math.max(cellWidth(h), ...rows.map((r) => cellWidth(r[i] ?? ''))) + CELL_PADDING);
   const available = width - (head.length + 1);
   if (natural.reduce((a, b) => a + b, 0) <= available) return undefined;
-  const least = head.map((h, i) => Math.min(natural[i]!, Math.max(displayWidth(h) + CELL_PADDING, MIN_COLUMN)));
+  const least = head.map((h, i) => Math.min(natural[i]!, Math.max(cellWidth(h) + CELL_PADDING, MIN_COLUMN)));
   const capped = (cap: number) => natural.map((n, i) => Math.max(least[i]!, Math.min(n, cap)));
   let cap = Math.max(...natural);
   while (cap > 0 && capped(cap).reduce((a, b) => a + b, 0) > available) cap--;
@@ -84,16 +86,6 @@ function wrapText(text: string, width: number): string {
     lines.push(line);
   }
   return lines.join('\n');
-}
-
-/**
- * Columns to fit output to: the terminal's, or $COLUMNS off a terminal (as git does), or
- * undefined (no limit) when neither says.
- */
-export function terminalWidth(): number | undefined {
-  if (process.stdout.isTTY && process.stdout.columns) return process.stdout.columns;
-  const columns = Number(process.env.COLUMNS);
-  return Number.isInteger(columns) && columns > 0 ? columns : undefined;
 }
 
 /** Characters that act on a terminal instead of showing, and those that look like nothing or reorder a line. */

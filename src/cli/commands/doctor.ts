@@ -2,7 +2,8 @@ import type { DoctorReport, Finding, Severity } from '../../engine/protect/docto
 import type { RecoverReport } from '../../engine/protect/recover.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
-import { color, print, printJson, relativeTime, table, terminalWidth, visible } from '../output.js';
+import { outputWidth } from '../fit.js';
+import { color, print, printJson, relativeTime, table, visible } from '../output.js';
 import { renderRecover } from './recover.js';
 
 interface Args extends GlobalArgs {
@@ -28,7 +29,7 @@ function renderDoctor(report: DoctorReport, verbose: boolean): void {
     const withHealthy = shown.some((f) => f.lastHealthy);
     const head = ['Check', 'Status', 'Details', ...(withHealthy ? ['Last healthy'] : [])];
     const rows = shown.map((f) => [visible(f.path ?? f.check), LABEL[f.severity](f.severity), visible(f.message), ...(withHealthy ? [f.lastHealthy ? `${f.lastHealthy.id} ${relativeTime(f.lastHealthy.date)}` : ''] : [])]);
-    print(table(head, rows, { width: terminalWidth() }));
+    print(table(head, rows, { width: outputWidth(process.stdout) }));
   }
   const critical = report.findings.filter((f) => f.check === 'critical-file' && f.path !== undefined);
   const notChecked = critical.filter((f) => f.severity === 'info').length;
