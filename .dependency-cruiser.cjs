@@ -22,7 +22,7 @@ const CLI_ENGINE_ALLOWLIST = [
   '^src/engine/store/lock\\.ts$',
   // snapshotViaWatcher / statusViaWatcher: `snapshot` and `status` hand the work to a running
   // watcher over its socket with no engine loaded; the facade loads only when no watcher answers.
-  '^src/engine/protect/watchquery\\.ts$',
+  '^src/engine/worktree/watchclient\\.ts$',
   // OPERATIONS: `log --op` is declared and checked against the operations the log records, so
   // `log --help` and a mistyped --op answer before the facade loads.
   '^src/engine/store/oplog\\.ts$',
@@ -58,6 +58,57 @@ module.exports = {
         'becomes a facade method.',
       from: { path: '^src/engine/' },
       to: { path: ['^src/(shadowgit|index|safe)\\.ts$', '^src/cli/', '^src/impact/'] },
+    },
+    {
+      name: 'engine-primitives-at-the-bottom',
+      severity: 'error',
+      comment:
+        'errors, fsutil, faults and config at the engine\'s root are what every room builds on; ' +
+        'they import no room.',
+      from: { path: '^src/engine/(errors|fsutil|faults|config)\\.ts$' },
+      to: { path: '^src/engine/[a-z]+/' },
+    },
+    {
+      name: 'store-below-the-rooms',
+      severity: 'error',
+      comment:
+        'store/ (objects, packs, refs, repository, lock) is the lowest room. Its one use of ' +
+        'worktree/ is the stat primitive (worktree/stat.ts): hashing a file checks it did not ' +
+        'change while read, with the same comparison the scanner uses.',
+      from: { path: '^src/engine/store/' },
+      to: { path: '^src/engine/(worktree|snapshot|checkout|maintenance|protect)/', pathNot: '^src/engine/worktree/stat\\.ts$' },
+    },
+    {
+      name: 'worktree-below-snapshots',
+      severity: 'error',
+      comment:
+        'worktree/ (scan, stat cache, ignore rules, the watcher client) reads the tree; it knows ' +
+        'nothing of snapshots, checkouts, maintenance or the protections built on them.',
+      from: { path: '^src/engine/worktree/' },
+      to: { path: '^src/engine/(snapshot|checkout|maintenance|protect)/' },
+    },
+    {
+      name: 'snapshot-below-checkout',
+      severity: 'error',
+      comment: 'snapshot/ records and reads history; writing the tree back (checkout/) builds on it, never the reverse.',
+      from: { path: '^src/engine/snapshot/' },
+      to: { path: '^src/engine/(checkout|maintenance|protect)/' },
+    },
+    {
+      name: 'checkout-below-maintenance',
+      severity: 'error',
+      comment: 'checkout/ writes snapshots back into the tree; retention, gc and verify (maintenance/) may read its journal, never the reverse.',
+      from: { path: '^src/engine/checkout/' },
+      to: { path: '^src/engine/(maintenance|protect)/' },
+    },
+    {
+      name: 'maintenance-below-protect',
+      severity: 'error',
+      comment:
+        'protect/ (watch server, guard, doctor, recover, bundle) is the top room: it drives the ' +
+        'others, and none of them depends on it.',
+      from: { path: '^src/engine/maintenance/' },
+      to: { path: '^src/engine/protect/' },
     },
     {
       name: 'cli-only-above',

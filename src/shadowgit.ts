@@ -11,7 +11,8 @@ import { appendOp, opRecord, readOps, type Operation, type ReadOpsOptions } from
 import { Rewrites, withCurrentCommits, type LoggedOp } from './engine/snapshot/rewrites.js';
 import type { FlatTree } from './engine/store/gitformat.js';
 import { homeRefusal, isHomeDirectory, Repository } from './engine/store/repo.js';
-import { planFromChanges, readJournal } from './engine/checkout/restore.js';
+import { readJournal } from './engine/checkout/journal.js';
+import { planFromChanges } from './engine/checkout/plan.js';
 import type { SkippedPath } from './engine/worktree/scan.js';
 import { readWorktree, takeSnapshot, type SnapshotResult } from './engine/snapshot/snapshot.js';
 import type { GcReport } from './engine/maintenance/gc.js';
@@ -20,7 +21,7 @@ import type { PolicySource, RetentionDecision } from './engine/maintenance/reten
 import type { VerifyReport } from './engine/maintenance/verify.js';
 import type { ExportResult } from './engine/checkout/export.js';
 import type { SnapshotDetails } from './engine/snapshot/show.js';
-import { readWatcher, type WatchSnapshot } from './engine/protect/watchquery.js';
+import { readWatcher, type WatchSnapshot } from './engine/worktree/watchstate.js';
 import { LOCK, OPLOG } from './engine/store/statefiles.js';
 import type { CheckoutReport, SnapshotReport } from './engine/reports.js';
 import { CONFIG_FILE, type RetentionPolicy, type ShadowGitConfig } from './engine/config.js';
@@ -28,7 +29,7 @@ import type { ChildOutcome, GuardReport } from './engine/protect/guard.js';
 import type { DoctorReport } from './engine/protect/doctor.js';
 import type { RecoverReport } from './engine/protect/recover.js';
 import type { StopResult, WatchOptions, WatchSession } from './engine/protect/watch.js';
-import type { WatchState } from './engine/protect/watchquery.js';
+import type { WatchState } from './engine/worktree/watchstate.js';
 
 export type { CheckoutReport, SnapshotReport };
 

@@ -9,7 +9,7 @@ import { recordTree } from '../../src/engine/snapshot/record.js';
 import { scanWorktree } from '../../src/engine/worktree/scan.js';
 import { cachedPaths, cachedRanges, dirLayout } from '../../src/engine/worktree/statall.js';
 import { StatCache } from '../../src/engine/worktree/statcache.js';
-import { askWatcher } from '../../src/engine/protect/watchquery.js';
+import { askWatcher } from '../../src/engine/worktree/watchclient.js';
 import { Repository } from '../../src/engine/store/repo.js';
 import { prng } from '../../scripts/bench/tree.mjs';
 import { changesBetween, filesOf, nativeTree, randomEditor } from '../helpers/edits.js';

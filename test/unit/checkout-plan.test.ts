@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, s
 import os from 'node:os';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { checkPlan, planFromChanges, planRestore, verifyPlanObjects, type RestorePlan } from '../../src/engine/checkout/restore.js';
+import { checkPlan, planFromChanges, planRestore, verifyPlanObjects, type RestorePlan } from '../../src/engine/checkout/plan.js';
 import { compareTrees } from '../../src/engine/snapshot/diff.js';
 import { MODE_EXEC, MODE_FILE, MODE_LINK, type EntryMode } from '../../src/engine/store/gitformat.js';
 import { ObjectStore } from '../../src/engine/store/objects.js';

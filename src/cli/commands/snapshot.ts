@@ -46,7 +46,7 @@ export const snapshotCommand = defineCommand<Args>({
       const note = args.noteFile !== undefined ? await readNoteFile(args.noteFile) : args.note;
       // A running watcher knows what changed and keeps the stat cache in memory: it records
       // the snapshot in a fraction of this process's time. The engine only loads without one.
-      const { snapshotViaWatcher } = await import('../../engine/protect/watchquery.js');
+      const { snapshotViaWatcher } = await import('../../engine/worktree/watchclient.js');
       const byWatcher = (await snapshotViaWatcher({ cwd: process.cwd() }, { message: args.message, note }, bar.update)) as SnapshotReport | undefined;
       let result: SnapshotReport;
       let createdRepository: string | undefined;

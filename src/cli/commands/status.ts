@@ -15,7 +15,7 @@ export const statusCommand = defineCommand<GlobalArgs>({
   handler: (args) =>
     runCommand(async () => {
       // A running watcher answers from what it knows; the engine only loads without one.
-      const { statusViaWatcher } = await import('../../engine/protect/watchquery.js');
+      const { statusViaWatcher } = await import('../../engine/worktree/watchclient.js');
       const byWatcher = (await statusViaWatcher({ cwd: process.cwd() })) as StatusReport | undefined;
       const status = byWatcher ?? (await (await openRepo(args)).status());
       if (args.json) {

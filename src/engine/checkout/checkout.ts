@@ -7,7 +7,9 @@ import { BrokenTipError, readLatest, readSnapshot, type SnapshotInfo } from '../
 import { hashPath, modeOf, proveRecorded, type RecordedTree } from '../snapshot/record.js';
 import type { FlatTree } from '../store/gitformat.js';
 import type { Repository } from '../store/repo.js';
-import { applyPlan, checkPlan, clearJournal, planFromChanges, planRestore, readJournal, removeStrayTemps, verifyPlanObjects, writeJournal, type Journal, type RestorePlan } from './restore.js';
+import { applyPlan, removeStrayTemps } from './apply.js';
+import { clearJournal, readJournal, writeJournal, type Journal } from './journal.js';
+import { checkPlan, planFromChanges, planRestore, verifyPlanObjects, type RestorePlan } from './plan.js';
 import type { SkippedPath } from '../worktree/scan.js';
 import { fileStatOf } from '../worktree/stat.js';
 import { inScope } from '../worktree/scope.js';

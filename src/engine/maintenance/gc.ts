@@ -8,7 +8,7 @@ import { decodeCommit, decodeTag, decodeTree } from '../store/gitformat.js';
 import { walkTrees } from '../snapshot/treeread.js';
 import { listPacks, readPackIndexIds, writePack, type WrittenPack } from '../store/pack.js';
 import type { Repository } from '../store/repo.js';
-import { readJournal } from '../checkout/restore.js';
+import { readJournal } from '../checkout/journal.js';
 import { STAT_CACHE } from '../store/statefiles.js';
 import { StatCache } from '../worktree/statcache.js';
 

@@ -8,7 +8,7 @@ import { CHANGES_TRAILER, formatChanges, listApproved, listSnapshots, type Chang
 import { readNotes, writeNotesCommit } from '../snapshot/notes.js';
 import { NOTES_REF, SNAPSHOT_REF } from '../store/refs.js';
 import type { Repository } from '../store/repo.js';
-import { readJournal } from '../checkout/restore.js';
+import { readJournal } from '../checkout/journal.js';
 import { applyPolicy, describePolicy, type RetentionDecision } from './retention.js';
 import { appendPruneRecord, newPruneRecord, type PruneRecord } from '../snapshot/rewrites.js';
 import { LAST_CHECKOUT, PRUNE_JOURNAL } from '../store/statefiles.js';

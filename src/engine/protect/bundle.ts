@@ -7,7 +7,7 @@ import { ShadowGitError } from '../errors.js';
 import { tempPathFor } from '../fsutil.js';
 import type { LoggedOp } from '../snapshot/rewrites.js';
 import type { Repository } from '../store/repo.js';
-import { readWatcher } from './watchquery.js';
+import { readWatcher } from '../worktree/watchstate.js';
 
 const OPLOG_TAIL = 200;
 

@@ -10,10 +10,10 @@ import { checkedOutBase } from '../snapshot/base.js';
 import { listSnapshots, readSnapshot, type SnapshotInfo } from '../snapshot/history.js';
 import { processAlive, RepoLock } from '../store/lock.js';
 import type { Repository } from '../store/repo.js';
-import { readJournal } from '../checkout/restore.js';
+import { readJournal } from '../checkout/journal.js';
 import { scanWorktree, type ScannedDir } from '../worktree/scan.js';
 import { readFlatTree, walkTrees } from '../snapshot/treeread.js';
-import { readWatcher } from './watchquery.js';
+import { readWatcher } from '../worktree/watchstate.js';
 import { LOCK } from '../store/statefiles.js';
 
 /** Critical unless `"critical"` in .shadowgit takes them out ("!pattern"); its other patterns add to these. */

@@ -7,7 +7,9 @@ import type { SnapshotReport } from '../reports.js';
 import { processAlive } from '../store/lock.js';
 import type { Repository } from '../store/repo.js';
 import { TreeWatcher } from '../worktree/treewatch.js';
-import { readWatcher, WatchQueryServer, type SnapshotRequest, type WatchSnapshot, type WatchState } from './watchquery.js';
+import type { SnapshotRequest } from '../worktree/watchprotocol.js';
+import { readWatcher, type WatchSnapshot, type WatchState } from '../worktree/watchstate.js';
+import { WatchQueryServer } from './watchserver.js';
 import { WATCH_LOG, WATCH_STATE } from '../store/statefiles.js';
 
 /** Beyond this many dirty paths the list says `overflow` and readers must rescan. */

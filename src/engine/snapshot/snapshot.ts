@@ -11,7 +11,8 @@ import { scanWorktree, type ScanResult } from '../worktree/scan.js';
 import { StatCache } from '../worktree/statcache.js';
 import { faultPoint } from '../faults.js';
 import { addNote } from './notes.js';
-import { askWatcher, removeDeadWatcherCookies } from '../protect/watchquery.js';
+import { askWatcher } from '../worktree/watchclient.js';
+import { removeDeadWatcherCookies } from '../worktree/watchcookie.js';
 import { DAMAGED_OBJECTS_DIR, STAT_CACHE, WATCH_STATE } from '../store/statefiles.js';
 
 export interface SnapshotOptions {

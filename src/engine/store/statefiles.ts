@@ -24,13 +24,13 @@ export const SNAPSHOT_COUNT = 'snapshot-count.json';
 export const LAST_CHECKOUT = 'last-checkout.json';
 /** What every prune did to commit hashes (snapshot/rewrites.ts). */
 export const REWRITES = 'rewrites.jsonl';
-/** A checkout in progress, so an interrupted one is finished or abandoned (checkout/restore.ts). */
+/** A checkout in progress, so an interrupted one is finished or abandoned (checkout/journal.ts). */
 export const CHECKOUT_JOURNAL = 'journal.json';
 /** A prune in progress (maintenance/prune.ts). */
 export const PRUNE_JOURNAL = 'prune-journal.json';
-/** The running watcher: who it is, its settings and the changes since its last snapshot (protect/watchquery.ts). */
+/** The running watcher: who it is, its settings and the changes since its last snapshot (worktree/watchstate.ts). */
 export const WATCH_STATE = 'watch.json';
-/** The watcher's socket, when its path fits in a socket address (protect/watchquery.ts). */
+/** The watcher's socket, when its path fits in a socket address (protect/watchsocket.ts). */
 export const WATCH_SOCKET = 'watch.sock';
 /** The background watcher's output (protect/watch.ts). */
 export const WATCH_LOG = 'watch.log';

@@ -333,7 +333,7 @@ export class StatCache {
     public tree: string | undefined,
     readonly dirs: Map<string, CachedDir>,
     readonly rules: RuleState,
-    /** The watcher's token from before the scan that made this cache (see watchquery). */
+    /** The watcher's token from before the scan that made this cache (see worktree/watchclient.ts). */
     public watchToken: string | undefined,
     private writtenAtMs: number,
   ) {

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { processAlive } from '../store/lock.js';
 
 // The watcher's sync cookies: files it creates (and removes) in the worktree root to learn when
 // the kernel's events have caught up. The watcher makes them; the scanner and the tree watcher
@@ -18,3 +21,16 @@ export function watchCookiePid(name: string): number | undefined {
 }
 
 export const isWatchCookie = (name: string) => watchCookiePid(name) !== undefined;
+
+/**
+ * Removes the sync cookies of watchers that died between creating and removing one (killed,
+ * say): the scan skips them, but the user's own git and tools would see a stray file. Best
+ * effort: one that cannot be removed (a read-only root) fails nothing.
+ */
+export async function removeDeadWatcherCookies(worktree: string): Promise<void> {
+  const names = await fsp.readdir(worktree).catch(() => []);
+  for (const name of names) {
+    const pid = watchCookiePid(name);
+    if (pid !== undefined && !processAlive(pid)) await fsp.rm(path.join(worktree, name), { force: true }).catch(() => undefined);
+  }
+}
