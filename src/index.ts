@@ -18,6 +18,7 @@ export type { RetentionDecision } from './engine/maintenance/retention.js';
 export type { OpenOptions, SnapshotReport, ListedSnapshot, ApproveReport, CheckoutReport, RollbackPlan, StatusReport, AbandonReport } from './shadowgit.js';
 export type { FileChange, ChangeStatus } from './engine/snapshot/diff.js';
 export type { SnapshotInfo, ApprovedRevision, ChangeCounts } from './engine/snapshot/history.js';
+export type { AgentProvenance } from './engine/provenance.js';
 export { ShadowGitError, LockBusyError, CorruptObjectError } from './engine/errors.js';
 export { parseConfig, type ShadowGitConfig } from './engine/config.js';
 export { impact, walkDependents, testMatcher, DEFAULT_TEST_GLOBS, type ImpactOptions, type ImpactResult, type ImpactDependent, type Edge, type EdgeKind } from './impact/index.js';

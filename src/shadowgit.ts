@@ -30,6 +30,7 @@ import type { DoctorReport } from './engine/protect/doctor.js';
 import type { RecoverReport } from './engine/protect/recover.js';
 import type { StopResult, WatchOptions, WatchSession } from './engine/protect/watch.js';
 import type { WatchState } from './engine/worktree/watchstate.js';
+import type { AgentProvenance } from './engine/provenance.js';
 
 export type { CheckoutReport, SnapshotReport };
 
@@ -216,7 +217,7 @@ export class ShadowGit {
    * snapshot already has one). `onRecorded` gets the report as soon as the snapshot is recorded,
    * before the stat cache and op log are written.
    */
-  async snapshot(options: { message?: string; trigger?: string; note?: string; onProgress?: ProgressCallback; onRecorded?: (report: SnapshotReport) => void } = {}): Promise<SnapshotReport> {
+  async snapshot(options: { message?: string; trigger?: string; note?: string; provenance?: AgentProvenance; recordUnchanged?: boolean; onProgress?: ProgressCallback; onRecorded?: (report: SnapshotReport) => void } = {}): Promise<SnapshotReport> {
     const { onRecorded } = options;
     return this.mutate(
       'snapshot',

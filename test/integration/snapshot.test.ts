@@ -131,3 +131,22 @@ describe('snapshot', () => {
     await expect(ShadowGit.open({ worktree: sb.worktree })).rejects.toThrow(/\.shadowgit:3: unknown key "retension"/);
   });
 });
+
+describe('snapshots an agent hook asked for', () => {
+  test('carry the agent as trailers native git reads, and a prompt records even when nothing changed', async () => {
+    await writeTree(sb.worktree, { 'a.txt': 'one\n' });
+    const sg = await ShadowGit.open({ worktree: sb.worktree });
+    const first = await sg.snapshot();
+    const provenance = { agent: 'claude', session: 'sess-1', event: 'UserPromptSubmit', promptId: 'p\n1' };
+    const prompt = await sg.snapshot({ trigger: 'agent-prompt', message: 'before: fix it', provenance, recordUnchanged: true });
+    expect(prompt.created).toBe(true);
+    const gitdir = sg.repoPath;
+    expect(git(gitdir, ['rev-parse', `${prompt.commit}^{tree}`])).toBe(git(gitdir, ['rev-parse', `${first.commit}^{tree}`]));
+    expect(git(gitdir, ['log', '-1', '--format=%(trailers:key=Shadowgit-Agent,key=Shadowgit-Session,key=Shadowgit-Event,key=Shadowgit-Prompt,valueonly,separator=|)', prompt.commit]).trim()).toBe('claude|sess-1|UserPromptSubmit|p 1');
+    expect((await sg.resolve(prompt.id)).agent).toEqual({ agent: 'claude', session: 'sess-1', event: 'UserPromptSubmit', promptId: 'p 1' });
+    expect((await sg.resolve(first.id)).agent).toBeUndefined();
+    // Without recordUnchanged an unchanged tree records nothing, agent or not.
+    expect((await sg.snapshot({ trigger: 'agent-tool', provenance: { ...provenance, event: 'PreToolUse', tool: 'Bash' } })).created).toBe(false);
+    fsck(gitdir);
+  });
+});

@@ -28,9 +28,12 @@ export interface WatchOptions {
   onStatus?: () => void;
 }
 
+/** A snapshot the watcher takes: its own (trigger watch) or one another command asked for. */
+type RequestedSnapshot = Omit<SnapshotRequest, 'trigger'> & { trigger: string; onProgress?: (files: number) => void; onRecorded?: (report: SnapshotReport) => void };
+
 /** What a watcher needs of the facade: its snapshot (which takes the lock) and status. */
 export interface WatchedTree {
-  snapshot(options: { message?: string; note?: string; trigger: string; onProgress?: (files: number) => void; onRecorded?: (report: SnapshotReport) => void }): Promise<SnapshotReport>;
+  snapshot(options: RequestedSnapshot): Promise<SnapshotReport>;
   status(): Promise<object>;
 }
 
@@ -177,7 +180,7 @@ export class WatchSession {
     return new Promise((resolve, reject) => {
       const start = async () => {
         while (this.running) await this.running;
-        this.running = this.run(() => this.record({ ...request, trigger: 'manual', onProgress, onRecorded: resolve })).then(resolve, (err: Error) => {
+        this.running = this.run(() => this.record({ ...request, trigger: request.trigger ?? 'manual', onProgress, onRecorded: resolve })).then(resolve, (err: Error) => {
           reject(err);
           this.warnFailed(err);
         });
@@ -196,7 +199,7 @@ export class WatchSession {
   }
 
   /** Records a snapshot; when it fails, the changes it was to record stay pending and are tried again after the next pause. */
-  private async record(options: { message?: string; note?: string; trigger: string; onProgress?: (files: number) => void; onRecorded?: (report: SnapshotReport) => void }): Promise<SnapshotReport> {
+  private async record(options: RequestedSnapshot): Promise<SnapshotReport> {
     const batch = [...this.dirty];
     const batchOverflow = this.overflow;
     this.dirty.clear();

@@ -7,6 +7,7 @@ import { decodeCommit, decodeTag, messageBody, parseTrailers } from '../store/gi
 import { readOps } from '../store/oplog.js';
 import { BROKEN_TIP_ADVICE, DamagedRefError, SNAPSHOT_REF } from '../store/refs.js';
 import type { Repository } from '../store/repo.js';
+import { parseProvenance, type AgentProvenance } from '../provenance.js';
 import { RemovedSnapshotError, Rewrites, type Removal } from './rewrites.js';
 import { BROKEN_REFS_DIR, OPLOG, SNAPSHOT_COUNT } from '../store/statefiles.js';
 
@@ -31,6 +32,8 @@ export interface SnapshotInfo {
   message: string;
   trigger: string;
   changes: ChangeCounts;
+  /** Who asked, when an agent's hook recorded it (see provenance.ts). */
+  agent?: AgentProvenance;
 }
 
 export interface ApprovedRevision {
@@ -64,6 +67,7 @@ function parseChanges(text: string | undefined): ChangeCounts {
 export async function readSnapshot(repo: Repository, commit: string): Promise<SnapshotInfo> {
   const data = decodeCommit(await repo.objects.readTyped(commit, 'commit'));
   const trailers = parseTrailers(data.message);
+  const agent = parseProvenance(trailers);
   return {
     id: trailers[ID_TRAILER] ?? commit.slice(0, 8),
     commit,
@@ -73,6 +77,7 @@ export async function readSnapshot(repo: Repository, commit: string): Promise<Sn
     message: messageBody(data.message),
     trigger: trailers[TRIGGER_TRAILER] ?? 'manual',
     changes: parseChanges(trailers[CHANGES_TRAILER]),
+    ...(agent && { agent }),
   };
 }
 

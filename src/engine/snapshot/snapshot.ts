@@ -13,6 +13,7 @@ import { faultPoint } from '../faults.js';
 import { addNote } from './notes.js';
 import { askWatcher } from '../worktree/watchclient.js';
 import { removeDeadWatcherCookies } from '../worktree/watchcookie.js';
+import { provenanceTrailers, type AgentProvenance } from '../provenance.js';
 import { DAMAGED_OBJECTS_DIR, STAT_CACHE, WATCH_STATE } from '../store/statefiles.js';
 
 export interface SnapshotOptions {
@@ -20,6 +21,13 @@ export interface SnapshotOptions {
   trigger?: string;
   /** Kept as a git note of the snapshot (appended to its note when the tree was unchanged and it has one). */
   note?: string;
+  /** The agent behind it, recorded as trailers (a hook's snapshot). */
+  provenance?: AgentProvenance;
+  /**
+   * Record a commit even when the tree equals the latest snapshot's or the base's: a prompt's
+   * snapshot marks where the prompt began, so "before prompt N" always names one.
+   */
+  recordUnchanged?: boolean;
   onProgress?: (files: number) => void;
   /**
    * Called as soon as the snapshot is recorded (objects, commit, ref, note), before the stat
@@ -89,7 +97,7 @@ export async function takeSnapshot(repo: Repository, options: SnapshotOptions = 
   // (right after a rollback the tree is its target, not a new state), and the changes a new
   // snapshot counts are against it, as status just listed them; its parent stays the latest.
   const base = newChain || !head ? undefined : ((await checkedOutBase(repo, head))?.snapshot ?? head);
-  const unchangedFrom = [head, base].find((s) => s && !newChain && s.tree === state.tree);
+  const unchangedFrom = options.recordUnchanged ? undefined : [head, base].find((s) => s && !newChain && s.tree === state.tree);
   if (unchangedFrom) {
     result = { snapshot: unchangedFrom, created: false, changes: { added: 0, modified: 0, deleted: 0 }, state, warnings };
   } else {
@@ -108,7 +116,7 @@ export async function takeSnapshot(repo: Repository, options: SnapshotOptions = 
     for (const change of diff) changes[change.status === 'mode' ? 'modified' : change.status]++;
     const trigger = options.trigger ?? 'manual';
     const subject = options.message?.trim() || `${trigger} snapshot`;
-    const trailers = [`${ID_TRAILER}: ${newSnapshotId()}`, `${TRIGGER_TRAILER}: ${trigger}`, `${CHANGES_TRAILER}: ${formatChanges(changes)}`];
+    const trailers = [`${ID_TRAILER}: ${newSnapshotId()}`, `${TRIGGER_TRAILER}: ${trigger}`, `${CHANGES_TRAILER}: ${formatChanges(changes)}`, ...(options.provenance ? provenanceTrailers(options.provenance) : [])];
     const signature = signatureNow();
     const commitBody = encodeCommit({ tree: state.tree, parents: head ? [head.commit] : [], author: signature, committer: signature, message: `${subject}\n\n${trailers.join('\n')}\n` });
     await faultPoint('commit');

@@ -2,6 +2,8 @@
 // since a token, a snapshot, the status) and what comes back. Both ends read the shapes from
 // here: the client beside it, the server in protect/watchserver.ts.
 
+import { asProvenance, type AgentProvenance } from '../provenance.js';
+
 export interface WatchChanges {
   /** Opaque; pass it back as `since` next time. Encodes the watcher instance and an event sequence number. */
   token: string;
@@ -13,6 +15,10 @@ export interface WatchChanges {
 export interface SnapshotRequest {
   message?: string;
   note?: string;
+  /** Absent: manual. */
+  trigger?: string;
+  provenance?: AgentProvenance;
+  recordUnchanged?: boolean;
 }
 
 /** Work a watcher does for another command, in its own process: it knows what changed and keeps the stat cache in memory. */
@@ -20,7 +26,6 @@ export type WatcherTask = { snapshot: SnapshotRequest } | { status: Record<strin
 
 /** The watcher's answer to a WatcherTask: the facade's report, or its error. */
 export type TaskAnswer = { report: Record<string, unknown> } | { error: string; code: string };
-
 
 /** A snapshot request carries its note, which may be a long chat log. */
 export const MAX_REQUEST_BYTES = 1 << 20;
@@ -33,8 +38,11 @@ export function isWatchChanges(message: unknown): message is WatchChanges {
 
 export type WatchRequest = { since: string | undefined } | WatcherTask | { error: string };
 
+/** A trigger another command may ask the watcher to record under (manual, agent-prompt, …). */
+const TRIGGER = /^[a-z][a-z-]{0,31}$/;
+
 export function parseWatchRequest(line: string): WatchRequest {
-  const malformed = { error: 'the request must be one JSON line: {"since": <token or null>}, {"snapshot": {"message"?: <text>, "note"?: <text>}} or {"status": {}}.' };
+  const malformed = { error: 'the request must be one JSON line: {"since": <token or null>}, {"snapshot": {"message"?: <text>, "note"?: <text>, "trigger"?: <word>, "provenance"?: {…}, "recordUnchanged"?: <boolean>}} or {"status": {}}.' };
   let request: unknown;
   try {
     request = JSON.parse(line);
@@ -45,9 +53,15 @@ export function parseWatchRequest(line: string): WatchRequest {
   const { since, snapshot, status } = request as { since?: unknown; snapshot?: unknown; status?: unknown };
   if (status !== undefined) return typeof status === 'object' && status !== null && !Array.isArray(status) ? { status: {} } : malformed;
   if (snapshot !== undefined) {
-    const { message, note } = (snapshot ?? {}) as { message?: unknown; note?: unknown };
+    const { message, note, trigger, provenance, recordUnchanged } = (snapshot ?? {}) as Record<string, unknown>;
     if (typeof snapshot !== 'object' || snapshot === null || [message, note].some((text) => text !== undefined && typeof text !== 'string')) return malformed;
-    return { snapshot: { message: message as string | undefined, note: note as string | undefined } };
+    if (trigger !== undefined && !(typeof trigger === 'string' && TRIGGER.test(trigger))) return malformed;
+    if ((provenance !== undefined && !asProvenance(provenance)) || (recordUnchanged !== undefined && typeof recordUnchanged !== 'boolean')) return malformed;
+    const request: SnapshotRequest = { message: message as string | undefined, note: note as string | undefined };
+    if (trigger !== undefined) request.trigger = trigger as string;
+    if (provenance !== undefined) request.provenance = asProvenance(provenance);
+    if (recordUnchanged) request.recordUnchanged = true;
+    return { snapshot: request };
   }
   if (since !== undefined && since !== null && typeof since !== 'string') return malformed;
   return { since: since ?? undefined };
