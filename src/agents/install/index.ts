@@ -133,7 +133,8 @@ async function ourScripts(dir: string): Promise<Map<string, string>> {
 
 async function planScripts(agent: ScriptAgent, dir: string, base: Omit<HookChange, 'added' | 'removed' | 'unchanged'>, program: string | undefined, guard: boolean): Promise<HookPlan> {
   if (process.platform === 'win32') throw new UnmergeableFileError(`${agent.title} runs PowerShell hook scripts on Windows, which shadowgit does not write yet; add ${dir}\\PreToolUse.ps1 and the others by hand, running \`shadowgit hook ${agent.name} EVENT\`.`);
-  for (const level of [path.dirname(dir), dir]) {
+  // Only installing needs the directory; a file in its place holds nothing of ours to uninstall.
+  for (const level of program === undefined ? [] : [path.dirname(dir), dir]) {
     if (await fsp.stat(level).then((s) => !s.isDirectory(), () => false)) {
       throw new UnmergeableFileError(`${level} is a file, but ${agent.title} reads hooks from the directory ${dir}; turn ${path.basename(level)} into a directory (move what it holds into a file inside it), then run the command again.`);
     }
@@ -149,6 +150,7 @@ async function planScripts(agent: ScriptAgent, dir: string, base: Omit<HookChang
     if (target.text === content) {
       change.unchanged.push(eventLabel(w));
     } else if (target.text === undefined || isOurScript(target.text)) {
+      if (target.text !== undefined) change.removed.push(eventLabel(w));
       change.added.push(eventLabel(w));
       writes.push({ path: target.path, content, executable: true });
     } else {
