@@ -81,7 +81,9 @@ describe('shadowgit hooks', () => {
     expect(text).toContain('// kept: a comment');
     expect((await fsp.stat(file)).mode & 0o777).toBe(0o600);
 
-    const second = hooks(['install']);
+    // From a subdirectory: the tree's root is found as for every command.
+    await fsp.mkdir(path.join(sb.worktree, 'src'), { recursive: true });
+    const second = hooks(['install'], withShadowgit, path.join(sb.worktree, 'src'));
     expect(second.code).toBe(0);
     expect(second.stderr).toContain('already installed, nothing changed');
     expect(readFileSync(file, 'utf8')).toBe(text);
@@ -140,6 +142,9 @@ describe('shadowgit hooks', () => {
     expect(readFileSync(gemini, 'utf8')).toBe(broken);
     // The whole request is checked first: Codex, found beside it, got nothing either.
     await expect(fsp.stat(path.join(sb.worktree, '.codex', 'hooks.json'))).rejects.toThrow();
+    // A broken file that names no shadowgit hook does not stop uninstalling from every agent.
+    expect(hooks(['uninstall']).code).toBe(0);
+    expect(readFileSync(gemini, 'utf8')).toBe(broken);
 
     const dry = hooks(['install', '--agent', 'codex', '--dry-run', '--json']);
     expect(dry.code).toBe(0);

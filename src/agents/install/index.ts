@@ -74,7 +74,9 @@ async function readTarget(file: string): Promise<{ path: string; text?: string; 
   try {
     stat = await fsp.lstat(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { path: file, symlink: false };
+    const { code } = err as NodeJS.ErrnoException;
+    if (code === 'ENOENT') return { path: file, symlink: false };
+    if (code === 'ENOTDIR') throw new UnmergeableFileError(`${path.dirname(file)} is a file, not a directory; move it away, then run the command again.`);
     throw err;
   }
   if (stat.isSymbolicLink()) {
@@ -104,6 +106,9 @@ export async function planHooks(agent: Agent, scope: Scope, places: Places, prog
   const base = { agent: agent.name, scope, file: location, skipped: [] as string[] };
   if (agent.kind === 'scripts') return planScripts(agent, location, base, program, guard);
   const target = await readTarget(location);
+  // Nothing of ours can be in a file that never names a shadowgit hook: uninstalling from every
+  // agent is not stopped by another tool's broken settings.
+  if (program === undefined && !/shadowgit\S* hook /.test(target.text ?? '')) return { change: { ...base, added: [], removed: [], unchanged: [] }, writes: [] };
   const merged = mergeJsonHooks(agent, target.text, location, program === undefined ? [] : jsonWanted(agent, program, guard));
   const changed = merged.added.length + merged.removed.length > 0;
   // A symlinked file is never removed: the link's target keeps an empty configuration instead.
@@ -207,8 +212,7 @@ export async function hooksStatus(agent: Agent, scope: Scope, places: Places, pr
     }
     const target = await readTarget(file);
     if (target.text === undefined) return { ...row, installed: [], current: false };
-    const guard = /hook \S+ \S+ --guard"/.test(target.text);
-    return { ...row, ...jsonHooksStatus(agent, target.text, file, jsonWanted(agent, program, guard)) };
+    return { ...row, ...jsonHooksStatus(agent, target.text, file, (guard) => jsonWanted(agent, program, guard)) };
   } catch (err) {
     if (!(err instanceof UnmergeableFileError)) throw err;
     return { ...row, installed: [], current: false, problem: err.message };

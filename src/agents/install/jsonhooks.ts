@@ -75,10 +75,14 @@ function findOurs(agent: JsonAgent, root: Json): FoundHook[] {
   return found;
 }
 
-/** The events installed (ours, as labels) and which of the wanted ones are missing or different. */
-export function jsonHooksStatus(agent: JsonAgent, text: string, file: string, wanted: WantedHook[]): { installed: string[]; current: boolean } {
+/**
+ * The events installed (ours, as labels), and whether they are exactly what installing would
+ * write now (`wanted`, with --guard when an installed entry has it).
+ */
+export function jsonHooksStatus(agent: JsonAgent, text: string, file: string, wanted: (guard: boolean) => WantedHook[]): { installed: string[]; current: boolean } {
   const ours = findOurs(agent, readSettings(text, file));
-  const { missing, stale } = compare(ours, wanted);
+  const guard = ours.some((o) => String(o.hook.command).endsWith(' --guard'));
+  const { missing, stale } = compare(ours, wanted(guard));
   return { installed: ours.map(eventLabel), current: ours.length > 0 && missing.length === 0 && stale.length === 0 };
 }
 
