@@ -6,7 +6,7 @@ import { cline } from './cline.js';
 import { codex } from './codex.js';
 import { cursor } from './cursor.js';
 import { gemini } from './gemini.js';
-import { hookCommand, isShadowgitHook } from './invocation.js';
+import { hookCommandLine, isShadowgitHook } from './invocation.js';
 import { jsonHooksStatus, mergeJsonHooks, UnmergeableFileError, type WantedHook } from './jsonhooks.js';
 import { eventLabel, type Agent, type AgentName, type HookChange, type JsonAgent, type Places, type Scope, type ScriptAgent } from './types.js';
 
@@ -91,7 +91,7 @@ async function readTarget(file: string): Promise<{ path: string; text?: string; 
 
 /** The hooks an agent should hold. */
 function wantedHooks(agent: Agent, program: string, guard: boolean): Array<{ event: string; matcher?: string; command: string }> {
-  return agent.events.map((e) => ({ event: e.event, matcher: e.matcher, command: hookCommand(program, agent.name, e.event, guard && Boolean(e.shell)) }));
+  return agent.events.map((e) => ({ event: e.event, matcher: e.matcher, command: hookCommandLine(program, agent.name, e.event, guard && Boolean(e.shell)) }));
 }
 
 const jsonWanted = (agent: JsonAgent, program: string, guard: boolean): WantedHook[] => wantedHooks(agent, program, guard).map((w) => ({ event: w.event, matcher: w.matcher, hook: agent.hook(w.command) }));

@@ -27,7 +27,7 @@ function shellQuote(word: string): string {
 }
 
 /** The command an agent's hook runs for an event. */
-export const hookCommand = (program: string, agent: string, event: string, guard: boolean) => `${program} hook ${agent} ${event}${guard ? ' --guard' : ''}`;
+export const hookCommandLine = (program: string, agent: string, event: string, guard: boolean) => `${program} hook ${agent} ${event}${guard ? ' --guard' : ''}`;
 
 /**
  * Whether a hook command is one shadowgit wrote: `shadowgit hook …`, or a path to a shadowgit
