@@ -157,6 +157,7 @@ describe('shadowgit hooks', () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('--agent claude|cursor|codex|gemini|cline');
     expect(hooks(['status', '--guard']).code).toBe(2);
+    expect(hooks([])).toMatchObject({ code: 2, stderr: expect.stringContaining('name what to do: install, uninstall or status') });
   });
 
   test('user scope writes under HOME; Cline gets executable scripts, and a script of another tool is left alone', async () => {
