@@ -3,7 +3,8 @@ import path from 'node:path';
 import { AGENT_NAMES, AGENTS, applyPlan, detectAgents, hooksStatus, markerNames, planHooks, SCOPES, shadowgitInvocation, type AgentName, type HookPlan, type HookStatus, type Places, type Scope } from '../../agents/install/index.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
-import { color, printJson, table } from '../output.js';
+import { outputWidth } from '../fit.js';
+import { color, print, printJson, table } from '../output.js';
 
 const ACTIONS = ['install', 'uninstall', 'status'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -93,7 +94,7 @@ async function status(args: Args): Promise<number> {
     return 0;
   }
   const state = (r: HookStatus) => (r.problem ? color.red('unreadable') : r.installed.length === 0 ? 'not installed' : r.current ? color.green('up to date') : color.yellow('outdated'));
-  process.stdout.write(`${table(['agent', 'scope', 'file', 'events installed', 'state'], rows.map((r) => [r.title, r.scope, shown(r.file, places), r.installed.join('\n') || '—', state(r)]))}\n`);
+  print(table(['agent', 'scope', 'file', 'events installed', 'state'], rows.map((r) => [r.title, r.scope, shown(r.file, places), r.installed.join('\n') || '—', state(r)]), { width: outputWidth(process.stdout) }));
   for (const r of rows) if (r.problem) say(r.problem);
   if (rows.some((r) => r.installed.length > 0 && !r.current && !r.problem)) say('run `shadowgit hooks install --agent NAME` to bring an outdated one up to date.');
   return 0;
