@@ -46,8 +46,8 @@ describe('shadowgit hooks', () => {
     await fsp.symlink(BIN, path.join(binDir, 'shadowgit'));
     await fsp.mkdir(path.join(sb.worktree, '.git'));
     const systemPath = [path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter);
-    withoutShadowgit = { HOME: home, PATH: systemPath, CODEX_HOME: '' };
-    withShadowgit = { HOME: home, PATH: [binDir, systemPath].join(path.delimiter), CODEX_HOME: '' };
+    withoutShadowgit = { HOME: home, PATH: systemPath, CODEX_HOME: '', COLUMNS: '200' };
+    withShadowgit = { HOME: home, PATH: [binDir, systemPath].join(path.delimiter), CODEX_HOME: '', COLUMNS: '200' };
   });
   afterAll(async () => sb.cleanup());
 
