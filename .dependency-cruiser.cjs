@@ -54,10 +54,11 @@ module.exports = {
       severity: 'error',
       comment:
         'The engine is the bottom layer: it never imports the facade, the library surface, the ' +
-        'safe-edit helpers, the CLI or impact. What needs a ShadowGit lives above the engine or ' +
-        'becomes a facade method.',
+        'safe-edit helpers, the CLI, impact or the agent integrations (src/agents/, which know ' +
+        'how each AI agent is configured and called). What needs a ShadowGit lives above the ' +
+        'engine or becomes a facade method.',
       from: { path: '^src/engine/' },
-      to: { path: ['^src/(shadowgit|index|safe)\\.ts$', '^src/cli/', '^src/impact/'] },
+      to: { path: ['^src/(shadowgit|index|safe)\\.ts$', '^src/cli/', '^src/impact/', '^src/agents/'] },
     },
     {
       name: 'engine-primitives-at-the-bottom',

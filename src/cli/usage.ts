@@ -15,6 +15,7 @@ export const MISSING_ARGUMENTS: Record<string, string[]> = {
     'name where to write the export (a directory, or a file ending in .tar, .tar.gz or .tgz), e.g. `shadowgit export latest ../backup.tar.gz`',
   ],
   precheck: ['name the files about to change, e.g. `shadowgit precheck src/app.ts`'],
+  hooks: ['name what to do: install, uninstall or status, e.g. `shadowgit hooks install --agent claude`'],
 };
 
 /** Edit distance with transpositions (`lgo` is one step from `log`). */

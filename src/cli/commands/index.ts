@@ -5,6 +5,7 @@ import { exportCommand } from './export.js';
 import { gcCommand } from './gc.js';
 import { doctorCommand } from './doctor.js';
 import { guardCommand } from './guard.js';
+import { hooksCommand } from './hooks.js';
 import { impactCommand } from './impact.js';
 import { initCommand } from './init.js';
 import { listCommand } from './list.js';
@@ -44,4 +45,5 @@ export const commands: DirectCommand[] = [
   impactCommand,
   precheckCommand,
   initCommand,
+  hooksCommand,
 ];
