@@ -64,9 +64,9 @@ module.exports = {
       name: 'engine-primitives-at-the-bottom',
       severity: 'error',
       comment:
-        'errors, fsutil, faults and config at the engine\'s root are what every room builds on; ' +
+        'errors, fsutil, faults, config and provenance at the engine\'s root are what every room builds on; ' +
         'they import no room.',
-      from: { path: '^src/engine/(errors|fsutil|faults|config)\\.ts$' },
+      from: { path: '^src/engine/(errors|fsutil|faults|config|provenance)\\.ts$' },
       to: { path: '^src/engine/[a-z]+/' },
     },
     {
