@@ -57,12 +57,12 @@ const NARROW: Column<ListedSnapshot>[] = [
   },
 ];
 
-/** Narrower than any table: two lines a snapshot, each cut to the width. */
+/** Narrower than any table: two lines a snapshot, each cut to the width (who asked before the message). */
 function renderLines(snapshots: ListedSnapshot[], width: number): string {
   return snapshots
     .flatMap((s) => {
-      const head = truncateEnd(`${s.id} ${briefCommit(s)} ${relativeTime(s.date)} ${s.trigger}${s.agent ? ` ${agentOf(s)}` : ''} ${changesOf(s)}`, width);
-      const detail = truncateEnd(`  ${[messageOf(s), ...s.tags.map((t) => `[${visible(t)}]`)].join(' ')}`, width);
+      const head = truncateEnd(`${s.id} ${briefCommit(s)} ${relativeTime(s.date)} ${s.trigger} ${changesOf(s)}`, width);
+      const detail = truncateEnd(`  ${[...(s.agent ? [`${agentOf(s)}:`] : []), messageOf(s), ...s.tags.map((t) => `[${visible(t)}]`)].join(' ')}`, width);
       return [head.replace(s.id, color.bold(s.id)), detail];
     })
     .join('\n');

@@ -13,29 +13,28 @@ interface Args extends GlobalArgs {
 
 /** Width of the listing off a terminal, as `list`'s. */
 const PIPED_WIDTH = 100;
-const MIN_PROMPT = 20;
+const MIN_PROMPT = 16;
 
 const filesOf = (s: SessionSummary) => (s.filesChanged === null ? '?' : String(s.filesChanged));
 const promptOf = (s: SessionSummary) => (s.firstPrompt === null ? '' : visible(s.firstPrompt));
-const lastActiveOf = (s: SessionSummary) => `${relativeTime(s.lastActivity)}\n${absoluteTime(s.lastActivity)}`;
-const paintTimes = (text: string) => text.replace(/\n(.*)$/, (_, absolute: string) => `\n${color.dim(absolute)}`);
+const labelColumn: Column<SessionSummary> = { head: 'session', cell: (s) => visible(s.label), paint: color.bold };
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
 
 /** Every column: for terminals of 100 columns or more, and for pipes. */
 const WIDE: Column<SessionSummary>[] = [
-  { head: 'agent', cell: (s) => visible(s.agent) },
-  { head: 'session', cell: (s) => visible(s.shortSession), paint: color.bold },
+  labelColumn,
   { head: 'started', cell: (s) => absoluteTime(s.started) },
-  { head: 'last active', cell: lastActiveOf, paint: paintTimes },
+  { head: 'last active', cell: (s) => relativeTime(s.lastActivity) },
   { head: 'prompts', cell: (s) => String(s.prompts) },
   { head: 'snapshots', cell: (s) => String(s.snapshots) },
   { head: 'files', cell: filesOf },
   { head: 'first prompt', cell: promptOf, shrinkTo: MIN_PROMPT },
 ];
 
-/** 80-column terminals: agent and session as one name, the start and the snapshot count left out. */
+/** 80-column terminals: the last activity over its date, the prompts over the files; no start, no snapshot count. */
 const NARROW: Column<SessionSummary>[] = [
-  { head: 'session', cell: (s) => visible(s.label), paint: color.bold },
-  { head: 'last active', cell: lastActiveOf, paint: paintTimes },
+  labelColumn,
+  { head: 'last active', cell: (s) => `${relativeTime(s.lastActivity)}\n${absoluteTime(s.lastActivity)}`, paint: (text) => text.replace(/\n(.*)$/, (_, absolute: string) => `\n${color.dim(absolute)}`) },
   { head: 'prompts\nfiles', cell: (s) => `${s.prompts}\n${filesOf(s)}` },
   { head: 'first prompt', cell: promptOf, shrinkTo: MIN_PROMPT },
 ];
@@ -45,7 +44,7 @@ function renderLines(sessions: SessionSummary[], width: number): string {
   return sessions
     .flatMap((s) => {
       const label = visible(s.label);
-      const head = truncateEnd(`${label} ${relativeTime(s.lastActivity)}, ${s.prompts} prompts, ${s.snapshots} snapshots, ${filesOf(s)} files`, width);
+      const head = truncateEnd(`${label} ${relativeTime(s.lastActivity)}, ${plural(s.prompts, 'prompt')}, ${plural(s.snapshots, 'snapshot')}, ${filesOf(s)} files`, width);
       return [head.replace(label, color.bold(label)), truncateEnd(`  ${promptOf(s)}`, width)];
     })
     .join('\n');

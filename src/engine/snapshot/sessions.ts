@@ -86,7 +86,7 @@ export function findSession(sessions: AgentSession[], prefix: string, fail: (why
   if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) return fail(`session "${prefix}" is ambiguous: ${matches.length} sessions' ids start with it (${nameSessions(matches)})`);
   if (sessions.length === 0) return fail(`no snapshot was recorded by an agent's hook, so there is no session "${prefix}"`);
-  return fail(`no agent session's id starts with "${prefix}"; the sessions are ${nameSessions(sessions)}`);
+  return fail(`no agent session's id starts with "${prefix}" (the sessions: ${nameSessions(sessions)})`);
 }
 
 /** `prompt:N` or `prompt:N@SESSION`, as a revision names the snapshot taken as a prompt was submitted. */
