@@ -305,7 +305,7 @@ export class ShadowGit {
   }
 
   /** The sessions `agent` and `session` pick (undefined: neither is given, so no filter). */
-  private sessionsOf(sessions: AgentSession[], options: { session?: string; agent?: string }): AgentSession[] | undefined {
+  private sessionsOf(sessions: AgentSession<SnapshotInfo>[], options: { session?: string; agent?: string }): AgentSession<SnapshotInfo>[] | undefined {
     if (options.session === undefined && options.agent === undefined) return undefined;
     const agent = options.agent?.toLowerCase();
     const ofAgent = agent === undefined ? sessions : sessions.filter((s) => s.agent.toLowerCase() === agent);

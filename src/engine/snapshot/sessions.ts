@@ -2,27 +2,33 @@
 // `sessions` lists, what `list --session` filters by, and what `prompt:N@SESSION` resolves
 // through. Everything here works on a list already read, in one pass; nothing reads the
 // repository (issue #22 will index the history so that the list need not be read whole).
-import type { SnapshotInfo } from './history.js';
+import type { AgentProvenance } from '../provenance.js';
 
 /** The trigger of the snapshot a hook records when a prompt is submitted: always recorded, so prompt N is its Nth. */
 export const PROMPT_TRIGGER = 'agent-prompt';
 
-export interface AgentSession {
+/** What grouping needs of a snapshot (history.ts's SnapshotInfo has it; history.ts resolves through here). */
+export interface SessionSnapshot {
+  trigger: string;
+  agent?: AgentProvenance;
+}
+
+export interface AgentSession<S extends SessionSnapshot = SessionSnapshot> {
   agent: string;
   /** The agent's session id, as it sent it ('' when it sent none). */
   session: string;
   /** Its snapshots, oldest first. */
-  snapshots: SnapshotInfo[];
+  snapshots: S[];
   /** The snapshots taken as its prompts were submitted, oldest first: prompt N is `prompts[N - 1]`. */
-  prompts: SnapshotInfo[];
+  prompts: S[];
 }
 
 /**
  * The agent sessions of `snapshots` (newest first, as listSnapshots gives them), the most
  * recently active first. Snapshots no hook recorded belong to none.
  */
-export function groupSessions(snapshots: SnapshotInfo[]): AgentSession[] {
-  const byKey = new Map<string, AgentSession>();
+export function groupSessions<S extends SessionSnapshot>(snapshots: S[]): AgentSession<S>[] {
+  const byKey = new Map<string, AgentSession<S>>();
   for (const snapshot of snapshots) {
     if (!snapshot.agent) continue;
     const { agent, session } = snapshot.agent;
@@ -79,7 +85,7 @@ function nameSessions(sessions: AgentSession[]): string {
  * The one session whose id is `prefix` or starts with it (case-insensitively; an exact id wins
  * over longer ones it starts). `fail` reports no match or several, with the candidates.
  */
-export function findSession(sessions: AgentSession[], prefix: string, fail: (why: string) => never): AgentSession {
+export function findSession<S extends SessionSnapshot>(sessions: AgentSession<S>[], prefix: string, fail: (why: string) => never): AgentSession<S> {
   const lower = prefix.toLowerCase();
   const exact = sessions.filter((s) => s.session.toLowerCase() === lower);
   const matches = exact.length > 0 ? exact : sessions.filter((s) => s.session.toLowerCase().startsWith(lower));
@@ -104,10 +110,10 @@ export function parsePromptRevision(text: string): PromptRevision | undefined {
 }
 
 /** The snapshot of the prompt `revision` names: the tree as it was right before that prompt. */
-export function findPrompt(sessions: AgentSession[], revision: PromptRevision, fail: (why: string) => never): SnapshotInfo {
+export function findPrompt<S extends SessionSnapshot>(sessions: AgentSession<S>[], revision: PromptRevision, fail: (why: string) => never): S {
   const asked = `prompt:${revision.number}`;
   if (revision.number === 0) return fail(`prompts count from 1, so "${asked}" names none (prompt:1 is a session's first prompt, prompt:-1 its last)`);
-  let session: AgentSession;
+  let session: AgentSession<S>;
   if (revision.session !== undefined) session = findSession(sessions, revision.session, fail);
   else if (sessions[0]) session = sessions[0];
   else return fail(`no snapshot was recorded by an agent's hook, so "${asked}" names no prompt`);
