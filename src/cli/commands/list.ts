@@ -1,7 +1,8 @@
 import type { ListedAgent, ListedSnapshot } from '../../shadowgit.js';
 import { changeCounts } from '../changes.js';
 import { defineCommand } from '../command.js';
-import { openRepo, runCommand, type GlobalArgs } from '../context.js';
+import { ShadowGitError } from '../../engine/errors.js';
+import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
 import { outputWidth, truncateEnd } from '../fit.js';
 import { renderFitted, type Column } from '../layout.js';
 import { badValue } from '../usage.js';
@@ -110,7 +111,10 @@ export const listCommand = defineCommand<Args>({
   handler: (args) =>
     runCommand(async () => {
       const sg = await openRepo(args);
-      const snapshots = await sg.list({ limit: args.limit, approved: args.approved, session: args.session, agent: args.agent });
+      // A --session that names no session or several is a mistake in this command's arguments.
+      const snapshots = await sg.list({ limit: args.limit, approved: args.approved, session: args.session, agent: args.agent }).catch((err: unknown) => {
+        throw err instanceof ShadowGitError && err.code === 'EUSAGE' ? new UsageError(err.message, 'list') : err;
+      });
       if (args.json) {
         printJson(snapshots.map(({ id, commit, date, message, trigger, tags, changes, agent }) => ({ id, commit, date, message, trigger, tags, changes, ...(agent && { agent: agentJson(agent) }) })));
         return;
