@@ -15,7 +15,7 @@ export type { DoctorReport, Finding, Severity } from './engine/protect/doctor.js
 export type { RecoverReport } from './engine/protect/recover.js';
 export type { WatchOptions, WatchSession, WatchStatus, StopResult } from './engine/protect/watch.js';
 export type { RetentionDecision } from './engine/maintenance/retention.js';
-export type { OpenOptions, SnapshotReport, ListedSnapshot, ApproveReport, CheckoutReport, RollbackPlan, StatusReport, AbandonReport } from './shadowgit.js';
+export type { OpenOptions, SnapshotReport, ListedSnapshot, ListedAgent, SessionSummary, ApproveReport, CheckoutReport, RollbackPlan, StatusReport, AbandonReport } from './shadowgit.js';
 export type { FileChange, ChangeStatus } from './engine/snapshot/diff.js';
 export type { SnapshotInfo, ApprovedRevision, ChangeCounts } from './engine/snapshot/history.js';
 export type { AgentProvenance } from './engine/provenance.js';

@@ -3,7 +3,9 @@ import { approvedName, approveSnapshot, availableName } from './engine/snapshot/
 import { abandonInterruptedCheckout, checkout, readLastCheckout, recoverInterruptedCheckout, type CheckoutResult } from './engine/checkout/checkout.js';
 import { checkedOutBase } from './engine/snapshot/base.js';
 import { diffTrees, diffWorktree, patchFor, statFor, type ChangeStat, type FileChange } from './engine/snapshot/diff.js';
-import { explainFilesystemError, ShadowGitError } from './engine/errors.js';
+import { CorruptObjectError, explainFilesystemError, ShadowGitError } from './engine/errors.js';
+import { findSession, groupSessions, sessionLabel, shortSessionIds, type AgentSession } from './engine/snapshot/sessions.js';
+import { readNotes } from './engine/snapshot/notes.js';
 import { countSnapshots, describeDamage, listApproved, listSnapshots, readingSnapshot, readLatest, readSnapshot, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/snapshot/history.js';
 import { faultPoint } from './engine/faults.js';
 import { RepoLock } from './engine/store/lock.js';
@@ -53,6 +55,44 @@ export interface ListedSnapshot {
   trigger: string;
   tags: string[];
   changes: ChangeCounts;
+  /** Who asked, on a snapshot an agent's hook recorded. */
+  agent?: ListedAgent;
+}
+
+/** The provenance of a listed snapshot, with what names it back: its session's short id and its prompt number. */
+export interface ListedAgent extends AgentProvenance {
+  /** "claude·3f2a": the agent and the shortest prefix (4+ characters) that names its session among all of them. */
+  label: string;
+  /** On a prompt's snapshot: its number in its session, from 1 (`prompt:N@SESSION` names it). */
+  prompt?: number;
+}
+
+/** One agent session: the snapshots its hooks recorded (see `ShadowGit.sessions`). */
+export interface SessionSummary {
+  agent: string;
+  /** The agent's session id ('' when it sent none). */
+  session: string;
+  /** The shortest prefix (4+ characters) of `session` that names it among all sessions. */
+  shortSession: string;
+  /** "claude·3f2a": the agent and the short id, as the listings show a session. */
+  label: string;
+  /** When its first and its latest snapshot were taken. */
+  started: string;
+  lastActivity: string;
+  /** Its prompts (`prompt:1` … `prompt:N` of this session) and all its snapshots. */
+  prompts: number;
+  snapshots: number;
+  /**
+   * Paths that differ between its first snapshot (taken before its first prompt ran) and its
+   * latest: what the session has left changed, each file counted once. Null when one of the two
+   * trees cannot be read.
+   */
+  filesChanged: number | null;
+  /** The first line of its first prompt (from the prompt's note, else the snapshot's message); null when no prompt was recorded. */
+  firstPrompt: string | null;
+  /** Ids of its first and latest snapshots. */
+  firstSnapshot: string;
+  lastSnapshot: string;
 }
 
 export interface ApproveReport {
@@ -82,7 +122,7 @@ export interface StatusReport {
   worktree: string;
   repo: string;
   initialized: boolean;
-  lastSnapshot?: { id: string; commit: string; date: string; ageSeconds: number; message: string };
+  lastSnapshot?: { id: string; commit: string; date: string; ageSeconds: number; message: string; agent?: AgentProvenance };
   /**
    * The snapshot a rollback, undo or guard (`by`) made the working tree match at `at`, while no
    * snapshot was recorded after it: `changes` are relative to it then, not to lastSnapshot (the
@@ -124,6 +164,14 @@ async function gracePeriodOf(options: { graceMs?: number; grace?: string }): Pro
   if (options.grace === undefined) return options.graceMs;
   return (await import('./engine/maintenance/gc.js')).parseGracePeriod(options.grace);
 }
+
+/** A rejection handler for a read that may find a damaged object: `fallback` then, any other error passed on. */
+const ifDamaged =
+  <T>(fallback: T) =>
+  (err: unknown): T => {
+    if (err instanceof CorruptObjectError) return fallback;
+    throw err;
+  };
 
 function checkoutReport(result: CheckoutResult): CheckoutReport {
   const pre = result.preRollback;
@@ -227,15 +275,83 @@ export class ShadowGit {
     );
   }
 
-  async list(options: { limit?: number; approved?: boolean } = {}): Promise<ListedSnapshot[]> {
+  /**
+   * Snapshots newest first. `session` (an agent session's id or a unique prefix of one; no match
+   * or several: EUSAGE) and `agent` (its name, any case) keep only what that session or agent's
+   * hooks recorded; `limit` applies after every filter.
+   */
+  async list(options: { limit?: number; approved?: boolean; session?: string; agent?: string } = {}): Promise<ListedSnapshot[]> {
     if (!(await this.repository.exists())) return [];
     const approved = await listApproved(this.repository);
     const tagsByCommit = new Map<string, string[]>();
     for (const a of approved) tagsByCommit.set(a.commit, [...(tagsByCommit.get(a.commit) ?? []), a.name]);
     let snapshots = await listSnapshots(this.repository);
+    const sessions = groupSessions(snapshots);
+    const shortIds = shortSessionIds(sessions);
+    const agents = new Map<SnapshotInfo, ListedAgent>();
+    for (const session of sessions) {
+      const label = sessionLabel(session.agent, shortIds.get(session)!);
+      for (const s of session.snapshots) agents.set(s, { ...s.agent!, label });
+      for (const [i, s] of session.prompts.entries()) agents.get(s)!.prompt = i + 1;
+    }
+    const kept = this.sessionsOf(sessions, options);
+    if (kept) {
+      const ofKept = new Set(kept.flatMap((session) => session.snapshots));
+      snapshots = snapshots.filter((s) => ofKept.has(s));
+    }
     if (options.approved) snapshots = snapshots.filter((s) => tagsByCommit.has(s.commit));
     if (options.limit !== undefined) snapshots = snapshots.slice(0, options.limit);
-    return snapshots.map((s) => ({ id: s.id, commit: s.commit, date: s.date.toISOString(), message: s.message, trigger: s.trigger, tags: tagsByCommit.get(s.commit) ?? [], changes: s.changes }));
+    return snapshots.map((s) => ({ id: s.id, commit: s.commit, date: s.date.toISOString(), message: s.message, trigger: s.trigger, tags: tagsByCommit.get(s.commit) ?? [], changes: s.changes, ...(agents.has(s) && { agent: agents.get(s) }) }));
+  }
+
+  /** The sessions `agent` and `session` pick (undefined: neither is given, so no filter). */
+  private sessionsOf(sessions: AgentSession<SnapshotInfo>[], options: { session?: string; agent?: string }): AgentSession<SnapshotInfo>[] | undefined {
+    if (options.session === undefined && options.agent === undefined) return undefined;
+    const agent = options.agent?.toLowerCase();
+    const ofAgent = agent === undefined ? sessions : sessions.filter((s) => s.agent.toLowerCase() === agent);
+    if (options.session === undefined) return ofAgent;
+    const fail = (why: string): never => {
+      throw new ShadowGitError(`${why}; \`shadowgit sessions\` lists them.`, 'EUSAGE');
+    };
+    return [findSession(ofAgent, options.session, agent === undefined ? fail : (why) => fail(`among the sessions of ${options.agent}, ${why}`))];
+  }
+
+  /**
+   * Agent sessions, the most recently active first: one pass over the history, then for each
+   * session returned one diff (its files changed) and its first prompt's note. `agent` keeps one
+   * agent's (any case); `limit` applies after it.
+   */
+  async sessions(options: { agent?: string; limit?: number } = {}): Promise<SessionSummary[]> {
+    if (!(await this.repository.exists())) return [];
+    const all = groupSessions(await listSnapshots(this.repository));
+    const shortIds = shortSessionIds(all);
+    let sessions = this.sessionsOf(all, { agent: options.agent }) ?? all;
+    if (options.limit !== undefined) sessions = sessions.slice(0, options.limit);
+    const notes = sessions.some((s) => s.prompts.length > 0) ? await readNotes(this.repository).catch(ifDamaged(new Map<string, string>())) : new Map<string, string>();
+    return Promise.all(
+      sessions.map(async (session) => {
+        const first = session.snapshots[0]!;
+        const last = session.snapshots.at(-1)!;
+        const changed = await diffTrees(this.repository.objects, first.tree, last.tree).then((changes) => changes.length, ifDamaged(null));
+        const prompt = session.prompts[0];
+        const note = prompt && notes.get(prompt.commit);
+        const text = note ? await this.repository.objects.readTyped(note, 'blob', `note of ${prompt.commit}`).then((blob) => blob.toString('utf8'), ifDamaged(undefined)) : undefined;
+        return {
+          agent: session.agent,
+          session: session.session,
+          shortSession: shortIds.get(session)!,
+          label: sessionLabel(session.agent, shortIds.get(session)!),
+          started: first.date.toISOString(),
+          lastActivity: last.date.toISOString(),
+          prompts: session.prompts.length,
+          snapshots: session.snapshots.length,
+          filesChanged: changed,
+          firstPrompt: prompt ? (text ?? prompt.message).trim().split('\n')[0]!.trim() : null,
+          firstSnapshot: first.id,
+          lastSnapshot: last.id,
+        };
+      }),
+    );
   }
 
   async approved(): Promise<ApprovedRevision[]> {
@@ -441,7 +557,7 @@ export class ShadowGit {
     if (lock) report.lock = { pid: lock.pid, command: lock.command, since: lock.since, stale: lock.stale };
     if (journal) report.interruptedOperation = journal.op;
     if (last) {
-      report.lastSnapshot = { id: last.id, commit: last.commit, date: last.date.toISOString(), ageSeconds: Math.max(0, Math.round((Date.now() - last.date.getTime()) / 1000)), message: last.message };
+      report.lastSnapshot = { id: last.id, commit: last.commit, date: last.date.toISOString(), ageSeconds: Math.max(0, Math.round((Date.now() - last.date.getTime()) / 1000)), message: last.message, ...(last.agent && { agent: last.agent }) };
       const base = await checkedOutBase(repo, last);
       if (base) report.base = { id: base.snapshot.id, commit: base.snapshot.commit, date: base.snapshot.date.toISOString(), message: base.snapshot.message, by: base.by, at: base.at };
       const changes = await diffWorktree(repo.objects, (base?.snapshot ?? last).tree, current, (damage) => (report.lastSnapshotDamage ??= describeDamage(damage)));

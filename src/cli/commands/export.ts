@@ -12,7 +12,7 @@ export const exportCommand = defineCommand<Args>({
   name: 'export',
   describe: 'Write a snapshot as a clean copy: a directory, or a .tar / .tar.gz archive',
   positionals: {
-    rev: { required: true, describe: 'Snapshot id, commit hash, approved name, or latest~N' },
+    rev: { required: true, describe: 'Snapshot id, commit hash, approved name, latest~N, or prompt:N@SESSION' },
     out: { required: true, describe: 'Directory, or a file name ending in .tar, .tar.gz or .tgz' },
   },
   flags: { force: { alias: 'f', type: 'boolean', describe: 'Replace OUT if it is a previous export (a directory holding .shadowgit-export, or an archive export wrote)' } },

@@ -15,6 +15,7 @@ import { precheckCommand } from './precheck.js';
 import { recoverCommand } from './recover.js';
 import { restoreCommand } from './restore.js';
 import { rollbackCommand } from './rollback.js';
+import { sessionsCommand } from './sessions.js';
 import { showCommand } from './show.js';
 import { snapshotCommand } from './snapshot.js';
 import { statusCommand } from './status.js';
@@ -26,6 +27,7 @@ import { watchCommand } from './watch.js';
 export const commands: DirectCommand[] = [
   snapshotCommand,
   listCommand,
+  sessionsCommand,
   approveCommand,
   rollbackCommand,
   undoCommand,

@@ -1,29 +1,24 @@
-import type { ListedSnapshot } from '../../shadowgit.js';
+import type { ListedAgent, ListedSnapshot } from '../../shadowgit.js';
 import { changeCounts } from '../changes.js';
 import { defineCommand } from '../command.js';
-import { openRepo, runCommand, type GlobalArgs } from '../context.js';
-import { displayWidth, outputWidth, truncateEnd } from '../fit.js';
+import { ShadowGitError } from '../../engine/errors.js';
+import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
+import { outputWidth, truncateEnd } from '../fit.js';
+import { renderFitted, type Column } from '../layout.js';
 import { badValue } from '../usage.js';
-import { absoluteTime, color, print, printJson, relativeTime, short, table, visible } from '../output.js';
+import { absoluteTime, color, print, printJson, relativeTime, short, visible } from '../output.js';
 
 interface Args extends GlobalArgs {
   limit?: number;
   approved?: boolean;
+  session?: string;
+  agent?: string;
 }
 
 /** Width of the listing when it is not drawn on a terminal: fixed, so what reads it sees one layout. */
 const PIPED_WIDTH = 100;
 /** Narrowest a message column may get before a layout gives way to a narrower one. */
 const MIN_MESSAGE = 20;
-
-interface Column {
-  head: string;
-  /** The cell, plain text (lines separated by \n); coloured after the widths are settled. */
-  cell: (s: ListedSnapshot) => string;
-  paint?: (text: string) => string;
-  /** Wraps to fit (the others keep their natural width); the value is the narrowest it may get. */
-  shrinkTo?: number;
-}
 
 /** A commit prefix as long as an id: the narrow layouts put it under or beside the id. */
 const briefCommit = (s: ListedSnapshot) => s.commit.slice(0, 8);
@@ -33,69 +28,61 @@ const whenOf = (s: ListedSnapshot) => `${relativeTime(s.date)}\n${absoluteTime(s
 const messageOf = (s: ListedSnapshot) => visible(s.message.replace(/\s*\n\s*/g, ' '));
 const tagsOf = (s: ListedSnapshot) => s.tags.map(visible).join('\n');
 const paintWhen = (text: string) => text.replace(/\n(.*)$/, (_, absolute: string) => `\n${color.dim(absolute)}`);
+/** Who asked, on an agent's snapshot: "claude·3f2a #2" (its session, and the prompt's number on a prompt's snapshot). */
+const agentOf = (s: ListedSnapshot) => (s.agent ? visible(`${s.agent.label}${s.agent.prompt ? ` #${s.agent.prompt}` : ''}`) : '');
+/** The trigger, with who asked under it: the when column already makes every row two lines high. */
+const triggerOf = (s: ListedSnapshot) => (s.agent ? `${s.trigger}\n${agentOf(s)}` : s.trigger);
+const paintTrigger = (text: string) => text.replace(/\n(.*)$/, (_, agent: string) => `\n${color.cyan(agent)}`);
 
 /** Every column: for terminals of 100 columns or more, and for pipes. */
-const WIDE: Column[] = [
+const WIDE: Column<ListedSnapshot>[] = [
   { head: 'id', cell: (s) => s.id, paint: color.bold },
   { head: 'commit', cell: (s) => short(s.commit) },
   { head: 'when', cell: whenOf, paint: paintWhen },
-  { head: 'trigger', cell: (s) => s.trigger },
+  { head: 'trigger', cell: triggerOf, paint: paintTrigger },
   { head: 'message', cell: messageOf, shrinkTo: MIN_MESSAGE },
   { head: 'approved', cell: tagsOf, paint: color.green, shrinkTo: 'approved'.length },
   { head: 'changes', cell: changesOf },
 ];
 
-/** 80-column terminals: the commit under the id, the trigger over the changes, approved names under the message. */
-const NARROW: Column[] = [
+/** 80-column terminals: the commit under the id, the trigger over the changes, approved names and who asked under the message. */
+const NARROW: Column<ListedSnapshot>[] = [
   { head: 'id\ncommit', cell: (s) => `${s.id}\n${briefCommit(s)}`, paint: (text) => text.replace(/^([^\n]*)\n/, (_, id: string) => `${color.bold(id)}\n`) },
   { head: 'when', cell: whenOf, paint: paintWhen },
   { head: 'trigger\nchanges', cell: (s) => `${s.trigger}\n${changesOf(s)}` },
-  { head: 'message', cell: (s) => [messageOf(s), ...s.tags.map((t) => `approved: ${visible(t)}`)].join('\n'), paint: (text) => text.replace(/^approved: .*$/gm, (line) => color.green(line)), shrinkTo: MIN_MESSAGE },
+  {
+    head: 'message',
+    cell: (s) => [messageOf(s), ...(s.agent ? [`by ${agentOf(s)}`] : []), ...s.tags.map((t) => `approved: ${visible(t)}`)].join('\n'),
+    paint: (text) => text.replace(/^approved: .*$/gm, (line) => color.green(line)).replace(/^by .*$/m, (line) => color.cyan(line)),
+    shrinkTo: MIN_MESSAGE,
+  },
 ];
 
-/** Columns a cell's widest line takes, with the table's padding of one either side. */
-function naturalWidth(column: Column, snapshots: ListedSnapshot[]): number {
-  const lines = [column.head, ...snapshots.map(column.cell)].flatMap((text) => text.split('\n'));
-  return Math.max(...lines.map(displayWidth)) + 2;
-}
-
-/**
- * Column widths that fit `width` (borders included), taking from the widest shrinkable column
- * first; undefined when even their narrowest does not fit.
- */
-function fitColumns(columns: Column[], snapshots: ListedSnapshot[], width: number): number[] | undefined {
-  const widths = columns.map((c) => naturalWidth(c, snapshots));
-  for (let excess = widths.reduce((a, b) => a + b, 0) + columns.length + 1 - width; excess > 0; excess--) {
-    const shrinkable = columns.flatMap((c, i) => (c.shrinkTo !== undefined && widths[i]! > c.shrinkTo + 2 ? [i] : []));
-    if (shrinkable.length === 0) return undefined;
-    widths[shrinkable.reduce((a, b) => (widths[b]! > widths[a]! ? b : a))]!--;
-  }
-  return widths;
-}
-
-function renderTable(columns: Column[], snapshots: ListedSnapshot[], widths: number[]): string {
-  const rows = snapshots.map((s) => columns.map((c) => (c.paint ?? String)(c.cell(s))));
-  return table(columns.map((c) => c.head), rows, { colWidths: widths });
-}
-
-/** Narrower than any table: two lines a snapshot, each cut to the width. */
+/** Narrower than any table: two lines a snapshot, each cut to the width (who asked before the message). */
 function renderLines(snapshots: ListedSnapshot[], width: number): string {
   return snapshots
     .flatMap((s) => {
       const head = truncateEnd(`${s.id} ${briefCommit(s)} ${relativeTime(s.date)} ${s.trigger} ${changesOf(s)}`, width);
-      const detail = truncateEnd(`  ${[messageOf(s), ...s.tags.map((t) => `[${visible(t)}]`)].join(' ')}`, width);
+      const detail = truncateEnd(`  ${[...(s.agent ? [`${agentOf(s)}:`] : []), messageOf(s), ...s.tags.map((t) => `[${visible(t)}]`)].join(' ')}`, width);
       return [head.replace(s.id, color.bold(s.id)), detail];
     })
     .join('\n');
 }
 
 /** The listing in the widest layout that fits `width`. */
-function renderList(snapshots: ListedSnapshot[], width: number): string {
-  for (const layout of width >= PIPED_WIDTH ? [WIDE, NARROW] : [NARROW]) {
-    const widths = fitColumns(layout, snapshots, width);
-    if (widths) return renderTable(layout, snapshots, widths);
+const renderList = (snapshots: ListedSnapshot[], width: number) => renderFitted([{ columns: WIDE, from: PIPED_WIDTH }, { columns: NARROW }], snapshots, width, renderLines);
+
+/** `agent` in --json: name, session, event, and tool and prompt only where there is one. */
+function agentJson({ agent, session, event, tool, prompt }: ListedAgent) {
+  return { name: agent, session, event, ...(tool !== undefined && { tool }), ...(prompt !== undefined && { prompt }) };
+}
+
+function emptyListing(args: Args): string {
+  if (args.session !== undefined || args.agent !== undefined) {
+    const whose = args.session !== undefined ? 'that session' : `agent ${visible(args.agent!)}`;
+    return args.approved ? `No approved revisions among the snapshots of ${whose}.` : `No snapshots recorded by ${whose}; \`shadowgit sessions\` lists the agent sessions.`;
   }
-  return renderLines(snapshots, width);
+  return args.approved ? 'No approved revisions yet; `shadowgit approve NAME` makes one.' : 'No snapshots yet; `shadowgit snapshot` records the first.';
 }
 
 export const listCommand = defineCommand<Args>({
@@ -105,24 +92,35 @@ export const listCommand = defineCommand<Args>({
   flags: {
     limit: { alias: 'n', type: 'number', describe: 'Show at most N snapshots' },
     approved: { type: 'boolean', describe: 'Only approved revisions' },
+    session: { type: 'string', describe: "Only the snapshots of this agent session (its id or a unique prefix; see `shadowgit sessions`)" },
+    agent: { type: 'string', describe: 'Only the snapshots an agent recorded (claude, cursor, codex, gemini, cline)' },
   },
-  check: (args) => (args.limit !== undefined && !(Number.isInteger(args.limit) && args.limit > 0) ? `${badValue('--limit', 'a whole number greater than 0', String(args.limit))}.` : undefined),
+  check: (args) => {
+    if (args.limit !== undefined && !(Number.isInteger(args.limit) && args.limit > 0)) return `${badValue('--limit', 'a whole number greater than 0', String(args.limit))}.`;
+    if (args.session !== undefined && !String(args.session).trim()) return `${badValue('--session', 'a session id or a prefix of one', String(args.session))}.`;
+    if (args.agent !== undefined && !String(args.agent).trim()) return `${badValue('--agent', "an agent's name", String(args.agent))}.`;
+    return undefined;
+  },
   examples: [
     ['$0 list', 'all snapshots'],
     ['$0 list -n 10 --approved', 'the ten newest approved revisions'],
+    ['$0 list --session 3f2a', "what one agent session's hooks recorded"],
     ['$0 list --json', 'machine-readable list'],
   ],
   epilog: `The table fits the terminal (a narrower layout below ${PIPED_WIDTH} columns); piped, it is at most ${PIPED_WIDTH} columns wide. Scripts should read --json.`,
   handler: (args) =>
     runCommand(async () => {
       const sg = await openRepo(args);
-      const snapshots = await sg.list({ limit: args.limit, approved: args.approved });
+      // A --session that names no session or several is a mistake in this command's arguments.
+      const snapshots = await sg.list({ limit: args.limit, approved: args.approved, session: args.session, agent: args.agent }).catch((err: unknown) => {
+        throw err instanceof ShadowGitError && err.code === 'EUSAGE' ? new UsageError(err.message, 'list') : err;
+      });
       if (args.json) {
-        printJson(snapshots.map(({ id, commit, date, message, trigger, tags, changes }) => ({ id, commit, date, message, trigger, tags, changes })));
+        printJson(snapshots.map(({ id, commit, date, message, trigger, tags, changes, agent }) => ({ id, commit, date, message, trigger, tags, changes, ...(agent && { agent: agentJson(agent) }) })));
         return;
       }
       if (snapshots.length === 0) {
-        print(args.approved ? 'No approved revisions yet; `shadowgit approve NAME` makes one.' : 'No snapshots yet; `shadowgit snapshot` records the first.');
+        print(emptyListing(args));
         return;
       }
       print(renderList(snapshots, outputWidth(process.stdout, PIPED_WIDTH)));

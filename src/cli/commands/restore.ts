@@ -13,7 +13,7 @@ export const restoreCommand = defineCommand<Args>({
   name: 'restore',
   describe: 'Restore single files or directories from a snapshot (records the current state first)',
   positionals: {
-    rev: { required: true, describe: 'Snapshot id, commit hash, approved name, or latest~N' },
+    rev: { required: true, describe: 'Snapshot id, commit hash, approved name, latest~N, or prompt:N@SESSION' },
     paths: { variadic: true, describe: 'Files or directories, after --' },
   },
   examples: [

@@ -106,12 +106,13 @@ export function checkoutJson(result: CheckoutReport): unknown {
 export const rollbackCommand = defineCommand<Args>({
   name: 'rollback',
   describe: 'Return the working tree to a snapshot (records the current state first)',
-  positionals: { rev: { describe: 'Snapshot id, commit hash (4+ hex), approved name, or latest~N' } },
+  positionals: { rev: { describe: "Snapshot id, commit hash (4+ hex), approved name, latest~N, or prompt:N@SESSION (before an agent's prompt N)" } },
   flags: { yes: { alias: 'y', type: 'boolean', describe: 'Do not ask for confirmation' } },
   examples: [
     ['$0 rollback', 'pick a revision interactively (in a terminal)'],
     ['$0 rollback "Feature Complete" --yes', 'return to an approved revision'],
     ['$0 rollback latest~1', 'the snapshot before the latest'],
+    ['$0 rollback prompt:2@3f2a', 'the tree right before prompt 2 of agent session 3f2a… (`shadowgit sessions`)'],
   ],
   handler: (args) =>
     runCommand(

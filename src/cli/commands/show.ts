@@ -10,7 +10,7 @@ interface Args extends GlobalArgs {
 export const showCommand = defineCommand<Args>({
   name: 'show',
   describe: "Show a snapshot's message, trailers, note and changed files",
-  positionals: { rev: { default: 'latest', describe: 'Snapshot id, commit hash, approved name, or latest~N' } },
+  positionals: { rev: { default: 'latest', describe: 'Snapshot id, commit hash, approved name, latest~N, or prompt:N@SESSION' } },
   examples: [
     ['$0 show', 'the latest snapshot'],
     ['$0 show "Feature Complete" --json', 'an approved revision, machine-readable'],

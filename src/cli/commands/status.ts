@@ -2,7 +2,7 @@ import type { StatusReport } from '../../shadowgit.js';
 import { changeLine } from '../changes.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
-import { absoluteTime, color, formatBytes, print, printJson, relativeTime, short } from '../output.js';
+import { absoluteTime, color, formatBytes, print, printJson, relativeTime, short, visible } from '../output.js';
 
 export const statusCommand = defineCommand<GlobalArgs>({
   name: 'status',
@@ -29,6 +29,8 @@ export const statusCommand = defineCommand<GlobalArgs>({
       } else {
         const s = status.lastSnapshot;
         print(`Last snapshot: ${color.bold(s.id)} (${short(s.commit)}) ${relativeTime(s.date)}, ${absoluteTime(s.date)} — ${s.message}`);
+        // Enough of the session id to type back (`list --session`, `prompt:N@…`); `sessions` gives the shortest.
+        if (s.agent) print(`Recorded by:   ${visible(`${s.agent.agent}, session ${s.agent.session.slice(0, 8) || '(no id)'}, at ${[s.agent.event, s.agent.tool].filter(Boolean).join(' ')}`)}`);
         if (status.lastSnapshotDamage) {
           const damaged = status.base ?? s;
           print(color.red(`Damaged:       snapshot ${damaged.id} (commit ${short(damaged.commit)}): ${status.lastSnapshotDamage}; the changes below count its unreadable files as added — run \`shadowgit verify\` and roll back to an intact snapshot, or \`shadowgit snapshot\` to record the working tree in full.`));

@@ -9,6 +9,7 @@ import { BROKEN_TIP_ADVICE, DamagedRefError, SNAPSHOT_REF } from '../store/refs.
 import type { Repository } from '../store/repo.js';
 import { parseProvenance, type AgentProvenance } from '../provenance.js';
 import { RemovedSnapshotError, Rewrites, type Removal } from './rewrites.js';
+import { findPrompt, groupSessions, parsePromptRevision } from './sessions.js';
 import { BROKEN_REFS_DIR, OPLOG, SNAPSHOT_COUNT } from '../store/statefiles.js';
 
 export const ID_TRAILER = 'Shadowgit-Id';
@@ -264,12 +265,13 @@ export async function listApproved(repo: Repository): Promise<ApprovedRevision[]
 /**
  * Resolves what a user typed to a snapshot commit: `latest`/`HEAD` (with `~N`), a snapshot id or
  * its unique prefix, a commit hash or unique prefix (4+ hex) — also one a prune has since
- * rewritten (rewrites.ts) —, an approved name or tag. A snapshot a prune removed is reported as
+ * rewritten (rewrites.ts) —, an approved name or tag, `prompt:N[@SESSION]` (the snapshot taken as
+ * an agent's prompt N was submitted, sessions.ts). A snapshot a prune removed is reported as
  * such (RemovedSnapshotError), not as unknown.
  */
 export async function resolveRevision(repo: Repository, rev: string): Promise<SnapshotInfo> {
-  let fail = (why: string): never => {
-    throw new ShadowGitError(`${why}; run \`shadowgit list\` to see snapshot ids and approved names.`, 'EBADREV');
+  let fail = (why: string, hint = 'run `shadowgit list` to see snapshot ids and approved names'): never => {
+    throw new ShadowGitError(`${why}; ${hint}.`, 'EBADREV');
   };
   const tilde = /^(.*?)~(\d*)$/.exec(rev);
   const base = tilde ? tilde[1]! : rev;
@@ -316,6 +318,11 @@ export async function resolveRevision(repo: Repository, rev: string): Promise<Sn
     if (found.size === 1) index = [...found][0]!;
     else if (removals.size === 1) throw new RemovedSnapshotError([...removals.values()][0]!, base);
     else if (removals.size > 1) fail(`commit prefix "${base}" matches no kept snapshot, only ${removals.size} removed by prune`);
+  }
+  const prompt = index < 0 ? parsePromptRevision(base) : undefined;
+  if (prompt) {
+    const found = findPrompt(groupSessions(snapshots), prompt, (why) => fail(why, 'run `shadowgit sessions` to see the agent sessions and their prompts'));
+    index = snapshots.indexOf(found);
   }
   if (index < 0) {
     const approved = await listApproved(repo);
