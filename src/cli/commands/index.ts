@@ -10,6 +10,7 @@ import { initCommand } from './init.js';
 import { listCommand } from './list.js';
 import { pruneCommand } from './prune.js';
 import { logCommand } from './log.js';
+import { mcpCommand } from './mcp.js';
 import { precheckCommand } from './precheck.js';
 import { recoverCommand } from './recover.js';
 import { restoreCommand } from './restore.js';
@@ -44,4 +45,5 @@ export const commands: DirectCommand[] = [
   impactCommand,
   precheckCommand,
   initCommand,
+  mcpCommand,
 ];
