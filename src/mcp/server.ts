@@ -10,7 +10,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import type { ChangeStat, FileChange } from '../engine/snapshot/diff.js';
+import type { ChangeStat } from '../engine/snapshot/diff.js';
 import { ShadowGitError } from '../engine/errors.js';
 import { momentOf, ShadowGit, type CheckoutReport } from '../shadowgit.js';
 import { freeText, revision, treePath, treePaths } from './args.js';
@@ -219,20 +219,21 @@ export async function createServer(options: ServeOptions): Promise<{ server: Mcp
       const changes: Array<{ path: string; status: string } & Partial<ReturnType<typeof statFields>>> = [];
       let patch = '';
       let patched = 0;
+      let patchCut = false;
       for (const change of listed.shown) {
         if (args.stat) {
           changes.push({ path: change.path, status: change.status, ...statFields(await sg.stat(change, worktreeSide)) });
           continue;
         }
         changes.push({ path: change.path, status: change.status });
-        if (patch.length < PATCH_CAP) {
-          patch += await patchOf(sg, change, worktreeSide, PATCH_CAP - patch.length);
-          patched++;
-        }
+        if (patchCut) continue;
+        const text = await sg.patch(change, worktreeSide);
+        patchCut = patch.length + text.length > PATCH_CAP;
+        patch += patchCut ? cutAtLine(text, PATCH_CAP - patch.length) : text;
+        patched++;
       }
-      const patchesCut = !args.stat && patched < listed.shown.length;
-      const cutNote = patchesCut
-        ? `the patches were cut at ${PATCH_CAP} characters: ${patched} of ${result.changes.length} files shown (the last one perhaps in part); narrow it with paths, or pass stat: true for line counts.`
+      const cutNote = patchCut
+        ? `the patches were cut at ${PATCH_CAP} characters, in the patch of ${listed.shown[patched - 1]!.path} (file ${patched} of ${result.changes.length}); narrow it with paths, or pass stat: true for line counts.`
         : undefined;
       const notes = [listed.note, cutNote].filter(Boolean).join(' ');
       return {
@@ -409,12 +410,10 @@ function doneResult(report: CheckoutReport, target: { id: string; commit: string
   };
 }
 
-/** One change's unified diff, cut to `room` characters at a line end. */
-async function patchOf(sg: ShadowGit, change: FileChange, worktreeSide: boolean, room: number): Promise<string> {
-  const text = await sg.patch(change, worktreeSide);
-  if (text.length <= room) return text;
-  const cut = text.lastIndexOf('\n', room);
-  return `${text.slice(0, cut < 0 ? 0 : cut + 1)}[… cut]\n`;
+/** The first `room` characters of `text`, cut back to a line end. */
+function cutAtLine(text: string, room: number): string {
+  const end = text.lastIndexOf('\n', room - 1);
+  return text.slice(0, end + 1);
 }
 
 /**
