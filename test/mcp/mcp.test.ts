@@ -3,6 +3,7 @@ import { existsSync, promises as fsp, readFileSync, writeFileSync } from 'node:f
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { PLAN_LIFETIME_MS, PlanStore } from '../../src/mcp/plans.js';
 import { ShadowGit } from '../../src/shadowgit.js';
 import { BIN, diskFiles, expectSameFiles, git, gitTreeFiles, makeSandbox, ROOT, writeTree, type Sandbox } from '../helpers/sandbox.js';
 
@@ -262,5 +263,22 @@ describe('shadowgit mcp as a raw process', () => {
     } finally {
       await raw.cleanup();
     }
+  });
+});
+
+describe('restore plans', () => {
+  test('a plan id is good once, and only until it expires', () => {
+    let now = 1_000_000;
+    const store = new PlanStore(() => now);
+    const plan = { target: 'a'.repeat(40), paths: ['src'], worktreeTree: 'b'.repeat(40) };
+    const first = store.add(plan);
+    expect(store.add({ ...plan, paths: undefined }).id).not.toBe(first.id);
+    now += PLAN_LIFETIME_MS - 1;
+    expect(store.take(first.id)).toEqual(plan);
+    expect(store.take(first.id)).toBeUndefined();
+    const second = store.add(plan);
+    expect(second.id).toBe(first.id);
+    now += PLAN_LIFETIME_MS;
+    expect(store.take(second.id)).toBeUndefined();
   });
 });
