@@ -68,9 +68,6 @@ function success(structured: Structured): CallToolResult {
 
 const summaryOf = (s: { id: string; commit: string; date: Date | string; message: string }) => ({ id: s.id, commit: s.commit, date: typeof s.date === 'string' ? s.date : s.date.toISOString(), message: s.message });
 
-/** A stat as the CLI's --json gives it: line counts, or binary with the sizes. */
-const statFields = (stat: ChangeStat) => ('binary' in stat ? { binary: true, oldBytes: stat.oldBytes, newBytes: stat.newBytes } : stat);
-
 /** Git's test for binary content: a NUL in the first 8000 bytes; and text must be UTF-8. */
 function isText(content: Buffer): boolean {
   if (content.subarray(0, 8000).includes(0)) return false;
@@ -216,13 +213,14 @@ export async function createServer(options: ServeOptions): Promise<{ server: Mcp
       const result = await sg.diff(from, to, { paths: treePaths(args.paths), cwd: worktree });
       const worktreeSide = to === undefined;
       const listed = capped(result.changes, DIFF_FILES_CAP, 'changed files', 'narrow it with paths');
-      const changes: Array<{ path: string; status: string } & Partial<ReturnType<typeof statFields>>> = [];
+      // With stat, each change carries its line counts, or `binary` with the sizes (as the CLI's --json).
+      const changes: Array<{ path: string; status: string } & Partial<ChangeStat>> = [];
       let patch = '';
       let patched = 0;
       let patchCut = false;
       for (const change of listed.shown) {
         if (args.stat) {
-          changes.push({ path: change.path, status: change.status, ...statFields(await sg.stat(change, worktreeSide)) });
+          changes.push({ path: change.path, status: change.status, ...(await sg.stat(change, worktreeSide)) });
           continue;
         }
         changes.push({ path: change.path, status: change.status });
