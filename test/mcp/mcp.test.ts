@@ -227,7 +227,7 @@ describe('shadowgit mcp over stdio, with the SDK client', () => {
 });
 
 describe('shadowgit mcp as a raw process', () => {
-  test('every stdout line is JSON-RPC, even for the first snapshot of a tree; approve is offered when .shadowgit allows it; stdin closing ends it quietly', async () => {
+  test('every stdout line is JSON-RPC, even for the first snapshot of a tree; approve is offered when .shadowgit allows it; stdin closing or Ctrl-C ends it quietly', async () => {
     const raw = makeSandbox('sg-mcp-raw-');
     try {
       await writeTree(raw.worktree, { 'a.txt': 'one\n', '.shadowgit': '{ "mcp": { "allowApprove": true } }\n' });
@@ -260,6 +260,18 @@ describe('shadowgit mcp as a raw process', () => {
       expect(byId.get(5).result.structuredContent).toMatchObject({ name: 'Works', snapshotCreated: false });
       expect(git(await repoOf(raw), ['tag', '--list'])).toMatch(/works/);
       expect(err).toBe('');
+
+      // Ctrl-C ends it as quietly.
+      const interrupted = spawn(process.execPath, [BIN, 'mcp'], { cwd: raw.worktree, env: raw.env, stdio: ['pipe', 'pipe', 'pipe'] });
+      let said = '';
+      interrupted.stderr.on('data', (d) => (said += d));
+      const ready = new Promise((resolve) => interrupted.stdout.once('data', resolve));
+      interrupted.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } })}\n`);
+      await ready;
+      const ended = new Promise<number | null>((resolve) => interrupted.on('close', resolve));
+      interrupted.kill('SIGINT');
+      expect(await ended).toBe(0);
+      expect(said).toBe('');
     } finally {
       await raw.cleanup();
     }
