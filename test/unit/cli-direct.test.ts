@@ -68,8 +68,8 @@ const PIECES: Record<string, string[][]> = {
   log: [['-n', '5'], ['-n=12x'], ['--limit', '0'], ['--op', 'guard'], ['--op', 'rollback'], ['--op'], ['--op=guard']],
   impact: [['a.ts'], ['--since', 'latest'], ['--since'], ['--depth', '2'], ['--depth', 'x'], ['--format', 'dot'], ['--format', 'bad'], ['--format'], ['--no-types'], ['--types', 'false'], ['--tests-only'], ['--', 'b.ts']],
   precheck: [['a.ts'], ['b.ts'], ['--no-types'], ['--types'], ['--', 'c.ts']],
-  init: [],
   mcp: [],
+  init: [],
 };
 const COMMON = [['--json'], ['-C', '/tmp/tree'], ['-C/tmp/tree'], ['--C=/tmp/tree'], ['-C'], ['--json=false'], ['--no-json'], ['--help'], ['--version'], ['--'], ['--bogus'], ['-x'], ['stray']];
 

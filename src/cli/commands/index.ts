@@ -44,6 +44,6 @@ export const commands: DirectCommand[] = [
   logCommand,
   impactCommand,
   precheckCommand,
-  initCommand,
   mcpCommand,
+  initCommand,
 ];
