@@ -53,7 +53,11 @@ function capped<T>(list: T[], cap: number, what: string, narrower: string): { sh
   return { shown: list.slice(0, cap), note: `${list.length - cap} more ${what} left out (${list.length} in all); ${narrower}.` };
 }
 
-const sentence = (text: string) => (/[.!?]$/.test(text) ? text : `${text}.`);
+/** One line ending in a full stop: an unexpected error's message may span lines. */
+function sentence(text: string): string {
+  const line = text.trim().replace(/\s*\n\s*/g, ' ');
+  return /[.!?]$/.test(line) ? line : `${line}.`;
+}
 
 function failure(err: unknown): CallToolResult {
   const known = err instanceof ShadowGitError;
