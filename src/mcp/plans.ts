@@ -37,12 +37,18 @@ export class PlanStore {
     return { id, expires: new Date(expires) };
   }
 
-  /** The plan `id` names, removed so it cannot be used twice; undefined when unknown, used or expired. */
-  take(id: string): ShownPlan | undefined {
+  /** The plan `id` names, still kept; undefined when unknown, used or expired. */
+  peek(id: string): ShownPlan | undefined {
     const kept = this.plans.get(id);
-    this.plans.delete(id);
     if (!kept || kept.expires <= this.now()) return undefined;
     const { expires: _expires, ...plan } = kept;
+    return plan;
+  }
+
+  /** The plan `id` names, removed so it cannot be used twice; undefined when unknown, used or expired. */
+  take(id: string): ShownPlan | undefined {
+    const plan = this.peek(id);
+    this.plans.delete(id);
     return plan;
   }
 }

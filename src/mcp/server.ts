@@ -359,14 +359,17 @@ export async function createServer(options: ServeOptions): Promise<{ server: Mcp
         const shown = plans.add({ target: plan.target.commit, paths: plan.paths, worktreeTree: plan.worktreeTree });
         return { ...base, plan_id: shown.id, expires: shown.expires.toISOString(), note: [`to carry it out, call restore again with the same arguments and plan_id (once, within 10 minutes); the current state is recorded first.`, lists.note].filter(Boolean).join(' ') };
       }
-      const shown = plans.take(args.plan_id);
-      if (!shown) throw new ShadowGitError('the plan_id is unknown, already used or expired; call restore without plan_id for a new plan.', 'EUSAGE');
+      const unknown = () => new ShadowGitError('the plan_id is unknown, already used or expired; call restore without plan_id for a new plan.', 'EUSAGE');
+      // Checked against the request before it is used up: a call with other arguments leaves the plan as it was.
+      const shown = plans.peek(args.plan_id);
+      if (!shown) throw unknown();
       const scope = paths?.map((p) => sg.toWorktreePath(p));
       if (JSON.stringify(scope ?? null) !== JSON.stringify(shown.paths ?? null)) throw new ShadowGitError('the plan_id was made for other paths; call restore with the same arguments as for the plan, or without plan_id for a new plan.', 'EUSAGE');
       const target = await sg.resolve(rev);
       if (target.commit !== shown.target) {
         throw new ShadowGitError(`the revision "${rev}" now names snapshot ${target.id}, not the one the plan was made for; call restore without plan_id for a new plan.`, 'ECHANGED');
       }
+      if (!plans.take(args.plan_id)) throw unknown();
       const expect = { target: shown.target, worktreeTree: shown.worktreeTree };
       const report = shown.paths ? await sg.restore(shown.target, shown.paths, { expect }) : await sg.rollback(shown.target, { expect });
       return doneResult(report, target, shown.paths);

@@ -194,9 +194,9 @@ describe('shadowgit mcp over stdio, with the SDK client', () => {
   test('restore: a plan is for its own arguments, and a moved revision is refused', async () => {
     const plan = await ok('restore', { revision: 'latest', paths: ['new.txt'] });
     expect(await refused('restore', { revision: 'latest', paths: ['src'], plan_id: plan.plan_id })).toMatch(/made for other paths/);
-    const again = await ok('restore', { revision: 'latest', paths: ['new.txt'] });
+    // The call with other paths left the plan as it was: what refuses it now is the moved revision.
     await ok('snapshot', { message: 'latest moves' });
-    expect(await refused('restore', { revision: 'latest', paths: ['new.txt'], plan_id: again.plan_id })).toMatch(/now names snapshot .* not the one the plan was made for/);
+    expect(await refused('restore', { revision: 'latest', paths: ['new.txt'], plan_id: plan.plan_id })).toMatch(/now names snapshot .* not the one the plan was made for/);
   });
 
   test('paths outside the tree, option-like revisions and control characters are refused, and nothing is written', async () => {
@@ -286,6 +286,7 @@ describe('restore plans', () => {
     const first = store.add(plan);
     expect(store.add({ ...plan, paths: undefined }).id).not.toBe(first.id);
     now += PLAN_LIFETIME_MS - 1;
+    expect(store.peek(first.id)).toEqual(plan);
     expect(store.take(first.id)).toEqual(plan);
     expect(store.take(first.id)).toBeUndefined();
     const second = store.add(plan);
