@@ -230,7 +230,7 @@ describe('shadowgit mcp as a raw process', () => {
   test('every stdout line is JSON-RPC, even for the first snapshot of a tree; approve is offered when .shadowgit allows it; stdin closing or Ctrl-C ends it quietly', async () => {
     const raw = makeSandbox('sg-mcp-raw-');
     try {
-      await writeTree(raw.worktree, { 'a.txt': 'one\n', '.shadowgit': '{ "mcp": { "allowApprove": true } }\n' });
+      await writeTree(raw.worktree, { 'a.txt': 'one\n', 'huge.txt': 'x'.repeat(150_000), '.shadowgit': '{ "mcp": { "allowApprove": true } }\n' });
       const child = spawn(process.execPath, [BIN, 'mcp'], { cwd: raw.worktree, env: raw.env, stdio: ['pipe', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
@@ -248,7 +248,8 @@ describe('shadowgit mcp as a raw process', () => {
       send({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'show_file', arguments: { path: '../../etc/passwd' } } });
       await replies(4);
       send({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'approve', arguments: { name: 'Works' } } });
-      await replies(5);
+      send({ jsonrpc: '2.0', id: 6, method: 'tools/call', params: { name: 'show_file', arguments: { path: 'huge.txt' } } });
+      await replies(6);
       child.stdin.end();
       expect(await exited).toBe(0);
       const messages = out.split('\n').filter(Boolean).map((line) => JSON.parse(line));
@@ -258,6 +259,9 @@ describe('shadowgit mcp as a raw process', () => {
       expect(byId.get(3).result.structuredContent.created).toBe(true);
       expect(byId.get(4).result.isError).toBe(true);
       expect(byId.get(5).result.structuredContent).toMatchObject({ name: 'Works', snapshotCreated: false });
+      const huge = byId.get(6).result.structuredContent;
+      expect(huge.content).toBeUndefined();
+      expect(huge.note).toMatch(/150000 bytes, more than the 100000 shown/);
       expect(git(await repoOf(raw), ['tag', '--list'])).toMatch(/works/);
       expect(err).toBe('');
 
