@@ -166,12 +166,6 @@ async function gracePeriodOf(options: { graceMs?: number; grace?: string }): Pro
   return (await import('./engine/maintenance/gc.js')).parseGracePeriod(options.grace);
 }
 
-/** `target`, unless a plan expected another commit there (its revision moved since, or was pruned). */
-function expected(target: SnapshotInfo, expect: CheckoutExpectation | undefined): SnapshotInfo {
-  if (expect && target.commit !== expect.target) throw new ShadowGitError(`the revision now names snapshot ${target.id} (commit ${target.commit.slice(0, 10)}), not the commit ${expect.target.slice(0, 10)} the plan was made for; plan it again.`, 'ECHANGED');
-  return target;
-}
-
 function checkoutReport(result: CheckoutResult): CheckoutReport {
   const pre = result.preRollback;
   return {
@@ -186,6 +180,12 @@ function checkoutReport(result: CheckoutResult): CheckoutReport {
 
 /** The commits a checkout's op log entry names: the way back and the target (none when nothing was done). */
 const checkoutCommits = (r: CheckoutReport): string[] => (r.preRollback ? [r.preRollback.commit, r.target.commit] : []);
+
+/** `target`, unless a plan expected another commit there (its revision moved since, or was pruned). */
+function expected(target: SnapshotInfo, expect: CheckoutExpectation | undefined): SnapshotInfo {
+  if (expect && target.commit !== expect.target) throw new ShadowGitError(`the revision now names snapshot ${target.id} (commit ${target.commit.slice(0, 10)}), not the commit ${expect.target.slice(0, 10)} the plan was made for; plan it again.`, 'ECHANGED');
+  return target;
+}
 
 function reportOf(result: SnapshotResult): SnapshotReport {
   const s = result.snapshot;
