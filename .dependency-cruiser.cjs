@@ -147,6 +147,16 @@ module.exports = {
       to: { path: '^src/(index|safe)\\.ts$' },
     },
     {
+      name: 'mcp-beside-the-cli',
+      severity: 'error',
+      comment:
+        'The MCP server (src/mcp/) is a front end like the CLI: it works through the facade and ' +
+        'impact/, never the engine itself; only ShadowGitError (a refusal, not a bug) and types ' +
+        'that name what the facade hands back come from there.',
+      from: { path: '^src/mcp/' },
+      to: { path: '^src/engine/', pathNot: '^src/engine/errors\\.ts$', dependencyTypesNot: TYPE_ONLY },
+    },
+    {
       name: 'impact-beside-the-facade',
       severity: 'error',
       comment:

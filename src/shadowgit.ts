@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { approvedName, approveSnapshot, availableName } from './engine/snapshot/approve.js';
-import { abandonInterruptedCheckout, checkout, readLastCheckout, recoverInterruptedCheckout, type CheckoutResult } from './engine/checkout/checkout.js';
+import { abandonInterruptedCheckout, checkout, planCheckoutNow, readLastCheckout, recoverInterruptedCheckout, type CheckoutResult } from './engine/checkout/checkout.js';
 import { checkedOutBase } from './engine/snapshot/base.js';
 import { diffTrees, diffWorktree, patchFor, statFor, type ChangeStat, type FileChange } from './engine/snapshot/diff.js';
 import { CorruptObjectError, explainFilesystemError, ShadowGitError } from './engine/errors.js';
@@ -11,7 +11,8 @@ import { faultPoint } from './engine/faults.js';
 import { RepoLock } from './engine/store/lock.js';
 import { appendOp, opRecord, readOps, type Operation, type ReadOpsOptions } from './engine/store/oplog.js';
 import { Rewrites, withCurrentCommits, type LoggedOp } from './engine/snapshot/rewrites.js';
-import type { FlatTree } from './engine/store/gitformat.js';
+import { MODE_TREE, type FlatTree } from './engine/store/gitformat.js';
+import { isGitlink, readTreeEntries } from './engine/snapshot/treeread.js';
 import { homeRefusal, isHomeDirectory, Repository } from './engine/store/repo.js';
 import { readJournal } from './engine/checkout/journal.js';
 import { planFromChanges } from './engine/checkout/plan.js';
@@ -118,6 +119,32 @@ export interface RollbackPlan {
   delete: string[];
 }
 
+/** What a rollback (no `paths`) or a restore of `paths` to `target` would write and delete now. */
+export interface CheckoutPlan extends RollbackPlan {
+  /** Worktree-relative posix paths, as the restore takes them; absent for a rollback. */
+  paths?: string[];
+  /** The working tree's id as this plan scanned it (see CheckoutExpectation). */
+  worktreeTree: string;
+}
+
+/**
+ * A checkout that runs only as planned: `target` is the commit its revision named and
+ * `worktreeTree` the tree's id when the plan was made; anything else is refused (ECHANGED).
+ */
+export interface CheckoutExpectation {
+  target: string;
+  worktreeTree: string;
+}
+
+/** One file of a snapshot; `content` is absent when the file is too large to read whole (over 8 MiB). */
+export interface SnapshotFile {
+  snapshot: SnapshotInfo;
+  path: string;
+  mode: string;
+  oid: string;
+  content?: Buffer;
+}
+
 export interface StatusReport {
   worktree: string;
   repo: string;
@@ -159,6 +186,22 @@ export interface PruneReport {
   gc?: GcReport;
 }
 
+/**
+ * The moment `text` names, for "since" filters: a date or date and time (ISO 8601; without a
+ * zone, a date is UTC midnight and a time is local), or a duration back from `now` in
+ * retention's form (2h, 3d, 1w, 1y6m: y years, m months, w weeks, d days, h hours).
+ */
+export async function momentOf(text: string, now = new Date()): Promise<Date> {
+  const trimmed = text.trim();
+  if (/^(\d+[ymwdh])+$/.test(trimmed)) {
+    const { parseDuration, subtract } = await import('./engine/maintenance/retention.js');
+    return subtract(now, parseDuration(trimmed));
+  }
+  const date = /^\d{4}-\d{2}-\d{2}/.test(trimmed) ? new Date(trimmed) : undefined;
+  if (!date || Number.isNaN(date.getTime())) throw new ShadowGitError(`"${text}" is neither a date (2026-12-07, 2026-12-07T14:30) nor a duration (2h, 3d, 1w, 1y6m); write one of those.`, 'EUSAGE');
+  return date;
+}
+
 /** `graceMs`, or `grace` as typed (`0`, `90s`, `15m`, `2h`: a usage error quoting it otherwise), or the default. */
 async function gracePeriodOf(options: { graceMs?: number; grace?: string }): Promise<number | undefined> {
   if (options.grace === undefined) return options.graceMs;
@@ -187,6 +230,12 @@ function checkoutReport(result: CheckoutResult): CheckoutReport {
 
 /** The commits a checkout's op log entry names: the way back and the target (none when nothing was done). */
 const checkoutCommits = (r: CheckoutReport): string[] => (r.preRollback ? [r.preRollback.commit, r.target.commit] : []);
+
+/** `target`, unless a plan expected another commit there (its revision moved since, or was pruned). */
+function expected(target: SnapshotInfo, expect: CheckoutExpectation | undefined): SnapshotInfo {
+  if (expect && target.commit !== expect.target) throw new ShadowGitError(`the revision now names snapshot ${target.id} (commit ${target.commit.slice(0, 10)}), not the commit ${expect.target.slice(0, 10)} the plan was made for; plan it again.`, 'ECHANGED');
+  return target;
+}
 
 function reportOf(result: SnapshotResult): SnapshotReport {
   const s = result.snapshot;
@@ -406,6 +455,21 @@ export class ShadowGit {
   }
 
   /**
+   * What a rollback to `rev` (no `paths`) or a restore of `paths` (relative to `cwd`, default the
+   * working tree root) would write and delete in the tree as it is now; nothing is changed.
+   * Passing `{ target: plan.target.commit, worktreeTree: plan.worktreeTree }` as `expect` to
+   * rollback or restore then carries out exactly this plan, or refuses.
+   */
+  async checkoutPlan(rev: string, options: { paths?: string[]; cwd?: string } = {}): Promise<CheckoutPlan> {
+    await this.repository.requireExisting();
+    if (options.paths?.length === 0) throw new ShadowGitError('the list of paths to restore is empty; name files or directories, or leave the paths out to plan a rollback of the whole tree.', 'EUSAGE');
+    const scope = options.paths?.map((p) => this.toWorktreePath(p, options.cwd));
+    const target = await resolveRevision(this.repository, rev);
+    const { plan, tree } = await readingSnapshot(target, () => planCheckoutNow(this.repository, target, scope));
+    return { target, ...(scope ? { paths: scope } : {}), write: plan.write, delete: plan.delete, worktreeTree: tree };
+  }
+
+  /**
    * What `rev` names now, before the lock is taken, so a command that waits for the lock still
    * checks out what the user saw (`latest~1` of a minute ago, not of after another rollback).
    */
@@ -425,14 +489,14 @@ export class ShadowGit {
   }
 
   /** Records the current state (pre-rollback snapshot), then checks `rev` out. `by` names who asked (guard), for status. */
-  async rollback(rev: string, options: { onProgress?: ProgressCallback; by?: string } = {}): Promise<CheckoutReport> {
+  async rollback(rev: string, options: { onProgress?: ProgressCallback; by?: string; expect?: CheckoutExpectation } = {}): Promise<CheckoutReport> {
     const resolved = await this.resolveNow(rev);
     return this.mutate(
       'rollback',
       { rev },
       async () => {
-        const target = await this.stillResolved(resolved);
-        return checkoutReport(await readingSnapshot(target, () => checkout(this.repository, target, { op: 'rollback', trigger: 'pre-rollback', by: options.by, onProgress: options.onProgress })));
+        const target = expected(await this.stillResolved(resolved), options.expect);
+        return checkoutReport(await readingSnapshot(target, () => checkout(this.repository, target, { op: 'rollback', trigger: 'pre-rollback', by: options.by, onProgress: options.onProgress, expectTree: options.expect?.worktreeTree })));
       },
       checkoutCommits,
     );
@@ -458,7 +522,7 @@ export class ShadowGit {
    * Restores `paths` (relative to `cwd`, default the working tree root) from `rev`, after a
    * pre-restore snapshot. Paths the revision lacks are deleted.
    */
-  async restore(rev: string, paths: string[], options: { cwd?: string } = {}): Promise<CheckoutReport> {
+  async restore(rev: string, paths: string[], options: { cwd?: string; expect?: CheckoutExpectation } = {}): Promise<CheckoutReport> {
     await this.repository.requireExisting();
     if (paths.length === 0) throw new ShadowGitError('name the files or directories to restore after `--`, e.g. `shadowgit restore latest -- src/app.ts`.', 'EUSAGE');
     const scope = paths.map((p) => this.toWorktreePath(p, options.cwd));
@@ -467,8 +531,8 @@ export class ShadowGit {
       'restore',
       { rev, paths: scope },
       async () => {
-        const target = await this.stillResolved(resolved);
-        return checkoutReport(await readingSnapshot(target, () => checkout(this.repository, target, { op: 'restore', trigger: 'pre-restore', paths: scope })));
+        const target = expected(await this.stillResolved(resolved), options.expect);
+        return checkoutReport(await readingSnapshot(target, () => checkout(this.repository, target, { op: 'restore', trigger: 'pre-restore', paths: scope, expectTree: options.expect?.worktreeTree })));
       },
       checkoutCommits,
     );
@@ -523,6 +587,52 @@ export class ShadowGit {
   private async baseSnapshot(): Promise<SnapshotInfo> {
     const latest = await this.resolve('latest');
     return (await checkedOutBase(this.repository, latest))?.snapshot ?? latest;
+  }
+
+  /**
+   * Those of `commits` (snapshots as list() names them, newest first) whose change from the
+   * snapshot before them touches `paths` (relative to `cwd`); the first snapshot's whole tree
+   * counts as its change. Only the trees along the paths are read.
+   */
+  async snapshotsChanging(commits: string[], paths: string[], options: { cwd?: string } = {}): Promise<Set<string>> {
+    const scope = paths.map((p) => this.toWorktreePath(p, options.cwd));
+    const trees = new Map<string, string>();
+    const treeOf = async (commit: string) => trees.get(commit) ?? (await readSnapshot(this.repository, commit)).tree;
+    const changing = new Set<string>();
+    for (const commit of commits) {
+      const snapshot = await readSnapshot(this.repository, commit);
+      trees.set(commit, snapshot.tree);
+      const parentTree = snapshot.parent === undefined ? undefined : await treeOf(snapshot.parent);
+      const changes = await readingSnapshot(snapshot, () => diffTrees(this.repository.objects, parentTree, snapshot.tree, scope));
+      if (changes.length > 0) changing.add(commit);
+    }
+    return changing;
+  }
+
+  /**
+   * The file `p` (relative to `cwd`, default the working tree root) as snapshot `rev` recorded
+   * it (a symlink's content is its target); only the trees along its path are read.
+   */
+  async fileAt(rev: string, p: string, options: { cwd?: string } = {}): Promise<SnapshotFile> {
+    const rel = this.toWorktreePath(p, options.cwd);
+    const snapshot = await this.resolve(rev);
+    const absent = (why: string) => new ShadowGitError(`${rel || '.'} ${why} in snapshot ${snapshot.id}; name a file it recorded (\`shadowgit show ${snapshot.id}\` lists what it changed).`, 'ENOPATH');
+    if (rel === '') throw absent('is the whole tree, not a file,');
+    return readingSnapshot(snapshot, async () => {
+      const names = rel.split('/');
+      let tree = snapshot.tree;
+      for (const [i, name] of names.entries()) {
+        const dir = names.slice(0, i).join('/');
+        const entry = (await readTreeEntries(this.repository.objects, tree, dir)).find((e) => e.name === name);
+        if (!entry) throw absent('is not recorded');
+        const last = i === names.length - 1;
+        if (entry.mode === MODE_TREE && last) throw absent('is a directory, not a file,');
+        if (entry.mode === MODE_TREE) tree = entry.oid;
+        else if (!last || isGitlink(entry)) throw absent('is not recorded');
+        else return { snapshot, path: rel, mode: entry.mode, oid: entry.oid, content: await this.repository.objects.verifyBlob(entry.oid, rel) };
+      }
+      throw absent('is not recorded');
+    });
   }
 
   /** Unified diff of one change from `diff()`; `worktree` says its new side is the working tree. */

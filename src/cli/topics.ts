@@ -44,6 +44,10 @@ an unknown key or a value of the wrong type is an error naming the file, line an
       between snapshots while changes keep coming (each between 0.05 and 86400; interval at
       least debounce). Options given to \`shadowgit watch\` win.
 
+  "mcp": { "allowApprove": true }
+      \`shadowgit mcp\`: also offer the agent an \`approve\` tool. Approving a revision is
+      a person's call, so it is left out unless this is true.
+
 Example:
 
   {

@@ -31,9 +31,11 @@ export interface ShadowGitConfig {
   /** Globs that mark test files for `impact`. */
   tests?: string[];
   watch?: { debounce?: number; interval?: number };
+  /** `shadowgit mcp`: `allowApprove` offers the agent an `approve` tool (approving is a person's call otherwise). */
+  mcp?: { allowApprove?: boolean };
 }
 
-type FieldKind = 'string' | 'string[]' | 'number' | 'object';
+type FieldKind = 'string' | 'string[]' | 'number' | 'boolean' | 'object';
 const SCHEMA: Record<string, FieldKind> = {
   repo: 'string',
   exclude: 'string[]',
@@ -41,10 +43,12 @@ const SCHEMA: Record<string, FieldKind> = {
   retention: 'object',
   tests: 'string[]',
   watch: 'object',
+  mcp: 'object',
 };
 const NESTED: Record<string, Record<string, FieldKind>> = {
   retention: { keepLast: 'number', keepHourly: 'number', keepDaily: 'number', keepWeekly: 'number', keepMonthly: 'number', keepWithin: 'string' },
   watch: { debounce: 'number', interval: 'number' },
+  mcp: { allowApprove: 'boolean' },
 };
 
 /** The range of seconds `watch` takes, from .shadowgit or its flags. */
@@ -115,6 +119,7 @@ export function describeJsonError(text: string, error: ParseError): { line: numb
 function kindOf(node: Node): FieldKind | 'other' {
   if (node.type === 'string') return 'string';
   if (node.type === 'number') return 'number';
+  if (node.type === 'boolean') return 'boolean';
   if (node.type === 'object') return 'object';
   if (node.type === 'array' && (node.children ?? []).every((c) => c.type === 'string')) return 'string[]';
   return 'other';

@@ -23,4 +23,12 @@ describe('commands load only what they need', () => {
       expect(loaded.filter((url) => /ts-morph|typescript|@inquirer/.test(url))).toEqual([]);
     }
   });
+
+  test('the MCP SDK and zod load for `mcp` alone', async () => {
+    await writeTree(sb.worktree, { 'a.ts': 'export const a = 1;\n' });
+    const sdk = (url: string) => /@modelcontextprotocol|\/zod\//.test(url);
+    for (const args of [['snapshot'], ['status'], ['list'], ['--version']]) expect(modulesLoadedBy(args).filter(sdk)).toEqual([]);
+    // With stdin closed at once, the server starts and ends.
+    expect(modulesLoadedBy(['mcp']).some(sdk)).toBe(true);
+  });
 });

@@ -69,6 +69,7 @@ const PIECES: Record<string, string[][]> = {
   log: [['-n', '5'], ['-n=12x'], ['--limit', '0'], ['--op', 'guard'], ['--op', 'rollback'], ['--op'], ['--op=guard']],
   impact: [['a.ts'], ['--since', 'latest'], ['--since'], ['--depth', '2'], ['--depth', 'x'], ['--format', 'dot'], ['--format', 'bad'], ['--format'], ['--no-types'], ['--types', 'false'], ['--tests-only'], ['--', 'b.ts']],
   precheck: [['a.ts'], ['b.ts'], ['--no-types'], ['--types'], ['--', 'c.ts']],
+  mcp: [],
   init: [],
   hooks: [['install'], ['uninstall'], ['status'], ['install', '--agent', 'cursor'], ['uninstall', '--scope', 'user'], ['status', '--json'], ['bogus'], ['--agent', 'claude'], ['--agent', 'nope'], ['--agent'], ['--scope', 'user'], ['--scope', 'x'], ['--dry-run'], ['--dryRun'], ['--guard'], ['--guard', 'true']],
 };

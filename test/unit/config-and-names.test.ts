@@ -7,6 +7,11 @@ describe('.shadowgit parsing', () => {
     expect(config).toEqual({ repo: '/tmp/x.git', exclude: ['a/'], critical: [], retention: { keepLast: 3 } });
   });
 
+  test('mcp.allowApprove is a boolean', () => {
+    expect(parseConfig('{ "mcp": { "allowApprove": true } }').mcp).toEqual({ allowApprove: true });
+    expect(() => parseConfig('{\n  "mcp": { "allowApprove": "yes" }\n}')).toThrow(/\.shadowgit:2: "mcp\.allowApprove" must be a boolean/);
+  });
+
   test.each([
     ['{\n  "exclude": "a/"\n}', /\.shadowgit:2: "exclude" must be a list of strings/],
     ['{\n\n  "retention": { "keepLots": 1 }\n}', /\.shadowgit:3: unknown key "retention\.keepLots"/],

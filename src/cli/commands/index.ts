@@ -11,6 +11,7 @@ import { initCommand } from './init.js';
 import { listCommand } from './list.js';
 import { pruneCommand } from './prune.js';
 import { logCommand } from './log.js';
+import { mcpCommand } from './mcp.js';
 import { precheckCommand } from './precheck.js';
 import { recoverCommand } from './recover.js';
 import { restoreCommand } from './restore.js';
@@ -46,6 +47,7 @@ export const commands: DirectCommand[] = [
   logCommand,
   impactCommand,
   precheckCommand,
+  mcpCommand,
   initCommand,
   hooksCommand,
 ];

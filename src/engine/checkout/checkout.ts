@@ -44,6 +44,12 @@ export interface CheckoutOptions {
   /** Worktree-relative posix paths to limit the checkout to (restore). */
   paths?: string[];
   onProgress?: (files: number) => void;
+  /**
+   * The id the working tree's scan had when the caller showed its plan (CheckoutPlan.worktreeTree):
+   * a tree that scans otherwise now, or when the safety snapshot records it, is refused — the plan
+   * shown is then no longer the one that would run.
+   */
+  expectTree?: string;
 }
 
 /**
@@ -55,19 +61,38 @@ export interface CheckoutOptions {
  * A refused checkout, or one with nothing to do, writes nothing, not even the safety snapshot.
  */
 export async function checkout(repo: Repository, target: SnapshotInfo, options: CheckoutOptions): Promise<CheckoutResult> {
-  // A restore of some paths reads the whole target first (the paths must exist on one side); a
-  // rollback reads only the target's trees that differ from the tree scanned.
-  const targetFiles = options.paths ? await readFlatTree(repo.objects, target.tree) : undefined;
-  const now = await readWorktree(repo, { write: false, onProgress: options.onProgress });
-  if (options.paths) refuseUnknownPaths(target, targetFiles!, now.files, options.paths);
-  const proposed = await planCheckout(repo, target, now, targetFiles, options.paths);
+  const { targetFiles, now, proposed } = await scanAndPlan(repo, target, options);
+  refuseUnexpectedTree(now, options, 'before changing anything');
   if (proposed.plan.write.length === 0 && proposed.plan.delete.length === 0) return { target, preRollbackCreated: false, written: [], deleted: [] };
   const verified = await refuseBeforeSnapshot(repo, options.op, proposed, now.skipped);
   const pre = (await latestRecording(repo, now)) ?? (await takeSnapshot(repo, { trigger: options.trigger, message: `before ${options.op} to ${target.id}`, onProgress: options.onProgress }));
+  refuseUnexpectedTree(pre.state, options, `after recording the tree as snapshot ${pre.snapshot.id}, before writing to it`);
   const { plan, writes } = pre.state === now ? proposed : await planCheckout(repo, target, pre.state, targetFiles, options.paths);
   const journal: Journal = { op: options.op, target: target.commit, before: pre.snapshot.commit, paths: options.paths, startedAt: new Date().toISOString(), by: options.by };
   await writeChecked(repo, journal, target, writes, plan, pre.state, false, { paths: new Set(proposed.plan.write), blobs: verified });
   return { target, preRollback: pre.snapshot, preRollbackCreated: pre.created, written: plan.write, deleted: plan.delete };
+}
+
+/**
+ * The scan a checkout starts from and its plan. A restore of some paths reads the whole target
+ * first (the paths must exist on one side); a rollback reads only the target's trees that
+ * differ from the tree scanned.
+ */
+async function scanAndPlan(repo: Repository, target: SnapshotInfo, options: Pick<CheckoutOptions, 'paths' | 'onProgress'>): Promise<{ targetFiles?: FlatTree; now: RecordedTree; proposed: { plan: RestorePlan; writes: FlatTree } }> {
+  const targetFiles = options.paths ? await readFlatTree(repo.objects, target.tree) : undefined;
+  const now = await readWorktree(repo, { write: false, onProgress: options.onProgress });
+  if (options.paths) refuseUnknownPaths(target, targetFiles!, now.files, options.paths);
+  return { targetFiles, now, proposed: await planCheckout(repo, target, now, targetFiles, options.paths) };
+}
+
+/**
+ * What a checkout of `target` (all of it, or `paths`) would write and delete in the tree as it
+ * scans now, changing nothing, and the id the tree scanned as: given back as `expectTree`, it
+ * makes the checkout carry out exactly this plan or refuse.
+ */
+export async function planCheckoutNow(repo: Repository, target: SnapshotInfo, paths?: string[]): Promise<{ plan: RestorePlan; tree: string }> {
+  const { now, proposed } = await scanAndPlan(repo, target, { paths });
+  return { plan: proposed.plan, tree: now.tree };
 }
 
 /**
@@ -79,6 +104,12 @@ async function latestRecording(repo: Repository, now: RecordedTree): Promise<{ s
   if (now.previous.dirs.size === 0) return undefined;
   const latest = await readLatest(repo).catch((err: unknown) => (err instanceof BrokenTipError ? undefined : Promise.reject(err)));
   return latest?.tree === now.tree ? { snapshot: latest, created: false, state: now } : undefined;
+}
+
+/** Refuses a tree that no longer scans as the caller's plan saw it (CheckoutOptions.expectTree). */
+function refuseUnexpectedTree(scanned: RecordedTree, options: CheckoutOptions, outcome: string): void {
+  if (options.expectTree === undefined || scanned.tree === options.expectTree) return;
+  throw new ShadowGitError(`the working tree changed since the ${options.op} was planned, so it stopped ${outcome}; plan it again`, 'ECHANGED');
 }
 
 /** A path the target lacks is fine if it exists now (restoring it means deleting it). */

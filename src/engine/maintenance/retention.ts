@@ -76,7 +76,7 @@ function withinIsPositive(text: string): boolean {
 }
 
 /** `date` minus `duration`, by the calendar (a month back from March 31 is the end of February's overflow, as in restic). */
-function subtract(date: Date, duration: Duration): Date {
+export function subtract(date: Date, duration: Duration): Date {
   const result = new Date(date);
   result.setFullYear(result.getFullYear() - duration.years, result.getMonth() - duration.months, result.getDate() - duration.days);
   return new Date(result.getTime() - duration.hours * 3600_000);

@@ -54,10 +54,10 @@ const fileOf = (entry: TreeEntry | undefined) => (entry && entry.mode !== MODE_T
 /**
  * Changes from one snapshot's tree to another's within `scope`, like git's diff-tree: a
  * directory with the same tree id on both sides, or outside the scope, is never read, so only
- * the trees along changed paths are looked at and no blob is read.
+ * the trees along changed paths are looked at and no blob is read. No `from`: every file of `to` is added.
  */
 
-export async function diffTrees(objects: ObjectStore, from: string, to: string, scope?: DiffScope): Promise<FileChange[]> {
+export async function diffTrees(objects: ObjectStore, from: string | undefined, to: string, scope?: DiffScope): Promise<FileChange[]> {
   const changes: FileChange[] = [];
   const entriesOf = async (tree: string | undefined, dir: string) => new Map(tree ? (await readTreeEntries(objects, tree, dir)).filter((e) => !isGitlink(e)).map((e) => [e.name, e]) : []);
   const visit = async (oldTree: string | undefined, newTree: string | undefined, dir: string): Promise<void> => {
