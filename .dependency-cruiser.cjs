@@ -26,6 +26,9 @@ const CLI_ENGINE_ALLOWLIST = [
   // OPERATIONS: `log --op` is declared and checked against the operations the log records, so
   // `log --help` and a mistyped --op answer before the facade loads.
   '^src/engine/store/oplog\\.ts$',
+  // agentSummary: `list --json` shows a snapshot's agent in the same shape as the MCP server; a
+  // pure function of the trailers that loads nothing, where the facade would load the engine.
+  '^src/engine/provenance\\.ts$',
 ];
 
 /** Erased at build time: they load nothing and cannot make one module run before another. */

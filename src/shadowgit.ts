@@ -34,6 +34,7 @@ import type { RecoverReport } from './engine/protect/recover.js';
 import type { StopResult, WatchOptions, WatchSession } from './engine/protect/watch.js';
 import type { WatchState } from './engine/worktree/watchstate.js';
 import type { AgentProvenance } from './engine/provenance.js';
+export { agentSummary } from './engine/provenance.js';
 
 export type { CheckoutReport, SnapshotReport };
 

@@ -62,3 +62,8 @@ export function asProvenance(value: unknown): AgentProvenance | undefined {
   if (!['agent', 'session', 'event'].every((key) => typeof fields[key] === 'string')) return undefined;
   return fields as unknown as AgentProvenance;
 }
+
+/** A snapshot's agent as `list --json` and the MCP server show it: name, session, event, and tool and prompt (its number in the session) only where there is one. */
+export function agentSummary({ agent, session, event, tool, prompt }: AgentProvenance & { prompt?: number }): { name: string; session: string; event: string; tool?: string; prompt?: number } {
+  return { name: agent, session, event, ...(tool !== undefined && { tool }), ...(prompt !== undefined && { prompt }) };
+}

@@ -51,6 +51,12 @@ export function revision(rev: string): string {
   return rev;
 }
 
+/** A session id or other short identifier: not empty, no control character, no leading `-`. */
+export function identifier(text: string, what: string): string {
+  if (text.trim() === '' || CONTROL.test(text) || text.startsWith('-')) throw new ArgumentError(`the ${what} ${JSON.stringify(text)} is not one; pass it as \`shadowgit sessions\` or list_snapshots shows it.`);
+  return text;
+}
+
 /** A snapshot message or approval text: any text but NUL and control characters other than tab and newline. */
 export function freeText(text: string, what: string): string {
   if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(text)) throw new ArgumentError(`the ${what} holds a control character; write it without one (tabs and newlines are fine).`);

@@ -12,8 +12,8 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { ChangeStat } from '../engine/snapshot/diff.js';
 import { ShadowGitError } from '../engine/errors.js';
-import { momentOf, ShadowGit, type CheckoutReport } from '../shadowgit.js';
-import { freeText, revision, treePath, treePaths } from './args.js';
+import { agentSummary, momentOf, ShadowGit, type CheckoutReport } from '../shadowgit.js';
+import { freeText, identifier, revision, treePath, treePaths } from './args.js';
 import { PlanStore } from './plans.js';
 
 /** How many paths a list in a result shows before it says how many more there are. */
@@ -28,10 +28,10 @@ const FILE_CAP = 100_000;
 const TRIGGER = 'mcp';
 
 export const INSTRUCTIONS = `shadowgit records the whole working tree (whoever edits it) as snapshots in a shadow git repository outside it; the project's own git is never touched.
-To look: status (what changed since the last snapshot), list_snapshots (history; since, path), diff (snapshot to snapshot or to the tree; stat for line counts), show_file (a file as a snapshot recorded it), impact (what imports the files you are about to change, and which tests cover them).
+To look: status (what changed since the last snapshot), list_snapshots (history; since, path, session), diff (snapshot to snapshot or to the tree; stat for line counts), show_file (a file as a snapshot recorded it), impact (what imports the files you are about to change, and which tests cover them).
 Before risky work (large refactors, deleting or moving files, codemods, shell commands that write), call snapshot with a message saying what comes next.
 To go back, restore is two-step: call it with a revision (and paths, or none for the whole tree) to get the plan (files to write and delete) and a plan_id; check the plan, then call it again with the same arguments plus plan_id. It records the current state first, so restoring that pre-restore snapshot undoes it.
-Revisions: a snapshot id, a commit hash, an approved name, latest, latest~N. Paths are relative to the working tree root.`;
+Revisions: a snapshot id, a commit hash, an approved name, latest, latest~N, prompt:N@SESSION (the state before prompt N of an agent session). Paths are relative to the working tree root.`;
 
 // Schemas are made afresh for each use: a schema object used twice in one tool becomes a JSON
 // Schema $ref, which some agents' schema readers do not follow.
@@ -167,9 +167,10 @@ export async function createServer(options: ServeOptions): Promise<{ server: Mcp
         limit: z.number().int().min(1).max(500).optional().describe('at most this many (default 20)'),
         since: z.string().max(64).optional().describe('only newer than a date (2026-12-07T14:30) or a duration back from now (2h, 3d, 1w)'),
         path: z.string().optional().describe('only snapshots that changed this file or directory'),
+        session: z.string().max(200).optional().describe('only snapshots an agent session recorded (its id, or a unique prefix)'),
       },
       outputSchema: {
-        snapshots: z.array(snapshotSummary().extend({ trigger: z.string(), tags: z.array(z.string()), changes: counts() })),
+        snapshots: z.array(snapshotSummary().extend({ trigger: z.string(), tags: z.array(z.string()), changes: counts(), agent: z.object({ name: z.string(), session: z.string(), event: z.string(), tool: z.string().optional(), prompt: z.number().optional() }).optional() })),
         more: z.boolean().describe('more snapshots match than were returned'),
       },
       annotations: READ_ONLY,
@@ -178,14 +179,14 @@ export async function createServer(options: ServeOptions): Promise<{ server: Mcp
       const path = args.path === undefined ? undefined : treePath(args.path);
       const since = args.since === undefined ? undefined : await momentOf(args.since);
       const limit = args.limit ?? 20;
-      let snapshots = await sg.list();
+      let snapshots = await sg.list({ session: args.session === undefined ? undefined : identifier(args.session, 'session') });
       if (since) snapshots = snapshots.filter((s) => new Date(s.date) > since);
       if (path !== undefined) {
         const changing = await sg.snapshotsChanging(snapshots.map((s) => s.commit), [path]);
         snapshots = snapshots.filter((s) => changing.has(s.commit));
       }
       return {
-        snapshots: snapshots.slice(0, limit).map((s) => ({ ...summaryOf(s), trigger: s.trigger, tags: s.tags, changes: s.changes })),
+        snapshots: snapshots.slice(0, limit).map((s) => ({ ...summaryOf(s), trigger: s.trigger, tags: s.tags, changes: s.changes, ...(s.agent && { agent: agentSummary(s.agent) }) })),
         more: snapshots.length > limit,
       };
     },

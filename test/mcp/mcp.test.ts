@@ -158,6 +158,13 @@ describe('shadowgit mcp over stdio, with the SDK client', () => {
     expect((await ok('list_snapshots', { since: '1h' })).snapshots).toHaveLength(3);
     expect((await ok('list_snapshots', { since: '2999-01-01' })).snapshots).toEqual([]);
     expect(await refused('list_snapshots', { since: 'yesterday' })).toMatch(/neither a date .* nor a duration/);
+    // A hook's snapshot: session filter and the agent in the result.
+    const sg = await ShadowGit.open({ worktree: sb.worktree });
+    const prompt = await sg.snapshot({ trigger: 'agent-prompt', message: 'before: tidy up', provenance: { agent: 'claude', session: 'sess-abc123', event: 'UserPromptSubmit' }, recordUnchanged: true });
+    expect(await ok('list_snapshots', { session: 'sess-abc' })).toMatchObject({ snapshots: [{ id: prompt.id, agent: { name: 'claude', session: 'sess-abc123', event: 'UserPromptSubmit', prompt: 1 } }], more: false });
+    expect((await ok('list_snapshots', { limit: 2 })).snapshots[1]).not.toHaveProperty('agent');
+    expect(await refused('list_snapshots', { session: 'nope' })).toMatch(/session/);
+    expect(await refused('list_snapshots', { session: '-x' })).toMatch(/session/);
   });
 
   test('restore: the plan changes nothing; carried out, the tree equals the snapshot and the state before is a snapshot; a plan id works once', async () => {

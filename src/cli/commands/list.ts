@@ -1,4 +1,5 @@
-import type { ListedAgent, ListedSnapshot } from '../../shadowgit.js';
+import type { ListedSnapshot } from '../../shadowgit.js';
+import { agentSummary } from '../../engine/provenance.js';
 import { changeCounts } from '../changes.js';
 import { defineCommand } from '../command.js';
 import { ShadowGitError } from '../../engine/errors.js';
@@ -72,11 +73,6 @@ function renderLines(snapshots: ListedSnapshot[], width: number): string {
 /** The listing in the widest layout that fits `width`. */
 const renderList = (snapshots: ListedSnapshot[], width: number) => renderFitted([{ columns: WIDE, from: PIPED_WIDTH }, { columns: NARROW }], snapshots, width, renderLines);
 
-/** `agent` in --json: name, session, event, and tool and prompt only where there is one. */
-function agentJson({ agent, session, event, tool, prompt }: ListedAgent) {
-  return { name: agent, session, event, ...(tool !== undefined && { tool }), ...(prompt !== undefined && { prompt }) };
-}
-
 function emptyListing(args: Args): string {
   if (args.session !== undefined || args.agent !== undefined) {
     const whose = args.session !== undefined ? 'that session' : `agent ${visible(args.agent!)}`;
@@ -116,7 +112,7 @@ export const listCommand = defineCommand<Args>({
         throw err instanceof ShadowGitError && err.code === 'EUSAGE' ? new UsageError(err.message, 'list') : err;
       });
       if (args.json) {
-        printJson(snapshots.map(({ id, commit, date, message, trigger, tags, changes, agent }) => ({ id, commit, date, message, trigger, tags, changes, ...(agent && { agent: agentJson(agent) }) })));
+        printJson(snapshots.map(({ id, commit, date, message, trigger, tags, changes, agent }) => ({ id, commit, date, message, trigger, tags, changes, ...(agent && { agent: agentSummary(agent) }) })));
         return;
       }
       if (snapshots.length === 0) {
