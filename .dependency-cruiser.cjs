@@ -137,6 +137,24 @@ module.exports = {
       to: { path: '^src/engine/store/', pathNot: CLI_ENGINE_ALLOWLIST, dependencyTypes: TYPE_ONLY },
     },
     {
+      name: 'agents-through-the-facade',
+      severity: 'error',
+      comment:
+        'src/agents/ (`shadowgit hook`: what each agent\'s hook sends and expects) sits above the ' +
+        'facade like the CLI: it reaches the engine through src/shadowgit.ts and loads an engine ' +
+        'module itself only from the CLI\'s start-up allowlist, so a hook the running watcher ' +
+        'answers loads no engine. Types are free.',
+      from: { path: '^src/agents/' },
+      to: { path: '^src/engine/', pathNot: CLI_ENGINE_ALLOWLIST, dependencyTypesNot: TYPE_ONLY },
+    },
+    {
+      name: 'agents-only-above',
+      severity: 'error',
+      comment: 'The hook runtime is called by the CLI; the engine, the facade, the library surface and impact never import it.',
+      from: { path: '^src/(engine/|impact/|(shadowgit|index|safe)\\.ts$)' },
+      to: { path: '^src/agents/' },
+    },
+    {
       name: 'cli-not-through-the-library-surface',
       severity: 'error',
       comment:

@@ -5,6 +5,7 @@ import { exportCommand } from './export.js';
 import { gcCommand } from './gc.js';
 import { doctorCommand } from './doctor.js';
 import { guardCommand } from './guard.js';
+import { hookCommand } from './hook.js';
 import { impactCommand } from './impact.js';
 import { initCommand } from './init.js';
 import { listCommand } from './list.js';
@@ -38,6 +39,7 @@ export const commands: DirectCommand[] = [
   statusCommand,
   watchCommand,
   guardCommand,
+  hookCommand,
   doctorCommand,
   recoverCommand,
   logCommand,
