@@ -44,6 +44,13 @@ an unknown key or a value of the wrong type is an error naming the file, line an
       between snapshots while changes keep coming (each between 0.05 and 86400; interval at
       least debounce). Options given to \`shadowgit watch\` win.
 
+  "hooks": { "destructive": ["\\\\brm\\\\s+-[a-zA-Z]*r", "\\\\bmake\\\\s+distclean\\\\b"] }
+      \`shadowgit hook --guard\`: the shell commands an AI agent runs only after the person
+      confirms, as JavaScript regular expressions searched anywhere in the command (a
+      backslash is written \\\\ in JSON). Replaces the built-in list: rm -r/-rf, git reset
+      --hard, git clean -f, git checkout [--] ., git checkout/switch -f, git restore ., git
+      stash drop/clear, find … -delete, Remove-Item -Recurse, shred.
+
 Example:
 
   {
