@@ -123,8 +123,10 @@ module.exports = {
       comment:
         'A command reaches the engine through src/shadowgit.ts; it loads an engine module ' +
         'itself only when that module is on the start-up allowlist (CLI_ENGINE_ALLOWLIST, each ' +
-        'with its reason). Types are free: they name what the facade hands back and load nothing.',
-      from: { path: '^src/cli/' },
+        'with its reason). Types are free: they name what the facade hands back and load nothing. ' +
+        'src/agents/ (`shadowgit hook`: what each agent\'s hook sends and expects) sits above the ' +
+        'facade like the CLI and keeps the same rule, so a hook the running watcher answers loads no engine.',
+      from: { path: '^src/(cli|agents)/' },
       to: { path: '^src/engine/', pathNot: CLI_ENGINE_ALLOWLIST, dependencyTypesNot: TYPE_ONLY },
     },
     {
@@ -135,17 +137,6 @@ module.exports = {
         'what it shows of the shadow repository comes from the facade.',
       from: { path: '^src/cli/' },
       to: { path: '^src/engine/store/', pathNot: CLI_ENGINE_ALLOWLIST, dependencyTypes: TYPE_ONLY },
-    },
-    {
-      name: 'agents-through-the-facade',
-      severity: 'error',
-      comment:
-        'src/agents/ (`shadowgit hook`: what each agent\'s hook sends and expects) sits above the ' +
-        'facade like the CLI: it reaches the engine through src/shadowgit.ts and loads an engine ' +
-        'module itself only from the CLI\'s start-up allowlist, so a hook the running watcher ' +
-        'answers loads no engine. Types are free.',
-      from: { path: '^src/agents/' },
-      to: { path: '^src/engine/', pathNot: CLI_ENGINE_ALLOWLIST, dependencyTypesNot: TYPE_ONLY },
     },
     {
       name: 'agents-only-above',

@@ -16,10 +16,8 @@ export const cline: AgentAdapter = {
     const parameters = object(use.parameters);
     const tool = text(use.toolName);
     const prompt = object(payload.userPromptSubmit).prompt;
-    let kind = kindOf(event, KINDS);
-    if (kind === 'tool' && !(tool && WRITING_TOOLS.has(tool))) kind = 'other';
     return {
-      kind,
+      kind: kindOf(event, KINDS, tool, WRITING_TOOLS),
       event,
       session: text(payload.taskId) ?? '',
       cwd: firstOf(payload.workspaceRoots),

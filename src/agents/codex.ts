@@ -9,7 +9,7 @@ import { additionalContext, permissionDecision, readClaudeStyle, text, type Agen
 
 const KINDS: Record<string, EventKind> = { userpromptsubmit: 'prompt', pretooluse: 'tool', stop: 'turn', sessionstart: 'start' };
 
-const WRITING_TOOLS = new Set(['Bash', 'apply_patch', 'shell', 'exec_command', 'local_shell']);
+const WRITING_TOOLS = new Set(['Bash', 'apply_patch']);
 
 /** The files an apply_patch body names (`*** Update File: src/a.ts`). */
 function patchedFiles(patch: string): string[] {

@@ -11,11 +11,10 @@ const KINDS: Record<string, EventKind> = { beforesubmitprompt: 'prompt', befores
 
 export const cursor: AgentAdapter = {
   read(event, payload) {
-    const kind = kindOf(event, KINDS);
     const shell = event.toLowerCase() === 'beforeshellexecution';
     const edit = event.toLowerCase() === 'afterfileedit';
     return {
-      kind,
+      kind: kindOf(event, KINDS),
       event,
       session: text(payload.conversation_id) ?? text(payload.session_id) ?? '',
       cwd: firstOf(payload.workspace_roots) ?? text(payload.cwd),

@@ -61,9 +61,13 @@ export function firstOf(value: unknown): string | undefined {
   return Array.isArray(value) ? text(value[0]) : undefined;
 }
 
-/** The event kind for `event`, compared without case (`pretooluse` names PreToolUse too). */
-export function kindOf(event: string, kinds: Record<string, EventKind>): EventKind {
-  return kinds[event.toLowerCase()] ?? 'other';
+/**
+ * The kind of `event`, its name compared without case (`pretooluse` names PreToolUse too); a
+ * tool event for a tool outside `writingTools` is `other`: a read-only tool needs no snapshot.
+ */
+export function kindOf(event: string, kinds: Record<string, EventKind>, tool?: string, writingTools?: ReadonlySet<string>): EventKind {
+  const kind = kinds[event.toLowerCase()] ?? 'other';
+  return kind === 'tool' && writingTools && !(tool && writingTools.has(tool)) ? 'other' : kind;
 }
 
 /**
@@ -73,10 +77,8 @@ export function kindOf(event: string, kinds: Record<string, EventKind>): EventKi
 export function readClaudeStyle(event: string, payload: Payload, kinds: Record<string, EventKind>, writingTools: ReadonlySet<string>): HookEvent {
   const input = object(payload.tool_input);
   const tool = text(payload.tool_name);
-  let kind = kindOf(event, kinds);
-  if (kind === 'tool' && !(tool && writingTools.has(tool))) kind = 'other';
   return {
-    kind,
+    kind: kindOf(event, kinds, tool, writingTools),
     event,
     session: text(payload.session_id) ?? '',
     cwd: text(payload.cwd),

@@ -5,15 +5,16 @@
 
 /** The built-in list: commands that delete or overwrite work in the tree. */
 export const DEFAULT_DESTRUCTIVE: readonly string[] = [
-  // rm -r, -rf, -fr, -R, --recursive, with other options before it
+  // rm (git rm too) with -r, -rf, -fr, -R or --recursive, other options before it
   String.raw`\brm\s+(?:-\S+\s+)*(?:-[a-zA-Z]*[rR][a-zA-Z]*|--recursive)\b`,
   String.raw`\bgit\b.*\breset\b.*--hard\b`,
   // git clean -f, -fd, -xdf, --force
   String.raw`\bgit\b.*\bclean\b.*(?:\s-[a-zA-Z]*f|--force\b)`,
-  // git checkout -- . / git checkout . / git checkout -f / git switch --discard-changes
-  String.raw`\bgit\b.*\bcheckout\s+(?:--\s+)?\.(?:\s|$)`,
+  // git checkout -- PATH, git checkout ., git checkout HEAD -- .
+  String.raw`\bgit\b.*\bcheckout\b.*\s(?:--|\.)(?:\s|$)`,
   String.raw`\bgit\b.*\b(?:checkout|switch)\b.*(?:\s-f\b|--force\b|--discard-changes\b)`,
-  String.raw`\bgit\b.*\brestore\b.*\s\.(?:\s|$)`,
+  // git restore PATH discards changes; --staged alone only unstages them
+  String.raw`\bgit\b.*\brestore\b(?!.*--staged)`,
   String.raw`\bgit\b.*\bstash\s+(?:drop|clear)\b`,
   String.raw`\bfind\b.*\s-delete\b`,
   String.raw`\bRemove-Item\b.*\s-Recurse\b`,

@@ -48,8 +48,9 @@ an unknown key or a value of the wrong type is an error naming the file, line an
       \`shadowgit hook --guard\`: the shell commands an AI agent runs only after the person
       confirms, as JavaScript regular expressions searched anywhere in the command (a
       backslash is written \\\\ in JSON). Replaces the built-in list: rm -r/-rf, git reset
-      --hard, git clean -f, git checkout [--] ., git checkout/switch -f, git restore ., git
-      stash drop/clear, find … -delete, Remove-Item -Recurse, shred.
+      --hard, git clean -f, git checkout -- PATH, git checkout ., git checkout/switch -f,
+      git restore (not --staged), git stash drop/clear, find … -delete, Remove-Item -Recurse,
+      shred (docs/agents.md).
 
 Example:
 

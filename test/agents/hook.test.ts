@@ -1,8 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { BIN, diskFiles, expectSameFiles, fsck, git, gitTreeFiles, repoOf, ROOT, runCli, useSandbox, writeTree, type CliResult, type Sandbox } from '../helpers/sandbox.js';
+import { BIN, diskFiles, expectSameFiles, fsck, git, gitTreeFiles, repoOf, ROOT, runCli, runCliAsync, useSandbox, writeTree, type CliResult, type Sandbox } from '../helpers/sandbox.js';
 
 // `shadowgit hook AGENT EVENT`: every fixture in test/fixtures/agents/<agent>/<event>[.<tool>].json
 // (payloads shaped as each agent's documentation shows them) is replayed through the real CLI,
@@ -244,16 +244,7 @@ describe('shadowgit hook: the contract with the agent', () => {
   test('hooks fired in parallel wait for each other on the lock: every one exits 0 and records its own snapshot', async () => {
     await writeTree(sb.worktree, { 'a.txt': 'a\n' });
     expect(runCli(sb, ['snapshot']).code).toBe(0);
-    const run = (i: number) =>
-      new Promise<CliResult>((resolve) => {
-        const child = spawn(process.execPath, [BIN, 'hook', 'claude', 'UserPromptSubmit'], { cwd: sb.dir, env: sb.env });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.stderr.on('data', (d) => (stderr += d));
-        child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-        child.stdin.end(payload('claude', 'UserPromptSubmit.json', sb.worktree).replace('b8f0c2d4-1e3a-4f5b-8c6d-7e9f0a1b2c3d', `prompt-${i}`));
-      });
+    const run = (i: number) => runCliAsync(sb, ['hook', 'claude', 'UserPromptSubmit'], { input: payload('claude', 'UserPromptSubmit.json', sb.worktree).replace('b8f0c2d4-1e3a-4f5b-8c6d-7e9f0a1b2c3d', `prompt-${i}`) });
     const results = await Promise.all([0, 1, 2, 3].map(run));
     expect(results).toEqual(results.map(() => ({ code: 0, stdout: '', stderr: '' })));
     const repo = repoOf(sb);

@@ -58,9 +58,10 @@ export function runCli(sandbox: Sandbox, args: string[], options: { cwd?: string
 }
 
 /** Async variant, for running several CLIs at once. */
-export function runCliAsync(sandbox: Sandbox, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCliAsync(sandbox: Sandbox, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? sandbox.worktree, env: { ...sandbox.env, ...options.env } });
+    if (options.input !== undefined) child.stdin.end(options.input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
