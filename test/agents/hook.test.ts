@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { BIN, diskFiles, expectSameFiles, fsck, git, gitTreeFiles, repoOf, ROOT, runCli, runCliAsync, useSandbox, writeTree, type CliResult, type Sandbox } from '../helpers/sandbox.js';
+import { BIN, diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, repoOf, ROOT, runCli, runCliAsync, useSandbox, writeTree, type CliResult, type Sandbox } from '../helpers/sandbox.js';
 
 // `shadowgit hook AGENT EVENT`: every fixture in test/fixtures/agents/<agent>/<event>[.<tool>].json
 // (payloads shaped as each agent's documentation shows them) is replayed through the real CLI,
@@ -16,19 +16,19 @@ const FIXTURES = path.join(ROOT, 'test/fixtures/agents');
 const PROMPT = 'Refactor the config loader into its own module\n\nKeep the public API unchanged and update the tests.';
 
 /** A fixture's JSON for a tree at `cwd` (its placeholders filled in). */
-function payload(agent: string, file: string, cwd: string): string {
-  return readFileSync(path.join(FIXTURES, agent, file), 'utf8').replaceAll('__CWD__', cwd).replaceAll('__TRANSCRIPT_DIR__', path.join(sb.dir, 'transcripts'));
+function payload(agent: string, file: string, cwd: string, box = sb): string {
+  return readFileSync(path.join(FIXTURES, agent, file), 'utf8').replaceAll('__CWD__', cwd).replaceAll('__TRANSCRIPT_DIR__', path.join(box.dir, 'transcripts'));
 }
 
-/** `shadowgit hook ARGS` with `input` on stdin, as an agent runs it. */
-function runHook(args: string[], input: string | Buffer, env: NodeJS.ProcessEnv = {}): CliResult {
-  const result = spawnSync(process.execPath, [BIN, 'hook', ...args], { cwd: sb.dir, env: { ...sb.env, ...env }, input, encoding: 'utf8', maxBuffer: 1 << 26 });
-  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+/** `shadowgit hook ARGS` with `input` on stdin, as an agent runs it (from outside the tree: the JSON names it). */
+function runHook(args: string[], input: string | Buffer, options: { env?: NodeJS.ProcessEnv; box?: Sandbox } = {}): Promise<CliResult> {
+  const box = options.box ?? sb;
+  return runCliAsync(box, ['hook', ...args], { cwd: box.dir, input, env: options.env });
 }
 
-/** Replays `agent`'s fixture `file` (its event is the name before the first dot). */
-function replay(agent: string, file: string, flags: string[] = [], cwd = sb.worktree): CliResult {
-  return runHook([agent, file.split('.')[0]!, ...flags], payload(agent, file, cwd));
+/** Replays `agent`'s fixture `file` (its event is the name before the first dot) on `box`'s tree. */
+function replay(agent: string, file: string, flags: string[] = [], box = sb): Promise<CliResult> {
+  return runHook([agent, file.split('.')[0]!, ...flags], payload(agent, file, box.worktree, box), { box });
 }
 
 /** The newest snapshot: its commit, subject and trailers, read with native git. */
@@ -137,54 +137,64 @@ describe('shadowgit hook: every fixture through the real CLI', () => {
     }
   });
 
-  test.each(Object.keys(AGENTS))('%s: each event answers as the agent expects and records what it should, with provenance', async (agent) => {
-    const { session, promptId, quiet, events, context, guard } = AGENTS[agent]!;
-    await writeTree(sb.worktree, { 'src/app.ts': 'export const version = 1;\n', 'src/lib/util.ts': 'export {};\n' });
-    expect(runCli(sb, ['snapshot', '-m', 'baseline']).code).toBe(0);
-    const repo = repoOf(sb);
-    for (const [i, [file, expected]] of events.entries()) {
-      // A change before each event, so a tool's or turn's snapshot has something to record.
-      await writeTree(sb.worktree, { 'progress.txt': `step ${i}\n` });
-      const before = head(repo);
-      const result = replay(agent, file);
-      expect({ file, code: result.code, stderr: result.stderr }).toEqual({ file, code: 0, stderr: '' });
-      const after = head(repo);
-      if (expected === 'start') {
-        const text = context(JSON.parse(result.stdout));
-        expect(text).toContain(`Latest snapshot: ${before.trailers['Shadowgit-Id']}`);
-        expect(text).toContain(`shadowgit list --session ${session}`);
-        expect(text).toContain('shadowgit rollback ID --yes');
-      } else expect({ file, stdout: result.stdout }).toEqual({ file, stdout: quiet ? `${quiet}\n` : '' });
-      if (expected === 'start' || expected === 'quiet') {
-        expect({ file, commit: after.commit }).toEqual({ file, commit: before.commit });
-        continue;
-      }
-      expect(after.commit).not.toBe(before.commit);
-      expect({ file, subject: after.subject, ...after.trailers }).toMatchObject({
-        file,
-        subject: expected.message,
-        'Shadowgit-Trigger': expected.trigger,
-        'Shadowgit-Agent': agent,
-        'Shadowgit-Session': session,
-        'Shadowgit-Event': file.split('.')[0],
-        ...(promptId ? { 'Shadowgit-Prompt': promptId } : {}),
-        ...expected.extra,
-      });
-      for (const name of ['Shadowgit-Tool', 'Shadowgit-Tool-Use', 'Shadowgit-Prompt']) if (!expected.extra?.[name] && !(name === 'Shadowgit-Prompt' && promptId)) expect({ file, [name]: after.trailers[name] }).toEqual({ file });
-      if (expected.trigger === 'agent-prompt') expect(git(repo, ['notes', 'show', after.commit])).toBe(`${PROMPT}\n`);
+  test('each agent\'s events answer as the agent expects and record what they should, with provenance (the agents side by side, a tree each)', async () => {
+    const boxes = Object.keys(AGENTS).map(() => makeSandbox('sg-hook-agent-'));
+    try {
+      await Promise.all(Object.keys(AGENTS).map((agent, i) => exercise(agent, boxes[i]!)));
+    } finally {
+      await Promise.all(boxes.map((box) => box.cleanup()));
     }
-
-    // --guard: a destructive command is snapshotted first, then put to the person.
-    await writeTree(sb.worktree, { 'progress.txt': 'before the guarded command\n' });
-    const guarded = replay(agent, guard[0], ['--guard']);
-    expect({ code: guarded.code, stderr: guarded.stderr }).toEqual({ code: 0, stderr: '' });
-    const reason = guard[1](JSON.parse(guarded.stdout));
-    const { trailers } = head(repo);
-    expect(trailers['Shadowgit-Trigger']).toBe('agent-tool');
-    expect(reason).toContain(`shadowgit rollback ${trailers['Shadowgit-Id']} --yes`);
-    fsck(repo);
   });
 });
+
+/** Replays every fixture of `agent` in order on `box`'s tree, then its shell command with --guard. */
+async function exercise(agent: string, box: Sandbox): Promise<void> {
+  const { session, promptId, quiet, events, context, guard } = AGENTS[agent]!;
+  await writeTree(box.worktree, { 'src/app.ts': 'export const version = 1;\n', 'src/lib/util.ts': 'export {};\n' });
+  expect((await runCliAsync(box, ['snapshot', '-m', 'baseline'])).code).toBe(0);
+  const repo = JSON.parse((await runCliAsync(box, ['--json', 'status'])).stdout).repo as string;
+  for (const [i, [file, expected]] of events.entries()) {
+    // A change before each event, so a tool's or turn's snapshot has something to record.
+    await writeTree(box.worktree, { 'progress.txt': `step ${i}\n` });
+    const before = head(repo);
+    const result = await replay(agent, file, [], box);
+    expect({ agent, file, code: result.code, stderr: result.stderr }).toEqual({ agent, file, code: 0, stderr: '' });
+    const after = head(repo);
+    if (expected === 'start') {
+      const text = context(JSON.parse(result.stdout));
+      expect(text).toContain(`Latest snapshot: ${before.trailers['Shadowgit-Id']}`);
+      expect(text).toContain(`shadowgit list --session ${session}`);
+      expect(text).toContain('shadowgit rollback ID --yes');
+    } else expect({ file, stdout: result.stdout }).toEqual({ file, stdout: quiet ? `${quiet}\n` : '' });
+    if (expected === 'start' || expected === 'quiet') {
+      expect({ file, commit: after.commit }).toEqual({ file, commit: before.commit });
+      continue;
+    }
+    expect(after.commit).not.toBe(before.commit);
+    expect({ file, subject: after.subject, ...after.trailers }).toMatchObject({
+      file,
+      subject: expected.message,
+      'Shadowgit-Trigger': expected.trigger,
+      'Shadowgit-Agent': agent,
+      'Shadowgit-Session': session,
+      'Shadowgit-Event': file.split('.')[0],
+      ...(promptId ? { 'Shadowgit-Prompt': promptId } : {}),
+      ...expected.extra,
+    });
+    for (const name of ['Shadowgit-Tool', 'Shadowgit-Tool-Use', 'Shadowgit-Prompt']) if (!expected.extra?.[name] && !(name === 'Shadowgit-Prompt' && promptId)) expect({ file, [name]: after.trailers[name] }).toEqual({ file });
+    if (expected.trigger === 'agent-prompt') expect(git(repo, ['notes', 'show', after.commit])).toBe(`${PROMPT}\n`);
+  }
+
+  // --guard: a destructive command is snapshotted first, then put to the person.
+  await writeTree(box.worktree, { 'progress.txt': 'before the guarded command\n' });
+  const guarded = await replay(agent, guard[0], ['--guard'], box);
+  expect({ agent, code: guarded.code, stderr: guarded.stderr }).toEqual({ agent, code: 0, stderr: '' });
+  const reason = guard[1](JSON.parse(guarded.stdout));
+  const { trailers } = head(repo);
+  expect(trailers['Shadowgit-Trigger']).toBe('agent-tool');
+  expect(reason).toContain(`shadowgit rollback ${trailers['Shadowgit-Id']} --yes`);
+  fsck(repo);
+}
 
 describe('shadowgit hook: the contract with the agent', () => {
   test('a bad input, a missing tree or an unknown agent is one line on stderr, exit 0, and nothing recorded', async () => {
@@ -202,14 +212,15 @@ describe('shadowgit hook: the contract with the agent', () => {
       [['zed', 'UserPromptSubmit'], claudePrompt({ cwd: sb.worktree }), 'there is no agent "zed"'],
       [[], '', 'no agent was named'],
     ];
-    for (const [args, input, words] of cases) {
-      const result = runHook(args, input);
+    const results = await Promise.all(cases.map(([args, input]) => runHook(args, input)));
+    for (const [i, [args, , words]] of cases.entries()) {
+      const result = results[i]!;
       expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 0, stdout: '' });
       expect(result.stderr).toMatch(/^shadowgit: [^\n]+\n$/);
       expect(result.stderr).toContain(words);
     }
     // Gemini reads an empty stdout as "look at stderr": its failures still answer a JSON object.
-    const gemini = runHook(['gemini', 'BeforeAgent'], 'not json');
+    const gemini = await runHook(['gemini', 'BeforeAgent'], 'not json');
     expect({ code: gemini.code, stdout: gemini.stdout }).toEqual({ code: 0, stdout: '{}\n' });
     expect(existsSync(path.join(sb.home, 'repos'))).toBe(false);
   });
@@ -218,7 +229,7 @@ describe('shadowgit hook: the contract with the agent', () => {
     const home = path.join(sb.dir, 'person');
     await writeTree(home, { 'notes.txt': 'mine\n' });
     for (const file of ['UserPromptSubmit.json', 'SessionStart.json']) {
-      const result = runHook(['claude', file.split('.')[0]!], payload('claude', file, home), { HOME: home });
+      const result = await runHook(['claude', file.split('.')[0]!], payload('claude', file, home), { env: { HOME: home } });
       expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 0, stdout: '' });
       expect(result.stderr).toBe(`shadowgit: ${home} is your home directory and has no shadow repository, so nothing was recorded; run \`shadowgit init\` there if you mean to protect all of it, or start the agent in a project directory.\n`);
     }
@@ -228,12 +239,12 @@ describe('shadowgit hook: the contract with the agent', () => {
   test('--guard follows .shadowgit "hooks.destructive", and asks even when the snapshot fails', async () => {
     await writeTree(sb.worktree, { '.shadowgit': '{ "hooks": { "destructive": ["\\\\bmake\\\\s+clean\\\\b"] } }\n', 'src/lib/util.ts': 'export {};\n' });
     // rm -rf is not on this tree's list: snapshot, and no question.
-    const allowed = replay('claude', 'PreToolUse.Bash.json', ['--guard']);
+    const allowed = await replay('claude', 'PreToolUse.Bash.json', ['--guard']);
     expect({ code: allowed.code, stdout: allowed.stdout, stderr: allowed.stderr }).toEqual({ code: 0, stdout: '', stderr: '' });
     expect(head(repoOf(sb)).trailers['Shadowgit-Trigger']).toBe('agent-tool');
     // Settings that cannot be read stop the snapshot: the person is asked, and told why.
     await writeTree(sb.worktree, { '.shadowgit': '{ "hooks": \n' });
-    const failed = replay('claude', 'PreToolUse.Bash.json', ['--guard']);
+    const failed = await replay('claude', 'PreToolUse.Bash.json', ['--guard']);
     expect(failed.code).toBe(0);
     expect(failed.stderr).toMatch(/^shadowgit: [^\n]*\.shadowgit:2:1: [^\n]+\n$/);
     const answer = JSON.parse(failed.stdout).hookSpecificOutput;
@@ -244,7 +255,7 @@ describe('shadowgit hook: the contract with the agent', () => {
   test('hooks fired in parallel wait for each other on the lock: every one exits 0 and records its own snapshot', async () => {
     await writeTree(sb.worktree, { 'a.txt': 'a\n' });
     expect(runCli(sb, ['snapshot']).code).toBe(0);
-    const run = (i: number) => runCliAsync(sb, ['hook', 'claude', 'UserPromptSubmit'], { input: payload('claude', 'UserPromptSubmit.json', sb.worktree).replace('b8f0c2d4-1e3a-4f5b-8c6d-7e9f0a1b2c3d', `prompt-${i}`) });
+    const run = (i: number) => runHook(['claude', 'UserPromptSubmit'], payload('claude', 'UserPromptSubmit.json', sb.worktree).replace('b8f0c2d4-1e3a-4f5b-8c6d-7e9f0a1b2c3d', `prompt-${i}`));
     const results = await Promise.all([0, 1, 2, 3].map(run));
     expect(results).toEqual(results.map(() => ({ code: 0, stdout: '', stderr: '' })));
     const repo = repoOf(sb);
@@ -273,20 +284,20 @@ describe('the acceptance test of issue #20', () => {
     });
     const beforePrompt = await diskFiles(sb.worktree);
 
-    const start = replay('claude', 'SessionStart.json');
+    const start = await replay('claude', 'SessionStart.json');
     expect({ code: start.code, stderr: start.stderr }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(start.stdout).hookSpecificOutput.additionalContext).toContain('protected by shadowgit');
 
-    expect(replay('claude', 'UserPromptSubmit.json')).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await replay('claude', 'UserPromptSubmit.json')).toEqual({ code: 0, stdout: '', stderr: '' });
     const repo = repoOf(sb);
     const prompt = head(repo);
     expect(prompt.trailers['Shadowgit-Trigger']).toBe('agent-prompt');
 
-    expect(replay('claude', 'PreToolUse.Edit.json')).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await replay('claude', 'PreToolUse.Edit.json')).toEqual({ code: 0, stdout: '', stderr: '' });
     await fsp.writeFile(path.join(sb.worktree, 'src/app.ts'), 'export const version = 2;\n');
-    expect(replay('claude', 'PreToolUse.Bash.json')).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await replay('claude', 'PreToolUse.Bash.json')).toEqual({ code: 0, stdout: '', stderr: '' });
     await fsp.rm(path.join(sb.worktree, 'src/lib'), { recursive: true });
-    expect(replay('claude', 'Stop.json')).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await replay('claude', 'Stop.json')).toEqual({ code: 0, stdout: '', stderr: '' });
     expect(head(repo).trailers['Shadowgit-Trigger']).toBe('agent-turn');
 
     const rollback = runCli(sb, ['rollback', prompt.trailers['Shadowgit-Id']!, '--yes']);
