@@ -69,6 +69,7 @@ const PIECES: Record<string, string[][]> = {
   impact: [['a.ts'], ['--since', 'latest'], ['--since'], ['--depth', '2'], ['--depth', 'x'], ['--format', 'dot'], ['--format', 'bad'], ['--format'], ['--no-types'], ['--types', 'false'], ['--tests-only'], ['--', 'b.ts']],
   precheck: [['a.ts'], ['b.ts'], ['--no-types'], ['--types'], ['--', 'c.ts']],
   init: [],
+  hook: [['claude'], ['cursor', 'beforeShellExecution'], ['PreToolUse'], ['--guard'], ['--guard', 'false'], ['-g'], ['claude', 'Stop', 'extra']],
 };
 const COMMON = [['--json'], ['-C', '/tmp/tree'], ['-C/tmp/tree'], ['--C=/tmp/tree'], ['-C'], ['--json=false'], ['--no-json'], ['--help'], ['--version'], ['--'], ['--bogus'], ['-x'], ['stray']];
 
