@@ -124,9 +124,10 @@ module.exports = {
         'A command reaches the engine through src/shadowgit.ts; it loads an engine module ' +
         'itself only when that module is on the start-up allowlist (CLI_ENGINE_ALLOWLIST, each ' +
         'with its reason). Types are free: they name what the facade hands back and load nothing. ' +
-        'src/agents/ (`shadowgit hook`: what each agent\'s hook sends and expects) sits above the ' +
-        'facade like the CLI and keeps the same rule, so a hook the running watcher answers loads no engine.',
-      from: { path: '^src/(cli|agents)/' },
+        'The hook runtime (the files at src/agents/\'s top: `shadowgit hook`, what each agent\'s ' +
+        'hook sends and expects) sits above the facade like the CLI and keeps the same rule, so a ' +
+        'hook the running watcher answers loads no engine.',
+      from: { path: ['^src/cli/', '^src/agents/[^/]+\\.ts$'] },
       to: { path: '^src/engine/', pathNot: CLI_ENGINE_ALLOWLIST, dependencyTypesNot: TYPE_ONLY },
     },
     {
