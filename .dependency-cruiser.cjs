@@ -144,7 +144,7 @@ module.exports = {
       severity: 'error',
       comment:
         'The hook runtime is called by the CLI; the facade, the library surface and impact never ' +
-        'import it (the engine never does either: main\'s engine-below-everything rule).',
+        'import it (engine-below-everything keeps the engine from it).',
       from: { path: '^src/(impact/|(shadowgit|index|safe)\\.ts$)' },
       to: { path: '^src/agents/' },
     },
