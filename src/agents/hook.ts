@@ -147,10 +147,11 @@ async function sessionContext(cwd: string, session: string): Promise<string> {
   await refuseNewHome(sg);
   const [latest] = await sg.list({ limit: 1 });
   const list = session ? `\`shadowgit list --session ${session}\` lists this session's snapshots` : '`shadowgit list` lists the snapshots';
+  const prompts = session ? ` (\`prompt:N@${session}\` names the one taken before this session's prompt N)` : '';
   return [
     `This working tree (${sg.worktree}) is protected by shadowgit: the whole tree is recorded in a shadow git repository before each prompt and before each tool call that may write files, whoever changes them.`,
     latest ? `Latest snapshot: ${latest.id}, ${age(latest.date)} ago ("${latest.message}").` : 'No snapshot yet: the first prompt records one.',
-    `To go back: ${list}; \`shadowgit diff ID\` shows what changed since one; \`shadowgit rollback ID --yes\` returns the tree to it, recording the current state first so \`shadowgit undo\` reverses it. Ask the person before rolling back.`,
+    `To go back: ${list}; \`shadowgit diff ID\` shows what changed since one; \`shadowgit rollback ID --yes\` returns the tree to it${prompts}, recording the current state first so \`shadowgit undo\` reverses it. Ask the person before rolling back.`,
   ].join(' ');
 }
 
