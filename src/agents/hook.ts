@@ -37,10 +37,11 @@ export interface HookAnswer {
 
 type SnapshotRequest = NonNullable<Parameters<ShadowGit['snapshot']>[0]>;
 
-/** One line of `value`, at most `chars` long (an ellipsis marks a cut). */
+/** The first non-blank line of `value`, without control characters, at most `chars` long (an ellipsis marks a cut). */
 function headline(value: string, chars = HEADLINE_CHARS): string {
   const line = value.split('\n').find((l) => l.trim() !== '') ?? '';
-  const words = [...line.replace(/\s+/g, ' ').trim()];
+  // eslint-disable-next-line no-control-regex
+  const words = [...line.replace(/[\s\u0000-\u001f\u007f]+/g, ' ').trim()];
   return words.length > chars ? `${words.slice(0, chars - 1).join('')}…` : words.join('');
 }
 
