@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { waitFor } from '../protect/helpers.js';
 import { BIN, diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, repoOf, ROOT, runCli, runCliAsync, useSandbox, writeTree, type CliResult, type Sandbox } from '../helpers/sandbox.js';
 
 // `shadowgit hook AGENT EVENT`: every fixture in test/fixtures/agents/<agent>/<event>[.<tool>].json
@@ -262,6 +263,26 @@ describe('shadowgit hook: the contract with the agent', () => {
     const prompts = (git(repo, ['log', '--format=%(trailers:key=Shadowgit-Prompt,valueonly)']) as string).split('\n').filter(Boolean).sort();
     expect(prompts).toEqual(['prompt-0', 'prompt-1', 'prompt-2', 'prompt-3']);
     fsck(repo);
+  });
+
+  test('with `shadowgit watch` running, the watcher records the hook\'s snapshot: the hook loads no facade, and the note and provenance are kept', async () => {
+    await writeTree(sb.worktree, { 'a.txt': 'a\n' });
+    expect(runCli(sb, ['snapshot']).code).toBe(0);
+    const repo = repoOf(sb);
+    // Hour-long quiet periods: the watcher records nothing on its own while the test runs.
+    expect(runCli(sb, ['watch', '--detach', '--debounce', '3600', '--interval', '3600']).code).toBe(0);
+    try {
+      await waitFor("the watcher's socket", async () => JSON.parse(await fsp.readFile(path.join(repo, 'shadowgit', 'watch.json'), 'utf8').catch(() => '{}')).socket);
+      const trace = path.join(sb.dir, 'trace.txt');
+      const result = spawnSync(process.execPath, ['--import', path.join(ROOT, 'test/helpers/trace-imports.mjs'), BIN, 'hook', 'claude', 'UserPromptSubmit'], { input: payload('claude', 'UserPromptSubmit.json', sb.worktree), env: { ...sb.env, SG_TRACE_FILE: trace }, encoding: 'utf8' });
+      expect({ code: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ code: 0, stdout: '', stderr: '' });
+      expect(readFileSync(trace, 'utf8').split('\n').filter((url) => url.endsWith('/dist/shadowgit.js'))).toEqual([]);
+      const { commit, trailers } = head(repo);
+      expect(trailers).toMatchObject({ 'Shadowgit-Trigger': 'agent-prompt', 'Shadowgit-Agent': 'claude', 'Shadowgit-Prompt': AGENTS.claude!.promptId });
+      expect(git(repo, ['notes', 'show', commit])).toBe(`${PROMPT}\n`);
+    } finally {
+      runCli(sb, ['watch', '--stop']);
+    }
   });
 
   test('a read-only tool call answers without loading the engine', async () => {
