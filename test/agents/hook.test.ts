@@ -32,6 +32,13 @@ function replay(agent: string, file: string, flags: string[] = [], box = sb): Pr
   return runHook([agent, file.split('.')[0]!, ...flags], payload(agent, file, box.worktree, box), { box });
 }
 
+/** Replays a Claude Code fixture with every module the hook loads traced (test/helpers/trace-imports.mjs). */
+function traced(file: string): { result: CliResult; loaded: string[] } {
+  const trace = path.join(sb.dir, `trace-${file}.txt`);
+  const run = spawnSync(process.execPath, ['--import', path.join(ROOT, 'test/helpers/trace-imports.mjs'), BIN, 'hook', 'claude', file.split('.')[0]!], { input: payload('claude', file, sb.worktree), env: { ...sb.env, SG_TRACE_FILE: trace }, encoding: 'utf8' });
+  return { result: { code: run.status ?? -1, stdout: run.stdout, stderr: run.stderr }, loaded: readFileSync(trace, 'utf8').split('\n').filter(Boolean) };
+}
+
 /** The newest snapshot: its commit, subject and trailers, read with native git. */
 function head(repo: string): { commit: string; subject: string; trailers: Record<string, string> } {
   const [commit, subject, ...lines] = (git(repo, ['log', '-1', '--format=%H%n%s%n%(trailers:only,unfold)']) as string).trim().split('\n');
@@ -273,10 +280,9 @@ describe('shadowgit hook: the contract with the agent', () => {
     expect(runCli(sb, ['watch', '--detach', '--debounce', '3600', '--interval', '3600']).code).toBe(0);
     try {
       await waitFor("the watcher's socket", async () => JSON.parse(await fsp.readFile(path.join(repo, 'shadowgit', 'watch.json'), 'utf8').catch(() => '{}')).socket);
-      const trace = path.join(sb.dir, 'trace.txt');
-      const result = spawnSync(process.execPath, ['--import', path.join(ROOT, 'test/helpers/trace-imports.mjs'), BIN, 'hook', 'claude', 'UserPromptSubmit'], { input: payload('claude', 'UserPromptSubmit.json', sb.worktree), env: { ...sb.env, SG_TRACE_FILE: trace }, encoding: 'utf8' });
-      expect({ code: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ code: 0, stdout: '', stderr: '' });
-      expect(readFileSync(trace, 'utf8').split('\n').filter((url) => url.endsWith('/dist/shadowgit.js'))).toEqual([]);
+      const { result, loaded } = traced('UserPromptSubmit.json');
+      expect(result).toEqual({ code: 0, stdout: '', stderr: '' });
+      expect(loaded.filter((url) => url.endsWith('/dist/shadowgit.js'))).toEqual([]);
       const { commit, trailers } = head(repo);
       expect(trailers).toMatchObject({ 'Shadowgit-Trigger': 'agent-prompt', 'Shadowgit-Agent': 'claude', 'Shadowgit-Prompt': AGENTS.claude!.promptId });
       expect(git(repo, ['notes', 'show', commit])).toBe(`${PROMPT}\n`);
@@ -286,10 +292,8 @@ describe('shadowgit hook: the contract with the agent', () => {
   });
 
   test('a read-only tool call answers without loading the engine', async () => {
-    const trace = path.join(sb.dir, 'trace.txt');
-    const result = spawnSync(process.execPath, ['--import', path.join(ROOT, 'test/helpers/trace-imports.mjs'), BIN, 'hook', 'claude', 'PreToolUse'], { input: payload('claude', 'PreToolUse.Read.json', sb.worktree), env: { ...sb.env, SG_TRACE_FILE: trace }, encoding: 'utf8' });
-    expect({ code: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ code: 0, stdout: '', stderr: '' });
-    const loaded = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
+    const { result, loaded } = traced('PreToolUse.Read.json');
+    expect(result).toEqual({ code: 0, stdout: '', stderr: '' });
     expect(loaded.some((url) => url.endsWith('/dist/agents/hook.js'))).toBe(true);
     expect(loaded.filter((url) => /\/dist\/(shadowgit\.js|engine\/(worktree|snapshot|store\/repo))/.test(url))).toEqual([]);
   });
