@@ -1,4 +1,4 @@
-import { additionalContext, permissionDecision, readClaudeStyle, text, type AgentAdapter, type EventKind } from './event.js';
+import { sessionStartContext, permissionDecision, readClaudeStyle, text, type AgentAdapter, type EventKind } from './event.js';
 
 // Claude Code (https://code.claude.com/docs/en/hooks): JSON on stdin with session_id,
 // transcript_path, cwd, permission_mode, hook_event_name, prompt_id; UserPromptSubmit adds
@@ -14,7 +14,7 @@ const WRITING_TOOLS = new Set(['Edit', 'Write', 'MultiEdit', 'NotebookEdit', 'Ba
 export const claude: AgentAdapter = {
   read: (event, payload) => ({ ...readClaudeStyle(event, payload, KINDS, WRITING_TOOLS), promptId: text(payload.prompt_id) }),
   eventName: (payload) => text(payload.hook_event_name),
-  startAnswer: (context) => additionalContext('SessionStart', context),
+  startAnswer: sessionStartContext,
   askAnswer: (reason) => permissionDecision('ask', reason),
   canAsk: true,
   quiet: '',

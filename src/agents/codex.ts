@@ -1,4 +1,4 @@
-import { additionalContext, permissionDecision, readClaudeStyle, text, type AgentAdapter, type EventKind } from './event.js';
+import { sessionStartContext, permissionDecision, readClaudeStyle, text, type AgentAdapter, type EventKind } from './event.js';
 
 // Codex CLI hooks (https://developers.openai.com/codex/hooks; schemas in openai/codex
 // codex-rs/hooks/schema/generated): Claude Code's format. Every event carries session_id,
@@ -25,7 +25,7 @@ export const codex: AgentAdapter = {
     return { ...read, command: undefined, path: files.length > 1 ? `${files[0]} (+${files.length - 1} more)` : files[0] };
   },
   eventName: (payload) => text(payload.hook_event_name),
-  startAnswer: (context) => additionalContext('SessionStart', context),
+  startAnswer: sessionStartContext,
   askAnswer: (reason) => permissionDecision('deny', reason),
   canAsk: false,
   quiet: '',

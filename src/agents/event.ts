@@ -35,12 +35,12 @@ export interface AgentAdapter {
   /** The payload's own name for the event, when it carries one. */
   eventName(payload: Payload): string | undefined;
   /** The session-start answer that puts `context` in front of the model. */
-  startAnswer(context: string, event: string): string;
+  startAnswer(context: string): string;
   /**
    * The answer that makes the person confirm a tool call; an agent whose hooks cannot ask
    * (`canAsk` false) refuses the call instead, and the reason says so.
    */
-  askAnswer(reason: string, event: string): string;
+  askAnswer(reason: string): string;
   canAsk: boolean;
   /** What to print when there is nothing to say (an agent may read an empty answer as plain text). */
   quiet: string;
@@ -90,9 +90,9 @@ export function readClaudeStyle(event: string, payload: Payload, kinds: Record<s
   };
 }
 
-/** The answer Claude Code's format gives to put context in front of the model (Codex and Gemini read it too). */
-export function additionalContext(eventName: string, context: string): string {
-  return JSON.stringify({ hookSpecificOutput: { hookEventName: eventName, additionalContext: context } });
+/** The SessionStart answer in Claude Code's format, which puts context in front of the model (Codex and Gemini read it too). */
+export function sessionStartContext(context: string): string {
+  return JSON.stringify({ hookSpecificOutput: { hookEventName: 'SessionStart', additionalContext: context } });
 }
 
 /** A PreToolUse permission decision in Claude Code's format. */

@@ -1,4 +1,4 @@
-import { additionalContext, readClaudeStyle, text, type AgentAdapter, type EventKind } from './event.js';
+import { sessionStartContext, readClaudeStyle, text, type AgentAdapter, type EventKind } from './event.js';
 
 // Gemini CLI hooks (https://geminicli.com/docs/hooks/reference): stdin carries session_id,
 // transcript_path, cwd, hook_event_name, timestamp; BeforeAgent adds prompt, BeforeTool
@@ -14,7 +14,7 @@ const WRITING_TOOLS = new Set(['write_file', 'replace', 'run_shell_command']);
 export const gemini: AgentAdapter = {
   read: (event, payload) => readClaudeStyle(event, payload, KINDS, WRITING_TOOLS),
   eventName: (payload) => text(payload.hook_event_name),
-  startAnswer: (context) => additionalContext('SessionStart', context),
+  startAnswer: sessionStartContext,
   askAnswer: (reason) => JSON.stringify({ decision: 'ask', reason, systemMessage: reason }),
   canAsk: true,
   quiet: '{}',

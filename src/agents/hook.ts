@@ -184,9 +184,9 @@ async function guard(adapter: AgentAdapter, hook: HookEvent & { command: string 
   if (!destructiveMatch(hook.command, patterns)) return { opened };
   try {
     const report = await record(cwd, request, opened);
-    return { answer: { stdout: adapter.askAnswer(guardReason(adapter, hook.command, { id: report.id }), hook.event) } };
+    return { answer: { stdout: adapter.askAnswer(guardReason(adapter, hook.command, { id: report.id })) } };
   } catch (err) {
-    return { answer: { stdout: adapter.askAnswer(guardReason(adapter, hook.command, { error: oneLine(err) }), hook.event), problem: oneLine(err) } };
+    return { answer: { stdout: adapter.askAnswer(guardReason(adapter, hook.command, { error: oneLine(err) })), problem: oneLine(err) } };
   }
 }
 
@@ -208,7 +208,7 @@ export async function runHook(agentName: string | undefined, eventArg: string | 
     const hook = adapter.read(event, payload);
     if (hook.kind === 'other') return { stdout: adapter.quiet };
     const cwd = await workingDirectory(hook.cwd);
-    if (hook.kind === 'start') return { stdout: adapter.startAnswer(await sessionContext(cwd, hook.session), event) };
+    if (hook.kind === 'start') return { stdout: adapter.startAnswer(await sessionContext(cwd, hook.session)) };
     const request = requestFor(agent!, hook, cwd);
     let opened: ShadowGit | undefined;
     if (options.guard && hook.kind === 'tool' && hook.command !== undefined) {
