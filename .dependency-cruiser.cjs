@@ -127,8 +127,11 @@ module.exports = {
       comment:
         'A command reaches the engine through src/shadowgit.ts; it loads an engine module ' +
         'itself only when that module is on the start-up allowlist (CLI_ENGINE_ALLOWLIST, each ' +
-        'with its reason). Types are free: they name what the facade hands back and load nothing.',
-      from: { path: '^src/cli/' },
+        'with its reason). Types are free: they name what the facade hands back and load nothing. ' +
+        'The hook runtime (the files at src/agents/\'s top: `shadowgit hook`, what each agent\'s ' +
+        'hook sends and expects) sits above the facade like the CLI and keeps the same rule, so a ' +
+        'hook the running watcher answers loads no engine.',
+      from: { path: ['^src/cli/', '^src/agents/[^/]+\\.ts$'] },
       to: { path: '^src/engine/', pathNot: CLI_ENGINE_ALLOWLIST, dependencyTypesNot: TYPE_ONLY },
     },
     {
@@ -139,6 +142,15 @@ module.exports = {
         'what it shows of the shadow repository comes from the facade.',
       from: { path: '^src/cli/' },
       to: { path: '^src/engine/store/', pathNot: CLI_ENGINE_ALLOWLIST, dependencyTypes: TYPE_ONLY },
+    },
+    {
+      name: 'agents-only-above',
+      severity: 'error',
+      comment:
+        'The hook runtime is called by the CLI; the facade, the library surface and impact never ' +
+        'import it (engine-below-everything keeps the engine from it).',
+      from: { path: '^src/(impact/|(shadowgit|index|safe)\\.ts$)' },
+      to: { path: '^src/agents/' },
     },
     {
       name: 'cli-not-through-the-library-surface',

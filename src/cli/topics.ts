@@ -47,6 +47,13 @@ an unknown key or a value of the wrong type is an error naming the file, line an
   "mcp": { "allowApprove": true }
       \`shadowgit mcp\`: also offer the agent an \`approve\` tool. Approving a revision is
       a person's call, so it is left out unless this is true.
+  "hooks": { "destructive": ["\\\\brm\\\\s+-[a-zA-Z]*r", "\\\\bmake\\\\s+distclean\\\\b"] }
+      \`shadowgit hook --guard\`: the shell commands an AI agent runs only after the person
+      confirms, as JavaScript regular expressions searched anywhere in the command (a
+      backslash is written \\\\ in JSON). Replaces the built-in list: rm -r/-rf, git reset
+      --hard, git clean -f, git checkout -- PATH, git checkout ., git checkout/switch -f,
+      git restore (not --staged), git stash drop/clear, find … -delete, Remove-Item -Recurse,
+      shred (docs/agents.md).
 
 Example:
 

@@ -33,6 +33,8 @@ export interface ShadowGitConfig {
   watch?: { debounce?: number; interval?: number };
   /** `shadowgit mcp`: `allowApprove` offers the agent an `approve` tool (approving is a person's call otherwise). */
   mcp?: { allowApprove?: boolean };
+  /** `shadowgit hook --guard`: regular expressions a shell command must not match without the person's yes (default: the built-in list). */
+  hooks?: { destructive?: string[] };
 }
 
 type FieldKind = 'string' | 'string[]' | 'number' | 'boolean' | 'object';
@@ -44,21 +46,33 @@ const SCHEMA: Record<string, FieldKind> = {
   tests: 'string[]',
   watch: 'object',
   mcp: 'object',
+  hooks: 'object',
 };
 const NESTED: Record<string, Record<string, FieldKind>> = {
   retention: { keepLast: 'number', keepHourly: 'number', keepDaily: 'number', keepWeekly: 'number', keepMonthly: 'number', keepWithin: 'string' },
   watch: { debounce: 'number', interval: 'number' },
   mcp: { allowApprove: 'boolean' },
+  hooks: { destructive: 'string[]' },
 };
 
 /** The range of seconds `watch` takes, from .shadowgit or its flags. */
 const WATCH_SECONDS = { min: 0.05, max: 86400 };
 const isWatchSeconds = (value: unknown) => typeof value === 'number' && value >= WATCH_SECONDS.min && value <= WATCH_SECONDS.max;
 const WATCH_SECONDS_TEXT = `a number of seconds between ${WATCH_SECONDS.min} and ${WATCH_SECONDS.max}`;
+/** A JavaScript regular expression that compiles: a typo in one must not switch the guard off silently. */
+const isRegExp = (source: string) => {
+  try {
+    new RegExp(source);
+    return source !== '';
+  } catch {
+    return false;
+  }
+};
 /** Values a key's type alone does not rule out: what the value must be, when it is not. */
 const VALUE_RULES: Record<string, { valid: (value: unknown) => boolean; expected: string }> = {
   'watch.debounce': { valid: isWatchSeconds, expected: WATCH_SECONDS_TEXT },
   'watch.interval': { valid: isWatchSeconds, expected: WATCH_SECONDS_TEXT },
+  'hooks.destructive': { valid: (value) => (value as string[]).every(isRegExp), expected: 'a list of non-empty JavaScript regular expressions (escape a backslash as \\\\ in JSON)' },
 };
 
 /** 1-based line and column (in UTF-16 units, as editors count) of `offset` in `text`. */

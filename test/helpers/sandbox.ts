@@ -58,9 +58,12 @@ export function runCli(sandbox: Sandbox, args: string[], options: { cwd?: string
 }
 
 /** Async variant, for running several CLIs at once. */
-export function runCliAsync(sandbox: Sandbox, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCliAsync(sandbox: Sandbox, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string | Buffer } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? sandbox.worktree, env: { ...sandbox.env, ...options.env } });
+    // A CLI may stop reading early (a bounded input): the write then fails with EPIPE, which is the CLI's to report.
+    child.stdin.on('error', () => undefined);
+    if (options.input !== undefined) child.stdin.end(options.input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

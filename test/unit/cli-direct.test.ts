@@ -72,6 +72,7 @@ const PIECES: Record<string, string[][]> = {
   mcp: [],
   init: [],
   hooks: [['install'], ['uninstall'], ['status'], ['install', '--agent', 'cursor'], ['uninstall', '--scope', 'user'], ['status', '--json'], ['bogus'], ['--agent', 'claude'], ['--agent', 'nope'], ['--agent'], ['--scope', 'user'], ['--scope', 'x'], ['--dry-run'], ['--dryRun'], ['--guard'], ['--guard', 'true']],
+  hook: [['claude'], ['cursor', 'beforeShellExecution'], ['PreToolUse'], ['--guard'], ['--guard', 'false'], ['-g'], ['claude', 'Stop', 'extra']],
 };
 const COMMON = [['--json'], ['-C', '/tmp/tree'], ['-C/tmp/tree'], ['--C=/tmp/tree'], ['-C'], ['--json=false'], ['--no-json'], ['--help'], ['--version'], ['--'], ['--bogus'], ['-x'], ['stray']];
 

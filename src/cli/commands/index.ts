@@ -6,6 +6,7 @@ import { gcCommand } from './gc.js';
 import { doctorCommand } from './doctor.js';
 import { guardCommand } from './guard.js';
 import { hooksCommand } from './hooks.js';
+import { hookCommand } from './hook.js';
 import { impactCommand } from './impact.js';
 import { initCommand } from './init.js';
 import { listCommand } from './list.js';
@@ -42,6 +43,7 @@ export const commands: DirectCommand[] = [
   statusCommand,
   watchCommand,
   guardCommand,
+  hookCommand,
   doctorCommand,
   recoverCommand,
   logCommand,
