@@ -195,5 +195,8 @@ export async function main(argv: string[]): Promise<void> {
     await dispatch(argv);
   } catch (err) {
     reportFailure(err);
+    // An agent's hook never blocks the agent (Claude Code reads exit 2 as "block this tool call"):
+    // any failure of `hook`, a mistyped flag included, is its one stderr line and exit 0.
+    if (argv[commandWordIndex(argv)] === 'hook') process.exitCode = 0;
   }
 }

@@ -219,12 +219,15 @@ describe('shadowgit hook: the contract with the agent', () => {
       [['claude'], JSON.stringify({ session_id: 's', cwd: sb.worktree }), 'names the event'],
       [['zed', 'UserPromptSubmit'], claudePrompt({ cwd: sb.worktree }), 'there is no agent "zed"'],
       [[], '', 'no agent was named'],
+      // A mistyped flag is a usage mistake, which any other command answers with exit 2 — which
+      // Claude Code reads as "block this tool call".
+      [['claude', 'PreToolUse', '--gaurd'], claudePrompt({ cwd: sb.worktree }), 'gaurd'],
     ];
     const results = await Promise.all(cases.map(([args, input]) => runHook(args, input)));
     for (const [i, [args, , words]] of cases.entries()) {
       const result = results[i]!;
       expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 0, stdout: '' });
-      expect(result.stderr).toMatch(/^shadowgit: [^\n]+\n$/);
+      expect(result.stderr).toMatch(/^shadowgit( hook)?: [^\n]+\n$/);
       expect(result.stderr).toContain(words);
     }
     // Gemini reads an empty stdout as "look at stderr": its failures still answer a JSON object.
