@@ -150,3 +150,20 @@ describe('snapshots an agent hook asked for', () => {
     fsck(gitdir);
   });
 });
+
+describe('an ignore file whose rules cannot be read', () => {
+  test('is recorded, and the snapshot that reads its directory says its rules were not applied (a symlinked .gitignore: git does not follow it either)', async () => {
+    await writeTree(sb.worktree, { 'rules.txt': 'secret.txt\n', 'secret.txt': 'kept\n', 'sub/a.txt': 'a\n' });
+    await fsp.symlink('../rules.txt', path.join(sb.worktree, 'sub/.gitignore'));
+    await fsp.writeFile(path.join(sb.worktree, 'sub/secret.txt'), 'recorded: the rules were not read\n');
+    const sg = await ShadowGit.open({ worktree: sb.worktree });
+    const first = await sg.snapshot();
+    expect(first.warnings).toEqual([expect.stringMatching(/^the ignore file sub\/\.gitignore is recorded, but its rules were not applied \(not a regular file\), so files it would ignore were recorded too/)]);
+    const recorded = git(sg.repoPath, ['ls-tree', '-r', '--name-only', first.commit]).trim().split('\n');
+    expect(recorded).toEqual(expect.arrayContaining(['sub/.gitignore', 'sub/secret.txt', 'secret.txt']));
+    // Said whenever its directory is read again: not for a snapshot taken whole from the stat cache.
+    expect((await sg.snapshot()).warnings).toEqual([]);
+    await fsp.writeFile(path.join(sb.worktree, 'sub/b.txt'), 'b\n');
+    expect((await sg.snapshot()).warnings).toEqual([expect.stringMatching(/^the ignore file sub\/\.gitignore is recorded/)]);
+  });
+});

@@ -20,6 +20,8 @@ export interface RecordedTree {
   /** Tree id of every directory that records something. */
   dirTrees: DirTrees;
   skipped: SkippedPath[];
+  /** Ignore files whose rules were not read (see ScanResult): the snapshot warns about each. */
+  unreadIgnoreFiles: SkippedPath[];
   /** The stat cache this recording makes (see StatCache). */
   cache: StatCache;
   /** The one it started from: it knows the trees of the last recording (see StatCache.treeEntries). */
@@ -362,7 +364,7 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
   cache.tree = tree;
   cache.unchangedSinceLoad = relisted.length === 0 && gone.length === 0 && toHash.length === 0 && root.same && previous.tree === tree && previous.watchToken === cache.watchToken && sameRules(previous, cache);
   skipped.sort(byPath);
-  return { tree, files, root: scan.root, dirTrees, skipped, cache, previous, repaired: store instanceof VerifyingStore ? store.repaired : [] };
+  return { tree, files, root: scan.root, dirTrees, skipped, unreadIgnoreFiles: scan.unreadIgnoreFiles, cache, previous, repaired: store instanceof VerifyingStore ? store.repaired : [] };
 }
 
 const byPath = (a: SkippedPath, b: SkippedPath) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -386,7 +388,7 @@ function unchangedTree(scan: ScanResult, previous: StatCache): RecordedTree {
   const cache = new StatCache(tree, previous.dirs, scan.rules, scan.watchToken, 0);
   cache.unchangedSinceLoad = previous.tree === tree && previous.watchToken === cache.watchToken && sameRules(previous, cache);
   const skipped = [...scan.skipped].sort(byPath);
-  return { tree, files: cache.files, root: scan.root, dirTrees: new CachedTrees(previous.dirs), skipped, cache, previous, repaired: [] };
+  return { tree, files: cache.files, root: scan.root, dirTrees: new CachedTrees(previous.dirs), skipped, unreadIgnoreFiles: scan.unreadIgnoreFiles, cache, previous, repaired: [] };
 }
 
 function sameRules(a: StatCache, b: StatCache): boolean {

@@ -124,6 +124,9 @@ export async function takeSnapshot(repo: Repository, options: SnapshotOptions = 
     await repo.refs.write('refs/heads/snapshots', commit);
     result = { snapshot: await readSnapshot(repo, commit), created: true, changes, state, warnings };
   }
+  for (const unread of state.unreadIgnoreFiles) {
+    warnings.push(`the ignore file ${unread.path} is recorded, but its rules were not applied (${unread.reason.replace(/^ignore rules not read: /, '')}), so files it would ignore were recorded too; make it a regular file of at most 4 MiB.`);
+  }
   if (state.repaired.length > 0) {
     warnings.push(`${state.repaired.length} damaged object(s) in the shadow repository were written again from the working tree (the damaged copies are kept in ${repo.statePath(DAMAGED_OBJECTS_DIR)}) — run \`shadowgit verify\`.`);
   }

@@ -46,6 +46,8 @@ export interface SkippedPath {
 export interface ScanResult {
   root: ScannedDir;
   skipped: SkippedPath[];
+  /** Ignore files that were recorded but whose rules could not be read (a symlink, a FIFO, over the size cap): they ignore nothing. */
+  unreadIgnoreFiles: SkippedPath[];
   fileCount: number;
   /** The ignore rules the listings were filtered with. */
   rules: RuleState;
@@ -241,6 +243,7 @@ class RulesChanged extends Error {}
 
 class Scanner {
   private skipped: SkippedPath[] = [];
+  private readonly unreadIgnoreFiles = new Map<string, string>();
   private fileCount = 0;
   private ruleFiles = new Map<string, FileStat>();
   private readonly excludesKey: string;
@@ -272,7 +275,7 @@ class Scanner {
   }
 
   result(root: ScannedDir): ScanResult {
-    return { root, skipped: this.skipped, fileCount: this.fileCount, rules: { excludes: this.excludesKey, files: this.ruleFiles }, watchToken: this.watchToken };
+    return { root, skipped: this.skipped, unreadIgnoreFiles: [...this.unreadIgnoreFiles].map(([p, reason]) => ({ path: p, reason })), fileCount: this.fileCount, rules: { excludes: this.excludesKey, files: this.ruleFiles }, watchToken: this.watchToken };
   }
 
   private absolute(relDir: string): string {
@@ -293,7 +296,7 @@ class Scanner {
       const stat = known?.get(rel) ?? lstatNow(path.join(this.worktree, rel));
       if (stat) this.ruleFiles.set(rel, stat);
     }
-    return parentRules.child(this.worktree, relDir, names);
+    return parentRules.child(this.worktree, relDir, names, (file, reason) => this.unreadIgnoreFiles.set(file, reason));
   }
 
   /** Lists `relDir` and walks everything below it. */
