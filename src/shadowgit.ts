@@ -226,6 +226,7 @@ function checkoutReport(result: CheckoutResult): CheckoutReport {
     deleted: result.deleted.length,
     writtenPaths: result.written,
     deletedPaths: result.deleted,
+    warnings: result.warnings,
   };
 }
 

@@ -24,4 +24,6 @@ export interface CheckoutReport {
   deleted: number;
   writtenPaths: string[];
   deletedPaths: string[];
+  /** What the safety snapshot met and did about it, one sentence each (the CLI warns with them). */
+  warnings: string[];
 }

@@ -165,5 +165,10 @@ describe('an ignore file whose rules cannot be read', () => {
     expect((await sg.snapshot()).warnings).toEqual([]);
     await fsp.writeFile(path.join(sb.worktree, 'sub/b.txt'), 'b\n');
     expect((await sg.snapshot()).warnings).toEqual([expect.stringMatching(/^the ignore file sub\/\.gitignore is recorded/)]);
+    // A rollback's safety snapshot says so too (its warnings reach the report, and the CLI).
+    await fsp.writeFile(path.join(sb.worktree, 'sub/c.txt'), 'c\n');
+    const back = await sg.rollback(first.id);
+    expect(back.preRollback?.created).toBe(true);
+    expect(back.warnings).toEqual([expect.stringMatching(/^the ignore file sub\/\.gitignore is recorded/)]);
   });
 });

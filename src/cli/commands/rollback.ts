@@ -2,7 +2,7 @@ import { defineCommand } from '../command.js';
 import type { CheckoutReport, RollbackPlan, ShadowGit } from '../../shadowgit.js';
 import { ask, cancellable, EXIT_DECLINED, PromptCancelled } from '../prompt.js';
 import { isInteractive, openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
-import { absoluteTime, color, print, printJson, progress, relativeTime, short } from '../output.js';
+import { absoluteTime, color, print, printJson, progress, relativeTime, short, warn } from '../output.js';
 
 interface Args extends GlobalArgs {
   rev?: string;
@@ -90,6 +90,7 @@ export function renderCheckout(verb: string, result: CheckoutReport, unchanged =
   if (!result.preRollback) return print(`${unchanged} ${target}; nothing to do.`);
   const back = result.preRollback.created ? `recorded the previous state as ${color.bold(result.preRollback.id)}` : `the previous state is snapshot ${color.bold(result.preRollback.id)}`;
   print(`${verb} to ${target}: ${result.written} written, ${result.deleted} deleted; ${back} — \`shadowgit undo\` returns to it.`);
+  for (const warning of result.warnings) warn(warning);
 }
 
 export function checkoutJson(result: CheckoutReport): unknown {
@@ -100,6 +101,7 @@ export function checkoutJson(result: CheckoutReport): unknown {
     deleted: result.deleted,
     writtenPaths: result.writtenPaths,
     deletedPaths: result.deletedPaths,
+    ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}),
   };
 }
 
@@ -127,7 +129,7 @@ export const rollbackCommand = defineCommand<Args>({
         if (interactive && !args.yes) {
           const plan = await sg.planRollback(rev);
           if (plan.write.length === 0 && plan.delete.length === 0) {
-            renderCheckout('Rolled back', { target: plan.target, written: 0, deleted: 0, writtenPaths: [], deletedPaths: [] });
+            renderCheckout('Rolled back', { target: plan.target, written: 0, deleted: 0, writtenPaths: [], deletedPaths: [], warnings: [] });
             return 0;
           }
           await confirmRollback(plan);

@@ -33,6 +33,8 @@ export interface CheckoutResult {
   preRollbackCreated: boolean;
   written: string[];
   deleted: string[];
+  /** What the safety snapshot met and did about it (damage repaired, unread ignore files), one sentence each. */
+  warnings: string[];
 }
 
 export interface CheckoutOptions {
@@ -63,14 +65,14 @@ export interface CheckoutOptions {
 export async function checkout(repo: Repository, target: SnapshotInfo, options: CheckoutOptions): Promise<CheckoutResult> {
   const { targetFiles, now, proposed } = await scanAndPlan(repo, target, options);
   refuseUnexpectedTree(now, options, 'before changing anything');
-  if (proposed.plan.write.length === 0 && proposed.plan.delete.length === 0) return { target, preRollbackCreated: false, written: [], deleted: [] };
+  if (proposed.plan.write.length === 0 && proposed.plan.delete.length === 0) return { target, preRollbackCreated: false, written: [], deleted: [], warnings: [] };
   const verified = await refuseBeforeSnapshot(repo, options.op, proposed, now.skipped);
   const pre = (await latestRecording(repo, now)) ?? (await takeSnapshot(repo, { trigger: options.trigger, message: `before ${options.op} to ${target.id}`, onProgress: options.onProgress }));
   refuseUnexpectedTree(pre.state, options, `after recording the tree as snapshot ${pre.snapshot.id}, before writing to it`);
   const { plan, writes } = pre.state === now ? proposed : await planCheckout(repo, target, pre.state, targetFiles, options.paths);
   const journal: Journal = { op: options.op, target: target.commit, before: pre.snapshot.commit, paths: options.paths, startedAt: new Date().toISOString(), by: options.by };
   await writeChecked(repo, journal, target, writes, plan, pre.state, false, { paths: new Set(proposed.plan.write), blobs: verified });
-  return { target, preRollback: pre.snapshot, preRollbackCreated: pre.created, written: plan.write, deleted: plan.delete };
+  return { target, preRollback: pre.snapshot, preRollbackCreated: pre.created, written: plan.write, deleted: plan.delete, warnings: 'warnings' in pre ? pre.warnings : [] };
 }
 
 /**
