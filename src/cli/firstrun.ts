@@ -29,6 +29,14 @@ export async function allowingHome(sg: ShadowGit): Promise<ShadowGit> {
   return ShadowGit.open({ worktree: sg.worktree, allowHome: true });
 }
 
+/** Runs `body` and, when that created the tree's shadow repository (approve, guard), says where (announceCreated). */
+export async function announcingCreation<T>(sg: ShadowGit, body: () => Promise<T>): Promise<T> {
+  const fresh = !(await sg.initialized());
+  const result = await body();
+  if (fresh && (await sg.initialized())) announceCreated(sg.repoPath);
+  return result;
+}
+
 /** Says once, when a command created the tree's shadow repository, where it is. */
 export function announceCreated(repoPath: string): void {
   process.stderr.write(`Created the shadow repository at ${color.bold(repoPath)}; \`shadowgit status\` shows it.\n`);

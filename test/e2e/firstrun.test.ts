@@ -73,6 +73,15 @@ describe('the first snapshot', () => {
     const result = runCli(sb, ['--json', 'snapshot'], { cwd: json });
     expect(result.stderr).toMatch(/^Created the shadow repository at .*\/json-[0-9a-f]{16}\.git; /);
     expect(JSON.parse(result.stdout).created).toBe(true);
+    // approve and guard take the first snapshot too, and say so the same way.
+    for (const [name, args] of [['approve', ['approve', 'first']], ['guard', ['guard', '--', 'true']]] as const) {
+      const tree = path.join(sb.dir, name);
+      await writeTree(tree, { 'd.txt': 'd\n' });
+      const made = runCli(sb, [...args], { cwd: tree });
+      expect({ name, code: made.code }).toEqual({ name, code: 0 });
+      expect(made.stderr).toMatch(new RegExp(`Created the shadow repository at .*/${name}-[0-9a-f]{16}\\.git; `));
+      expect(runCli(sb, [...args], { cwd: tree }).stderr).not.toMatch(/Created the shadow repository/);
+    }
   });
 });
 

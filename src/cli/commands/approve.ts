@@ -1,5 +1,6 @@
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
+import { announcingCreation } from '../firstrun.js';
 import { color, print, printJson, short } from '../output.js';
 
 interface Args extends GlobalArgs {
@@ -23,7 +24,7 @@ export const approveCommand = defineCommand<Args>({
   handler: (args) =>
     runCommand(async () => {
       const sg = await openRepo(args);
-      const result = await sg.approve(String(args.name), { description: args.message, force: args.force });
+      const result = await announcingCreation(sg, () => sg.approve(String(args.name), { description: args.message, force: args.force }));
       if (args.json) {
         printJson({ name: result.name, tag: result.tag, commit: result.commit, id: result.id });
         return;

@@ -1,5 +1,6 @@
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, UsageError, type GlobalArgs } from '../context.js';
+import { announcingCreation } from '../firstrun.js';
 import { color, printJson, short } from '../output.js';
 
 interface Args extends GlobalArgs {
@@ -31,7 +32,7 @@ export const guardCommand = defineCommand<Args>({
       const sg = await openRepo(args);
       const label = `\`${argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ')}\``;
       // With --json the command's stdout goes to stderr, so stdout holds one JSON document.
-      const { report, value, error } = await sg.guardCommand(argv, { label, keep: args.keep, cwd: process.cwd(), stdoutFd: args.json ? 2 : undefined });
+      const { report, value, error } = await announcingCreation(sg, () => sg.guardCommand(argv, { label, keep: args.keep, cwd: process.cwd(), stdoutFd: args.json ? 2 : undefined }));
       const exitCode = error ? EXIT_NOT_RUN : (value?.exitCode ?? 1);
       if (args.json) {
         printJson({ command: argv, exitCode, ...report });
