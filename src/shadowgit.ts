@@ -1,3 +1,4 @@
+import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import { approvedName, approveSnapshot, availableName } from './engine/snapshot/approve.js';
 import { abandonInterruptedCheckout, checkout, planCheckoutNow, readLastCheckout, recoverInterruptedCheckout, type CheckoutResult } from './engine/checkout/checkout.js';
@@ -563,8 +564,16 @@ export class ShadowGit {
     if (p === '') throw new ShadowGitError('a path is empty (an unset shell variable?); name a file or directory, or `.` for all of the current directory.', 'EUSAGE');
     const absolute = path.resolve(cwd, p);
     const rel = path.relative(this.worktree, absolute);
-    if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) throw new ShadowGitError(`${p} is outside the working tree ${this.worktree}; name a path inside it.`, 'ENOPATH');
-    return rel.split(path.sep).join('/');
+    if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) throw new ShadowGitError(`${p} is outside the working tree ${this.worktree}; name a path inside it.`, 'EUSAGE');
+    const parts = rel === '' ? [] : rel.split(path.sep);
+    // As in git: a symlink in the tree is recorded as a link; what it points to is not under it.
+    for (let i = 1; i < parts.length; i++) {
+      const through = parts.slice(0, i).join('/');
+      if (lstatSync(path.join(this.worktree, through), { throwIfNoEntry: false })?.isSymbolicLink()) {
+        throw new ShadowGitError(`${p} is beyond the symbolic link ${through}, which the snapshots record as a link; name the path through the directory it points to.`, 'EUSAGE');
+      }
+    }
+    return parts.join('/');
   }
 
   /**

@@ -80,7 +80,12 @@ describe('diff', () => {
     expect(ambiguous.stderr).toMatch('"latest" is both a revision and a path');
     expect(runJson(sb, ['diff', 'latest', '--']).changes.length).toBe(4);
     expect(runJson(sb, ['diff', '--', 'latest']).changes).toEqual([{ path: 'latest', status: 'added' }]);
-    expect(runCli(sb, ['diff', '--', '../outside']).code).toBe(1);
+    // A path outside the tree, or beyond a symlink of it (recorded as a link, as git does), is a usage mistake.
+    expect(runCli(sb, ['diff', '--', '../outside'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/outside the working tree/) });
+    await fsp.symlink('src', path.join(sb.worktree, 'link'));
+    expect(runCli(sb, ['diff', '--', 'link/lib/util.ts'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/link\/lib\/util\.ts is beyond the symbolic link link/) });
+    expect(runJson(sb, ['diff', '--', 'link']).changes).toEqual([{ path: 'link', status: 'added' }]);
+    await fsp.rm(path.join(sb.worktree, 'link'));
 
     // Trees outside the paths are never read: a diff of src stands though a tree of docs is gone.
     const docsTree = (git(repo, ['rev-parse', `${b.commit}:docs`]) as string).trim();
