@@ -20,6 +20,7 @@ export type { FileChange, ChangeStatus } from './engine/snapshot/diff.js';
 export type { SnapshotInfo, ApprovedRevision, ChangeCounts } from './engine/snapshot/history.js';
 export type { AgentProvenance } from './engine/provenance.js';
 export { ShadowGitError, LockBusyError, CorruptObjectError } from './engine/errors.js';
+export { onLockWait, type LockWaitListener, type LockOwner } from './engine/store/lock.js';
 export { parseConfig, type ShadowGitConfig } from './engine/config.js';
 export { impact, walkDependents, testMatcher, DEFAULT_TEST_GLOBS, type ImpactOptions, type ImpactResult, type ImpactDependent, type Edge, type EdgeKind } from './impact/index.js';
 export { toDot as impactToDot, toMermaid as impactToMermaid } from './impact/format.js';

@@ -3,6 +3,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { MISSING_ARGUMENTS } from '../../src/cli/usage.js';
 import { RepoLock } from '../../src/engine/store/lock.js';
+import { onLockWait, ShadowGit, type LockOwner } from '../../src/index.js';
 import { BIN, ROOT, runCli, runJson, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 // The conventions a git user brings: -C, pipes that close early, usage mistakes, --json on
@@ -188,6 +189,26 @@ describe('waiting for the lock', () => {
       expect(output).toMatch(/Recorded snapshot/);
       expect(code).toBe(0);
     } finally {
+      await lock.release();
+    }
+  });
+
+  test('a program using the library is told too (onLockWait), once per wait', async () => {
+    await writeTree(sb.worktree, { 'b.txt': 'two\n' });
+    const sg = await ShadowGit.open({ worktree: sb.worktree });
+    await sg.init();
+    const lock = new RepoLock(path.join(sg.repoPath, 'shadowgit', 'lock'), 'prune');
+    await lock.acquire();
+    const told: Array<LockOwner | undefined> = [];
+    onLockWait((owner) => {
+      told.push(owner);
+      void lock.release();
+    });
+    try {
+      expect((await sg.snapshot()).created).toBe(true);
+      expect(told).toEqual([expect.objectContaining({ pid: process.pid, command: 'prune' })]);
+    } finally {
+      onLockWait(undefined);
       await lock.release();
     }
   });
