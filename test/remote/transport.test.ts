@@ -12,6 +12,8 @@ import { ShadowGitError } from '../../src/engine/errors.js';
 import { lookupCredentials } from '../../src/engine/remote/credentials.js';
 import { advertisedRefs } from '../../src/engine/remote/discover.js';
 import { fetchPack } from '../../src/engine/remote/fetchpack.js';
+import { readPackStream } from '../../src/engine/remote/packstream.js';
+import { ByteReader } from '../../src/engine/remote/pktline.js';
 import type { Endpoint } from '../../src/engine/remote/http.js';
 import { sendPack, type RefUpdate } from '../../src/engine/remote/sendpack.js';
 import { encodeCommit, signatureNow } from '../../src/engine/store/gitformat.js';
@@ -200,6 +202,36 @@ describe('fetch', () => {
     const deltas = (git(serverRepo, ['verify-pack', '-v', ...(await packIndexes(serverRepo))]) as string).split('\n').filter((line) => /^[0-9a-f]{40} \w+ +\d+ \d+ \d+ \d+ [0-9a-f]{40}$/.test(line));
     expect(deltas.length).toBeGreaterThan(0);
     await fetchAll('third-machine');
+  });
+
+  test('a pack with REF_DELTA entries (native pack-objects without --delta-base-offset) is resolved, and a damaged one is refused', async () => {
+    const native = path.join(sb.dir, 'native.git');
+    const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+    git(native, ['init', '-q', '--bare']);
+    let parent: string | undefined;
+    for (const version of [1, 2, 3]) {
+      const blob = spawnSync('git', ['--git-dir', native, 'hash-object', '-w', '--stdin'], { input: longText(version), encoding: 'utf8', env }).stdout.trim();
+      const tree = spawnSync('git', ['--git-dir', native, 'mktree'], { input: `100644 blob ${blob}\tnotes.txt\n`, encoding: 'utf8', env }).stdout.trim();
+      parent = spawnSync('git', ['--git-dir', native, 'commit-tree', tree, ...(parent ? ['-p', parent] : []), '-m', `v${version}`], { encoding: 'utf8', env }).stdout.trim();
+    }
+    const ids = (git(native, ['rev-list', '--objects', parent!]) as string).trim().split('\n').map((line) => line.slice(0, 40));
+    const pack = spawnSync('git', ['--git-dir', native, 'pack-objects', '--stdout', '-q'], { input: `${ids.join('\n')}\n`, env }).stdout as Buffer;
+    // Two of the three blobs are deltas, REF_DELTA ones (pack-objects' default).
+    const listing = spawnSync('git', ['--git-dir', native, 'index-pack', '--stdin', '-v'], { input: pack, encoding: 'utf8', env });
+    expect(listing.status).toBe(0);
+    const stats = git(native, ['verify-pack', '-v', ...(await packIndexes(native))]) as string;
+    expect(stats).toContain('chain length = 1: 2 objects');
+    const target = await freshShadow('from-a-file');
+    const chunks = async function* (bytes: Buffer) {
+      for (let at = 0; at < bytes.length; at += 1000) yield bytes.subarray(at, at + 1000);
+    };
+    expect(await readPackStream(target.objects, new ByteReader(chunks(pack)))).toBe(ids.length);
+    const check = spawnSync('git', ['--git-dir', target.gitdir, 'cat-file', '--batch-check'], { input: `${ids.join('\n')}\n`, encoding: 'utf8' });
+    expect(check.stdout).not.toContain('missing');
+    const damaged = Buffer.from(pack);
+    damaged[damaged.length - 1] ^= 0xff;
+    const err = await caught(readPackStream((await freshShadow('damaged')).objects, new ByteReader(chunks(damaged))));
+    expect(err.code).toBe('ECORRUPT');
   });
 
   test('asks only for what is missing: a repository that has everything fetches nothing', async () => {
