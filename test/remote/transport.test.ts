@@ -128,6 +128,15 @@ describe('push', () => {
     expect(result.objects).toBe(7);
     expect(refsOf(serverRepo)).toBe(refsOf(repo.gitdir));
     fsck(serverRepo);
+    // The same push again (its answer lost, say): already applied, nothing sent.
+    const posts = server.requests.filter((r) => r.method === 'POST').length;
+    expect((await sendPack(repo, endpoint, updates)).objects).toBe(0);
+    expect(server.requests.filter((r) => r.method === 'POST')).toHaveLength(posts);
+    // A new ref naming a commit the server has: an empty pack, accepted.
+    const tip = (await repo.refs.read('refs/heads/snapshots'))!;
+    const alias = await sendPack(repo, endpoint, [{ ref: 'refs/heads/alias', old: undefined, new: tip }]);
+    expect(alias).toEqual({ refs: new Map([['refs/heads/alias', 'ok']]), objects: 0 });
+    expect((git(serverRepo, ['rev-parse', 'refs/heads/alias']) as string).trim()).toBe(tip);
   });
 
   test('the append-only hook refuses a non-fast-forward update with its reason, and atomic leaves every ref as it was', async () => {
@@ -160,7 +169,7 @@ describe('push', () => {
     expect(refsOf(serverRepo)).toBe(before);
     const retry = await sendPack(repo, endpoint, updates);
     expect([...retry.refs.values()].every((status) => status === 'ok')).toBe(true);
-    expect(refsOf(serverRepo)).toBe(refsOf(repo.gitdir));
+    for (const update of updates) expect((git(serverRepo, ['rev-parse', update.ref]) as string).trim()).toBe(update.new);
     fsck(serverRepo);
   });
 

@@ -68,7 +68,12 @@ export interface LookupOptions {
 /** The credentials to send to `url`, or undefined when none are configured. */
 export async function lookupCredentials(url: string, options: LookupOptions = {}): Promise<Credentials | undefined> {
   const env = options.env ?? process.env;
-  const split = splitUserinfo(url);
+  let split: ReturnType<typeof splitUserinfo>;
+  try {
+    split = splitUserinfo(url);
+  } catch {
+    throw new ShadowGitError(`${JSON.stringify(redactUrl(url))} is not a URL; give the remote as https://host/path.`, 'EUSAGE');
+  }
   if (split.credentials) return split.credentials;
   for (const variable of [options.tokenVariable, TOKEN_VARIABLE]) {
     const token = variable ? env[variable] : undefined;

@@ -1,5 +1,4 @@
-import { ShadowGitError } from '../errors.js';
-import { request, readAll, shownUrl, type Endpoint } from './http.js';
+import { expectContentType, request, readAll, shownUrl, type Endpoint } from './http.js';
 import { ByteReader, pktText, protocolError, readPkt } from './pktline.js';
 
 /** The two services of git's smart HTTP: fetching (upload-pack) and pushing (receive-pack). */
@@ -24,12 +23,8 @@ const ZERO_ID = '0'.repeat(40);
  */
 export async function advertisedRefs(endpoint: Endpoint, service: Service): Promise<Advertisement> {
   const res = await request(endpoint, { method: 'GET', path: `info/refs?service=${service}`, headers: { Accept: '*/*', Pragma: 'no-cache' } });
-  const type = res.headers['content-type'] ?? '';
-  const body = await readAll(res);
-  if (type !== `application/x-${service}-advertisement`) {
-    throw new ShadowGitError(`${shownUrl(endpoint)} is not a smart-HTTP git server (it answered ${type || 'no content type'}); use the URL git itself would clone from.`, 'EPROTOCOL');
-  }
-  return parseAdvertisement(body, service);
+  expectContentType(res, `application/x-${service}-advertisement`, shownUrl(endpoint));
+  return parseAdvertisement(await readAll(res), service);
 }
 
 export async function parseAdvertisement(body: Buffer, service: Service): Promise<Advertisement> {

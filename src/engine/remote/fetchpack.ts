@@ -1,7 +1,7 @@
 import { ShadowGitError } from '../errors.js';
 import type { Repository } from '../store/repo.js';
 import { advertisedRefs } from './discover.js';
-import { request, shownUrl, type Endpoint } from './http.js';
+import { expectContentType, request, shownUrl, type Endpoint } from './http.js';
 import { readPackStream } from './packstream.js';
 import { ByteReader, demuxSideBand, FLUSH, pktLine, pktText, readPkt } from './pktline.js';
 import { presentOnly, recentCommits } from './reachable.js';
@@ -46,6 +46,7 @@ export async function fetchPack(repo: Repository, endpoint: Endpoint, wants: rea
       yield body;
     })(),
   });
+  expectContentType(res, 'application/x-git-upload-pack-result', shown);
   const reader = new ByteReader(res[Symbol.asyncIterator]());
   // Before the pack: ACK (a have the server shares) or NAK lines, or ERR (e.g. a want that is not a ref tip).
   for (;;) {

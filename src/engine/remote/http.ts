@@ -140,12 +140,22 @@ export async function request(endpoint: Endpoint, spec: RequestSpec): Promise<In
       }
     };
     pipeline(Readable.from(guarded(), { objectMode: false }), req).catch((err: unknown) => {
-      // A server that answers before reading the whole body (401, 413) stops the upload: the
-      // answer, which arrives on 'response', is what the caller hears.
-      if (bodyFailure) fail(bodyFailure);
-      else setTimeout(() => fail(networkError(shown, describeNetworkError(err))), 200);
+      if (bodyFailure) return fail(bodyFailure);
+      // A server that answers before reading the whole body (413) and closes the connection
+      // stops the upload with a write error; its answer, parsed a moment later, is what the
+      // caller should hear, so the write error waits briefly behind it.
+      setTimeout(() => fail(networkError(shown, describeNetworkError(err))), 200);
     });
   });
+}
+
+/** Refuses a 2xx answer that is not the git service's own (a login page, a proxy's notice). */
+export function expectContentType(res: IncomingMessage, expected: string, shown: string): void {
+  const type = res.headers['content-type'] ?? '';
+  if (type !== expected) {
+    res.resume();
+    throw new ShadowGitError(`${shown} is not a smart-HTTP git server (it answered ${type || 'no content type'}); use the URL git itself would clone from.`, 'EPROTOCOL');
+  }
 }
 
 /** Reads a (small) response body whole: an advertisement or a report. */
@@ -174,7 +184,7 @@ function statusError(status: number, res: IncomingMessage, shown: string, creden
 }
 
 function networkError(shown: string, why: string): ShadowGitError {
-  return new ShadowGitError(`the connection to ${shown} failed (${why}); check the URL and your network, then try again — a push that did not finish changed nothing on the remote.`, 'ENETWORK');
+  return new ShadowGitError(`the connection to ${shown} failed (${why}); check the URL and your network, then try again (an interrupted push is applied whole or not at all, and running it again completes it).`, 'ENETWORK');
 }
 
 function describeNetworkError(err: unknown): string {

@@ -204,7 +204,7 @@ export async function readPackStream(store: ObjectStore, reader: ByteReader, onO
   const waiting: WaitingDelta[] = [];
   const byte = async () => (await reader.read(1, 'a pack entry header'))[0]!;
 
-  const store1 = async (offset: number, type: ObjectType, content: Buffer) => {
+  const record = async (offset: number, type: ObjectType, content: Buffer) => {
     idAt.set(offset, await store.write(type, content));
     onObject();
   };
@@ -212,7 +212,7 @@ export async function readPackStream(store: ObjectStore, reader: ByteReader, onO
     const baseId = 'oid' in entry.base ? entry.base.oid : idAt.get(entry.base.offset);
     if (baseId === undefined || !(await store.has(baseId))) return false;
     const base = await store.read(baseId);
-    await store1(entry.offset, base.type, applyDelta(base.content, entry.delta));
+    await record(entry.offset, base.type, applyDelta(base.content, entry.delta));
     return true;
   };
 
@@ -250,7 +250,7 @@ export async function readPackStream(store: ObjectStore, reader: ByteReader, onO
       idAt.set(offset, oid);
       onObject();
     } else {
-      await store1(offset, type, await inflateWhole(reader, size));
+      await record(offset, type, await inflateWhole(reader, size));
     }
   }
   // REF_DELTAs whose base came later in the pack (or was itself such a delta).

@@ -1,7 +1,7 @@
 import { ShadowGitError } from '../errors.js';
 import type { Repository } from '../store/repo.js';
 import { advertisedRefs } from './discover.js';
-import { request, shownUrl, type Endpoint } from './http.js';
+import { expectContentType, request, shownUrl, type Endpoint } from './http.js';
 import { writePackStream } from './packstream.js';
 import { ByteReader, demuxSideBand, FLUSH, pktLine, pktText, protocolError, readPkt, ServerMessages } from './pktline.js';
 import { objectsToSend } from './reachable.js';
@@ -64,15 +64,16 @@ export async function sendPack(repo: Repository, endpoint: Endpoint, updates: re
   const advertisement = await advertisedRefs(endpoint, 'git-receive-pack');
   const capabilities = advertisement.capabilities;
   if (!capabilities.has('report-status')) throw protocolError('the server does not report the status of a push');
+  const result = new Map<string, 'ok' | string>();
   for (const update of updates) {
     const current = advertisement.refs.get(update.ref);
-    if (current !== update.old) {
+    // Already there: a push run again after it was applied (the answer lost on the way back).
+    if (current === update.new) result.set(update.ref, 'ok');
+    else if (current !== update.old) {
       throw new RemoteRejectedError(`${shown} has ${update.ref} at ${current ?? 'nothing'}, not ${update.old ?? 'nothing'} as this push expected; fetch, then push again.`, new Map([[update.ref, 'stale']]));
     }
   }
-  const result = new Map<string, 'ok' | string>();
-  const changes = updates.filter((update) => update.old !== update.new);
-  for (const update of updates) if (update.old === update.new) result.set(update.ref, 'ok');
+  const changes = updates.filter((update) => !result.has(update.ref));
   if (changes.length === 0) return { refs: result, objects: 0 };
 
   const onProgress = options.onProgress ?? (() => undefined);
@@ -93,6 +94,7 @@ export async function sendPack(repo: Repository, endpoint: Endpoint, updates: re
     headers: { 'Content-Type': 'application/x-git-receive-pack-request', Accept: 'application/x-git-receive-pack-result' },
     body: body(),
   });
+  expectContentType(res, 'application/x-git-receive-pack-result', shown);
   const messages = new ServerMessages();
   const reader = new ByteReader(res[Symbol.asyncIterator]());
   const reportReader = sideBand
