@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import { ShadowGitError } from '../errors.js';
 import { STREAM_THRESHOLD, type ObjectStore, type ObjectType } from '../store/objects.js';
+import { entryHeader, packHeader } from '../store/pack.js';
 import { protocolError, type ByteReader } from './pktline.js';
 
 /**
@@ -11,32 +12,11 @@ import { protocolError, type ByteReader } from './pktline.js';
  * parsed as it arrives, each object written to the store as a loose object.
  */
 
-const TYPE_CODES: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3, tag: 4 };
 const CODE_TYPES: Record<number, ObjectType> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' };
 const OFS_DELTA = 6;
 const REF_DELTA = 7;
 /** Small entries are gathered into request-body chunks of about this size. */
 const BODY_CHUNK = 1 << 20;
-
-/** A pack entry's header: type and size as git's base-128 varint, low bits first. */
-function entryHeader(type: ObjectType, size: number): Buffer {
-  const bytes: number[] = [];
-  let byte = (TYPE_CODES[type] << 4) | (size & 0x0f);
-  let rest = Math.floor(size / 16);
-  while (rest > 0) {
-    bytes.push(byte | 0x80);
-    byte = rest & 0x7f;
-    rest = Math.floor(rest / 128);
-  }
-  bytes.push(byte);
-  return Buffer.from(bytes);
-}
-
-function u32(value: number): Buffer {
-  const buffer = Buffer.alloc(4);
-  buffer.writeUInt32BE(value);
-  return buffer;
-}
 
 /**
  * The pack of `oids` as a byte stream: header, one undeltified entry per object (each read and
@@ -59,7 +39,7 @@ export async function* writePackStream(store: ObjectStore, oids: readonly string
     pendingBytes = 0;
     return chunk;
   };
-  add(Buffer.concat([Buffer.from('PACK'), u32(2), u32(oids.length)]));
+  add(packHeader(oids.length));
   for (const oid of oids) {
     const largeSize = store.largeLooseBlobSize(oid);
     if (largeSize !== undefined) {
