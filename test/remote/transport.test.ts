@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import path from 'node:path';
 import { ShadowGit } from '../../src/index.js';
 import { ShadowGitError } from '../../src/engine/errors.js';
@@ -14,7 +14,7 @@ import { advertisedRefs } from '../../src/engine/remote/discover.js';
 import { fetchPack } from '../../src/engine/remote/fetchpack.js';
 import { readPackStream } from '../../src/engine/remote/packstream.js';
 import { ByteReader } from '../../src/engine/remote/pktline.js';
-import type { Endpoint } from '../../src/engine/remote/http.js';
+import { proxyFor, type Endpoint } from '../../src/engine/remote/http.js';
 import { sendPack, type RefUpdate } from '../../src/engine/remote/sendpack.js';
 import { encodeCommit, signatureNow } from '../../src/engine/store/gitformat.js';
 import { Repository } from '../../src/engine/store/repo.js';
@@ -324,5 +324,42 @@ describe('credentials', () => {
       proxy.closeAllConnections();
       await new Promise((resolve) => proxy.close(resolve));
     }
+  });
+
+  test('HTTPS_PROXY opens a CONNECT tunnel to the host; NO_PROXY matches domain suffixes and ports', async () => {
+    const tunnels: string[] = [];
+    const proxy = http.createServer();
+    proxy.on('connect', (req, socket: Socket) => {
+      tunnels.push(req.url!);
+      // TLS to a plain HTTP server fails: enough to prove the request went into the tunnel.
+      const [host, port] = req.url!.split(':');
+      const upstream = connect(Number(port), host, () => {
+        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.pipe(socket).pipe(upstream);
+      });
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const saved = process.env.HTTPS_PROXY;
+    try {
+      process.env.HTTPS_PROXY = proxyUrl;
+      const target = new URL(endpoint.url);
+      const err = await caught(advertisedRefs({ ...endpoint, url: endpoint.url.replace('http://', 'https://'), timeouts: { connectMs: 5000, idleMs: 5000 } }, 'git-upload-pack'));
+      expect(err.code).toBe('ENETWORK');
+      expect(tunnels).toEqual([`${target.hostname}:${target.port}`]);
+    } finally {
+      if (saved === undefined) delete process.env.HTTPS_PROXY;
+      else process.env.HTTPS_PROXY = saved;
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+    const env = { HTTPS_PROXY: proxyUrl, NO_PROXY: '.example.com, other.org:8443' };
+    expect(proxyFor(new URL('https://git.example.com/backup.git'), env)).toBeUndefined();
+    expect(proxyFor(new URL('https://example.com/backup.git'), env)).toBeUndefined();
+    expect(proxyFor(new URL('https://other.org:8443/x'), env)).toBeUndefined();
+    expect(proxyFor(new URL('https://other.org/x'), env)?.toString()).toBe(`${proxyUrl}/`);
+    expect(proxyFor(new URL('https://notexample.com/x'), env)?.toString()).toBe(`${proxyUrl}/`);
   });
 });
