@@ -115,6 +115,26 @@ module.exports = {
       to: { path: '^src/engine/protect/' },
     },
     {
+      name: 'remote-on-the-store',
+      severity: 'error',
+      comment:
+        'remote/ (the smart-HTTP transport: pkt-lines, packs as streams, credentials, proxy) moves ' +
+        'objects and refs between the store and a git server. It builds on store/ and the root ' +
+        'primitives only: what to push or fetch (snapshots, tags, notes) is decided by the rooms ' +
+        'above that call it.',
+      from: { path: '^src/engine/remote/' },
+      to: { path: '^src/engine/(worktree|snapshot|checkout|maintenance|protect)/' },
+    },
+    {
+      name: 'remote-above-the-store',
+      severity: 'error',
+      comment:
+        'store/, worktree/ and the root primitives sit below remote/ and never import it: a local ' +
+        'snapshot or checkout works with no network code loaded.',
+      from: { path: ['^src/engine/(store|worktree)/', '^src/engine/[a-z]+\\.ts$'] },
+      to: { path: '^src/engine/remote/' },
+    },
+    {
       name: 'cli-only-above',
       severity: 'error',
       comment: 'Nothing below the CLI imports it: the library works without a terminal.',

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Transform, Writable } from 'node:stream';
-import { CorruptObjectError } from '../errors.js';
+import { CorruptObjectError, ShadowGitError } from '../errors.js';
 import { directorySize, writeFileAtomic } from '../fsutil.js';
 import { faultPoint } from '../faults.js';
 import { sameStat } from '../worktree/stat.js';
@@ -366,6 +366,50 @@ export class ObjectStore {
     }
     if (header || seen !== declared) throw new CorruptObjectError(oid, where, 'damaged (bad header)');
     if (hash.digest('hex') !== oid) throw new CorruptObjectError(oid, where, 'damaged (its content does not match its id)');
+  }
+
+  /**
+   * The size of blob `oid` when it is a large loose object that `streamBlobTo` streams, else
+   * undefined (small or packed: read it whole). Lets a pack writer put the size in an entry's
+   * header before the content.
+   */
+  largeLooseBlobSize(oid: string): number | undefined {
+    const loose = looseObjectPath(this.gitdir, oid);
+    return streamsWhenRead(loose) ? declaredSize(loose) : undefined;
+  }
+
+  /** Streams large loose blob `oid`'s content into `sink`, verified against its id at the end. */
+  async streamBlobTo(oid: string, sink: Writable, where?: string): Promise<void> {
+    await this.streamLooseBlob(oid, looseObjectPath(this.gitdir, oid), where, sink);
+  }
+
+  /**
+   * Writes an object of `size` bytes arriving as a stream (a fetched pack's large blob): hashed
+   * and deflated as it comes, never whole in memory. Returns its id; throws when the stream
+   * does not hold exactly `size` bytes.
+   */
+  async writeStream(type: ObjectType, size: number, source: AsyncIterable<Buffer>): Promise<string> {
+    const tmp = tempObjectPath(path.join(this.gitdir, 'objects'));
+    try {
+      const hash = createHash('sha1').update(objectHeader(type, size));
+      let seen = 0;
+      const counted = async function* () {
+        for await (const chunk of source) {
+          seen += chunk.length;
+          hash.update(chunk);
+          yield chunk;
+        }
+      };
+      const deflate = zlib.createDeflate({ ...DEFLATE_OPTIONS, chunkSize: STREAM_CHUNK });
+      deflate.write(objectHeader(type, size));
+      await pipeline(counted, deflate, createWriteStream(tmp, { flags: 'wx', mode: 0o444 }));
+      if (seen !== size) throw new ShadowGitError(`an incoming object held ${seen} bytes where ${size} were announced; nothing was stored for it.`, 'ECORRUPT');
+      const oid = hash.digest('hex');
+      await this.adoptTemp(tmp, oid);
+      return oid;
+    } finally {
+      await fsp.rm(tmp, { force: true });
+    }
   }
 
   /** Packed objects (after `gc`) are read through isomorphic-git, loaded only when needed. */

@@ -19,7 +19,7 @@ const TYPE_CODES: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3, ta
 const IDX_MAGIC = Buffer.from([0xff, 0x74, 0x4f, 0x63]);
 
 /** Pack entry header: type and size as git's little-endian base-128 varint. */
-function entryHeader(type: ObjectType, size: number): Buffer {
+export function entryHeader(type: ObjectType, size: number): Buffer {
   const bytes: number[] = [];
   let byte = (TYPE_CODES[type] << 4) | (size & 0x0f);
   let rest = Math.floor(size / 16);
@@ -36,6 +36,11 @@ function u32(value: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32BE(value);
   return b;
+}
+
+/** A version 2 pack's header: signature, version, object count. */
+export function packHeader(count: number): Buffer {
+  return Buffer.concat([Buffer.from('PACK'), u32(2), u32(count)]);
 }
 
 interface IndexEntry {
@@ -84,7 +89,7 @@ export async function writePack(store: ObjectStore, packDir: string, oids: strin
   let offset = 12;
   try {
     // The object count is patched in once known; the checksum is computed from the file after.
-    await handle.write(Buffer.concat([Buffer.from('PACK'), u32(2), u32(0)]));
+    await handle.write(packHeader(0));
     for (const oid of oids) {
       if (offset > maxBytes) break;
       const object = await store.read(oid);
