@@ -204,6 +204,8 @@ export interface CloneReport {
   objects: number;
   checkedOut: { id: string; commit: string; date: string; message: string };
   written: number;
+  /** What the checkout met (as rollback's warnings), and a restored `.shadowgit` that places the shadow repository elsewhere. */
+  warnings: string[];
 }
 
 export interface PruneReport {
@@ -835,6 +837,8 @@ export class ShadowGit {
           const chosen = await resolveRevision(repository, options.rev ?? 'latest');
           checkingOut = true;
           const result = await readingSnapshot(chosen, () => checkout(repository, chosen, { op: 'clone', trigger: 'pre-clone', emptyTreeNeedsNoSnapshot: true, onProgress: options.onProgress }));
+          // The repository was placed by the empty DIR's settings; the restored .shadowgit may ask for another place.
+          const placed = await Repository.open({ worktree: repository.worktree }).then((r) => (r.gitdir === repository.gitdir ? undefined : `the restored .shadowgit puts the shadow repository at ${r.gitdir}, but the clone made it at ${repository.gitdir}; move it there, or remove "repo" from .shadowgit.`), (err: Error) => `the restored .shadowgit cannot be used as it is (${err.message.replace(/[.;]?\s*$/, '')}); the clone's shadow repository is at ${repository.gitdir}.`);
           return {
             worktree: repository.worktree,
             repo: repository.gitdir,
@@ -847,6 +851,7 @@ export class ShadowGit {
             objects,
             checkedOut: { id: chosen.id, commit: chosen.commit, date: chosen.date.toISOString(), message: chosen.message },
             written: result.written.length,
+            warnings: [...result.warnings, ...(placed ? [placed] : [])],
           };
         },
         (r) => [r.checkedOut.commit],

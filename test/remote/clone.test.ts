@@ -147,18 +147,24 @@ describe('clone', () => {
     const link = path.join(sb.dir, 'a-link');
     await fsp.mkdir(path.join(sb.dir, 'empty-target'));
     await fsp.symlink(path.join(sb.dir, 'empty-target'), link);
-    const cases: Array<[string[], RegExp, number]> = [
-      [[full], /is not empty/, 2],
-      [[file], /is not a directory/, 2],
-      [[link], /is a symbolic link/, 2],
-      [[machine.dir, '--machine', 'nobody'], /has no machine named "nobody"; it holds desktop-9b0c, laptop-3f2a/, 2],
-      [[machine.dir, '--rev', 'no-such-name'], /no-such-name/, 1],
+    // Through the CLI once: a usage exit and one sentence.
+    const refused = await runCliAsync(sb, ['clone', url, full], { cwd: sb.dir, env: machine.env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^shadowgit: \S+ is not empty; clone into a new or empty directory/);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    const cases: Array<[string, { rev?: string; machine?: string }, RegExp, string]> = [
+      [file, {}, /is not a directory/, 'EUSAGE'],
+      [link, {}, /is a symbolic link/, 'EUSAGE'],
+      [machine.dir, { machine: 'nobody' }, /has no machine named "nobody"; it holds desktop-9b0c, laptop-3f2a/, 'EUSAGE'],
+      [machine.dir, { rev: 'no-such-name' }, /no-such-name/, 'EBADREV'],
     ];
-    for (const [args, message, code] of cases) {
-      const result = await runCliAsync(sb, ['clone', url, ...args], { cwd: sb.dir, env: machine.env });
-      expect({ args, code: result.code }).toEqual({ args, code });
-      expect(result.stderr).toMatch(message);
-      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    const previousHome = process.env.SHADOWGIT_HOME;
+    process.env.SHADOWGIT_HOME = machine.home;
+    try {
+      for (const [dir, options, message, code] of cases) await expect(ShadowGit.clone(url, dir, options)).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
+    } finally {
+      if (previousHome === undefined) delete process.env.SHADOWGIT_HOME;
+      else process.env.SHADOWGIT_HOME = previousHome;
     }
     expect(await fsp.readFile(path.join(full, 'keep.txt'), 'utf8')).toBe('mine\n');
     expect(await fsp.readdir(path.join(sb.dir, 'empty-target'))).toEqual([]);

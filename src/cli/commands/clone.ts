@@ -1,6 +1,6 @@
 import { defineCommand } from '../command.js';
 import { runCommand, UsageError, type GlobalArgs } from '../context.js';
-import { color, print, printJson, progress, short } from '../output.js';
+import { color, print, printJson, progress, short, warn } from '../output.js';
 
 interface Args extends GlobalArgs {
   url: string;
@@ -47,6 +47,7 @@ export const cloneCommand = defineCommand<Args>({
         const how = args.machine === undefined ? 'the one that pushed last' : 'as asked';
         process.stderr.write(`note: the remote holds the backups of ${report.otherMachines.length + 1} machines; took ${report.machine} (${how}). Others: ${report.otherMachines.join(', ')} (\`--machine NAME\` takes one of them).\n`);
       }
+      for (const warning of report.warnings) warn(warning);
       if (args.json) {
         printJson(report);
         return;

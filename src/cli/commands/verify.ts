@@ -15,7 +15,10 @@ function problemLines(revision: CheckedRevision): string {
   return lines.join('\n');
 }
 
-function render(report: VerifyReport): void {
+const LOCAL_ADVICE = 'Rollback and restore refuse to write from a damaged object: roll back to an intact snapshot, or restore the shadow repository from a backup.';
+const REMOTE_ADVICE = 'A push never rewrites what the remote holds: repair or replace the damaged objects on the server (a local shadow repository that has them intact can be pushed to a new remote).';
+
+function render(report: VerifyReport, advice = LOCAL_ADVICE): void {
   const damaged = report.snapshots.filter((s) => !s.ok);
   const damagedApproved = report.approved.filter((a) => !a.ok);
   if (damaged.length + damagedApproved.length > 0) {
@@ -31,7 +34,7 @@ function render(report: VerifyReport): void {
   print(report.ok ? color.green(summary) : color.red(summary));
   const intactIds = report.snapshots.filter((s) => s.ok).map((s) => s.id);
   if (damaged.length > 0 && intactIds.length > 0) print(`Intact: ${intactIds.slice(0, 20).join(', ')}${intactIds.length > 20 ? ` …and ${intactIds.length - 20} more (see --json)` : ''}`);
-  if (!report.ok) print('Rollback and restore refuse to write from a damaged object: roll back to an intact snapshot, or restore the shadow repository from a backup.');
+  if (!report.ok) print(advice);
 }
 
 /** Each machine's problems as `verify` shows a repository's, under its name, then one summary of the remote. */
@@ -39,7 +42,7 @@ function renderRemote(report: RemoteVerifyReport): void {
   for (const machine of report.machines) {
     if (machine.ok) continue;
     print(color.bold(`Machine ${machine.machine}:`));
-    render(machine);
+    render(machine, REMOTE_ADVICE);
   }
   if (report.otherRefs.length > 0) print(`Not snapshots, so only hashed as they arrived: ${report.otherRefs.join(', ')}.`);
   const damaged = report.machines.filter((m) => !m.ok).map((m) => m.machine);
