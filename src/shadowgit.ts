@@ -37,7 +37,7 @@ import type { WatchState } from './engine/worktree/watchstate.js';
 import type { AgentProvenance } from './engine/provenance.js';
 import type { RemoteMachine } from './engine/remote/clone.js';
 import type { TransferProgress } from './engine/remote/sendpack.js';
-import type { RemoteVerifyReport } from './engine/remote/verifyremote.js';
+import type { RemoteVerifyReport } from './engine/maintenance/verifyremote.js';
 export { agentSummary } from './engine/provenance.js';
 
 export type { CheckoutReport, SnapshotReport };
@@ -869,7 +869,7 @@ export class ShadowGit {
    * `open` opens (opened only then: a URL needs no shadow repository).
    */
   static async verifyRemote(remote: string, open: () => Promise<ShadowGit>, options: { onTransfer?: (progress: TransferProgress) => void; onProgress?: (objects: number) => void } = {}): Promise<RemoteVerifyReport> {
-    const [{ verifyRemote }, { lookupCredentials }] = await Promise.all([import('./engine/remote/verifyremote.js'), import('./engine/remote/credentials.js')]);
+    const [{ verifyRemote }, { lookupCredentials }] = await Promise.all([import('./engine/maintenance/verifyremote.js'), import('./engine/remote/credentials.js')]);
     const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(remote) ? remote : await (await open()).remoteUrl(remote);
     return verifyRemote({ url, credentials: await lookupCredentials(url) }, { onProgress: options.onTransfer, onVerified: options.onProgress });
   }

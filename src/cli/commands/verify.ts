@@ -1,5 +1,5 @@
 import type { CheckedRevision, VerifyReport } from '../../engine/maintenance/verify.js';
-import type { RemoteVerifyReport } from '../../engine/remote/verifyremote.js';
+import type { RemoteVerifyReport } from '../../engine/maintenance/verifyremote.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { color, print, printJson, progress, short, table } from '../output.js';

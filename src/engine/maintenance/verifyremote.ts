@@ -2,14 +2,14 @@ import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CONFIG_FILE } from '../config.js';
-import { verifyRepository, type VerifyReport } from '../maintenance/verify.js';
+import { verifyRepository, type VerifyReport } from './verify.js';
 import { NOTES_REF, SNAPSHOT_REF } from '../store/refs.js';
 import { Repository } from '../store/repo.js';
-import { adoptMachine, remoteMachines } from './clone.js';
-import { advertisedRefs } from './discover.js';
-import { fetchPack } from './fetchpack.js';
-import { shownUrl, type Endpoint } from './http.js';
-import type { TransferOptions } from './sendpack.js';
+import { adoptMachine, remoteMachines } from '../remote/clone.js';
+import { advertisedRefs } from '../remote/discover.js';
+import { fetchPack } from '../remote/fetchpack.js';
+import { shownUrl, type Endpoint } from '../remote/http.js';
+import type { TransferOptions } from '../remote/sendpack.js';
 
 export interface MachineVerifyReport extends VerifyReport {
   machine: string;
