@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateTree, mutateFiles, TREE_SHAPES } from './bench/tree.mjs';
-import { rssMethod, run, runAll } from './bench/measure.mjs';
+import { gitEnv, rssMethod, run, runAll } from './bench/measure.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'shadowgit');
@@ -35,19 +35,6 @@ if (opts.help) {
   process.exit(0);
 }
 
-const gitEnv = {
-  ...process.env,
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_COUNT: '1',
-  GIT_CONFIG_KEY_0: 'gc.auto',
-  GIT_CONFIG_VALUE_0: '0',
-  GIT_AUTHOR_NAME: 'bench',
-  GIT_AUTHOR_EMAIL: 'bench@localhost',
-  GIT_COMMITTER_NAME: 'bench',
-  GIT_COMMITTER_EMAIL: 'bench@localhost',
-};
-delete gitEnv.NODE_OPTIONS;
 
 /**
  * The test server, transpiled from test/helpers/*.ts with the project's TypeScript (one server,
