@@ -2,7 +2,7 @@
 // test/helpers/gitserver.ts). The remote is built with native git to exactly the layout a push
 // writes (docs/remote.md, "Names on the remote"), so these tests stand on their own; native git
 // is the oracle for what arrives on disk and in the new shadow repository.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
@@ -12,6 +12,7 @@ import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, runCl
 
 const LAPTOP = 'laptop-3f2a';
 const DESKTOP = 'desktop-9b0c';
+const SECRET = 'tok-5e1f-sekrit';
 
 let sb: Sandbox;
 let server: GitServer;
@@ -129,13 +130,18 @@ describe('clone', () => {
     expectSameFiles(await diskFiles(older.dir), gitTreeFiles(source, first));
     expect(JSON.parse((await runCliAsync(sb, ['status', '--json'], { cwd: older.dir, env: older.env })).stdout).changes).toEqual({ added: [], modified: [], deleted: [] });
 
+    // Credentials in the URL are used (the server ignores them) and written nowhere.
     const desktop = await freshMachine();
-    const byMachine = await runCliAsync(sb, ['clone', url, desktop.dir, '--machine', DESKTOP, '--name', 'backup'], { cwd: sb.dir, env: desktop.env });
+    const withToken = url.replace('http://', `http://me:${SECRET}@`);
+    const byMachine = await runCliAsync(sb, ['clone', withToken, desktop.dir, '--machine', DESKTOP, '--name', 'backup'], { cwd: sb.dir, env: desktop.env });
     expect(byMachine.code).toBe(0);
     expect(byMachine.stdout).toContain(`1 snapshot(s) and 0 approved revision(s) of machine ${DESKTOP}`);
+    expect(`${byMachine.stdout}${byMachine.stderr}`).not.toContain(SECRET);
     expectSameFiles(await diskFiles(desktop.dir), gitTreeFiles(source, first));
     const [repo] = await reposIn(desktop.home);
     expect((git(repo!, ['config', 'remote.backup.url']) as string).trim()).toBe(url);
+    const grep = spawnSync('grep', ['-r', '-l', SECRET, desktop.home], { encoding: 'utf8' });
+    expect(grep.stdout).toBe('');
   });
 
   test('refusals: a non-empty directory, a file, a symlink, an unknown machine, a revision the chain lacks — one sentence, nothing left behind', async () => {
