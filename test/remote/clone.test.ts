@@ -144,7 +144,7 @@ describe('clone', () => {
     expect(grep.stdout).toBe('');
   });
 
-  test('refusals: a non-empty directory, a file, a symlink, an unknown machine, a revision the chain lacks — one sentence, nothing left behind', async () => {
+  test('refusals: a non-empty directory, a file, a symlink, an unknown machine, a revision the chain lacks, a tree that has snapshots — one sentence, nothing left behind; a shadow repository without snapshots is taken over', async () => {
     const machine = await freshMachine();
     const full = path.join(sb.dir, 'full');
     await writeTree(full, { 'keep.txt': 'mine\n' });
@@ -168,6 +168,18 @@ describe('clone', () => {
     process.env.SHADOWGIT_HOME = machine.home;
     try {
       for (const [dir, options, message, code] of cases) await expect(ShadowGit.clone(url, dir, options)).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
+      expect(await reposIn(machine.home)).toEqual([]);
+
+      // A shadow repository without snapshots (what a clone killed mid-fetch leaves) is taken over;
+      // one with snapshots is not, even when its tree was emptied.
+      const reused = path.join(sb.dir, 'reused');
+      await fsp.mkdir(reused);
+      const initialized = await ShadowGit.open({ worktree: reused });
+      await initialized.init();
+      expect((await ShadowGit.clone(url, reused, { machine: LAPTOP })).repo).toBe(initialized.repoPath);
+      for (const name of await fsp.readdir(reused)) await fsp.rm(path.join(reused, name), { recursive: true });
+      await expect(ShadowGit.clone(url, reused)).rejects.toMatchObject({ code: 'EUSAGE', message: expect.stringMatching(/already has snapshots in/) });
+      expect(await fsp.readdir(reused)).toEqual([]);
     } finally {
       if (previousHome === undefined) delete process.env.SHADOWGIT_HOME;
       else process.env.SHADOWGIT_HOME = previousHome;
@@ -175,7 +187,6 @@ describe('clone', () => {
     expect(await fsp.readFile(path.join(full, 'keep.txt'), 'utf8')).toBe('mine\n');
     expect(await fsp.readdir(path.join(sb.dir, 'empty-target'))).toEqual([]);
     await expect(fsp.lstat(machine.dir)).rejects.toThrow();
-    expect(await reposIn(machine.home)).toEqual([]);
   });
 
   test('a server killed mid-fetch leaves no directory and no shadow repository; the clone run again succeeds', async () => {
