@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateHugeFile, generateTree, mutateFiles, touchHugeFile, TREE_SHAPES } from './bench/tree.mjs';
-import { diskUsage, median, rssMethod, run, runAll } from './bench/measure.mjs';
+import { diskUsage, gitEnv, median, rssMethod, run, runAll } from './bench/measure.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -43,22 +43,6 @@ if (opts.help) {
 const BIN = path.resolve(opts.bin ?? path.join(ROOT, 'bin', 'shadowgit'));
 const cases = (opts.cases ?? (opts.quick ? 'medium' : 'medium,large,huge')).split(',');
 const rounds = Number(opts.rounds ?? (opts.quick ? 3 : 5));
-
-const gitEnv = {
-  ...process.env,
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_CONFIG_NOSYSTEM: '1',
-  // No background `gc --auto` (it packs past 6,700 loose objects, detached, competing with the
-  // next measurement); shadowgit's repos have gc.auto=0 too, so both sides stay loose.
-  GIT_CONFIG_COUNT: '1',
-  GIT_CONFIG_KEY_0: 'gc.auto',
-  GIT_CONFIG_VALUE_0: '0',
-  GIT_AUTHOR_NAME: 'bench',
-  GIT_AUTHOR_EMAIL: 'bench@localhost',
-  GIT_COMMITTER_NAME: 'bench',
-  GIT_COMMITTER_EMAIL: 'bench@localhost',
-};
-delete gitEnv.NODE_OPTIONS;
 
 if (!existsSync(path.join(path.dirname(BIN), '..', 'dist', 'cli', 'main.js'))) {
   console.error(`bench: ${path.join(path.dirname(BIN), '..', 'dist')} is missing; run \`npm run build\` first.`);

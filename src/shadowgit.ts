@@ -1,4 +1,4 @@
-import { lstatSync } from 'node:fs';
+import { lstatSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { approvedName, approveSnapshot, availableName } from './engine/snapshot/approve.js';
 import { abandonInterruptedCheckout, checkout, planCheckoutNow, readLastCheckout, recoverInterruptedCheckout, type CheckoutResult } from './engine/checkout/checkout.js';
@@ -35,6 +35,9 @@ import type { RecoverReport } from './engine/protect/recover.js';
 import type { StopResult, WatchOptions, WatchSession } from './engine/protect/watch.js';
 import type { WatchState } from './engine/worktree/watchstate.js';
 import type { AgentProvenance } from './engine/provenance.js';
+import type { RemoteMachine } from './engine/remote/clone.js';
+import type { TransferProgress } from './engine/remote/sendpack.js';
+import type { RemoteVerifyReport } from './engine/maintenance/verifyremote.js';
 export { agentSummary } from './engine/provenance.js';
 
 export type { CheckoutReport, SnapshotReport };
@@ -173,6 +176,37 @@ export interface StatusReport {
 }
 
 export type ProgressCallback = (files: number) => void;
+
+export interface CloneOptions {
+  /** The snapshot to check out (any revision `resolve` takes); default the latest. */
+  rev?: string;
+  /** The machine whose backups to take; default the one whose chain was updated last. */
+  machine?: string;
+  /** The name the remote is recorded under; default origin. */
+  name?: string;
+  /** The fetch's progress (objects received, the server's messages). */
+  onTransfer?: (progress: TransferProgress) => void;
+  /** Files written by the checkout. */
+  onProgress?: ProgressCallback;
+}
+
+export interface CloneReport {
+  worktree: string;
+  repo: string;
+  /** The remote's URL as recorded (no credentials). */
+  url: string;
+  remote: string;
+  machine: string;
+  /** The remote's other machines, not taken (`--machine` picks one of them). */
+  otherMachines: string[];
+  snapshots: number;
+  approved: number;
+  objects: number;
+  checkedOut: { id: string; commit: string; date: string; message: string };
+  written: number;
+  /** What the checkout met (as rollback's warnings), and a restored `.shadowgit` that places the shadow repository elsewhere. */
+  warnings: string[];
+}
 
 export interface PruneReport {
   policy: RetentionPolicy;
@@ -753,6 +787,99 @@ export class ShadowGit {
     await this.repository.requireExisting();
     const { verifyRepository } = await import('./engine/maintenance/verify.js');
     return this.repository.withLock('verify', () => verifyRepository(this.repository, options));
+  }
+
+  /**
+   * Sets up the shadow repository of `dir` (missing or empty) from the remote at `url`: fetches
+   * one machine's chain, approvals and notes, makes them this repository's own, records the
+   * remote, and checks `rev` out into `dir` through the ordinary checkout (journal, read-back).
+   * A clone that fails before the checkout leaves no shadow repository and `dir` as it was.
+   */
+  static async clone(url: string, dir: string, options: CloneOptions = {}): Promise<CloneReport> {
+    const [clone, { advertisedRefs }, { fetchPack }, { checkRemoteName, recordRemoteUrl }, { lookupCredentials }, { shownUrl }] = await Promise.all([
+      import('./engine/remote/clone.js'),
+      import('./engine/remote/discover.js'),
+      import('./engine/remote/fetchpack.js'),
+      import('./engine/remote/remoteurl.js'),
+      import('./engine/remote/credentials.js'),
+      import('./engine/remote/http.js'),
+    ]);
+    const name = checkRemoteName(options.name ?? 'origin');
+    const endpoint = { url, credentials: await lookupCredentials(url) };
+    const shown = shownUrl(endpoint);
+    const target = await clone.checkCloneTarget(dir);
+    const machines = clone.remoteMachines(await advertisedRefs(endpoint, 'git-upload-pack'));
+    const candidates = clone.machinesToFetch(machines, shown, options.machine);
+    await fsp.mkdir(target.dir, { recursive: true });
+    const created = { dir: !target.exists, repo: false };
+    let repository: Repository;
+    try {
+      repository = await Repository.open({ worktree: target.dir });
+      if (await repository.head()) throw new ShadowGitError(`${target.dir} already has snapshots in ${repository.gitdir}; clone into another directory, or roll that tree back with \`shadowgit -C ${target.dir} rollback\`.`, 'EUSAGE');
+    } catch (err) {
+      if (created.dir) await fsp.rmdir(target.dir).catch(() => undefined);
+      throw err;
+    }
+    created.repo = !(await repository.exists());
+    const sg = new ShadowGit(repository);
+    let adopted: RemoteMachine | undefined;
+    let checkingOut = false;
+    try {
+      return await sg.mutate(
+        'clone',
+        { url: shown, machine: options.machine, rev: options.rev, name },
+        async () => {
+          const { objects } = await fetchPack(repository, endpoint, clone.machineWants(candidates), { onProgress: options.onTransfer });
+          const machine = candidates.length === 1 ? candidates[0]! : await clone.newestMachine(repository, candidates);
+          adopted = machine;
+          await clone.adoptMachine(repository, machine);
+          await recordRemoteUrl(repository, name, url);
+          const chosen = await resolveRevision(repository, options.rev ?? 'latest');
+          checkingOut = true;
+          const result = await readingSnapshot(chosen, () => checkout(repository, chosen, { op: 'clone', trigger: 'pre-clone', emptyTreeNeedsNoSnapshot: true, onProgress: options.onProgress }));
+          // The repository was placed by the empty DIR's settings; the restored .shadowgit may ask for another place.
+          const placed = await Repository.open({ worktree: repository.worktree }).then((r) => (r.gitdir === repository.gitdir ? undefined : `the restored .shadowgit puts the shadow repository at ${r.gitdir}, but the clone made it at ${repository.gitdir}; move it there, or remove "repo" from .shadowgit.`), (err: Error) => `the restored .shadowgit cannot be used as it is (${err.message.replace(/[.;]?\s*$/, '')}); the clone's shadow repository is at ${repository.gitdir}.`);
+          return {
+            worktree: repository.worktree,
+            repo: repository.gitdir,
+            url: shown,
+            remote: name,
+            machine: machine.name,
+            otherMachines: [...machines.keys()].filter((m) => m !== machine.name).sort(),
+            snapshots: await countSnapshots(repository),
+            approved: machine.tags.size,
+            objects,
+            checkedOut: { id: chosen.id, commit: chosen.commit, date: chosen.date.toISOString(), message: chosen.message },
+            written: result.written.length,
+            warnings: [...result.warnings, ...(placed ? [placed] : [])],
+          };
+        },
+        (r) => [r.checkedOut.commit],
+      );
+    } catch (err) {
+      // A checkout that started has its journal: the next command finishes it, so the repository stays.
+      if (!checkingOut) await clone.undoClone(repository, created, adopted);
+      throw err;
+    }
+  }
+
+  /**
+   * Fetches everything remote `remote` holds into a temporary repository and verifies every
+   * object there (see verifyRemote). `remote` is a URL, or the name of a remote of the tree
+   * `open` opens (opened only then: a URL needs no shadow repository).
+   */
+  static async verifyRemote(remote: string, open: () => Promise<ShadowGit>, options: { onTransfer?: (progress: TransferProgress) => void; onProgress?: (objects: number) => void } = {}): Promise<RemoteVerifyReport> {
+    const [{ verifyRemote }, { lookupCredentials }] = await Promise.all([import('./engine/maintenance/verifyremote.js'), import('./engine/remote/credentials.js')]);
+    const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(remote) ? remote : await (await open()).remoteUrl(remote);
+    return verifyRemote({ url, credentials: await lookupCredentials(url) }, { onProgress: options.onTransfer, onVerified: options.onProgress });
+  }
+
+  /** The URL recorded for remote `name`; a usage error when there is none. */
+  private async remoteUrl(name: string): Promise<string> {
+    const { remoteUrl } = await import('./engine/remote/remoteurl.js');
+    const url = (await this.repository.exists()) ? await remoteUrl(this.repository, name) : undefined;
+    if (url === undefined) throw new ShadowGitError(`there is no remote named ${JSON.stringify(name)} for ${this.worktree}; give its URL, or add it with \`shadowgit remote add ${name} URL\`.`, 'EUSAGE');
+    return url;
   }
 
   /** Writes the tree of `rev` to `out`: a directory, or a .tar/.tar.gz archive. */

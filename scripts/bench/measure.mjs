@@ -10,6 +10,23 @@ const HAVE_GNU_TIME = existsSync(GNU_TIME) && spawnSync(GNU_TIME, ['-f', '%M', '
 /** Without GNU time, node children report their own peak RSS through a preloaded module. */
 const RSS_REPORTER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'maxrss.cjs');
 
+/** Native git as the benches run it: no user or system config, a fixed identity. */
+export const gitEnv = {
+  ...process.env,
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_CONFIG_NOSYSTEM: '1',
+  // No background `gc --auto` (it packs past 6,700 loose objects, detached, competing with the
+  // next measurement); shadowgit's repos have gc.auto=0 too, so both sides stay loose.
+  GIT_CONFIG_COUNT: '1',
+  GIT_CONFIG_KEY_0: 'gc.auto',
+  GIT_CONFIG_VALUE_0: '0',
+  GIT_AUTHOR_NAME: 'bench',
+  GIT_AUTHOR_EMAIL: 'bench@localhost',
+  GIT_COMMITTER_NAME: 'bench',
+  GIT_COMMITTER_EMAIL: 'bench@localhost',
+};
+delete gitEnv.NODE_OPTIONS;
+
 export const rssMethod = HAVE_GNU_TIME ? 'GNU time' : 'process.resourceUsage().maxRSS (shadowgit only; no CPU times)';
 
 let rssFileCounter = 0;

@@ -15,6 +15,10 @@ export const MISSING_ARGUMENTS: Record<string, string[]> = {
     'name where to write the export (a directory, or a file ending in .tar, .tar.gz or .tgz), e.g. `shadowgit export latest ../backup.tar.gz`',
   ],
   precheck: ['name the files about to change, e.g. `shadowgit precheck src/app.ts`'],
+  clone: [
+    'name the remote to clone and a new or empty directory, e.g. `shadowgit clone https://git.example.com/backups/app.git ~/src/app`',
+    'name a new or empty directory to restore the tree into, e.g. `shadowgit clone https://git.example.com/backups/app.git ~/src/app`',
+  ],
   hooks: ['name what to do: install, uninstall or status, e.g. `shadowgit hooks install --agent claude`'],
 };
 

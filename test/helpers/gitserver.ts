@@ -30,6 +30,8 @@ export interface GitServer {
   setMaxBodyBytes(bytes: number | undefined): void;
   /** The next push is cut off (backend killed, connection dropped) once its body passed `bytes`. */
   killNextPushAfter(bytes: number): void;
+  /** The next fetch is cut off (backend killed, connection dropped) once its answer passed `bytes`. */
+  killNextFetchAfter(bytes: number): void;
   /** Every request so far: method, path and the status answered. */
   requests: Array<{ method: string; path: string; status: number }>;
   close(): Promise<void>;
@@ -42,6 +44,7 @@ export async function startGitServer(initial: GitServerOptions = {}): Promise<Gi
   const options = { ...initial };
   const root = mkdtempSync(path.join(os.tmpdir(), 'sg-gitserver-'));
   let killAfter: number | undefined;
+  let killFetchAfter: number | undefined;
   const requests: GitServer['requests'] = [];
   const children = new Set<ChildProcess>();
 
@@ -66,6 +69,9 @@ export async function startGitServer(initial: GitServerOptions = {}): Promise<Gi
     const isPush = req.method === 'POST' && url.pathname.endsWith('/git-receive-pack');
     const cutAt = isPush ? killAfter : undefined;
     if (isPush) killAfter = undefined;
+    const isFetch = req.method === 'POST' && url.pathname.endsWith('/git-upload-pack');
+    const cutAnswerAt = isFetch ? killFetchAfter : undefined;
+    if (isFetch) killFetchAfter = undefined;
     const child = spawn('git', ['http-backend'], {
       detached: true,
       stdio: ['pipe', 'pipe', 'ignore'],
@@ -126,7 +132,18 @@ export async function startGitServer(initial: GitServerOptions = {}): Promise<Gi
     // The CGI's answer: a header block (Status, Content-Type, …), a blank line, the body.
     let head = Buffer.alloc(0);
     let headersDone = false;
+    let answered = 0;
+    let answerCut = false;
     child.stdout!.on('data', (chunk: Buffer) => {
+      if (answerCut) return;
+      if (headersDone && cutAnswerAt !== undefined && (answered += chunk.length) > cutAnswerAt) {
+        answerCut = true;
+        killBackend();
+        entry.status = -1;
+        res.write(chunk.subarray(0, chunk.length - (answered - cutAnswerAt)));
+        res.socket?.destroy();
+        return;
+      }
       if (headersDone) {
         if (!res.write(chunk)) {
           child.stdout!.pause();
@@ -183,6 +200,9 @@ export async function startGitServer(initial: GitServerOptions = {}): Promise<Gi
     },
     killNextPushAfter(bytes) {
       killAfter = bytes;
+    },
+    killNextFetchAfter(bytes) {
+      killFetchAfter = bytes;
     },
     async close() {
       for (const child of children) {

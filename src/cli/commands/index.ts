@@ -1,5 +1,6 @@
 import type { DirectCommand } from '../command.js';
 import { approveCommand } from './approve.js';
+import { cloneCommand } from './clone.js';
 import { diffCommand } from './diff.js';
 import { exportCommand } from './export.js';
 import { gcCommand } from './gc.js';
@@ -40,6 +41,7 @@ export const commands: DirectCommand[] = [
   gcCommand,
   verifyCommand,
   exportCommand,
+  cloneCommand,
   statusCommand,
   watchCommand,
   guardCommand,

@@ -52,6 +52,12 @@ export interface CheckoutOptions {
    * shown is then no longer the one that would run.
    */
   expectTree?: string;
+  /**
+   * A tree with nothing in it needs no safety snapshot (a clone into a new directory): the
+   * target stands as the state before, so the chain gains no empty snapshot that `latest` and
+   * a push would then name.
+   */
+  emptyTreeNeedsNoSnapshot?: boolean;
 }
 
 /**
@@ -67,7 +73,11 @@ export async function checkout(repo: Repository, target: SnapshotInfo, options: 
   refuseUnexpectedTree(now, options, 'before changing anything');
   if (proposed.plan.write.length === 0 && proposed.plan.delete.length === 0) return { target, preRollbackCreated: false, written: [], deleted: [], warnings: [] };
   const verified = await refuseBeforeSnapshot(repo, options.op, proposed, now.skipped);
-  const pre = (await latestRecording(repo, now)) ?? (await takeSnapshot(repo, { trigger: options.trigger, message: `before ${options.op} to ${target.id}`, onProgress: options.onProgress }));
+  const pre =
+    (await latestRecording(repo, now)) ??
+    (options.emptyTreeNeedsNoSnapshot && now.files.size === 0 && now.skipped.length === 0
+      ? { snapshot: target, created: false, state: now }
+      : await takeSnapshot(repo, { trigger: options.trigger, message: `before ${options.op} to ${target.id}`, onProgress: options.onProgress }));
   refuseUnexpectedTree(pre.state, options, `after recording the tree as snapshot ${pre.snapshot.id}, before writing to it`);
   const { plan, writes } = pre.state === now ? proposed : await planCheckout(repo, target, pre.state, targetFiles, options.paths);
   const journal: Journal = { op: options.op, target: target.commit, before: pre.snapshot.commit, paths: options.paths, startedAt: new Date().toISOString(), by: options.by };

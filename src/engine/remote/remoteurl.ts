@@ -1,0 +1,38 @@
+import { ShadowGitError } from '../errors.js';
+import type { Repository } from '../store/repo.js';
+import { redactUrl } from './credentials.js';
+
+/**
+ * A remote's URL is `remote.<name>.url` in the shadow repository's own git config, so native git
+ * run on the shadow repository sees the same remotes. Never with credentials in it: those come
+ * from the credentials module only. isomorphic-git reads and writes the config (loaded here
+ * only, so commands without remotes never load it).
+ */
+
+const REMOTE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** `name`, if it can name a remote (a config subsection and a ref component); else a usage error. */
+export function checkRemoteName(name: string): string {
+  if (!REMOTE_NAME.test(name) || name.includes('..') || name.endsWith('.lock')) {
+    throw new ShadowGitError(`${JSON.stringify(name)} cannot name a remote; use letters, digits, '.', '_' and '-' (e.g. origin).`, 'EUSAGE');
+  }
+  return name;
+}
+
+async function isomorphicGit() {
+  const [{ default: git }, fs] = await Promise.all([import('isomorphic-git'), import('node:fs')]);
+  return { git, fs };
+}
+
+/** Records `url`, without any user name or token it carries, as remote `name`. */
+export async function recordRemoteUrl(repo: Repository, name: string, url: string): Promise<void> {
+  const { git, fs } = await isomorphicGit();
+  await git.setConfig({ fs, gitdir: repo.gitdir, path: `remote.${checkRemoteName(name)}.url`, value: redactUrl(url) });
+}
+
+/** The URL of remote `name`, or undefined when this repository has no such remote. */
+export async function remoteUrl(repo: Repository, name: string): Promise<string | undefined> {
+  const { git, fs } = await isomorphicGit();
+  const value: unknown = await git.getConfig({ fs, gitdir: repo.gitdir, path: `remote.${checkRemoteName(name)}.url` });
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
