@@ -35,9 +35,13 @@ import type { RecoverReport } from './engine/protect/recover.js';
 import type { StopResult, WatchOptions, WatchSession } from './engine/protect/watch.js';
 import type { WatchState } from './engine/worktree/watchstate.js';
 import type { AgentProvenance } from './engine/provenance.js';
+import type { Remote, RemoteSummary } from './engine/remote/remotes.js';
+import type { PushReport } from './engine/remote/push.js';
+import type { TransferProgress } from './engine/remote/sendpack.js';
 export { agentSummary } from './engine/provenance.js';
 
 export type { CheckoutReport, SnapshotReport };
+export type { Remote, RemoteSummary, PushReport, TransferProgress };
 
 export interface OpenOptions {
   /** The working tree, exactly; default: found from `cwd` as the CLI does (its -C sets `cwd`). */
@@ -826,6 +830,45 @@ export class ShadowGit {
   }
 
   /** A watcher of this tree, not started yet (see WatchSession); its snapshots go through this facade. */
+  /** Remotes (docs/remote.md) with their last push, snapshots not yet pushed there and last error; URLs without userinfo. */
+  async remotes(): Promise<RemoteSummary[]> {
+    const { remoteSummaries } = await import('./engine/remote/remotes.js');
+    return remoteSummaries(this.repository);
+  }
+
+  /** Adds remote `name` (an http(s) URL without a password) to the shadow repository's git config. */
+  async addRemote(name: string, url: string): Promise<Remote> {
+    const { addRemote } = await import('./engine/remote/remotes.js');
+    const { redactUrl } = await import('./engine/remote/credentials.js');
+    return this.mutate('remote-add', { name, url: redactUrl(url) }, () => addRemote(this.repository, name, url), () => []);
+  }
+
+  /** Forgets remote `name` here (config, state, refs/remotes/NAME/); nothing on the remote changes. */
+  async removeRemote(name: string): Promise<Remote> {
+    const { removeRemote } = await import('./engine/remote/remotes.js');
+    return this.mutate('remote-remove', { name }, () => removeRemote(this.repository, name), () => []);
+  }
+
+  /**
+   * Pushes the snapshots, approvals and notes not yet on remote `name` (default: .shadowgit's
+   * remote.name, else the only remote) in one atomic request (several on a 413). Takes the lock
+   * only to plan and to record the outcome, never during the transfer.
+   */
+  async push(name?: string, options: { onProgress?: (progress: TransferProgress) => void } = {}): Promise<PushReport> {
+    const [{ defaultRemote, findRemote }, { pushToRemote }] = await Promise.all([import('./engine/remote/remotes.js'), import('./engine/remote/push.js')]);
+    const repo = this.repository;
+    const started = Date.now();
+    try {
+      const remote = name === undefined ? await defaultRemote(repo) : await findRemote(repo, name);
+      const report = await pushToRemote(repo, remote, options);
+      await this.logOperation('push', { remote: remote.name }, started, { commits: report.pushed.map((p) => p.commit) });
+      return report;
+    } catch (err) {
+      await this.logOperation('push', { remote: name }, started, { commits: [], error: (err as Error).message }).catch(() => undefined);
+      throw explainFilesystemError(err);
+    }
+  }
+
   async watcher(options: WatchOptions): Promise<WatchSession> {
     const { WatchSession } = await import('./engine/protect/watch.js');
     return new WatchSession(this.repository, this, options);
