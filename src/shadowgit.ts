@@ -7,7 +7,7 @@ import { diffTrees, diffWorktree, patchFor, statFor, type ChangeStat, type FileC
 import { CorruptObjectError, explainFilesystemError, ShadowGitError } from './engine/errors.js';
 import { findSession, groupSessions, sessionLabel, shortSessionIds, type AgentSession } from './engine/snapshot/sessions.js';
 import { readNotes } from './engine/snapshot/notes.js';
-import { countSnapshots, describeDamage, listApproved, listSnapshots, readingSnapshot, readLatest, readSnapshot, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/snapshot/history.js';
+import { chainApprovals, chainSnapshots, countSnapshots, describeDamage, listApproved, listSnapshots, readingSnapshot, readLatest, readSnapshot, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/snapshot/history.js';
 import { faultPoint } from './engine/faults.js';
 import { RepoLock } from './engine/store/lock.js';
 import { appendOp, opRecord, readOps, type Operation, type ReadOpsOptions } from './engine/store/oplog.js';
@@ -35,13 +35,15 @@ import type { RecoverReport } from './engine/protect/recover.js';
 import type { StopResult, WatchOptions, WatchSession } from './engine/protect/watch.js';
 import type { WatchState } from './engine/worktree/watchstate.js';
 import type { AgentProvenance } from './engine/provenance.js';
-import type { Remote, RemoteSummary } from './engine/remote/remotes.js';
-import type { PushReport } from './engine/remote/push.js';
+import type { Remote, RemoteSummary } from './engine/sync/remotes.js';
+import type { PushReport } from './engine/sync/push.js';
+import type { FetchReport } from './engine/sync/fetch.js';
+import { fetchedChains } from './engine/snapshot/remotechains.js';
 import type { TransferProgress } from './engine/remote/sendpack.js';
 export { agentSummary } from './engine/provenance.js';
 
 export type { CheckoutReport, SnapshotReport };
-export type { Remote, RemoteSummary, PushReport, TransferProgress };
+export type { Remote, RemoteSummary, PushReport, FetchReport, TransferProgress };
 
 export interface OpenOptions {
   /** The working tree, exactly; default: found from `cwd` as the CLI does (its -C sets `cwd`). */
@@ -832,20 +834,20 @@ export class ShadowGit {
   /** A watcher of this tree, not started yet (see WatchSession); its snapshots go through this facade. */
   /** Remotes (docs/remote.md) with their last push, snapshots not yet pushed there and last error; URLs without userinfo. */
   async remotes(): Promise<RemoteSummary[]> {
-    const { remoteSummaries } = await import('./engine/remote/remotes.js');
+    const { remoteSummaries } = await import('./engine/sync/remotes.js');
     return remoteSummaries(this.repository);
   }
 
   /** Adds remote `name` (an http(s) URL without a password) to the shadow repository's git config. */
   async addRemote(name: string, url: string): Promise<Remote> {
-    const { addRemote } = await import('./engine/remote/remotes.js');
+    const { addRemote } = await import('./engine/sync/remotes.js');
     const { redactUrl } = await import('./engine/remote/credentials.js');
     return this.mutate('remote-add', { name, url: redactUrl(url) }, () => addRemote(this.repository, name, url), () => []);
   }
 
   /** Forgets remote `name` here (config, state, refs/remotes/NAME/); nothing on the remote changes. */
   async removeRemote(name: string): Promise<Remote> {
-    const { removeRemote } = await import('./engine/remote/remotes.js');
+    const { removeRemote } = await import('./engine/sync/remotes.js');
     return this.mutate('remote-remove', { name }, () => removeRemote(this.repository, name), () => []);
   }
 
@@ -855,7 +857,7 @@ export class ShadowGit {
    * only to plan and to record the outcome, never during the transfer.
    */
   async push(name?: string, options: { onProgress?: (progress: TransferProgress) => void } = {}): Promise<PushReport> {
-    const [{ defaultRemote, findRemote }, { pushToRemote }] = await Promise.all([import('./engine/remote/remotes.js'), import('./engine/remote/push.js')]);
+    const [{ defaultRemote, findRemote }, { pushToRemote }] = await Promise.all([import('./engine/sync/remotes.js'), import('./engine/sync/push.js')]);
     const repo = this.repository;
     const started = Date.now();
     try {
@@ -867,6 +869,40 @@ export class ShadowGit {
       await this.logOperation('push', { remote: name }, started, { commits: [], error: (err as Error).message }).catch(() => undefined);
       throw explainFilesystemError(err);
     }
+  }
+
+  /** Brings every machine's chain, approvals and notes from remote `name` (default as push) under refs/remotes/NAME/. */
+  async fetch(name?: string, options: { onProgress?: (progress: TransferProgress) => void } = {}): Promise<FetchReport> {
+    const [{ defaultRemote, findRemote }, { fetchFromRemote }] = await Promise.all([import('./engine/sync/remotes.js'), import('./engine/sync/fetch.js')]);
+    const repo = this.repository;
+    const started = Date.now();
+    try {
+      await repo.ensureCreated();
+      const remote = name === undefined ? await defaultRemote(repo) : await findRemote(repo, name);
+      const report = await fetchFromRemote(repo, remote, options);
+      await this.logOperation('fetch', { remote: remote.name }, started, { commits: [] });
+      return report;
+    } catch (err) {
+      await this.logOperation('fetch', { remote: name }, started, { commits: [], error: (err as Error).message }).catch(() => undefined);
+      throw explainFilesystemError(err);
+    }
+  }
+
+  /** The snapshots fetched from remote `name` (every machine's, or `machine`'s), newest first; as list, plus the machine. */
+  async listRemote(name: string, options: { machine?: string; limit?: number } = {}): Promise<Array<ListedSnapshot & { machine: string }>> {
+    const { findRemote } = await import('./engine/sync/remotes.js');
+    await findRemote(this.repository, name);
+    const chains = (await fetchedChains(this.repository, name)).filter((c) => options.machine === undefined || c.machine === options.machine);
+    if (options.machine !== undefined && chains.length === 0) throw new ShadowGitError(`no machine "${options.machine}" has been fetched from ${name}; \`shadowgit fetch ${name}\` brings them, \`shadowgit list --remote ${name}\` names them.`, 'EUSAGE');
+    const rows: Array<ListedSnapshot & { machine: string }> = [];
+    for (const chain of chains) {
+      const approvals = await chainApprovals(this.repository, name, chain.machine);
+      for (const s of await chainSnapshots(this.repository, chain.tip)) {
+        rows.push({ id: s.id, commit: s.commit, date: s.date.toISOString(), message: s.message, trigger: s.trigger, tags: approvals.get(s.commit) ?? [], changes: s.changes, ...(s.agent && { agent: { ...s.agent, label: s.agent.agent } }), machine: chain.machine });
+      }
+    }
+    rows.sort((a, b) => (a.date < b.date ? 1 : a.date > b.date ? -1 : 0));
+    return options.limit === undefined ? rows : rows.slice(0, options.limit);
   }
 
   async watcher(options: WatchOptions): Promise<WatchSession> {

@@ -12,6 +12,7 @@ import { initCommand } from './init.js';
 import { listCommand } from './list.js';
 import { pruneCommand } from './prune.js';
 import { pushCommand } from './push.js';
+import { fetchCommand } from './fetch.js';
 import { remoteCommand } from './remote.js';
 import { logCommand } from './log.js';
 import { mcpCommand } from './mcp.js';
@@ -56,4 +57,5 @@ export const commands: DirectCommand[] = [
   hooksCommand,
   remoteCommand,
   pushCommand,
+  fetchCommand,
 ];

@@ -7,7 +7,7 @@ import { readFileIfExists, writeFileAtomic } from '../fsutil.js';
 import { listSnapshots } from '../snapshot/history.js';
 import type { Repository } from '../store/repo.js';
 import { MACHINE_NAME, REMOTES_DIR } from '../store/statefiles.js';
-import { redactUrl } from './credentials.js';
+import { redactUrl } from '../remote/credentials.js';
 
 /**
  * Remotes (name → URL) live in the shadow repository's own git config as `remote.<name>.url`,

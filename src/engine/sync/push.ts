@@ -7,12 +7,13 @@ import type { Repository } from '../store/repo.js';
 import { diffTrees } from '../snapshot/diff.js';
 import { listApproved, listSnapshots, readSnapshot, type SnapshotInfo } from '../snapshot/history.js';
 import { readNotes } from '../snapshot/notes.js';
-import { lookupCredentials } from './credentials.js';
-import { advertisedRefs } from './discover.js';
-import { fetchPack } from './fetchpack.js';
-import { shownUrl, type Endpoint } from './http.js';
+import { trackingRefs } from '../snapshot/remotechains.js';
+import { lookupCredentials } from '../remote/credentials.js';
+import { advertisedRefs } from '../remote/discover.js';
+import { fetchPack } from '../remote/fetchpack.js';
+import { shownUrl, type Endpoint } from '../remote/http.js';
 import { machineName, readMachineName, readRemoteState, writeRemoteState, type Remote, type RemoteState } from './remotes.js';
-import { sendPack, type RefUpdate, type TransferProgress } from './sendpack.js';
+import { sendPack, type RefUpdate, type TransferProgress } from '../remote/sendpack.js';
 
 /**
  * `shadowgit push` (docs/remote.md, "Push"): the local snapshots not yet on the remote are
@@ -50,15 +51,6 @@ export interface PushReport {
 
 export interface PushOptions {
   onProgress?: (progress: TransferProgress) => void;
-}
-
-/** Where a remote's refs for `machine` are kept here, once the remote has them (fetch uses the same layout). */
-export function trackingRefs(remote: string, machine: string): { chain: string; notes: string; tag: (slug: string) => string } {
-  return {
-    chain: `refs/remotes/${remote}/${machine}`,
-    notes: `refs/remotes/${remote}/notes/${machine}`,
-    tag: (slug) => `refs/remotes/${remote}/tags/${machine}/${slug}`,
-  };
 }
 
 /** The refs a machine's pushes write on the remote. */
