@@ -174,6 +174,8 @@ export interface StatusReport {
   repoBytes: number;
   lock?: { pid: number; command: string; since: string; stale: boolean };
   interruptedOperation?: string;
+  /** Each remote: its last push, the snapshots not yet pushed there and the last push's error (docs/remote.md). */
+  remotes?: RemoteSummary[];
   /** The `shadowgit watch` process of this tree, if any (stale: it died without cleaning up). */
   watcher?: { pid: number; since: string; stale: boolean; lastSnapshot?: WatchSnapshot };
 }
@@ -255,6 +257,12 @@ function reportOf(result: SnapshotResult): SnapshotReport {
  * The library surface: one working tree and its shadow repository. Every operation that writes
  * takes the repository lock, finishes an interrupted rollback first, and appends to the op log.
  */
+/** Whether the shadow repository's config names a remote: status need not load the remote code otherwise. */
+async function hasRemotes(repo: Repository): Promise<boolean> {
+  const { readFile } = await import('node:fs/promises');
+  return (await readFile(path.join(repo.gitdir, 'config'), 'utf8').catch(() => '')).includes('[remote "');
+}
+
 export class ShadowGit {
   private constructor(private readonly repository: Repository) {}
 
@@ -680,6 +688,7 @@ export class ShadowGit {
       readWatcher(repo),
     ]);
     Object.assign(report, { snapshots, approved: approved.length, repoBytes, skipped: current.skipped });
+    if (await hasRemotes(repo)) report.remotes = await this.remotes();
     if (watcher) report.watcher = { pid: watcher.state.pid, since: watcher.state.since, stale: watcher.stale, lastSnapshot: watcher.state.lastSnapshot };
     if (lock) report.lock = { pid: lock.pid, command: lock.command, since: lock.since, stale: lock.stale };
     if (journal) report.interruptedOperation = journal.op;

@@ -112,8 +112,9 @@ describe('remote and push', () => {
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).not.toContain('not-the-token');
-    const [origin] = (await json(['remote', 'list'])).remotes;
+    const [origin] = (await json(['status'])).remotes;
     expect(origin.lastError.message).toMatch(/reject|credential/i);
+    expect((await cli(['status'])).stdout).toMatch(/Remote: +origin — last push never, 2 snapshot\(s\) not pushed yet\n.*the last push failed/);
     expect(serverRefs()).toBe('');
   });
 
@@ -201,6 +202,16 @@ describe('remote and push', () => {
     }
     expect(idsOn(serverRepo, `refs/heads/${machine}`)).toEqual(expect.arrayContaining(idsOn(repoOf(sb), 'refs/heads/snapshots')));
     fsck(await mirror('mirror3.git'));
+  });
+
+  test('"remote": {"push": "approve"} pushes after an approval; status shows everything pushed', async () => {
+    await writeTree(sb.worktree, { '.shadowgit': JSON.stringify({ remote: { push: 'approve' } }) });
+    const approved = await json(['approve', 'Second Release']);
+    expect(approved.pushed).toBe(true);
+    expect(serverRefs()).toContain(`refs/tags/${machine}/second-release`);
+    const [origin] = (await json(['status'])).remotes;
+    expect(origin).toMatchObject({ name: 'origin', machine, unpushed: 0 });
+    expect(origin.lastError).toBeUndefined();
   });
 
   test('the token is in no file under the shadow repository, nor in the op log', async () => {

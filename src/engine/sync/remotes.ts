@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ShadowGitError } from '../errors.js';
 import { readFileIfExists, writeFileAtomic } from '../fsutil.js';
-import { listSnapshots } from '../snapshot/history.js';
+import { readLatest, readSnapshot } from '../snapshot/history.js';
 import type { Repository } from '../store/repo.js';
 import { MACHINE_NAME, REMOTES_DIR } from '../store/statefiles.js';
 import { redactUrl } from '../remote/credentials.js';
@@ -198,14 +198,14 @@ export interface RemoteSummary {
 export async function remoteSummaries(repo: Repository): Promise<RemoteSummary[]> {
   const remotes = await listRemotes(repo);
   if (remotes.length === 0) return [];
-  const snapshots = await listSnapshots(repo, Infinity, () => undefined);
+  const latest = await readLatest(repo).catch(() => undefined);
   const summaries: RemoteSummary[] = [];
   for (const remote of remotes) {
     const state = await readRemoteState(repo, remote.name);
     const pushedDate = state?.lastPushedDate ? Date.parse(state.lastPushedDate) : undefined;
-    // Newest first: up to the last pushed one (or, when a prune removed it, the first that is not newer).
+    // Newest first, up to the last pushed one (or, when a prune removed it, the first that is not newer).
     let unpushed = 0;
-    for (const snapshot of snapshots) {
+    for (let snapshot = latest; snapshot; snapshot = snapshot.parent ? await readSnapshot(repo, snapshot.parent).catch(() => undefined) : undefined) {
       if (snapshot.id === state?.lastPushedId || (pushedDate !== undefined && snapshot.date.getTime() <= pushedDate)) break;
       unpushed++;
     }
