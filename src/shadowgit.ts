@@ -38,12 +38,13 @@ import type { AgentProvenance } from './engine/provenance.js';
 import type { Remote, RemoteSummary } from './engine/sync/remotes.js';
 import type { PushReport } from './engine/sync/push.js';
 import type { FetchReport } from './engine/sync/fetch.js';
+import type { RemotePruneReport } from './engine/sync/remoteprune.js';
 import { fetchedChains } from './engine/snapshot/remotechains.js';
 import type { TransferProgress } from './engine/remote/sendpack.js';
 export { agentSummary } from './engine/provenance.js';
 
 export type { CheckoutReport, SnapshotReport };
-export type { Remote, RemoteSummary, PushReport, FetchReport, TransferProgress };
+export type { Remote, RemoteSummary, PushReport, FetchReport, RemotePruneReport, TransferProgress };
 
 export interface OpenOptions {
   /** The working tree, exactly; default: found from `cwd` as the CLI does (its -C sets `cwd`). */
@@ -876,6 +877,25 @@ export class ShadowGit {
       return report;
     } catch (err) {
       await this.logOperation('push', { remote: name }, started, { commits: [], error: (err as Error).message }).catch(() => undefined);
+      throw explainFilesystemError(err);
+    }
+  }
+
+  /**
+   * Applies a retention policy (default: .shadowgit "retention", else prune's default) to this
+   * machine's chain on remote `name`: a non-fast-forward rewrite, which an append-only server
+   * refuses (EREJECTED, with its message). `dryRun` only decides.
+   */
+  async pruneRemote(name: string, options: { policy?: RetentionPolicy; dryRun?: boolean } = {}): Promise<RemotePruneReport> {
+    const [{ findRemote }, { pruneRemote }] = await Promise.all([import('./engine/sync/remotes.js'), import('./engine/sync/remoteprune.js')]);
+    const repo = this.repository;
+    const started = Date.now();
+    try {
+      const report = await pruneRemote(repo, await findRemote(repo, name), options);
+      if (!report.dryRun) await this.logOperation('remote-prune', { remote: name, policy: report.policyText }, started, { commits: [] });
+      return report;
+    } catch (err) {
+      await this.logOperation('remote-prune', { remote: name }, started, { commits: [], error: (err as Error).message }).catch(() => undefined);
       throw explainFilesystemError(err);
     }
   }

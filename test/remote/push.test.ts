@@ -214,6 +214,34 @@ describe('remote and push', () => {
     expect(origin.lastError).toBeUndefined();
   });
 
+  test('remote prune: an append-only server refuses it with its message; a plain one gets a chain of the kept snapshots', async () => {
+    const before = serverRefs();
+    const refused = await cli(['remote', 'prune', 'origin', '--keep-last', '1']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('append-only: refusing a non-fast-forward update');
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(serverRefs()).toBe(before);
+
+    const plainRepo = server.createRepo('plain.git');
+    expect((await cli(['remote', 'add', 'plain', server.url('plain.git').replace('http://', `http://${USER}@`)])).code).toBe(0);
+    expect((await json(['push', 'plain'])).machine).toBe(machine);
+    const pushed = idsOn(plainRepo, `refs/heads/${machine}`);
+    const report = await json(['remote', 'prune', 'plain', '--keep-last', '2']);
+    const kept = idsOn(plainRepo, `refs/heads/${machine}`);
+    expect(kept).toHaveLength(report.kept);
+    expect(kept.length).toBeLessThan(pushed.length);
+    expect(kept.slice(0, 2)).toEqual(pushed.slice(0, 2));
+    // Approvals are kept, and moved onto the new chain.
+    const tag = (git(plainRepo, ['rev-parse', `refs/tags/${machine}/release-one^{commit}`]) as string).trim();
+    expect(git(plainRepo, ['merge-base', '--is-ancestor', tag, `refs/heads/${machine}`])).toBe('');
+    fsck(plainRepo);
+    // The next push continues the pruned chain.
+    await writeTree(sb.worktree, { 'src/d.ts': 'export const d = 4;\n' });
+    snapshot('after remote prune');
+    expect((await json(['push', 'plain'])).pushed).toHaveLength(1);
+    expect(idsOn(plainRepo, `refs/heads/${machine}`).slice(1)).toEqual(kept);
+  });
+
   test('the token is in no file under the shadow repository, nor in the op log', async () => {
     expect(await filesHolding(repoOf(sb), SECRET)).toEqual([]);
     const log = await cli(['--json', 'log']);
