@@ -867,16 +867,30 @@ export class ShadowGit {
    * only to plan and to record the outcome, never during the transfer.
    */
   async push(name?: string, options: { onProgress?: (progress: TransferProgress) => void } = {}): Promise<PushReport> {
-    const [{ defaultRemote, findRemote }, { pushToRemote }] = await Promise.all([import('./engine/sync/remotes.js'), import('./engine/sync/push.js')]);
+    const { pushToRemote } = await import('./engine/sync/push.js');
+    return this.withRemote('push', name, async (remote) => {
+      const report = await pushToRemote(this.repository, remote, options);
+      return { report, commits: report.pushed.map((p) => p.commit) };
+    });
+  }
+
+  /**
+   * A command that talks to remote `name` (default: .shadowgit's remote.name, else the only one):
+   * it takes the lock itself, only for its local steps, and is logged here — with its error, when
+   * it fails. `logged: false` leaves a dry run out of the log.
+   */
+  private async withRemote<T>(op: Operation, name: string | undefined, run: (remote: Remote) => Promise<{ report: T; commits?: string[]; args?: Record<string, unknown>; logged?: boolean }>): Promise<T> {
+    const { defaultRemote, findRemote } = await import('./engine/sync/remotes.js');
     const repo = this.repository;
     const started = Date.now();
     try {
+      await repo.ensureCreated();
       const remote = name === undefined ? await defaultRemote(repo) : await findRemote(repo, name);
-      const report = await pushToRemote(repo, remote, options);
-      await this.logOperation('push', { remote: remote.name }, started, { commits: report.pushed.map((p) => p.commit) });
+      const { report, commits = [], args = {}, logged = true } = await run(remote);
+      if (logged) await this.logOperation(op, { remote: remote.name, ...args }, started, { commits });
       return report;
     } catch (err) {
-      await this.logOperation('push', { remote: name }, started, { commits: [], error: (err as Error).message }).catch(() => undefined);
+      await this.logOperation(op, { remote: name }, started, { commits: [], error: (err as Error).message }).catch(() => undefined);
       throw explainFilesystemError(err);
     }
   }
@@ -887,34 +901,17 @@ export class ShadowGit {
    * refuses (EREJECTED, with its message). `dryRun` only decides.
    */
   async pruneRemote(name: string, options: { policy?: RetentionPolicy; dryRun?: boolean } = {}): Promise<RemotePruneReport> {
-    const [{ findRemote }, { pruneRemote }] = await Promise.all([import('./engine/sync/remotes.js'), import('./engine/sync/remoteprune.js')]);
-    const repo = this.repository;
-    const started = Date.now();
-    try {
-      const report = await pruneRemote(repo, await findRemote(repo, name), options);
-      if (!report.dryRun) await this.logOperation('remote-prune', { remote: name, policy: report.policyText }, started, { commits: [] });
-      return report;
-    } catch (err) {
-      await this.logOperation('remote-prune', { remote: name }, started, { commits: [], error: (err as Error).message }).catch(() => undefined);
-      throw explainFilesystemError(err);
-    }
+    const { pruneRemote } = await import('./engine/sync/remoteprune.js');
+    return this.withRemote('remote-prune', name, async (remote) => {
+      const report = await pruneRemote(this.repository, remote, options);
+      return { report, args: { policy: report.policyText }, logged: !report.dryRun };
+    });
   }
 
   /** Brings every machine's chain, approvals and notes from remote `name` (default as push) under refs/remotes/NAME/. */
   async fetch(name?: string, options: { onProgress?: (progress: TransferProgress) => void } = {}): Promise<FetchReport> {
-    const [{ defaultRemote, findRemote }, { fetchFromRemote }] = await Promise.all([import('./engine/sync/remotes.js'), import('./engine/sync/fetch.js')]);
-    const repo = this.repository;
-    const started = Date.now();
-    try {
-      await repo.ensureCreated();
-      const remote = name === undefined ? await defaultRemote(repo) : await findRemote(repo, name);
-      const report = await fetchFromRemote(repo, remote, options);
-      await this.logOperation('fetch', { remote: remote.name }, started, { commits: [] });
-      return report;
-    } catch (err) {
-      await this.logOperation('fetch', { remote: name }, started, { commits: [], error: (err as Error).message }).catch(() => undefined);
-      throw explainFilesystemError(err);
-    }
+    const { fetchFromRemote } = await import('./engine/sync/fetch.js');
+    return this.withRemote('fetch', name, async (remote) => ({ report: await fetchFromRemote(this.repository, remote, options) }));
   }
 
   /** The snapshots fetched from remote `name` (every machine's, or `machine`'s), newest first; as list, plus the machine. */
