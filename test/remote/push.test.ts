@@ -5,8 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { ShadowGit } from '../../src/index.js';
 import { startGitServer, type GitServer } from '../helpers/gitserver.js';
-import { fsck, git, makeSandbox, repoOf, runCli, runCliAsync, writeTree, type CliResult, type Sandbox } from '../helpers/sandbox.js';
+import { fsck, git, makeSandbox, runCliAsync, writeTree, type CliResult, type Sandbox } from '../helpers/sandbox.js';
 
 const SECRET = 'tok-7c2e9b-push-sekrit';
 const USER = 'alice';
@@ -17,6 +18,9 @@ let serverRepo: string;
 let url: string;
 /** The remote as added: the user name in the URL (no password), the token from the environment. */
 let remoteUrl: string;
+let previousHome: string | undefined;
+/** The shadow repository (its path), for native git. */
+let local: string;
 
 /** The CLI with the token in the environment, run asynchronously: the server answers from this process. */
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
@@ -29,9 +33,13 @@ async function json<T = any>(args: string[], env: NodeJS.ProcessEnv = {}): Promi
   return JSON.parse(result.stdout) as T;
 }
 
-function snapshot(message: string, extra: string[] = []): void {
-  const result = runCli(sb, ['snapshot', '-m', message, ...extra]);
-  if (result.code !== 0) throw new Error(result.stderr);
+/** Setup steps go through the library in this process: the CLI is what is tested, not the snapshot. */
+async function shadow(): Promise<ShadowGit> {
+  return ShadowGit.open({ cwd: sb.worktree });
+}
+
+async function snapshot(message: string, note?: string): Promise<void> {
+  await (await shadow()).snapshot({ message, ...(note ? { note } : {}) });
 }
 
 /** Every ref of the server's repository with its object, as native git lists them. */
@@ -63,20 +71,24 @@ async function filesHolding(dir: string, needle: string): Promise<string[]> {
 
 beforeAll(async () => {
   sb = makeSandbox('sg-push-');
+  previousHome = process.env.SHADOWGIT_HOME;
+  process.env.SHADOWGIT_HOME = sb.home;
   server = await startGitServer({ auth: { username: USER, password: SECRET } });
   serverRepo = server.createRepo('backup.git', { appendOnly: true });
   url = server.url('backup.git');
   remoteUrl = url.replace('http://', `http://${USER}@`);
   await writeTree(sb.worktree, { 'README.md': '# project\n', 'src/a.ts': 'export const a = 1;\n' });
-  snapshot('first', ['--note', 'the first note']);
+  await snapshot('first', 'the first note');
   await writeTree(sb.worktree, { 'src/b.ts': 'export const b = 2;\n' });
-  snapshot('second', ['--note', 'the second note']);
-  const approved = runCli(sb, ['approve', 'Release One', '-m', 'release one\n\nwith a body line']);
-  if (approved.code !== 0) throw new Error(approved.stderr);
+  await snapshot('second', 'the second note');
+  await (await shadow()).approve('Release One', { description: 'release one\n\nwith a body line' });
+  local = (await shadow()).repoPath;
 }, 60_000);
 
 afterAll(async () => {
   await server?.close();
+  if (previousHome === undefined) delete process.env.SHADOWGIT_HOME;
+  else process.env.SHADOWGIT_HOME = previousHome;
   await sb?.cleanup();
 });
 
@@ -92,7 +104,7 @@ describe('remote and push', () => {
 
     expect((await cli(['remote', 'add', 'origin', remoteUrl])).code).toBe(0);
     expect((await cli(['remote', 'add', 'origin', remoteUrl])).code).toBe(1);
-    expect((git(repoOf(sb), ['config', 'remote.origin.url']) as string).trim()).toBe(remoteUrl);
+    expect((git(local, ['config', 'remote.origin.url']) as string).trim()).toBe(remoteUrl);
     const { remotes } = await json(['remote', 'list']);
     // Shown without the user name.
     expect(remotes).toEqual([{ name: 'origin', url, unpushed: 2 }]);
@@ -120,7 +132,7 @@ describe('remote and push', () => {
 
   test('a file over remote.maxFileBytes is named before anything is sent', async () => {
     await writeTree(sb.worktree, { 'assets/big.bin': randomBytes(6000), '.shadowgit': JSON.stringify({ remote: { maxFileBytes: 4096 } }) });
-    snapshot('big file');
+    await snapshot('big file');
     const posts = server.requests.filter((r) => r.method === 'POST').length;
     const result = await cli(['push']);
     expect(result.code).toBe(1);
@@ -148,7 +160,6 @@ describe('remote and push', () => {
   test('every ref type round-trips: a native mirror clone passes fsck --strict, reads the tag with its description and the notes', async () => {
     const dir = await mirror('mirror1.git');
     fsck(dir);
-    const local = repoOf(sb);
     expect(idsOn(dir, `refs/heads/${machine}`)).toEqual(idsOn(local, 'refs/heads/snapshots'));
     // No prune yet: the remote chain is the local chain itself.
     expect((git(dir, ['rev-parse', `refs/heads/${machine}`]) as string).trim()).toBe((git(local, ['rev-parse', 'refs/heads/snapshots']) as string).trim());
@@ -162,13 +173,12 @@ describe('remote and push', () => {
   });
 
   test('append-only server: after a local prune the push still succeeds and every snapshot pushed before and after is on the remote chain', async () => {
-    const before = idsOn(repoOf(sb), 'refs/heads/snapshots');
-    const pruned = runCli(sb, ['prune', '--keep-last', '1', '--grace', '0']);
-    expect(pruned.code).toBe(0);
+    const before = idsOn(local, 'refs/heads/snapshots');
+    expect((await (await shadow()).prune({ policy: { keepLast: 1 }, grace: '0' })).removed).toBeGreaterThan(0);
     await writeTree(sb.worktree, { 'src/c.ts': 'export const c = 3;\n' });
-    snapshot('after prune', ['--note', 'a note after the prune']);
+    await snapshot('after prune', 'a note after the prune');
     // An approval moved locally is not moved on the remote.
-    expect(runCli(sb, ['approve', 'Release One', '--force']).code).toBe(0);
+    await (await shadow()).approve('Release One', { force: true });
     const tagBefore = (git(serverRepo, ['rev-parse', `refs/tags/${machine}/release-one`]) as string).trim();
 
     const result = await cli(['--json', 'push']);
@@ -176,7 +186,7 @@ describe('remote and push', () => {
     const report = JSON.parse(result.stdout);
     expect(report.warnings.join(' ')).toContain('the remote keeps the earlier one');
     expect(result.stderr).toBe('');
-    const after = idsOn(repoOf(sb), 'refs/heads/snapshots');
+    const after = idsOn(local, 'refs/heads/snapshots');
     const onRemote = idsOn(serverRepo, `refs/heads/${machine}`);
     for (const id of new Set([...before, ...after])) expect(onRemote).toContain(id);
     expect((git(serverRepo, ['rev-parse', `refs/tags/${machine}/release-one`]) as string).trim()).toBe(tagBefore);
@@ -184,13 +194,13 @@ describe('remote and push', () => {
     fsck(dir);
     expect(git(dir, ['notes', `--ref=refs/notes/${machine}`, 'show', `refs/heads/${machine}`])).toContain('a note after the prune');
     // The grafts are kept alive here by the tracking ref.
-    expect((git(repoOf(sb), ['rev-parse', `refs/remotes/origin/${machine}`]) as string).trim()).toBe((git(serverRepo, ['rev-parse', `refs/heads/${machine}`]) as string).trim());
+    expect((git(local, ['rev-parse', `refs/remotes/origin/${machine}`]) as string).trim()).toBe((git(serverRepo, ['rev-parse', `refs/heads/${machine}`]) as string).trim());
   });
 
   test('a 413 makes the push go in chunks, oldest first, and it succeeds', async () => {
     for (const n of [1, 2, 3]) {
       await writeTree(sb.worktree, { [`data/${n}.bin`]: randomBytes(3000) });
-      snapshot(`data ${n}`);
+      await snapshot(`data ${n}`);
     }
     server.setMaxBodyBytes(5000);
     try {
@@ -200,7 +210,7 @@ describe('remote and push', () => {
     } finally {
       server.setMaxBodyBytes(undefined);
     }
-    expect(idsOn(serverRepo, `refs/heads/${machine}`)).toEqual(expect.arrayContaining(idsOn(repoOf(sb), 'refs/heads/snapshots')));
+    expect(idsOn(serverRepo, `refs/heads/${machine}`)).toEqual(expect.arrayContaining(idsOn(local, 'refs/heads/snapshots')));
     fsck(await mirror('mirror3.git'));
   });
 
@@ -237,13 +247,13 @@ describe('remote and push', () => {
     fsck(plainRepo);
     // The next push continues the pruned chain.
     await writeTree(sb.worktree, { 'src/d.ts': 'export const d = 4;\n' });
-    snapshot('after remote prune');
+    await snapshot('after remote prune');
     expect((await json(['push', 'plain'])).pushed).toHaveLength(1);
     expect(idsOn(plainRepo, `refs/heads/${machine}`).slice(1)).toEqual(kept);
   });
 
   test('the token is in no file under the shadow repository, nor in the op log', async () => {
-    expect(await filesHolding(repoOf(sb), SECRET)).toEqual([]);
+    expect(await filesHolding(local, SECRET)).toEqual([]);
     const log = await cli(['--json', 'log']);
     expect(log.stdout).toContain('push');
     expect(log.stdout).not.toContain(SECRET);
