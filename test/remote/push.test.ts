@@ -224,6 +224,26 @@ describe('remote and push', () => {
     expect(origin.lastError).toBeUndefined();
   });
 
+  test('"remote": {"push": "interval"}: the watcher pushes in the background', async () => {
+    await writeTree(sb.worktree, { '.shadowgit': JSON.stringify({ remote: { push: 'interval', interval: '1s' } }) });
+    expect((await cli(['watch', '--detach', '--debounce', '0.2'])).code).toBe(0);
+    try {
+      await writeTree(sb.worktree, { 'src/watched.ts': 'export const w = 1;\n' });
+      let latest: string | undefined;
+      for (let i = 0; i < 150; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const [newest] = await (await shadow()).list({ limit: 1 });
+        latest = newest?.trigger === 'watch' ? newest.id : undefined;
+        if (latest && idsOn(serverRepo, `refs/heads/${machine}`).includes(latest)) break;
+      }
+      expect(latest).toBeDefined();
+      expect(idsOn(serverRepo, `refs/heads/${machine}`)).toContain(latest);
+    } finally {
+      expect((await cli(['watch', '--stop'])).code).toBe(0);
+      await fsp.rm(path.join(sb.worktree, '.shadowgit'));
+    }
+  });
+
   test('remote prune: an append-only server refuses it with its message; a plain one gets a chain of the kept snapshots', async () => {
     const before = serverRefs();
     const refused = await cli(['remote', 'prune', 'origin', '--keep-last', '1']);
