@@ -16,6 +16,7 @@ export const MISSING_ARGUMENTS: Record<string, string[]> = {
   ],
   precheck: ['name the files about to change, e.g. `shadowgit precheck src/app.ts`'],
   hooks: ['name what to do: install, uninstall or status, e.g. `shadowgit hooks install --agent claude`'],
+  remote: ['name what to do: add, list, remove or prune, e.g. `shadowgit remote add origin https://host/path`'],
 };
 
 /** Edit distance with transpositions (`lgo` is one step from `log`). */
