@@ -284,7 +284,7 @@ export async function resolveRevision(repo: Repository, rev: string): Promise<Sn
   // `REMOTE/MACHINE/…` names a snapshot on a fetched chain (remotechains.ts).
   if (/^[^/~]+\/[^/~]+\/./.test(rev)) {
     const fetched = await resolveOnFetchedChains(repo, rev, fail);
-    return fetched ?? fail(`no snapshot on the fetched chain matches "${rev}"`, 'run `shadowgit list --remote NAME` to see them');
+    if (fetched) return fetched;
   }
   const snapshots = await listSnapshots(repo, latest ? back + 1 : Infinity, (err) => (broken = err));
   if (broken) {
@@ -385,6 +385,8 @@ export async function chainApprovals(repo: Repository, remote: string, machine: 
 export async function resolveOnFetchedChains(repo: Repository, rev: string, fail: (why: string) => never): Promise<SnapshotInfo | undefined> {
   const named = /^([A-Za-z0-9][A-Za-z0-9_.-]*)\/([a-z0-9-]+)\/(.+)$/.exec(rev);
   const chains = await fetchedChains(repo, named?.[1]);
+  // Not a remote with fetched chains: an approved name may hold slashes too.
+  if (named && chains.length === 0) return undefined;
   const candidates = named ? chains.filter((c) => c.machine === named[2]) : chains;
   if (named && candidates.length === 0) fail(`no fetched chain is named "${named[1]}/${named[2]}" (\`shadowgit fetch ${named[1]}\`, then \`shadowgit list --remote ${named[1]}\`)`);
   const part = named ? named[3]! : rev;
@@ -400,7 +402,7 @@ export async function resolveOnFetchedChains(repo: Repository, rev: string, fail
       if (latest ? index === 0 : s.id.startsWith(base) || (/^[0-9a-f]{4,40}$/.test(base) && s.commit.startsWith(base))) hits.push({ chain, index });
     });
   }
-  if (hits.length === 0) return undefined;
+  if (hits.length === 0) return named ? fail(`no snapshot on the fetched chain ${named[1]}/${named[2]} matches "${part}"`) : undefined;
   if (hits.length > 1) fail(`"${rev}" matches ${hits.length} snapshots on fetched chains; name one as REMOTE/MACHINE/ID (\`shadowgit list --remote NAME\`)`);
   const { chain, index } = hits[0]!;
   if (index + back >= chain.length) fail(`"${rev}" goes back further than the ${chain.length} snapshots on that chain`);
