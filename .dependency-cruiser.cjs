@@ -135,6 +135,16 @@ module.exports = {
       to: { path: '^src/engine/remote/' },
     },
     {
+      name: 'sync-above-remote-and-snapshots',
+      severity: 'error',
+      comment:
+        'sync/ (remotes, push, fetch: which snapshots, approvals and notes go where on a remote) ' +
+        'decides what the transport (remote/) moves, from the history (snapshot/). Nothing it builds ' +
+        'on imports it; only protect/ (the watcher pushing in the background) and the facade call it.',
+      from: { path: ['^src/engine/(store|worktree|snapshot|checkout|maintenance|remote)/', '^src/engine/[a-z]+\\.ts$'] },
+      to: { path: '^src/engine/sync/' },
+    },
+    {
       name: 'cli-only-above',
       severity: 'error',
       comment: 'Nothing below the CLI imports it: the library works without a terminal.',

@@ -7,7 +7,7 @@ import { diffTrees, diffWorktree, patchFor, statFor, type ChangeStat, type FileC
 import { CorruptObjectError, explainFilesystemError, ShadowGitError } from './engine/errors.js';
 import { findSession, groupSessions, sessionLabel, shortSessionIds, type AgentSession } from './engine/snapshot/sessions.js';
 import { readNotes } from './engine/snapshot/notes.js';
-import { countSnapshots, describeDamage, listApproved, listSnapshots, readingSnapshot, readLatest, readSnapshot, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/snapshot/history.js';
+import { chainApprovals, chainSnapshots, countSnapshots, describeDamage, listApproved, listSnapshots, readingSnapshot, readLatest, readSnapshot, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/snapshot/history.js';
 import { faultPoint } from './engine/faults.js';
 import { RepoLock } from './engine/store/lock.js';
 import { appendOp, opRecord, readOps, type Operation, type ReadOpsOptions } from './engine/store/oplog.js';
@@ -38,9 +38,15 @@ import type { AgentProvenance } from './engine/provenance.js';
 import type { RemoteMachine } from './engine/remote/clone.js';
 import type { TransferProgress } from './engine/remote/sendpack.js';
 import type { RemoteVerifyReport } from './engine/maintenance/verifyremote.js';
+import type { Remote, RemoteSummary } from './engine/sync/remotes.js';
+import type { PushReport } from './engine/sync/push.js';
+import type { FetchReport } from './engine/sync/fetch.js';
+import type { RemotePruneReport } from './engine/sync/remoteprune.js';
+import { fetchedChains } from './engine/snapshot/remotechains.js';
 export { agentSummary } from './engine/provenance.js';
 
 export type { CheckoutReport, SnapshotReport };
+export type { Remote, RemoteSummary, PushReport, FetchReport, RemotePruneReport, TransferProgress };
 
 export interface OpenOptions {
   /** The working tree, exactly; default: found from `cwd` as the CLI does (its -C sets `cwd`). */
@@ -171,6 +177,8 @@ export interface StatusReport {
   repoBytes: number;
   lock?: { pid: number; command: string; since: string; stale: boolean };
   interruptedOperation?: string;
+  /** Each remote: its last push, the snapshots not yet pushed there and the last push's error (docs/remote.md). */
+  remotes?: RemoteSummary[];
   /** The `shadowgit watch` process of this tree, if any (stale: it died without cleaning up). */
   watcher?: { pid: number; since: string; stale: boolean; lastSnapshot?: WatchSnapshot };
 }
@@ -283,6 +291,12 @@ function reportOf(result: SnapshotResult): SnapshotReport {
  * The library surface: one working tree and its shadow repository. Every operation that writes
  * takes the repository lock, finishes an interrupted rollback first, and appends to the op log.
  */
+/** Whether the shadow repository's config names a remote: status need not load the remote code otherwise. */
+async function hasRemotes(repo: Repository): Promise<boolean> {
+  const { readFile } = await import('node:fs/promises');
+  return (await readFile(path.join(repo.gitdir, 'config'), 'utf8').catch(() => '')).includes('[remote "');
+}
+
 export class ShadowGit {
   private constructor(private readonly repository: Repository) {}
 
@@ -708,6 +722,7 @@ export class ShadowGit {
       readWatcher(repo),
     ]);
     Object.assign(report, { snapshots, approved: approved.length, repoBytes, skipped: current.skipped });
+    if (await hasRemotes(repo)) report.remotes = await this.remotes();
     if (watcher) report.watcher = { pid: watcher.state.pid, since: watcher.state.since, stale: watcher.stale, lastSnapshot: watcher.state.lastSnapshot };
     if (lock) report.lock = { pid: lock.pid, command: lock.command, since: lock.since, stale: lock.stale };
     if (journal) report.interruptedOperation = journal.op;
@@ -876,10 +891,8 @@ export class ShadowGit {
 
   /** The URL recorded for remote `name`; a usage error when there is none. */
   private async remoteUrl(name: string): Promise<string> {
-    const { remoteUrl } = await import('./engine/remote/remoteurl.js');
-    const url = (await this.repository.exists()) ? await remoteUrl(this.repository, name) : undefined;
-    if (url === undefined) throw new ShadowGitError(`there is no remote named ${JSON.stringify(name)} for ${this.worktree}; give its URL, or add it with \`shadowgit remote add ${name} URL\`.`, 'EUSAGE');
-    return url;
+    const { findRemote } = await import('./engine/sync/remotes.js');
+    return (await findRemote(this.repository, name)).url;
   }
 
   /** Writes the tree of `rev` to `out`: a directory, or a .tar/.tar.gz archive. */
@@ -953,6 +966,95 @@ export class ShadowGit {
   }
 
   /** A watcher of this tree, not started yet (see WatchSession); its snapshots go through this facade. */
+  /** Remotes (docs/remote.md) with their last push, snapshots not yet pushed there and last error; URLs without userinfo. */
+  async remotes(): Promise<RemoteSummary[]> {
+    const { remoteSummaries } = await import('./engine/sync/remotes.js');
+    return remoteSummaries(this.repository);
+  }
+
+  /** Adds remote `name` (an http(s) URL without a password) to the shadow repository's git config. */
+  async addRemote(name: string, url: string): Promise<Remote> {
+    const { addRemote } = await import('./engine/sync/remotes.js');
+    const { redactUrl } = await import('./engine/remote/credentials.js');
+    return this.mutate('remote-add', { name, url: redactUrl(url) }, () => addRemote(this.repository, name, url), () => []);
+  }
+
+  /** Forgets remote `name` here (config, state, refs/remotes/NAME/); nothing on the remote changes. */
+  async removeRemote(name: string): Promise<Remote> {
+    const { removeRemote } = await import('./engine/sync/remotes.js');
+    return this.mutate('remote-remove', { name }, () => removeRemote(this.repository, name), () => []);
+  }
+
+  /**
+   * Pushes the snapshots, approvals and notes not yet on remote `name` (default: .shadowgit's
+   * remote.name, else the only remote) in one atomic request (several on a 413). Takes the lock
+   * only to plan and to record the outcome, never during the transfer.
+   */
+  async push(name?: string, options: { onProgress?: (progress: TransferProgress) => void } = {}): Promise<PushReport> {
+    const { pushToRemote } = await import('./engine/sync/push.js');
+    return this.withRemote('push', name, async (remote) => {
+      const report = await pushToRemote(this.repository, remote, options);
+      return { report, commits: report.pushed.map((p) => p.commit) };
+    });
+  }
+
+  /**
+   * A command that talks to remote `name` (default: .shadowgit's remote.name, else the only one):
+   * it takes the lock itself, only for its local steps, and is logged here — with its error, when
+   * it fails. `logged: false` leaves a dry run out of the log.
+   */
+  private async withRemote<T>(op: Operation, name: string | undefined, run: (remote: Remote) => Promise<{ report: T; commits?: string[]; args?: Record<string, unknown>; logged?: boolean }>): Promise<T> {
+    const { defaultRemote, findRemote } = await import('./engine/sync/remotes.js');
+    const repo = this.repository;
+    const started = Date.now();
+    try {
+      await repo.ensureCreated();
+      const remote = name === undefined ? await defaultRemote(repo) : await findRemote(repo, name);
+      const { report, commits = [], args = {}, logged = true } = await run(remote);
+      if (logged) await this.logOperation(op, { remote: remote.name, ...args }, started, { commits });
+      return report;
+    } catch (err) {
+      await this.logOperation(op, { remote: name }, started, { commits: [], error: (err as Error).message }).catch(() => undefined);
+      throw explainFilesystemError(err);
+    }
+  }
+
+  /**
+   * Applies a retention policy (default: .shadowgit "retention", else prune's default) to this
+   * machine's chain on remote `name`: a non-fast-forward rewrite, which an append-only server
+   * refuses (EREJECTED, with its message). `dryRun` only decides.
+   */
+  async pruneRemote(name: string, options: { policy?: RetentionPolicy; dryRun?: boolean } = {}): Promise<RemotePruneReport> {
+    const { pruneRemote } = await import('./engine/sync/remoteprune.js');
+    return this.withRemote('remote-prune', name, async (remote) => {
+      const report = await pruneRemote(this.repository, remote, options);
+      return { report, args: { policy: report.policyText }, logged: !report.dryRun };
+    });
+  }
+
+  /** Brings every machine's chain, approvals and notes from remote `name` (default as push) under refs/remotes/NAME/. */
+  async fetch(name?: string, options: { onProgress?: (progress: TransferProgress) => void } = {}): Promise<FetchReport> {
+    const { fetchFromRemote } = await import('./engine/sync/fetch.js');
+    return this.withRemote('fetch', name, async (remote) => ({ report: await fetchFromRemote(this.repository, remote, options) }));
+  }
+
+  /** The snapshots fetched from remote `name` (every machine's, or `machine`'s), newest first; as list, plus the machine. */
+  async listRemote(name: string, options: { machine?: string; limit?: number } = {}): Promise<Array<ListedSnapshot & { machine: string }>> {
+    const { findRemote } = await import('./engine/sync/remotes.js');
+    await findRemote(this.repository, name);
+    const chains = (await fetchedChains(this.repository, name)).filter((c) => options.machine === undefined || c.machine === options.machine);
+    if (options.machine !== undefined && chains.length === 0) throw new ShadowGitError(`no machine "${options.machine}" has been fetched from ${name}; \`shadowgit fetch ${name}\` brings them, \`shadowgit list --remote ${name}\` names them.`, 'EUSAGE');
+    const rows: Array<ListedSnapshot & { machine: string }> = [];
+    for (const chain of chains) {
+      const approvals = await chainApprovals(this.repository, name, chain.machine);
+      for (const s of await chainSnapshots(this.repository, chain.tip)) {
+        rows.push({ id: s.id, commit: s.commit, date: s.date.toISOString(), message: s.message, trigger: s.trigger, tags: approvals.get(s.commit) ?? [], changes: s.changes, ...(s.agent && { agent: { ...s.agent, label: s.agent.agent } }), machine: chain.machine });
+      }
+    }
+    rows.sort((a, b) => (a.date < b.date ? 1 : a.date > b.date ? -1 : 0));
+    return options.limit === undefined ? rows : rows.slice(0, options.limit);
+  }
+
   async watcher(options: WatchOptions): Promise<WatchSession> {
     const { WatchSession } = await import('./engine/protect/watch.js');
     return new WatchSession(this.repository, this, options);

@@ -55,6 +55,14 @@ an unknown key or a value of the wrong type is an error naming the file, line an
       git restore (not --staged), git stash drop/clear, find … -delete, Remove-Item -Recurse,
       shred (docs/agents.md).
 
+  "remote": { "name": "origin", "push": "approve", "interval": "15m", "maxFileBytes": 104857600 }
+      Off-machine copies (docs/remote.md). name: the remote \`push\` and \`fetch\` use
+      without one (default: the only remote). push: "never" (default), "approve" (push after
+      every \`shadowgit approve\`; a failed push is a warning, the approval stands) or
+      "interval" (the watcher pushes every interval — 90s, 15m, 2h; default 15m — in the
+      background; failures show in \`shadowgit status\`). maxFileBytes: a push naming a
+      larger file is refused before anything is sent (default 100 MiB).
+
 Example:
 
   {

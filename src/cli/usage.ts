@@ -20,6 +20,7 @@ export const MISSING_ARGUMENTS: Record<string, string[]> = {
     'name a new or empty directory to restore the tree into, e.g. `shadowgit clone https://git.example.com/backups/app.git ~/src/app`',
   ],
   hooks: ['name what to do: install, uninstall or status, e.g. `shadowgit hooks install --agent claude`'],
+  remote: ['name what to do: add, list, remove or prune, e.g. `shadowgit remote add origin https://host/path`'],
 };
 
 /** Edit distance with transpositions (`lgo` is one step from `log`). */

@@ -35,6 +35,28 @@ export interface ShadowGitConfig {
   mcp?: { allowApprove?: boolean };
   /** `shadowgit hook --guard`: regular expressions a shell command must not match without the person's yes (default: the built-in list). */
   hooks?: { destructive?: string[] };
+  /** Off-machine copies (docs/remote.md): the default remote, when to push automatically, the per-file limit. */
+  remote?: RemoteConfig;
+}
+
+export const REMOTE_PUSH_MODES = ['never', 'approve', 'interval'] as const;
+export interface RemoteConfig {
+  name?: string;
+  push?: (typeof REMOTE_PUSH_MODES)[number];
+  /** How often the watcher pushes when push is "interval": 90s, 15m, 2h (default 15m). */
+  interval?: string;
+  /** A push naming a file larger than this is refused before anything is sent (default 100 MiB). */
+  maxFileBytes?: number;
+}
+export const DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024;
+export const DEFAULT_PUSH_INTERVAL = '15m';
+
+/** "90s", "15m", "2h" in milliseconds; undefined when the text is not such a span (at least 1 s). */
+export function pushIntervalMs(text: string): number | undefined {
+  const match = /^(\d+)(s|m|h)$/.exec(text.trim());
+  if (!match) return undefined;
+  const ms = Number(match[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 's' | 'm' | 'h'];
+  return ms >= 1000 ? ms : undefined;
 }
 
 type FieldKind = 'string' | 'string[]' | 'number' | 'boolean' | 'object';
@@ -47,12 +69,14 @@ const SCHEMA: Record<string, FieldKind> = {
   watch: 'object',
   mcp: 'object',
   hooks: 'object',
+  remote: 'object',
 };
 const NESTED: Record<string, Record<string, FieldKind>> = {
   retention: { keepLast: 'number', keepHourly: 'number', keepDaily: 'number', keepWeekly: 'number', keepMonthly: 'number', keepWithin: 'string' },
   watch: { debounce: 'number', interval: 'number' },
   mcp: { allowApprove: 'boolean' },
   hooks: { destructive: 'string[]' },
+  remote: { name: 'string', push: 'string', interval: 'string', maxFileBytes: 'number' },
 };
 
 /** The range of seconds `watch` takes, from .shadowgit or its flags. */
@@ -72,6 +96,10 @@ const isRegExp = (source: string) => {
 const VALUE_RULES: Record<string, { valid: (value: unknown) => boolean; expected: string }> = {
   'watch.debounce': { valid: isWatchSeconds, expected: WATCH_SECONDS_TEXT },
   'watch.interval': { valid: isWatchSeconds, expected: WATCH_SECONDS_TEXT },
+  'remote.name': { valid: (value) => /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(value as string), expected: 'a remote name (letters, digits, ".", "_" and "-")' },
+  'remote.push': { valid: (value) => (REMOTE_PUSH_MODES as readonly string[]).includes(value as string), expected: `one of ${REMOTE_PUSH_MODES.map((m) => `"${m}"`).join(', ')}` },
+  'remote.interval': { valid: (value) => pushIntervalMs(value as string) !== undefined, expected: 'a span such as "90s", "15m" or "2h"' },
+  'remote.maxFileBytes': { valid: (value) => Number.isInteger(value) && (value as number) > 0, expected: 'a positive whole number of bytes' },
   'hooks.destructive': { valid: (value) => (value as string[]).every(isRegExp), expected: 'a list of non-empty JavaScript regular expressions (escape a backslash as \\\\ in JSON)' },
 };
 

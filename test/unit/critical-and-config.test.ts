@@ -30,8 +30,11 @@ describe('.shadowgit messages', () => {
     ['{ "repo": "/x', '.shadowgit:1:11: a string is never closed (a missing "); fix the JSON (comments and trailing commas are allowed).'],
     ['{\n  "watch": { "debounce": -5 }\n}', '.shadowgit:2: watch.debounce must be a number of seconds between 0.05 and 86400, not -5; fix that line.'],
     ['{ "watch": { "debounce": 5, "interval": 1 } }', '.shadowgit:1: watch.interval (1 s) must not be shorter than watch.debounce (5 s); fix that line.'],
-    ['{ "bogus": 1 }', '.shadowgit:1: unknown key "bogus"; the keys are repo, exclude, critical, retention, tests, watch, mcp, hooks (see `shadowgit help config`).'],
+    ['{ "bogus": 1 }', '.shadowgit:1: unknown key "bogus"; the keys are repo, exclude, critical, retention, tests, watch, mcp, hooks, remote (see `shadowgit help config`).'],
     ['"text"', '.shadowgit:1: the file must hold one JSON object ({ … }); see `shadowgit help config`.'],
+    ['{ "remote": { "push": "always" } }', '.shadowgit:1: remote.push must be one of "never", "approve", "interval", not "always"; fix that line.'],
+    ['{ "remote": { "interval": "15 minutes" } }', '.shadowgit:1: remote.interval must be a span such as "90s", "15m" or "2h", not "15 minutes"; fix that line.'],
+    ['{ "remote": { "maxFileBytes": 0 } }', '.shadowgit:1: remote.maxFileBytes must be a positive whole number of bytes, not 0; fix that line.'],
     ['{\n  "hooks": { "destructive": ["\\\\brm\\\\b", "(unclosed"] }\n}', '.shadowgit:2: hooks.destructive must be a list of non-empty JavaScript regular expressions (escape a backslash as \\\\ in JSON), not ["\\\\brm\\\\b", "(unclosed"]; fix that line.'],
   ])('say what is wrong in words, where, and never point into the install directory: %s', (text, message) => {
     expect(() => parseConfig(text)).toThrow(message);

@@ -1,7 +1,7 @@
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { announcingCreation } from '../firstrun.js';
-import { color, print, printJson, short } from '../output.js';
+import { color, print, printJson, short, warn } from '../output.js';
 
 interface Args extends GlobalArgs {
   name: string;
@@ -25,8 +25,12 @@ export const approveCommand = defineCommand<Args>({
     runCommand(async () => {
       const sg = await openRepo(args);
       const result = await announcingCreation(sg, () => sg.approve(String(args.name), { description: args.message, force: args.force }));
+      // .shadowgit "remote": {"push": "approve"}: the approval goes off-machine now; a failed push leaves it standing.
+      const autoPush = sg.config.remote?.push === 'approve';
+      const pushError = autoPush ? await sg.push().then(() => undefined, (err: Error) => err.message) : undefined;
+      if (pushError) warn(`the approval stands, but pushing it failed: ${pushError}`);
       if (args.json) {
-        printJson({ name: result.name, tag: result.tag, commit: result.commit, id: result.id });
+        printJson({ name: result.name, tag: result.tag, commit: result.commit, id: result.id, ...(autoPush ? { pushed: pushError === undefined } : {}) });
         return;
       }
       print(`Approved ${color.green(`"${result.name}"`)} (tag ${result.tag}) on snapshot ${color.bold(result.id)} (${short(result.commit)})${result.snapshotCreated ? ', recorded just now' : ''}.`);

@@ -12,6 +12,9 @@ import { impactCommand } from './impact.js';
 import { initCommand } from './init.js';
 import { listCommand } from './list.js';
 import { pruneCommand } from './prune.js';
+import { pushCommand } from './push.js';
+import { fetchCommand } from './fetch.js';
+import { remoteCommand } from './remote.js';
 import { logCommand } from './log.js';
 import { mcpCommand } from './mcp.js';
 import { precheckCommand } from './precheck.js';
@@ -54,4 +57,7 @@ export const commands: DirectCommand[] = [
   mcpCommand,
   initCommand,
   hooksCommand,
+  remoteCommand,
+  pushCommand,
+  fetchCommand,
 ];

@@ -14,6 +14,8 @@ interface Args extends GlobalArgs {
   approved?: boolean;
   session?: string;
   agent?: string;
+  remote?: string;
+  machine?: string;
 }
 
 /** Width of the listing when it is not drawn on a terminal: fixed, so what reads it sees one layout. */
@@ -73,6 +75,12 @@ function renderLines(snapshots: ListedSnapshot[], width: number): string {
 /** The listing in the widest layout that fits `width`. */
 const renderList = (snapshots: ListedSnapshot[], width: number) => renderFitted([{ columns: WIDE, from: PIPED_WIDTH }, { columns: NARROW }], snapshots, width, renderLines);
 
+/** `list --remote`: the same layouts with the machine each snapshot was pushed from first. */
+const MACHINE: Column<ListedSnapshot> = { head: 'machine', cell: (s) => (s as ListedSnapshot & { machine: string }).machine };
+const renderRemoteList = (snapshots: ListedSnapshot[], width: number) => renderFitted([{ columns: [MACHINE, ...WIDE], from: PIPED_WIDTH }, { columns: [MACHINE, ...NARROW] }], snapshots, width, renderLines);
+
+const listedJson = ({ id, commit, date, message, trigger, tags, changes, agent }: ListedSnapshot) => ({ id, commit, date, message, trigger, tags, changes, ...(agent && { agent: agentSummary(agent) }) });
+
 function emptyListing(args: Args): string {
   if (args.session !== undefined || args.agent !== undefined) {
     const whose = args.session !== undefined ? 'that session' : `agent ${visible(args.agent!)}`;
@@ -90,11 +98,15 @@ export const listCommand = defineCommand<Args>({
     approved: { type: 'boolean', describe: 'Only approved revisions' },
     session: { type: 'string', describe: "Only the snapshots of this agent session (its id or a unique prefix; see `shadowgit sessions`)" },
     agent: { type: 'string', describe: 'Only the snapshots an agent recorded (claude, cursor, codex, gemini, cline)' },
+    remote: { type: 'string', describe: 'The snapshots fetched from this remote (`shadowgit fetch NAME`), every machine\'s, with a machine column' },
+    machine: { type: 'string', describe: 'With --remote: only this machine\'s snapshots' },
   },
   check: (args) => {
     if (args.limit !== undefined && !(Number.isInteger(args.limit) && args.limit > 0)) return `${badValue('--limit', 'a whole number greater than 0', String(args.limit))}.`;
     if (args.session !== undefined && !String(args.session).trim()) return `${badValue('--session', 'a session id or a prefix of one', String(args.session))}.`;
     if (args.agent !== undefined && !String(args.agent).trim()) return `${badValue('--agent', "an agent's name", String(args.agent))}.`;
+    if (args.machine !== undefined && args.remote === undefined) return '--machine goes with --remote NAME.';
+    if (args.remote !== undefined && (args.session !== undefined || args.agent !== undefined || args.approved)) return '--remote lists fetched snapshots; --session, --agent and --approved list local ones.';
     return undefined;
   },
   examples: [
@@ -102,17 +114,25 @@ export const listCommand = defineCommand<Args>({
     ['$0 list -n 10 --approved', 'the ten newest approved revisions'],
     ['$0 list --session 3f2a', "what one agent session's hooks recorded"],
     ['$0 list --json', 'machine-readable list'],
+    ['$0 list --remote origin --machine laptop-3f2a', "the snapshots another machine pushed, once fetched (name one as origin/laptop-3f2a/ID)"],
   ],
   epilog: `The table fits the terminal (a narrower layout below ${PIPED_WIDTH} columns); piped, it is at most ${PIPED_WIDTH} columns wide. Scripts should read --json.`,
   handler: (args) =>
     runCommand(async () => {
       const sg = await openRepo(args);
+      if (args.remote !== undefined) {
+        const fetched = await sg.listRemote(args.remote, { machine: args.machine, limit: args.limit });
+        if (args.json) printJson(fetched.map((s) => ({ ...listedJson(s), machine: s.machine })));
+        else if (fetched.length === 0) print(`Nothing fetched from ${visible(args.remote)} yet; \`shadowgit fetch ${visible(args.remote)}\` brings its snapshots.`);
+        else print(renderRemoteList(fetched, outputWidth(process.stdout, PIPED_WIDTH)));
+        return;
+      }
       // A --session that names no session or several is a mistake in this command's arguments.
       const snapshots = await sg.list({ limit: args.limit, approved: args.approved, session: args.session, agent: args.agent }).catch((err: unknown) => {
         throw err instanceof ShadowGitError && err.code === 'EUSAGE' ? new UsageError(err.message, 'list') : err;
       });
       if (args.json) {
-        printJson(snapshots.map(({ id, commit, date, message, trigger, tags, changes, agent }) => ({ id, commit, date, message, trigger, tags, changes, ...(agent && { agent: agentSummary(agent) }) })));
+        printJson(snapshots.map(listedJson));
         return;
       }
       if (snapshots.length === 0) {

@@ -1,6 +1,6 @@
 import type { RetentionPolicy } from '../../engine/config.js';
 import type { PruneReport } from '../../shadowgit.js';
-import { defineCommand } from '../command.js';
+import { defineCommand, type FlagSpec } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { absoluteTime, color, print, printJson, progress, short, table } from '../output.js';
 import { GRACE_FLAG, gcJson, renderGc } from './gc.js';
@@ -12,6 +12,19 @@ interface Args extends GlobalArgs, RetentionPolicy {
   grace: string;
 }
 
+/** The retention policy's flags (yargs camel-cases them into RetentionPolicy's fields); `remote prune` takes them too. */
+export const POLICY_FLAGS = {
+  'keep-last': { type: 'number', describe: 'Keep the N newest snapshots' },
+  'keep-hourly': { type: 'number', describe: 'Keep the newest snapshot of each of the last N hours that have one' },
+  'keep-daily': { type: 'number', describe: 'Keep the newest snapshot of each of the last N days that have one' },
+  'keep-weekly': { type: 'number', describe: 'Keep the newest snapshot of each of the last N weeks (ISO) that have one' },
+  'keep-monthly': { type: 'number', describe: 'Keep the newest snapshot of each of the last N months that have one' },
+  'keep-within': { type: 'string', describe: 'Keep every snapshot within this duration of the newest (2d, 36h, 1y6m)' },
+} satisfies Record<string, FlagSpec>;
+
+/** The policy the flags gave (every field undefined: none given). */
+export const policyOf = (args: RetentionPolicy): RetentionPolicy => ({ keepLast: args.keepLast, keepHourly: args.keepHourly, keepDaily: args.keepDaily, keepWeekly: args.keepWeekly, keepMonthly: args.keepMonthly, keepWithin: args.keepWithin });
+
 function policyWithSource(report: PruneReport): string {
   const source = { options: 'command line', config: '.shadowgit', default: 'default policy' }[report.policySource];
   return `${report.policyText} (${source})`;
@@ -21,12 +34,7 @@ export const pruneCommand = defineCommand<Args>({
   name: 'prune',
   describe: 'Remove old snapshots by a retention policy, then reclaim their space (gc)',
   flags: {
-    'keep-last': { type: 'number', describe: 'Keep the N newest snapshots' },
-    'keep-hourly': { type: 'number', describe: 'Keep the newest snapshot of each of the last N hours that have one' },
-    'keep-daily': { type: 'number', describe: 'Keep the newest snapshot of each of the last N days that have one' },
-    'keep-weekly': { type: 'number', describe: 'Keep the newest snapshot of each of the last N weeks (ISO) that have one' },
-    'keep-monthly': { type: 'number', describe: 'Keep the newest snapshot of each of the last N months that have one' },
-    'keep-within': { type: 'string', describe: 'Keep every snapshot within this duration of the newest (2d, 36h, 1y6m)' },
+    ...POLICY_FLAGS,
     'dry-run': { alias: 'n', type: 'boolean', describe: 'Only show what would be removed and why each snapshot is kept' },
     gc: { type: 'boolean', default: true, describe: 'Run gc afterwards (--no-gc to skip)' },
     grace: { ...GRACE_FLAG, describe: 'gc keeps unreachable objects younger than this (0, 90s, 15m, 2h)' },
@@ -39,7 +47,7 @@ export const pruneCommand = defineCommand<Args>({
   epilog: 'Approved revisions and the snapshots undo needs are always kept. Default policy: last 50, hourly 24, daily 7, weekly 4.',
   handler: (args) =>
     runCommand(async () => {
-      const policy: RetentionPolicy = { keepLast: args.keepLast, keepHourly: args.keepHourly, keepDaily: args.keepDaily, keepWeekly: args.keepWeekly, keepMonthly: args.keepMonthly, keepWithin: args.keepWithin };
+      const policy = policyOf(args);
       const sg = await openRepo(args);
       const bar = progress('Packed', Boolean(args.json), 'objects');
       const report = await sg.prune({ policy, dryRun: args.dryRun, gc: args.gc, grace: args.grace, onProgress: bar.update });

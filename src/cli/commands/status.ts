@@ -1,5 +1,6 @@
 import type { StatusReport } from '../../shadowgit.js';
 import { changeLine } from '../changes.js';
+import { lastPushText } from './remote.js';
 import { defineCommand } from '../command.js';
 import { openRepo, runCommand, type GlobalArgs } from '../context.js';
 import { absoluteTime, color, formatBytes, print, printJson, relativeTime, short, visible } from '../output.js';
@@ -43,6 +44,11 @@ export const statusCommand = defineCommand<GlobalArgs>({
         if (w.stale) print(color.yellow(`Watcher:       pid ${w.pid} died without stopping; the next \`shadowgit watch\` cleans it up.`));
         else print(`Watcher:       running (pid ${w.pid}) since ${absoluteTime(w.since)}${w.lastSnapshot ? `, last snapshot ${w.lastSnapshot.id} ${relativeTime(w.lastSnapshot.at)}` : ''}`);
       } else if (status.initialized) print('Watcher:       not running (`shadowgit watch --detach` starts one)');
+      for (const remote of status.remotes ?? []) {
+        const pending = remote.unpushed === 0 ? 'everything pushed' : `${remote.unpushed} snapshot(s) not pushed yet`;
+        print(`Remote:        ${remote.name} — last push ${lastPushText(remote)}, ${pending}`);
+        if (remote.lastError) print(color.red(`               the last push failed ${relativeTime(remote.lastError.time)}: ${remote.lastError.message}`));
+      }
       if (status.interruptedOperation) print(color.yellow(`Interrupted ${status.interruptedOperation}: the next command finishes it.`));
       const { added, modified, deleted } = status.changes;
       const total = added.length + modified.length + deleted.length;

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { promises as fsp, openSync, closeSync } from 'node:fs';
 import os from 'node:os';
+import { DEFAULT_PUSH_INTERVAL, pushIntervalMs } from '../config.js';
 import { LockBusyError, ShadowGitError } from '../errors.js';
 import { writeFileAtomic } from '../fsutil.js';
 import type { SnapshotReport } from '../reports.js';
@@ -35,6 +36,8 @@ type RequestedSnapshot = Omit<SnapshotRequest, 'trigger'> & { trigger: string; o
 export interface WatchedTree {
   snapshot(options: RequestedSnapshot): Promise<SnapshotReport>;
   status(): Promise<object>;
+  /** Pushes to the default remote (.shadowgit "remote": {"push": "interval"}); it records its own failures for status. */
+  push?(): Promise<unknown>;
 }
 
 export interface WatchStatus {
@@ -59,6 +62,8 @@ export class WatchSession {
   private running: Promise<void> | undefined;
   private stopping = false;
   private persistTimer: NodeJS.Timeout | undefined;
+  private pushTimer: NodeJS.Timeout | undefined;
+  private pushing = false;
   private readonly watcher: TreeWatcher;
   private readonly queries: WatchQueryServer;
   private readonly state: WatchState;
@@ -94,6 +99,7 @@ export class WatchSession {
       });
       await this.persist();
       await this.flush();
+      this.schedulePushes();
     } catch (err) {
       this.watcher.close();
       await this.queries.close();
@@ -119,6 +125,31 @@ export class WatchSession {
       }
       staleCleared = other?.state;
       await removeState(repo);
+    }
+  }
+
+  /**
+   * With "remote": {"push": "interval"}, a push every interval, beside the snapshots: a push
+   * holds the lock only to plan and to record its outcome, so snapshots never wait for the
+   * network; one that is still running when the next is due is not doubled.
+   */
+  private schedulePushes(): void {
+    const remote = this.repo.config.remote;
+    if (remote?.push !== 'interval' || !this.tree.push) return;
+    const every = pushIntervalMs(remote.interval ?? DEFAULT_PUSH_INTERVAL)!;
+    this.pushTimer = setInterval(() => void this.pushInBackground(), every);
+    this.pushTimer.unref();
+  }
+
+  private async pushInBackground(): Promise<void> {
+    if (this.pushing || this.stopping) return;
+    this.pushing = true;
+    try {
+      await this.tree.push!();
+    } catch (err) {
+      this.options.onWarning?.(`the background push failed (\`shadowgit status\` shows it; the next interval tries again): ${(err as Error).message}`);
+    } finally {
+      this.pushing = false;
     }
   }
 
@@ -254,6 +285,7 @@ export class WatchSession {
     this.stopping = true;
     clearTimeout(this.timer);
     clearTimeout(this.persistTimer);
+    clearInterval(this.pushTimer);
     await this.queries.close();
     this.state.socket = undefined;
     this.watcher.close();

@@ -85,6 +85,9 @@ export async function request(endpoint: Endpoint, spec: RequestSpec): Promise<In
       options.createConnection = () => tls.connect({ socket, servername: target.hostname });
     }
   }
+  // No keep-alive agent: a pooled socket kept the process alive until the server closed it (5 s
+  // after a push with git http-backend); a push or fetch makes two or three requests, each on its own connection.
+  if (!options.createConnection) options.agent = false;
   const transport = target.protocol === 'https:' ? https : http;
   let bodyFailure: unknown;
 

@@ -19,7 +19,8 @@ export function checkRemoteName(name: string): string {
   return name;
 }
 
-async function isomorphicGit() {
+/** isomorphic-git, for the config of the shadow repository: loaded only by the commands that touch remotes. */
+export async function isomorphicGit(): Promise<{ git: typeof import('isomorphic-git').default; fs: typeof import('node:fs') }> {
   const [{ default: git }, fs] = await Promise.all([import('isomorphic-git'), import('node:fs')]);
   return { git, fs };
 }
@@ -28,11 +29,4 @@ async function isomorphicGit() {
 export async function recordRemoteUrl(repo: Repository, name: string, url: string): Promise<void> {
   const { git, fs } = await isomorphicGit();
   await git.setConfig({ fs, gitdir: repo.gitdir, path: `remote.${checkRemoteName(name)}.url`, value: redactUrl(url) });
-}
-
-/** The URL of remote `name`, or undefined when this repository has no such remote. */
-export async function remoteUrl(repo: Repository, name: string): Promise<string | undefined> {
-  const { git, fs } = await isomorphicGit();
-  const value: unknown = await git.getConfig({ fs, gitdir: repo.gitdir, path: `remote.${checkRemoteName(name)}.url` });
-  return typeof value === 'string' && value !== '' ? value : undefined;
 }

@@ -10,6 +10,7 @@ import type { Repository } from '../store/repo.js';
 import { parseProvenance, type AgentProvenance } from '../provenance.js';
 import { RemovedSnapshotError, Rewrites, type Removal } from './rewrites.js';
 import { findPrompt, groupSessions, parsePromptRevision } from './sessions.js';
+import { fetchedChains, trackingRefs } from './remotechains.js';
 import { BROKEN_REFS_DIR, OPLOG, SNAPSHOT_COUNT } from '../store/statefiles.js';
 
 export const ID_TRAILER = 'Shadowgit-Id';
@@ -280,6 +281,11 @@ export async function resolveRevision(repo: Repository, rev: string): Promise<Sn
   // `latest~N` needs only the newest N+1 commits; anything else may be anywhere in the chain.
   // A damaged commit ends the search there: the snapshots after it can still be found.
   let broken: ShadowGitError | undefined;
+  // `REMOTE/MACHINE/…` names a snapshot on a fetched chain (remotechains.ts).
+  if (/^[^/~]+\/[^/~]+\/./.test(rev)) {
+    const fetched = await resolveOnFetchedChains(repo, rev, fail);
+    if (fetched) return fetched;
+  }
   const snapshots = await listSnapshots(repo, latest ? back + 1 : Infinity, (err) => (broken = err));
   if (broken) {
     const brokenChain = broken;
@@ -287,7 +293,11 @@ export async function resolveRevision(repo: Repository, rev: string): Promise<Sn
       throw new ShadowGitError(`${why} among the snapshots that can be read, and ${brokenChain.message}`, 'EBADREV');
     };
   }
-  if (snapshots.length === 0) fail(`there are no snapshots yet, so "${rev}" cannot be found`);
+  if (snapshots.length === 0) {
+    const fetched = await resolveOnFetchedChains(repo, rev, fail);
+    if (fetched) return fetched;
+    fail(`there are no snapshots yet, so "${rev}" cannot be found`);
+  }
   let index = latest ? 0 : -1;
   if (index < 0 && /^[k-z]{4,8}$/.test(base)) {
     const matches = snapshots.flatMap((s, i) => (s.id.startsWith(base) ? [i] : []));
@@ -332,7 +342,69 @@ export async function resolveRevision(repo: Repository, rev: string): Promise<Sn
       if (index < 0) return readSnapshot(repo, hit.commit);
     }
   }
-  if (index < 0) fail(`no snapshot, commit or approved revision matches "${rev}"`);
+  if (index < 0) {
+    // An id only another machine's chain holds, once fetched.
+    const fetched = await resolveOnFetchedChains(repo, rev, fail);
+    if (fetched) return fetched;
+    fail(`no snapshot, commit or approved revision matches "${rev}"`);
+  }
   if (index + back >= snapshots.length) fail(`"${rev}" goes back further than the ${snapshots.length} snapshots there are`);
   return snapshots[index + back]!;
+}
+
+/** A remote chain's snapshots, newest first. */
+export async function chainSnapshots(repo: Repository, tip: string, limit = Infinity): Promise<SnapshotInfo[]> {
+  const result: SnapshotInfo[] = [];
+  for (let commit: string | undefined = tip; commit && result.length < limit; ) {
+    const info = await readSnapshot(repo, commit);
+    result.push(info);
+    commit = info.parent;
+  }
+  return result;
+}
+
+/** The approvals of a machine on a remote: commit → display names. */
+export async function chainApprovals(repo: Repository, remote: string, machine: string): Promise<Map<string, string[]>> {
+  const byCommit = new Map<string, string[]>();
+  const { tagPrefix } = trackingRefs(remote, machine);
+  for (const [ref, oid] of await repo.refs.list(tagPrefix)) {
+    const object = await repo.objects.read(oid, ref);
+    if (object.type !== 'tag') continue;
+    const tag = decodeTag(object.content);
+    const name = parseTrailers(tag.message)[NAME_TRAILER] ?? ref.slice(tagPrefix.length);
+    byCommit.set(tag.object, [...(byCommit.get(tag.object) ?? []), name]);
+  }
+  return byCommit;
+}
+
+/**
+ * A snapshot on a fetched chain: `REMOTE/MACHINE/<id prefix | commit prefix | latest~N>` (the
+ * form given), or a plain id prefix with `back` steps (~N) found on no local snapshot. Undefined
+ * when nothing matches; `fail` for an ambiguous or too long answer.
+ */
+export async function resolveOnFetchedChains(repo: Repository, rev: string, fail: (why: string) => never): Promise<SnapshotInfo | undefined> {
+  const named = /^([A-Za-z0-9][A-Za-z0-9_.-]*)\/([a-z0-9-]+)\/(.+)$/.exec(rev);
+  const chains = await fetchedChains(repo, named?.[1]);
+  // Not a remote with fetched chains: an approved name may hold slashes too.
+  if (named && chains.length === 0) return undefined;
+  const candidates = named ? chains.filter((c) => c.machine === named[2]) : chains;
+  if (named && candidates.length === 0) fail(`no fetched chain is named "${named[1]}/${named[2]}" (\`shadowgit fetch ${named[1]}\`, then \`shadowgit list --remote ${named[1]}\`)`);
+  const part = named ? named[3]! : rev;
+  const tilde = /^(.*?)~(\d*)$/.exec(part);
+  const base = tilde ? tilde[1]! : part;
+  const back = tilde ? Number(tilde[2] || 1) : 0;
+  const latest = base === 'latest' || base === 'HEAD' || base === '@';
+  if (!named && (latest || !/^[k-z]{4,8}$/.test(base))) return undefined;
+  const hits: Array<{ chain: SnapshotInfo[]; index: number }> = [];
+  for (const { tip } of candidates) {
+    const chain = await chainSnapshots(repo, tip);
+    chain.forEach((s, index) => {
+      if (latest ? index === 0 : s.id.startsWith(base) || (/^[0-9a-f]{4,40}$/.test(base) && s.commit.startsWith(base))) hits.push({ chain, index });
+    });
+  }
+  if (hits.length === 0) return named ? fail(`no snapshot on the fetched chain ${named[1]}/${named[2]} matches "${part}"`) : undefined;
+  if (hits.length > 1) fail(`"${rev}" matches ${hits.length} snapshots on fetched chains; name one as REMOTE/MACHINE/ID (\`shadowgit list --remote NAME\`)`);
+  const { chain, index } = hits[0]!;
+  if (index + back >= chain.length) fail(`"${rev}" goes back further than the ${chain.length} snapshots on that chain`);
+  return chain[index + back];
 }

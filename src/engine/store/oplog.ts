@@ -5,7 +5,7 @@ import { syncDirectory } from '../fsutil.js';
 const MAX_BYTES = 1024 * 1024;
 
 /** Every operation the log records; `log --op` accepts exactly these. */
-export const OPERATIONS = ['snapshot', 'approve', 'rollback', 'restore', 'undo', 'abandon-interrupted', 'guard', 'safe-edit', 'init', 'prune', 'gc', 'clone'] as const;
+export const OPERATIONS = ['snapshot', 'approve', 'rollback', 'restore', 'undo', 'abandon-interrupted', 'guard', 'safe-edit', 'init', 'prune', 'gc', 'remote-add', 'remote-remove', 'push', 'fetch', 'remote-prune', 'clone'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
 export interface OpRecord {

@@ -34,3 +34,7 @@ export const WATCH_STATE = 'watch.json';
 export const WATCH_SOCKET = 'watch.sock';
 /** The background watcher's output (protect/watch.ts). */
 export const WATCH_LOG = 'watch.log';
+/** This shadow repository's machine name on remotes, made on its first push (sync/remotes.ts; docs/remote.md). */
+export const MACHINE_NAME = 'machine.json';
+/** Per remote `<name>.json`: what was last pushed there and the last error (sync/remotes.ts). */
+export const REMOTES_DIR = 'remotes';
