@@ -262,7 +262,7 @@ describe('prune', () => {
     };
     usage(['prune', '--keep-within', 'banana'], /--keep-within on the command line: "banana" is not a duration; write it like 2d/);
     usage(['gc', '--grace', 'xyz'], /"xyz" is not a grace period; write it like 0, 90s, 15m/);
-    usage(['log', '--op', 'snapshot', '--op', 'nonsense'], /--op "nonsense" is not an operation; the log records snapshot, approve, rollback, restore, undo, .*prune, gc\./);
+    usage(['log', '--op', 'snapshot', '--op', 'nonsense'], /--op "nonsense" is not an operation; the log records snapshot, approve, rollback, restore, undo, .*prune, gc, .*clone\./);
     expect(runJson<PruneJson>(sb, ['prune', '--dry-run'])).toMatchObject({ policySource: 'config', removed: 1 });
 
     // Killed after the first ref moved: the journal holds the rest.
