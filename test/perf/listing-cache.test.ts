@@ -21,7 +21,7 @@ useSandbox('sg-listing-', (s) => (sb = s), { setHome: true });
 const treeOf = (gitdir: string, commit: string) => (git(gitdir, ['rev-parse', `${commit}^{tree}`]) as string).trim();
 
 describe('cached directory listings never hide a change (random edits, native git as oracle)', () => {
-  test('36 rounds of random edits, ignore-file changes and rollbacks', async () => {
+  test('24 rounds of random edits, ignore-file changes and rollbacks', async () => {
     const random = prng(20261122);
     const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)]!;
     const w = (rel: string) => path.join(sb.worktree, rel);
@@ -65,7 +65,7 @@ describe('cached directory listings never hide a change (random edits, native gi
       async () => writeTree(sb.worktree, { [`${pick(await dirs())}/keep.log`]: 'kept?\n' }),
     ];
 
-    for (let round = 0; round < 36; round++) {
+    for (let round = 0; round < 24; round++) {
       const edit = random() < 0.1 && snapshots.length > 1 ? 'rollback' : Math.floor(random() * edits.length);
       if (edit === 'rollback') {
         const target = pick(snapshots);
@@ -172,7 +172,7 @@ describe('a watcher\'s changed paths replace the stat of every file', () => {
     expect(runCli(sb, ['watch', '--detach', '--debounce', '600', '--interval', '600']).code).toBe(0);
     try {
       const editor = randomEditor(sb.worktree, 7);
-      for (let round = 0; round < 30; round++) {
+      for (let round = 0; round < 20; round++) {
         await editor.edit();
         // No pause: the watcher's cookie round trip is what makes the edit visible.
         const report = await sg.snapshot();
@@ -323,7 +323,7 @@ test('the stat cache file written after each of many changes decodes to exactly 
   await writeTree(sb.worktree, { 'src/a.ts': 'a\n', 'src/lib/b.ts': 'b\n', 'docs/r.md': 'r\n', 'x/y/z/deep.ts': 'deep\n', 'm/n/o.ts': 'o\n', '.gitignore': '*.log\n' });
   const editor = randomEditor(sb.worktree, 7);
   const shadowRepo = repoOf(sb);
-  for (let round = 0; round < 12; round++) {
+  for (let round = 0; round < 9; round++) {
     await editor.edit();
     // Directories come and go at the top too, so the unchanged ones after them move in the
     // file's order (and must not be copied to their old place).

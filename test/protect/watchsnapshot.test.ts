@@ -67,7 +67,7 @@ test('snapshots taken and statuses told by the watcher hold exactly the tree, al
   // The snapshot status compares with: after a rollback its target, until a snapshot is recorded
   // after it (edits that bring the tree back to the target record nothing, so it can last rounds).
   let base: string | undefined;
-  for (let round = 0; round < 14; round++) {
+  for (let round = 0; round < 12; round++) {
     await editor.edit();
     if (round === 5 || round === 10) {
       // Another process rewrites the tree and the stat cache file: the watcher's copy in memory is stale.
