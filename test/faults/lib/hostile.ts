@@ -190,7 +190,8 @@ export async function hostileScenario(): Promise<ScenarioRow> {
         const result = await shadowgit(args, { cwd: work, env });
         const refusal = clearRefusal(result);
         if (c.expect === 'refuse' && refusal) problems.push(`${c.name}: not refused clearly (${refusal})`);
-        if (result.code !== 0 && result.code !== 1) problems.push(`${c.name}: exit code ${result.code}`);
+        // 1: refused; 2: refused as a usage mistake (a path outside the tree or beyond a symlink in it); anything else is a crash.
+        if (![0, 1, 2].includes(result.code ?? -1)) problems.push(`${c.name}: exit code ${result.code}`);
         if ((await fingerprint(outside)) !== outsideBefore) problems.push(`${c.name}: a file outside the working tree was changed`);
         const afterTree = await diskTree(scratch, work);
         if (result.code !== 0 && afterTree !== beforeTree) problems.push(`${c.name}: refused, yet the working tree changed`);
