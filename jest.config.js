@@ -10,7 +10,7 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, diagnostics: false }] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/test/faults/', '/test/faults-quick/', '/test/large/'],
+  testPathIgnorePatterns: ['/node_modules/', '/test/faults/', '/test/faults-quick/', '/test/large/', '/test/seeded/'],
   testTimeout: 60000,
   maxWorkers: 2,
 };

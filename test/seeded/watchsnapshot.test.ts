@@ -11,7 +11,7 @@ import path from 'node:path';
 import { changesBetween, filesOf, nativeTree, oracleRepo, randomEditor } from '../helpers/edits.js';
 import { fsck, git, repoOf, runCli, runCliAsync, runJson, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 import { newWatchCookie, WATCH_COOKIE_PREFIX } from '../../src/engine/worktree/watchcookie.js';
-import { headOf, killLeftovers, startCli, waitFor, type Running } from './helpers.js';
+import { headOf, killLeftovers, startCli, waitFor, type Running } from '../protect/helpers.js';
 
 let sb: Sandbox;
 let shadowRepo: string;

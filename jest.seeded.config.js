@@ -1,0 +1,13 @@
+/**
+ * The seeded multi-round harnesses (`npm run test:seeded`, run by CI after `npm test`): random
+ * edits, ignore-file changes, rollbacks and gc, round after round, with native git as the oracle
+ * for the stat cache, the listing cache and the watcher's snapshots and statuses. A minute and a
+ * half of work kept out of `npm test`'s five minutes.
+ */
+import base from './jest.config.js';
+
+export default {
+  ...base,
+  testMatch: ['<rootDir>/test/seeded/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/'],
+};
