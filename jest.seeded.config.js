@@ -1,5 +1,6 @@
 /**
- * The seeded multi-round harnesses (`npm run test:seeded`, run by CI after `npm test`): random
+ * The seeded multi-round harnesses (`npm run test:seeded`, run by CI after `npm test`): the stat
+ * helper threads and the native helper against lstat, change after change; random
  * edits, ignore-file changes, rollbacks and gc, round after round, with native git as the oracle
  * for the stat cache, the listing cache and the watcher's snapshots and statuses. A minute and a
  * half of work kept out of `npm test`'s five minutes.
