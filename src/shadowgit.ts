@@ -288,15 +288,17 @@ function reportOf(result: SnapshotResult): SnapshotReport {
 }
 
 /**
+ * Whether the shadow repository's config names a remote: status need not load the remote code
+ * (isomorphic-git's config reader) otherwise.
+ */
+async function hasRemotes(repo: Repository): Promise<boolean> {
+  return (await fsp.readFile(path.join(repo.gitdir, 'config'), 'utf8').catch(() => '')).includes('[remote "');
+}
+
+/**
  * The library surface: one working tree and its shadow repository. Every operation that writes
  * takes the repository lock, finishes an interrupted rollback first, and appends to the op log.
  */
-/** Whether the shadow repository's config names a remote: status need not load the remote code otherwise. */
-async function hasRemotes(repo: Repository): Promise<boolean> {
-  const { readFile } = await import('node:fs/promises');
-  return (await readFile(path.join(repo.gitdir, 'config'), 'utf8').catch(() => '')).includes('[remote "');
-}
-
 export class ShadowGit {
   private constructor(private readonly repository: Repository) {}
 

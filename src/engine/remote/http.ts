@@ -187,7 +187,7 @@ function statusError(status: number, res: IncomingMessage, shown: string, creden
 }
 
 function networkError(shown: string, why: string): ShadowGitError {
-  return new ShadowGitError(`the connection to ${shown} failed (${why}); check the URL and your network, then try again (an interrupted push is applied whole or not at all, and running it again completes it).`, 'ENETWORK');
+  return new ShadowGitError(`the connection to ${shown} failed (${why}); check the URL and your network, then try again (nothing is left half-done: a push is applied whole or not at all, a fetch moves no ref until it has everything).`, 'ENETWORK');
 }
 
 function describeNetworkError(err: unknown): string {
