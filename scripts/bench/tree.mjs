@@ -53,6 +53,8 @@ function textPool(random, size) {
 export const TREE_SHAPES = {
   medium: { files: 10_000, dirs: 1_300, binaries: 3, seed: 10_000 },
   large: { files: 45_000, dirs: 6_000, binaries: 6, seed: 45_000 },
+  /** Issue #22's monorepo: `npm run bench -- --scale`. */
+  scale: { files: 300_000, dirs: 40_000, binaries: 10, seed: 300_000 },
 };
 
 const EXTENSIONS = ['.ts', '.ts', '.ts', '.js', '.json', '.md', '.css', '.tsx', '.txt'];
