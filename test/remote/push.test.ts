@@ -117,6 +117,11 @@ describe('remote and push', () => {
     expect(ambiguous.stderr).toContain('origin, spare');
     expect((await cli(['remote', 'remove', 'spare'])).code).toBe(0);
     expect((await json(['remote', 'list'])).remotes.map((r: { name: string }) => r.name)).toEqual(['origin']);
+    // The section goes with its key (an empty one made status load the remote code), and the
+    // config, rewritten through temp file + rename, keeps the marker that makes the repo ours.
+    const config = await fsp.readFile(path.join(local, 'config'), 'utf8');
+    expect(config).not.toContain('[remote "spare"]');
+    expect((git(local, ['config', 'shadowgit.worktree']) as string).trim()).not.toBe('');
   });
 
   test('wrong credentials: one sentence, exit 1, the error recorded for remote list; nothing on the server', async () => {

@@ -1,4 +1,5 @@
 import { ShadowGitError } from '../errors.js';
+import { writeFileAtomic } from '../fsutil.js';
 import type { Repository } from '../store/repo.js';
 import { redactUrl } from './credentials.js';
 
@@ -19,10 +20,15 @@ export function checkRemoteName(name: string): string {
   return name;
 }
 
-/** isomorphic-git, for the config of the shadow repository: loaded only by the commands that touch remotes. */
+/**
+ * isomorphic-git, for the config of the shadow repository: loaded only by the commands that touch
+ * remotes. Its writes go through temp file + rename: it rewrites the config in place, and a crash
+ * in the middle would cut off the `[shadowgit] worktree` marker that makes the repository ours.
+ */
 export async function isomorphicGit(): Promise<{ git: typeof import('isomorphic-git').default; fs: typeof import('node:fs') }> {
   const [{ default: git }, fs] = await Promise.all([import('isomorphic-git'), import('node:fs')]);
-  return { git, fs };
+  const promises = { ...fs.promises, writeFile: (file: string, data: string | Uint8Array) => writeFileAtomic(file, data, { keepMode: true }) };
+  return { git, fs: { ...fs, promises } as typeof fs };
 }
 
 /** Records `url`, without any user name or token it carries, as remote `name`. */

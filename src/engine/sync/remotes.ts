@@ -61,7 +61,7 @@ export async function listRemotes(repo: Repository): Promise<Remote[]> {
   if (!(await repo.exists())) return [];
   const { git, fs } = await isomorphicGit();
   const remotes = await git.listRemotes({ fs, gitdir: repo.gitdir });
-  // A removed remote leaves its empty section behind (isomorphic-git deletes keys, not sections).
+  // A remote added by hand without a URL is no remote of ours.
   return remotes
     .flatMap(({ remote, url }) => (url ? [{ name: remote, url }] : []))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -105,7 +105,7 @@ export async function addRemote(repo: Repository, name: string, url: string): Pr
 export async function removeRemote(repo: Repository, name: string): Promise<Remote> {
   const remote = await findRemote(repo, name);
   const { git, fs } = await isomorphicGit();
-  await git.setConfig({ fs, gitdir: repo.gitdir, path: `remote.${name}.url`, value: undefined });
+  await git.deleteRemote({ fs, gitdir: repo.gitdir, remote: name });
   for (const ref of (await repo.refs.list(`refs/remotes/${name}/`)).keys()) await repo.refs.delete(ref);
   await fsp.rm(remoteStatePath(repo, name), { force: true });
   return remote;
