@@ -6,7 +6,7 @@ import { diskFiles, expectSameFiles, fingerprint, fsck, git, gitTreeFiles, runCl
 let sb: Sandbox;
 useSandbox('sg-e2e-', (s) => (sb = s));
 
-const worktreeFiles = (root: string) => diskFiles(root, (rel, name) => name === '.git' || name === 'node_modules');
+const worktreeFiles = (root: string) => diskFiles(root, (_rel, name) => name === '.git' || name === 'node_modules');
 
 describe('shadowgit CLI', () => {
   test('snapshot → approve → rollback → undo, checked with native git', async () => {
@@ -170,7 +170,7 @@ describe('shadowgit CLI', () => {
     for (const r of results) expect(r.code).toBe(0);
     const { repo } = runJson(sb, ['status']);
     fsck(repo);
-    const chain = git(repo, ['rev-list', '--parents', 'refs/heads/snapshots']).trim().split('\n');
+    const chain: string[] = (git(repo, ['rev-list', '--parents', 'refs/heads/snapshots']) as string).trim().split('\n');
     for (const line of chain) expect(line.split(' ').length).toBeLessThanOrEqual(2);
     const created = results.map((r) => JSON.parse(r.stdout)).filter((r) => r.created);
     for (const c of created) expect(chain.some((line) => line.startsWith(c.commit))).toBe(true);

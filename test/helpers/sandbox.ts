@@ -21,7 +21,7 @@ export function makeSandbox(prefix = 'sg-test-'): Sandbox {
   const worktree = path.join(dir, 'work');
   const home = path.join(dir, 'home');
   execFileSync('mkdir', ['-p', worktree, home]);
-  const env = { ...process.env, SHADOWGIT_HOME: home, NO_COLOR: '1', SHADOWGIT_LOCK_TIMEOUT: '60000' };
+  const env: NodeJS.ProcessEnv = { ...process.env, SHADOWGIT_HOME: home, NO_COLOR: '1', SHADOWGIT_LOCK_TIMEOUT: '60000' };
   delete env.NODE_OPTIONS;
   return {
     dir,

@@ -26,8 +26,8 @@ describe('rollback', () => {
 
     const result = await sg.rollback(target.id);
     expectSameFiles(await recorded(sb.worktree), targetFiles);
-    expect(result.preRollback.created).toBe(true);
-    expectSameFiles(gitTreeFiles(sg.repoPath, result.preRollback.commit), before);
+    expect(result.preRollback!.created).toBe(true);
+    expectSameFiles(gitTreeFiles(sg.repoPath, result.preRollback!.commit), before);
     expect(result.writtenPaths.sort()).toEqual(['a.txt', 'gone.txt']);
     expect(result.deletedPaths).toEqual(['new/c.txt']);
     await expect(fsp.access(path.join(sb.worktree, 'new'))).rejects.toThrow();
@@ -133,8 +133,8 @@ describe('rollback', () => {
     expect(await fsp.readFile(path.join(sb.worktree, 'b.txt'), 'utf8')).toBe('b2');
     expect(await fsp.readFile(path.join(sb.worktree, 'lib/x.ts'), 'utf8')).toBe('x1');
     await expect(fsp.access(path.join(sb.worktree, 'lib/z.ts'))).rejects.toThrow();
-    expect(git(sg.repoPath, ['show', `${result.preRollback.commit}:lib/z.ts`])).toBe('z2');
-    expect(git(sg.repoPath, ['log', '-1', '--format=%(trailers:key=Shadowgit-Trigger,valueonly)', result.preRollback.commit]).trim()).toBe('pre-restore');
+    expect(git(sg.repoPath, ['show', `${result.preRollback!.commit}:lib/z.ts`])).toBe('z2');
+    expect(git(sg.repoPath, ['log', '-1', '--format=%(trailers:key=Shadowgit-Trigger,valueonly)', result.preRollback!.commit]).trim()).toBe('pre-restore');
     await expect(sg.restore(first.id, ['nope.txt'])).rejects.toThrow(/nope\.txt is in neither snapshot/);
   });
 

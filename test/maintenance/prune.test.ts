@@ -82,8 +82,8 @@ describe('prune', () => {
     // A rollback with unrecorded changes: its pre-rollback snapshot (s9) is the undo point, s2 its target.
     await writeTree(sb.worktree, { 'a.txt': 'nine, never snapshotted by hand\n' });
     const rollback = await at('2026-02-09T12:30:00Z', () => sg.rollback(s[2]!));
-    s[9] = rollback.preRollback.id;
-    expect(rollback.preRollback.created).toBe(true);
+    s[9] = rollback.preRollback!.id;
+    expect(rollback.preRollback!.created).toBe(true);
     const { repo } = runJson(sb, ['status']);
 
     const before = runJson<Listed[]>(sb, ['list']);

@@ -149,7 +149,7 @@ interface VerifyJson {
 }
 
 /** Native git, reading `input` on stdin. */
-function gitInput(gitdir: string, args: string[], input: Buffer | string): string {
+function gitInput(gitdir: string, args: string[], input: Uint8Array | string): string {
   const result = spawnSync('git', ['--git-dir', gitdir, ...args], { input, env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'tamperer', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'tamperer', GIT_COMMITTER_EMAIL: 't@example.com' } });
   if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
   return result.stdout.toString().trim();
@@ -161,7 +161,7 @@ function gitInput(gitdir: string, args: string[], input: Buffer | string): strin
  */
 function tamperedSnapshot(gitdir: string, entries: Array<{ mode: string; name: Buffer; content: Buffer }>): string {
   const blob = (content: Buffer) => gitInput(gitdir, ['hash-object', '-w', '--stdin'], content);
-  const lines = [Buffer.from(`100644 blob ${blob(Buffer.from('fine\n'))}\tok.txt\0`)];
+  const lines: Uint8Array[] = [Buffer.from(`100644 blob ${blob(Buffer.from('fine\n'))}\tok.txt\0`)];
   for (const e of entries) lines.push(Buffer.from(`${e.mode} blob ${blob(e.content)}\t`), e.name, Buffer.from('\0'));
   const tree = gitInput(gitdir, ['mktree', '-z'], Buffer.concat(lines));
   const head = (git(gitdir, ['rev-parse', 'refs/heads/snapshots']) as string).trim();

@@ -52,7 +52,9 @@ describe('cached directory listings never hide a change (random edits, native gi
         await fsp.writeFile(w(file), content);
       },
       async () => fsp.chmod(w(pick(await files())), random() < 0.5 ? 0o755 : 0o644),
-      async () => fsp.mkdir(w(`${pick(await dirs())}/empty${counter++}`), { recursive: true }),
+      async () => {
+        await fsp.mkdir(w(`${pick(await dirs())}/empty${counter++}`), { recursive: true });
+      },
       async () => {
         const file = pick(await files());
         await fsp.rm(w(file), { force: true });

@@ -22,7 +22,7 @@ describe('tree format', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-unit-'));
     try {
       execFileSync('git', ['init', '-q', '--bare', dir]);
-      const listing = entries.map((e) => `${e.mode === MODE_TREE ? '040000 tree' : `${e.mode} ${e.mode === MODE_TREE ? 'tree' : 'blob'}`} ${e.oid}\t${e.name}`).join('\n');
+      const listing = entries.map((e) => `${e.mode === MODE_TREE ? '040000 tree' : `${e.mode} blob`} ${e.oid}\t${e.name}`).join('\n');
       const native = execFileSync('git', ['--git-dir', dir, 'mktree', '--missing'], { input: `${listing}\n`, encoding: 'utf8' }).trim();
       expect(hashObject('tree', encoded)).toBe(native);
     } finally {

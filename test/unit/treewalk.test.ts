@@ -73,7 +73,7 @@ describe('walkTrees and readFlatTree (snapshots)', () => {
         reads.push(oid);
         return decodeTree(await repo.objects.readTyped(oid, 'tree'));
       },
-      onBlob: (entry, path, isLink) => blobs.push([path, isLink]),
+      onBlob: (_entry, path, isLink) => blobs.push([path, isLink]),
       once: true,
       concurrency: 1,
     });
