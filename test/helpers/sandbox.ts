@@ -16,6 +16,29 @@ export interface Sandbox {
   cleanup(): Promise<void>;
 }
 
+/**
+ * Points this process's SHADOWGIT_HOME (the library API reads it) at `home`; the returned
+ * function puts the previous value back.
+ */
+export function useHome(home: string): () => void {
+  const previous = process.env.SHADOWGIT_HOME;
+  process.env.SHADOWGIT_HOME = home;
+  return () => {
+    if (previous === undefined) delete process.env.SHADOWGIT_HOME;
+    else process.env.SHADOWGIT_HOME = previous;
+  };
+}
+
+/** Runs `body` with SHADOWGIT_HOME at `home` (useHome), restored however it ends. */
+export async function withHome<T>(home: string, body: () => Promise<T>): Promise<T> {
+  const restore = useHome(home);
+  try {
+    return await body();
+  } finally {
+    restore();
+  }
+}
+
 export function makeSandbox(prefix = 'sg-test-'): Sandbox {
   const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), prefix)));
   const worktree = path.join(dir, 'work');

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { ShadowGit } from '../../src/index.js';
 import { startGitServer, type GitServer } from '../helpers/gitserver.js';
-import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, runCliAsync, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, withHome, runCliAsync, writeTree, type Sandbox } from '../helpers/sandbox.js';
 
 const LAPTOP = 'laptop-3f2a';
 const DESKTOP = 'desktop-9b0c';
@@ -49,9 +49,7 @@ beforeAll(async () => {
   server = await startGitServer();
   url = server.url('backup.git');
   serverRepo = server.createRepo('backup.git', { appendOnly: true });
-  const previousHome = process.env.SHADOWGIT_HOME;
-  process.env.SHADOWGIT_HOME = sb.home;
-  try {
+  await withHome(sb.home, async () => {
     await writeTree(sb.worktree, { 'README.md': '# app\n', 'src/a.ts': 'export const a = 1;\n', 'bin/run.sh': '#!/bin/sh\necho run\n', 'data/blob.bin': Buffer.from([0, 1, 2, 255, 254]) });
     await fsp.chmod(path.join(sb.worktree, 'bin/run.sh'), 0o755);
     await fsp.symlink('../README.md', path.join(sb.worktree, 'src/readme-link'));
@@ -64,10 +62,7 @@ beforeAll(async () => {
     await shadow.snapshot({ message: 'third', note: 'the third note' });
     source = shadow.repoPath;
     tip = (git(source, ['rev-parse', 'refs/heads/snapshots']) as string).trim();
-  } finally {
-    if (previousHome === undefined) delete process.env.SHADOWGIT_HOME;
-    else process.env.SHADOWGIT_HOME = previousHome;
-  }
+  });
   pushAsMachine(serverRepo, LAPTOP);
   // An older machine: the first snapshot again, committed in 2020, so the laptop's chain is the newest.
   const message = (git(source, ['cat-file', 'commit', first]) as string).split('\n\n').slice(1).join('\n\n');
@@ -164,9 +159,7 @@ describe('clone', () => {
       [machine.dir, { machine: 'nobody' }, /has no machine named "nobody"; it holds desktop-9b0c, laptop-3f2a/, 'EUSAGE'],
       [machine.dir, { rev: 'no-such-name' }, /no-such-name/, 'EBADREV'],
     ];
-    const previousHome = process.env.SHADOWGIT_HOME;
-    process.env.SHADOWGIT_HOME = machine.home;
-    try {
+    await withHome(machine.home, async () => {
       for (const [dir, options, message, code] of cases) await expect(ShadowGit.clone(url, dir, options)).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
       expect(await reposIn(machine.home)).toEqual([]);
 
@@ -180,10 +173,7 @@ describe('clone', () => {
       for (const name of await fsp.readdir(reused)) await fsp.rm(path.join(reused, name), { recursive: true });
       await expect(ShadowGit.clone(url, reused)).rejects.toMatchObject({ code: 'EUSAGE', message: expect.stringMatching(/already has snapshots in/) });
       expect(await fsp.readdir(reused)).toEqual([]);
-    } finally {
-      if (previousHome === undefined) delete process.env.SHADOWGIT_HOME;
-      else process.env.SHADOWGIT_HOME = previousHome;
-    }
+    });
     expect(await fsp.readFile(path.join(full, 'keep.txt'), 'utf8')).toBe('mine\n');
     expect(await fsp.readdir(path.join(sb.dir, 'empty-target'))).toEqual([]);
     await expect(fsp.lstat(machine.dir)).rejects.toThrow();

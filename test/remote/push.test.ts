@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ShadowGit } from '../../src/index.js';
 import { startGitServer, type GitServer } from '../helpers/gitserver.js';
-import { fsck, git, makeSandbox, runCliAsync, writeTree, type CliResult, type Sandbox } from '../helpers/sandbox.js';
+import { fsck, git, makeSandbox, useHome, runCliAsync, writeTree, type CliResult, type Sandbox } from '../helpers/sandbox.js';
 
 const SECRET = 'tok-7c2e9b-push-sekrit';
 const USER = 'alice';
@@ -18,7 +18,7 @@ let serverRepo: string;
 let url: string;
 /** The remote as added: the user name in the URL (no password), the token from the environment. */
 let remoteUrl: string;
-let previousHome: string | undefined;
+let restoreHome: () => void;
 /** The shadow repository (its path), for native git. */
 let local: string;
 
@@ -71,8 +71,7 @@ async function filesHolding(dir: string, needle: string): Promise<string[]> {
 
 beforeAll(async () => {
   sb = makeSandbox('sg-push-');
-  previousHome = process.env.SHADOWGIT_HOME;
-  process.env.SHADOWGIT_HOME = sb.home;
+  restoreHome = useHome(sb.home);
   server = await startGitServer({ auth: { username: USER, password: SECRET } });
   serverRepo = server.createRepo('backup.git', { appendOnly: true });
   url = server.url('backup.git');
@@ -87,8 +86,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  if (previousHome === undefined) delete process.env.SHADOWGIT_HOME;
-  else process.env.SHADOWGIT_HOME = previousHome;
+  restoreHome?.();
   await sb?.cleanup();
 });
 

@@ -19,7 +19,7 @@ import { sendPack, type RefUpdate } from '../../src/engine/remote/sendpack.js';
 import { encodeCommit, signatureNow } from '../../src/engine/store/gitformat.js';
 import { Repository } from '../../src/engine/store/repo.js';
 import { startGitServer, type GitServer } from '../helpers/gitserver.js';
-import { fsck, git, makeSandbox, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { fsck, git, makeSandbox, useHome, writeTree, type Sandbox } from '../helpers/sandbox.js';
 
 const SECRET = 'tok-3f9a1c-sekrit';
 const USER = 'alice';
@@ -30,7 +30,7 @@ let shadow: ShadowGit;
 let repo: Repository;
 let serverRepo: string;
 let endpoint: Endpoint;
-let previousHome: string | undefined;
+let restoreHome: () => void;
 
 /** A text file that changes by one line per snapshot: material for the server's deltas. */
 function longText(version: number): string {
@@ -72,8 +72,7 @@ async function caught(promise: Promise<unknown>): Promise<ShadowGitError> {
 
 beforeAll(async () => {
   sb = makeSandbox('sg-remote-');
-  previousHome = process.env.SHADOWGIT_HOME;
-  process.env.SHADOWGIT_HOME = sb.home;
+  restoreHome = useHome(sb.home);
   server = await startGitServer({ auth: { username: USER, password: SECRET } });
   serverRepo = server.createRepo('backup.git', { appendOnly: true });
   endpoint = { url: server.url('backup.git'), credentials: { username: USER, password: SECRET } };
@@ -88,8 +87,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  if (previousHome === undefined) delete process.env.SHADOWGIT_HOME;
-  else process.env.SHADOWGIT_HOME = previousHome;
+  restoreHome?.();
   await sb?.cleanup();
 });
 
