@@ -12,7 +12,7 @@ import { RemovedSnapshotError, Rewrites, type Removal } from './rewrites.js';
 import { findPrompt, groupSessions, parsePromptRevision } from './sessions.js';
 import { fetchedChains, trackingRefs } from './remotechains.js';
 import { BROKEN_REFS_DIR, OPLOG } from '../store/statefiles.js';
-import { ChainIndex, discardChainIndex, indexHeader, indexLine, saveChainIndex } from './chainindex.js';
+import { ChainIndex, discardChainIndex, indexHeader, indexLine, saveChainIndex, type IndexedSnapshot } from './chainindex.js';
 
 export const ID_TRAILER = 'Shadowgit-Id';
 export const TRIGGER_TRAILER = 'Shadowgit-Trigger';
@@ -301,6 +301,16 @@ export async function findSnapshotById(repo: Repository, id: string, fromReadCha
   const { index } = await loadChain(repo);
   const position = index.positionsWithIdPrefix(id).find((p) => index.idAt(p) === id);
   return position === undefined ? undefined : confirmed(repo, index, position, fromReadChain ? undefined : () => findSnapshotById(repo, id, true));
+}
+
+/**
+ * Every snapshot of the chain, newest first, from the chain index: no commit is read (so no
+ * tree is known). A damaged commit in the chain throws, as listSnapshots does.
+ */
+export async function listIndexed(repo: Repository): Promise<IndexedSnapshot[]> {
+  const { index, broken } = await loadChain(repo);
+  if (broken) throw broken;
+  return Array.from({ length: index.length }, (_, position) => index.at(position));
 }
 
 /** How many snapshots the chain from the snapshot ref holds (the readable part, when a commit of it is damaged). */
