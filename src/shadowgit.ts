@@ -7,7 +7,7 @@ import { diffTrees, diffWorktree, patchFor, statFor, type ChangeStat, type FileC
 import { CorruptObjectError, explainFilesystemError, ShadowGitError } from './engine/errors.js';
 import { findSession, groupSessions, sessionLabel, shortSessionIds, type AgentSession, type SessionSnapshot } from './engine/snapshot/sessions.js';
 import { readNotes } from './engine/snapshot/notes.js';
-import { chainApprovals, chainSnapshots, countSnapshots, describeDamage, findSnapshotById, listApproved, loadChain, readingSnapshot, readLatest, readSnapshot, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/snapshot/history.js';
+import { chainApprovals, chainSnapshots, confirmListed, countSnapshots, describeDamage, findSnapshotById, listApproved, loadChain, readingSnapshot, readLatest, readSnapshot, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/snapshot/history.js';
 import { faultPoint } from './engine/faults.js';
 import { RepoLock } from './engine/store/lock.js';
 import { appendOp, opRecord, readOps, type Operation, type ReadOpsOptions } from './engine/store/oplog.js';
@@ -392,10 +392,10 @@ export class ShadowGit {
     if (broken) throw broken;
     const sessions = groupSessions(index.agentSnapshots());
     const shortIds = shortSessionIds(sessions);
-    const agents = new Map<number, ListedAgent>();
+    const agents = new Map<number, { label: string; prompt?: number }>();
     for (const session of sessions) {
       const label = sessionLabel(session.agent, shortIds.get(session)!);
-      for (const s of session.snapshots) agents.set(s.position, { ...s.agent, label });
+      for (const s of session.snapshots) agents.set(s.position, { label });
       for (const [i, s] of session.prompts.entries()) agents.get(s.position)!.prompt = i + 1;
     }
     const kept = this.sessionsOf(sessions, options);
@@ -406,9 +406,12 @@ export class ShadowGit {
       if (options.approved && !tagsByCommit.has(index.commitAt(position))) continue;
       shown.push(position);
     }
+    // Built from the chain again when a line it shows is not what its commit says (damage to the index).
+    if (!(await confirmListed(this.repository, index, shown))) return this.list(options);
     return shown.map((position) => {
       const s = index.at(position);
-      return { id: s.id, commit: s.commit, date: s.date.toISOString(), message: s.message, trigger: s.trigger, tags: tagsByCommit.get(s.commit) ?? [], changes: s.changes, ...(agents.has(position) && { agent: agents.get(position) }) };
+      const agent: ListedAgent | undefined = s.agent && { ...s.agent, ...agents.get(position)! };
+      return { id: s.id, commit: s.commit, date: s.date.toISOString(), message: s.message, trigger: s.trigger, tags: tagsByCommit.get(s.commit) ?? [], changes: s.changes, ...(agent && { agent }) };
     });
   }
 

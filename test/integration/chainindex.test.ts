@@ -75,6 +75,11 @@ describe('chain index', () => {
     await expectAgrees(sg);
     await fsp.writeFile(indexFile(sg), 'not an index\n\u0000\u0001junk');
     await expectAgrees(sg);
+    // A line of the right shape naming its commit as another snapshot: list reads what it shows and builds the index again.
+    const lines = (await fsp.readFile(indexFile(sg), 'utf8')).split('\n');
+    lines[2] = `${lines[2]!.slice(0, 41)}zzzzzzzz${lines[2]!.slice(49)}`;
+    await fsp.writeFile(indexFile(sg), lines.join('\n'));
+    await expectAgrees(sg);
     // A line of the right shape, but a line too many: the stale tip is caught up from the ref.
     await fsp.appendFile(indexFile(sg), `${'0'.repeat(40)} zzzzzzzz\t\t\tmanual\t0\t0 0 0\t\t\t\t\tforged\n`);
     await expectAgrees(sg);

@@ -41,7 +41,7 @@ export interface IndexedSnapshot {
 export interface IndexedAgentSnapshot {
   position: number;
   trigger: string;
-  agent: AgentProvenance;
+  agent: Pick<AgentProvenance, 'agent' | 'session'>;
 }
 
 const escapeText = (text: string): string => text.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
@@ -164,15 +164,20 @@ export class ChainIndex {
     };
   }
 
-  /** Every snapshot a hook recorded, newest first; lines no hook recorded are skipped unread. */
+  /**
+   * Every snapshot a hook recorded, newest first, with only what grouping needs (the first three
+   * fields: no line is decoded in full); lines no hook recorded are skipped unread.
+   */
   agentSnapshots(): IndexedAgentSnapshot[] {
     const found: IndexedAgentSnapshot[] = [];
+    const text = this.text;
     for (let position = 0; position < this.length; position++) {
-      const start = this.lineStart(position);
-      const agentAt = this.text.indexOf('\t', start + 41) + 1;
-      if (this.text.charCodeAt(agentAt) === 9) continue;
-      const { trigger, agent } = this.at(position);
-      found.push({ position, trigger, agent: agent! });
+      const agentAt = text.indexOf('\t', this.lineStart(position) + 41) + 1;
+      if (text.charCodeAt(agentAt) === 9) continue;
+      const sessionAt = text.indexOf('\t', agentAt) + 1;
+      const triggerAt = text.indexOf('\t', sessionAt) + 1;
+      const agent = { agent: unescapeText(text.slice(agentAt, sessionAt - 1)), session: unescapeText(text.slice(sessionAt, triggerAt - 1)) };
+      found.push({ position, trigger: unescapeText(text.slice(triggerAt, text.indexOf('\t', triggerAt))), agent });
     }
     return found;
   }

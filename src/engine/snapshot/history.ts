@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { CorruptObjectError, ShadowGitError } from '../errors.js';
-import { readFileIfExists, writeFileAtomic } from '../fsutil.js';
+import { forEachLimit, readFileIfExists, writeFileAtomic } from '../fsutil.js';
 import { decodeCommit, decodeTag, messageBody, parseTrailers } from '../store/gitformat.js';
 import { readOps } from '../store/oplog.js';
 import { BROKEN_TIP_ADVICE, DamagedRefError, SNAPSHOT_REF } from '../store/refs.js';
@@ -294,6 +294,31 @@ async function confirmed<T>(repo: Repository, index: ChainIndex, position: numbe
   }
   await discardChainIndex(repo);
   return again!();
+}
+
+/**
+ * Reads the commits of the snapshots at `positions` (what a listing shows): the index is not
+ * trusted with what is shown, and a commit damaged since it was indexed is reported as the walk
+ * would (the snapshots before it cannot be read). A listing thus costs a read per line shown,
+ * not per snapshot. False when a commit is another snapshot than the index says: the index is
+ * then discarded, and the next load builds it from the chain.
+ */
+export async function confirmListed(repo: Repository, index: ChainIndex, positions: number[]): Promise<boolean> {
+  let newestDamaged: number | undefined;
+  let mismatch = false;
+  await forEachLimit(positions, 8, async (position) => {
+    try {
+      if ((await readSnapshot(repo, index.commitAt(position))).id !== index.idAt(position)) mismatch = true;
+    } catch (err) {
+      if (!(err instanceof CorruptObjectError)) throw err;
+      if (newestDamaged === undefined || position < newestDamaged) newestDamaged = position;
+    }
+  });
+  // Damage to the tip is BrokenTipError (readLatest's); any other, the parent of the snapshot after it.
+  if (newestDamaged === 0) await readLatest(repo);
+  if (newestDamaged !== undefined) await readParent(repo, index.at(newestDamaged - 1));
+  if (mismatch) await discardChainIndex(repo);
+  return !mismatch;
 }
 
 /** The snapshot of the chain whose id is `id`, undefined when none is. */
