@@ -4,6 +4,8 @@
 // top of its current tip. Each commit keeps the tip's tree, so a snapshot or rollback afterwards
 // sees the working tree it recorded. Self-contained: node and git only.
 import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
 
 const ID_ALPHABET = 'klmnopqrstuvwxyz';
 
@@ -24,7 +26,8 @@ function prng(seed) {
  * take one `shadowgit snapshot` first). Options: `seed` (ids), `startTime` (unix seconds of the
  * first; default a year ago), `step` (seconds between snapshots, default 30), `agentEvery`
  * (every Nth snapshot is a hook's, default 4; 0 for none), `sessions` (how many agent sessions
- * they rotate through, default 50). Returns the new tip commit.
+ * they rotate through, default 50), `loose` (default true: the objects are unpacked, as shadowgit
+ * keeps them until gc; false leaves fast-import's pack). Returns the new tip commit.
  */
 export function makeHistory(gitdir, count, options = {}) {
   const git = (args, input) => execFileSync('git', ['--git-dir', gitdir, ...args], { input, encoding: 'utf8', maxBuffer: 1 << 30 }).trim();
@@ -45,6 +48,19 @@ export function makeHistory(gitdir, count, options = {}) {
     const message = `${trigger} snapshot\n\n${trailers.join('\n')}\n`;
     chunks.push(`commit refs/heads/snapshots\ncommitter shadowgit <shadowgit@localhost> ${time} +0000\ndata ${Buffer.byteLength(message)}\n${message}${i === 0 ? `from ${tip}\n` : ''}\n`);
   }
+  const packDir = path.join(gitdir, 'objects', 'pack');
+  const packsBefore = new Set(existsSync(packDir) ? readdirSync(packDir) : []);
   git(['fast-import', '--quiet', '--force'], chunks.join(''));
+  if (options.loose ?? true) {
+    // fast-import writes a pack; shadowgit keeps objects loose until gc: unpack it (from outside
+    // the repository, else unpack-objects finds every object already there and writes none).
+    for (const name of readdirSync(packDir).filter((n) => n.endsWith('.pack') && !packsBefore.has(n))) {
+      const aside = path.join(gitdir, `${name}.aside`);
+      renameSync(path.join(packDir, name), aside);
+      rmSync(path.join(packDir, name.replace(/\.pack$/, '.idx')));
+      execFileSync('git', ['--git-dir', gitdir, 'unpack-objects', '-q'], { input: readFileSync(aside), maxBuffer: 1 << 30 });
+      rmSync(aside);
+    }
+  }
   return git(['rev-parse', 'refs/heads/snapshots']);
 }
