@@ -2,24 +2,13 @@
 // (Shadowgit-Id, -Trigger, -Changes trailers; every `agentEvery`th one a hook's, with agent,
 // session and event trailers) written by native `git fast-import` onto refs/heads/snapshots, on
 // top of its current tip. Each commit keeps the tip's tree, so a snapshot or rollback afterwards
-// sees the working tree it recorded. Self-contained: node and git only.
+// sees the working tree it recorded. Needs node and git only.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { prng } from './tree.mjs';
 
 const ID_ALPHABET = 'klmnopqrstuvwxyz';
-
-/** mulberry32, so the same seed gives the same ids. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Appends `count` snapshots to the chain of the shadow repository `gitdir` (it must have a tip:
