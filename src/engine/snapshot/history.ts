@@ -288,7 +288,7 @@ async function confirmed<T>(repo: Repository, index: ChainIndex, position: numbe
   try {
     const snapshot = await readSnapshot(repo, index.commitAt(position));
     if (snapshot.id === index.idAt(position)) return snapshot;
-    if (!again) throw new ShadowGitError(`the chain index names commit ${snapshot.commit} as snapshot ${index.idAt(position)}, but it is snapshot ${snapshot.id}; run \`shadowgit doctor\`.`, 'ECORRUPT');
+    if (!again) throw new ShadowGitError(`commit ${snapshot.commit} was read as snapshot ${snapshot.id} just after it was indexed as ${index.idAt(position)}: the repository changed meanwhile; run the command again.`, 'ECORRUPT');
   } catch (err) {
     if (!(err instanceof CorruptObjectError) || !again) throw err;
   }
