@@ -80,6 +80,13 @@ describe('chain index', () => {
     lines[2] = `${lines[2]!.slice(0, 41)}zzzzzzzz${lines[2]!.slice(49)}`;
     await fsp.writeFile(indexFile(sg), lines.join('\n'));
     await expectAgrees(sg);
+    // The same forgery in a line no command shows or resolves: verify reads every commit and drops the index.
+    const forged = (await fsp.readFile(indexFile(sg), 'utf8')).split('\n');
+    forged[1] = `${forged[1]!.slice(0, 41)}zzzzzzzz${forged[1]!.slice(49)}`;
+    await fsp.writeFile(indexFile(sg), forged.join('\n'));
+    expect((await sg.verify()).ok).toBe(true);
+    await expect(fsp.access(indexFile(sg))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expectAgrees(sg);
     // A line of the right shape, but a line too many: the stale tip is caught up from the ref.
     await fsp.appendFile(indexFile(sg), `${'0'.repeat(40)} zzzzzzzz\t\t\tmanual\t0\t0 0 0\t\t\t\t\tforged\n`);
     await expectAgrees(sg);

@@ -229,3 +229,25 @@ export async function appendToChainIndex(repo: Repository, snapshot: IndexedSnap
     await handle?.close();
   }
 }
+
+/**
+ * Compares the index with the chain as read whole (`chain`: commit and id, newest first, as
+ * verify walks it) and discards it when a line it holds says otherwise: the lines a load trusts
+ * are only checked against the commits a command shows or resolves, and verify reads them all.
+ * True when the index was discarded.
+ */
+export async function discardChainIndexUnlike(repo: Repository, chain: Array<{ commit: string; id: string }>): Promise<boolean> {
+  const index = await ChainIndex.read(repo);
+  if (!index?.tip) return false;
+  const offset = chain.findIndex((s) => s.commit === index.tip);
+  // An index behind the ref (or of another chain) is caught up by the next load.
+  if (offset < 0) return false;
+  for (let position = 0; position < index.length; position++) {
+    const walked = chain[offset + position];
+    if (walked?.commit !== index.commitAt(position) || walked.id !== index.idAt(position)) {
+      await discardChainIndex(repo);
+      return true;
+    }
+  }
+  return false;
+}
