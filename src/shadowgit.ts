@@ -5,9 +5,9 @@ import { abandonInterruptedCheckout, checkout, planCheckoutNow, readLastCheckout
 import { checkedOutBase } from './engine/snapshot/base.js';
 import { diffTrees, diffWorktree, patchFor, statFor, type ChangeStat, type FileChange } from './engine/snapshot/diff.js';
 import { CorruptObjectError, explainFilesystemError, ShadowGitError } from './engine/errors.js';
-import { findSession, groupSessions, sessionLabel, shortSessionIds, type AgentSession } from './engine/snapshot/sessions.js';
+import { findSession, groupSessions, sessionLabel, shortSessionIds, type AgentSession, type SessionSnapshot } from './engine/snapshot/sessions.js';
 import { readNotes } from './engine/snapshot/notes.js';
-import { chainApprovals, chainSnapshots, countSnapshots, describeDamage, listApproved, listSnapshots, readingSnapshot, readLatest, readSnapshot, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/snapshot/history.js';
+import { chainApprovals, chainSnapshots, confirmListed, countSnapshots, describeDamage, findSnapshotById, listApproved, loadChain, readingSnapshot, readLatest, readSnapshot, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/snapshot/history.js';
 import { faultPoint } from './engine/faults.js';
 import { RepoLock } from './engine/store/lock.js';
 import { appendOp, opRecord, readOps, type Operation, type ReadOpsOptions } from './engine/store/oplog.js';
@@ -387,27 +387,36 @@ export class ShadowGit {
     const approved = await listApproved(this.repository);
     const tagsByCommit = new Map<string, string[]>();
     for (const a of approved) tagsByCommit.set(a.commit, [...(tagsByCommit.get(a.commit) ?? []), a.name]);
-    let snapshots = await listSnapshots(this.repository);
-    const sessions = groupSessions(snapshots);
+    // From the chain index: only the snapshots shown are decoded, and sessions are grouped from the lines hooks recorded.
+    const { index, broken } = await loadChain(this.repository);
+    if (broken) throw broken;
+    const sessions = groupSessions(index.agentSnapshots());
     const shortIds = shortSessionIds(sessions);
-    const agents = new Map<SnapshotInfo, ListedAgent>();
+    const agents = new Map<number, { label: string; prompt?: number }>();
     for (const session of sessions) {
       const label = sessionLabel(session.agent, shortIds.get(session)!);
-      for (const s of session.snapshots) agents.set(s, { ...s.agent!, label });
-      for (const [i, s] of session.prompts.entries()) agents.get(s)!.prompt = i + 1;
+      for (const s of session.snapshots) agents.set(s.position, { label });
+      for (const [i, s] of session.prompts.entries()) agents.get(s.position)!.prompt = i + 1;
     }
     const kept = this.sessionsOf(sessions, options);
-    if (kept) {
-      const ofKept = new Set(kept.flatMap((session) => session.snapshots));
-      snapshots = snapshots.filter((s) => ofKept.has(s));
+    const ofKept = kept && new Set(kept.flatMap((session) => session.snapshots.map((s) => s.position)));
+    const shown: number[] = [];
+    for (let position = 0; position < index.length && shown.length < (options.limit ?? Infinity); position++) {
+      if (ofKept && !ofKept.has(position)) continue;
+      if (options.approved && !tagsByCommit.has(index.commitAt(position))) continue;
+      shown.push(position);
     }
-    if (options.approved) snapshots = snapshots.filter((s) => tagsByCommit.has(s.commit));
-    if (options.limit !== undefined) snapshots = snapshots.slice(0, options.limit);
-    return snapshots.map((s) => ({ id: s.id, commit: s.commit, date: s.date.toISOString(), message: s.message, trigger: s.trigger, tags: tagsByCommit.get(s.commit) ?? [], changes: s.changes, ...(agents.has(s) && { agent: agents.get(s) }) }));
+    // Built from the chain again when a line it shows is not what its commit says (damage to the index).
+    if (!(await confirmListed(this.repository, index, shown))) return this.list(options);
+    return shown.map((position) => {
+      const s = index.at(position);
+      const agent: ListedAgent | undefined = s.agent && { ...s.agent, ...agents.get(position)! };
+      return { id: s.id, commit: s.commit, date: s.date.toISOString(), message: s.message, trigger: s.trigger, tags: tagsByCommit.get(s.commit) ?? [], changes: s.changes, ...(agent && { agent }) };
+    });
   }
 
   /** The sessions `agent` and `session` pick (undefined: neither is given, so no filter). */
-  private sessionsOf(sessions: AgentSession<SnapshotInfo>[], options: { session?: string; agent?: string }): AgentSession<SnapshotInfo>[] | undefined {
+  private sessionsOf<S extends SessionSnapshot>(sessions: AgentSession<S>[], options: { session?: string; agent?: string }): AgentSession<S>[] | undefined {
     if (options.session === undefined && options.agent === undefined) return undefined;
     const agent = options.agent?.toLowerCase();
     const ofAgent = agent === undefined ? sessions : sessions.filter((s) => s.agent.toLowerCase() === agent);
@@ -425,17 +434,22 @@ export class ShadowGit {
    */
   async sessions(options: { agent?: string; limit?: number } = {}): Promise<SessionSummary[]> {
     if (!(await this.repository.exists())) return [];
-    const all = groupSessions(await listSnapshots(this.repository));
+    const { index, broken } = await loadChain(this.repository);
+    if (broken) throw broken;
+    const all = groupSessions(index.agentSnapshots());
     const shortIds = shortSessionIds(all);
     let sessions = this.sessionsOf(all, { agent: options.agent }) ?? all;
     if (options.limit !== undefined) sessions = sessions.slice(0, options.limit);
     const notes = sessions.some((s) => s.prompts.length > 0) ? await readNotes(this.repository).catch(ifDamaged(new Map<string, string>())) : new Map<string, string>();
     return Promise.all(
       sessions.map(async (session) => {
-        const first = session.snapshots[0]!;
-        const last = session.snapshots.at(-1)!;
-        const changed = await diffTrees(this.repository.objects, first.tree, last.tree).then((changes) => changes.length, ifDamaged(null));
-        const prompt = session.prompts[0];
+        const first = index.at(session.snapshots[0]!.position);
+        const last = index.at(session.snapshots.at(-1)!.position);
+        const treeOf = async (commit: string) => (await readSnapshot(this.repository, commit)).tree;
+        const changed = await Promise.all([treeOf(first.commit), treeOf(last.commit)])
+          .then(([from, to]) => diffTrees(this.repository.objects, from, to))
+          .then((changes) => changes.length, ifDamaged(null));
+        const prompt = session.prompts[0] && index.at(session.prompts[0].position);
         const note = prompt && notes.get(prompt.commit);
         const text = note ? await this.repository.objects.readTyped(note, 'blob', `note of ${prompt.commit}`).then((blob) => blob.toString('utf8'), ifDamaged(undefined)) : undefined;
         return {
@@ -538,7 +552,7 @@ export class ShadowGit {
    */
   private async stillResolved({ asked, head }: { asked: SnapshotInfo; head: string | undefined }): Promise<SnapshotInfo> {
     if ((await this.repository.head()) === head) return asked;
-    return (await listSnapshots(this.repository)).find((s) => s.id === asked.id) ?? readSnapshot(this.repository, asked.commit);
+    return (await findSnapshotById(this.repository, asked.id)) ?? readSnapshot(this.repository, asked.commit);
   }
 
   /** Records the current state (pre-rollback snapshot), then checks `rev` out. `by` names who asked (guard), for status. */

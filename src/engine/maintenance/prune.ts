@@ -4,7 +4,8 @@ import type { RetentionPolicy } from '../config.js';
 import { readFileIfExists, writeFileAtomic } from '../fsutil.js';
 import { faultPoint } from '../faults.js';
 import { decodeCommit, decodeTag, decodeTree, encodeCommit, encodeTag, MODE_TREE, type TreeEntry } from '../store/gitformat.js';
-import { CHANGES_TRAILER, formatChanges, listApproved, listSnapshots, type ChangeCounts, type SnapshotInfo } from '../snapshot/history.js';
+import { CHANGES_TRAILER, formatChanges, listApproved, listIndexed, type ChangeCounts } from '../snapshot/history.js';
+import type { IndexedSnapshot } from '../snapshot/chainindex.js';
 import { readNotes, writeNotesCommit } from '../snapshot/notes.js';
 import { NOTES_REF, SNAPSHOT_REF } from '../store/refs.js';
 import type { Repository } from '../store/repo.js';
@@ -52,11 +53,11 @@ export async function protectedSnapshots(repo: Repository): Promise<Map<string, 
 }
 
 export async function planPrune(repo: Repository, policy: RetentionPolicy): Promise<RetentionDecision[]> {
-  return applyPolicy(await listSnapshots(repo), policy, await protectedSnapshots(repo));
+  return applyPolicy(await listIndexed(repo), policy, await protectedSnapshots(repo));
 }
 
 export interface PruneOutcome {
-  removed: SnapshotInfo[];
+  removed: IndexedSnapshot[];
   kept: number;
   /** Kept snapshots that got a new commit hash because an ancestor was removed. */
   rewritten: number;
@@ -122,25 +123,32 @@ async function applyPruneJournal(repo: Repository, journal: PruneJournal): Promi
 
 /**
  * Re-links `keptOldestFirst` into one chain: a snapshot whose parent is unchanged keeps its
- * commit; any other gets a new commit with the same tree, message and dates. The change counts
- * of a snapshot whose parent was removed are recomputed against its new parent. Returns old
- * commit → new commit for every kept snapshot.
+ * commit, unread (so only the snapshots newer than the oldest removed one are read); any other
+ * gets a new commit with the same tree, message and dates. The change counts of a snapshot whose
+ * parent was removed are recomputed against its new parent. Returns old commit → new commit for
+ * every kept snapshot.
  */
-async function rewriteChain(repo: Repository, keptOldestFirst: SnapshotInfo[]): Promise<Map<string, string>> {
+async function rewriteChain(repo: Repository, keptOldestFirst: IndexedSnapshot[]): Promise<Map<string, string>> {
   const mapping = new Map<string, string>();
-  let previous: SnapshotInfo | undefined;
+  const readCommit = async (snapshot: IndexedSnapshot) => decodeCommit(await repo.objects.readTyped(snapshot.commit, 'commit', `snapshot ${snapshot.id}`));
+  let previous: IndexedSnapshot | undefined;
+  /** The tree of `previous`, when its commit was read. */
+  let previousTree: string | undefined;
   for (const snapshot of keptOldestFirst) {
     const newParent = previous ? mapping.get(previous.commit)! : undefined;
     if (snapshot.parent === newParent) {
       mapping.set(snapshot.commit, snapshot.commit);
+      previousTree = undefined;
     } else {
-      const data = decodeCommit(await repo.objects.readTyped(snapshot.commit, 'commit', `snapshot ${snapshot.id}`));
+      const data = await readCommit(snapshot);
       let message = data.message;
       if (snapshot.parent !== previous?.commit) {
-        const changes = await countTreeChanges(repo, previous?.tree, snapshot.tree);
+        const fromTree = previous && (previousTree ?? (await readCommit(previous)).tree);
+        const changes = await countTreeChanges(repo, fromTree, data.tree);
         message = message.replace(new RegExp(`^${CHANGES_TRAILER}: .*$`, 'm'), `${CHANGES_TRAILER}: ${formatChanges(changes)}`);
       }
       mapping.set(snapshot.commit, await repo.objects.write('commit', encodeCommit({ ...data, parents: newParent ? [newParent] : [], message })));
+      previousTree = data.tree;
     }
     previous = snapshot;
   }

@@ -1,6 +1,6 @@
 import type { RetentionPolicy } from '../config.js';
 import { ShadowGitError } from '../errors.js';
-import type { SnapshotInfo } from '../snapshot/history.js';
+import type { IndexedSnapshot } from '../snapshot/chainindex.js';
 
 /** What `prune` keeps when neither the command line nor `.shadowgit` says. */
 export const DEFAULT_POLICY: Readonly<RetentionPolicy> = { keepLast: 50, keepHourly: 24, keepDaily: 7, keepWeekly: 4 };
@@ -103,7 +103,7 @@ const BUCKETS: Record<CountRule, { label: string; key: (date: Date, index: numbe
 };
 
 export interface RetentionDecision {
-  snapshot: SnapshotInfo;
+  snapshot: IndexedSnapshot;
   keep: boolean;
   /** Why it is kept ("daily snapshot", "approved: Feature Complete", …); empty when it goes. */
   reasons: string[];
@@ -115,7 +115,7 @@ export interface RetentionDecision {
  * snapshot within the duration before the newest one. `protect` (approved revisions, undo
  * points) is kept whatever the policy says, without using up any rule's count.
  */
-export function applyPolicy(snapshotsNewestFirst: SnapshotInfo[], policy: RetentionPolicy, protect: Map<string, string[]>): RetentionDecision[] {
+export function applyPolicy(snapshotsNewestFirst: IndexedSnapshot[], policy: RetentionPolicy, protect: Map<string, string[]>): RetentionDecision[] {
   const newest = snapshotsNewestFirst[0];
   const withinStart = policy.keepWithin !== undefined && newest ? subtract(newest.date, parseDuration(policy.keepWithin)) : undefined;
   const remaining = new Map(COUNT_RULES.map((rule) => [rule, policy[rule] ?? 0]));

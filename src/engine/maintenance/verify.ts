@@ -3,6 +3,7 @@ import { forEachLimit } from '../fsutil.js';
 import { decodeCommit, decodeTag, decodeTree, MODE_LINK, MODE_TREE, parseTrailers, type TreeEntry } from '../store/gitformat.js';
 import { ID_TRAILER, listApproved } from '../snapshot/history.js';
 import { readNotes } from '../snapshot/notes.js';
+import { discardChainIndexUnlike } from '../snapshot/chainindex.js';
 import { walkTrees } from '../snapshot/treeread.js';
 import { symlinkTargetProblem, treeEntriesProblem } from '../worktree/names.js';
 import { checkPack, listPacks } from '../store/pack.js';
@@ -59,6 +60,9 @@ export async function verifyRepository(repo: Repository, options: { quick?: bool
     }
     commit = options.quick ? undefined : read.parent;
   }
+
+  // Every commit of the chain was just read: the chain index must agree with them all.
+  if (!options.quick && !report.chainBrokenAt) await discardChainIndexUnlike(repo, commits);
 
   const tagged: Array<{ name: string; tagProblem?: ObjectProblem; commit?: string }> = [];
   for (const [ref, oid] of await repo.refs.list('refs/tags/')) {

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { CorruptObjectError, ShadowGitError } from '../errors.js';
-import { readFileIfExists, writeFileAtomic } from '../fsutil.js';
+import { forEachLimit, readFileIfExists, writeFileAtomic } from '../fsutil.js';
 import { decodeCommit, decodeTag, messageBody, parseTrailers } from '../store/gitformat.js';
 import { readOps } from '../store/oplog.js';
 import { BROKEN_TIP_ADVICE, DamagedRefError, SNAPSHOT_REF } from '../store/refs.js';
@@ -11,7 +11,8 @@ import { parseProvenance, type AgentProvenance } from '../provenance.js';
 import { RemovedSnapshotError, Rewrites, type Removal } from './rewrites.js';
 import { findPrompt, groupSessions, parsePromptRevision } from './sessions.js';
 import { fetchedChains, trackingRefs } from './remotechains.js';
-import { BROKEN_REFS_DIR, OPLOG, SNAPSHOT_COUNT } from '../store/statefiles.js';
+import { BROKEN_REFS_DIR, OPLOG } from '../store/statefiles.js';
+import { ChainIndex, discardChainIndex, indexHeader, indexLine, saveChainIndex, type IndexedSnapshot } from './chainindex.js';
 
 export const ID_TRAILER = 'Shadowgit-Id';
 export const TRIGGER_TRAILER = 'Shadowgit-Trigger';
@@ -169,7 +170,7 @@ export async function setAsideBrokenTip(repo: Repository, broken: BrokenTipError
 }
 
 /** The parent snapshot of `child`; a missing or damaged parent commit is named, with what still works. */
-async function readParent(repo: Repository, child: SnapshotInfo): Promise<SnapshotInfo> {
+async function readParent(repo: Repository, child: Pick<SnapshotInfo, 'id' | 'commit' | 'parent'>): Promise<SnapshotInfo> {
   try {
     return await readSnapshot(repo, child.parent!);
   } catch (err) {
@@ -202,31 +203,144 @@ export async function listSnapshots(repo: Repository, limit = Infinity, onBreak?
   return result;
 }
 
+/** The chain index brought up to the snapshots ref, and what stopped it short when a commit of the chain cannot be read. */
+export interface Chain {
+  index: ChainIndex;
+  broken?: ShadowGitError;
+}
+
 /**
- * How many snapshots the chain from the snapshot ref holds. A commit's count never changes, so
- * the last count is kept with its commit and only the commits since are read (status would
- * otherwise read every snapshot of a long history). Races are harmless: any saved pair is true.
+ * The chain from the snapshot ref as its index has it (chainindex.ts), brought up to date first:
+ * the tip is read (BrokenTipError when it cannot be), then the commits from it back to the first
+ * one the index holds — usually none or one; all of them when the index is missing, damaged, or
+ * holds no commit of the chain (a prune removed the oldest snapshot, the ref was moved to another
+ * chain). An index that was updated is saved whole (temp + rename: no lock needed, any complete
+ * file is true for the tip it names).
  */
-export async function countSnapshots(repo: Repository): Promise<number> {
-  const file = repo.statePath(SNAPSHOT_COUNT);
-  let known: { commit?: unknown; count?: unknown } = {};
-  try {
-    known = JSON.parse(await fsp.readFile(file, 'utf8'));
-  } catch {
-    // None yet (or damaged): count from the start.
-  }
+export async function loadChain(repo: Repository): Promise<Chain> {
   const latest = await readLatest(repo);
-  const head = latest?.commit;
-  let count = 0;
-  for (let info = latest; info; info = info.parent ? await readParent(repo, info) : undefined) {
-    if (info.commit === known.commit && typeof known.count === 'number') {
-      count += known.count;
+  const saved = await ChainIndex.read(repo);
+  if (!latest) return { index: ChainIndex.parse(indexHeader(undefined))! };
+  if (saved?.tip === latest.commit) {
+    const broken = saved.rootParent ? await breakBelow(repo, saved) : undefined;
+    if (!saved.rootParent || broken) {
+      if (!saved.clean) await saveChainIndex(repo, saved.text);
+      return { index: saved, ...(broken && { broken }) };
+    }
+    // The commit that could not be read reads again: build the index anew to take in what is behind it.
+    return catchUp(repo, latest, undefined);
+  }
+  const caughtUp = await catchUp(repo, latest, saved);
+  if (caughtUp.index.rootParent && !caughtUp.broken) {
+    const broken = await breakBelow(repo, caughtUp.index);
+    if (!broken) return catchUp(repo, latest, undefined);
+    caughtUp.broken = broken;
+  }
+  return caughtUp;
+}
+
+/** Reads the commits from `latest` back to the first one `saved` holds, and saves the index that results. */
+async function catchUp(repo: Repository, latest: SnapshotInfo, saved: ChainIndex | undefined): Promise<Chain> {
+  const newer: SnapshotInfo[] = [];
+  let text: string | undefined;
+  let broken: ShadowGitError | undefined;
+  for (let info = latest; !text; ) {
+    const position = saved ? saved.positionOf(info.commit) : -1;
+    if (position >= 0) {
+      text = saved!.textWith(position, newer.reverse());
       break;
     }
-    count++;
+    newer.push(info);
+    if (!info.parent) {
+      text = indexHeader(undefined) + newer.reverse().map(indexLine).join('');
+      break;
+    }
+    try {
+      info = await readParent(repo, info);
+    } catch (err) {
+      if (!(err instanceof ShadowGitError)) throw err;
+      broken = err;
+      text = indexHeader(info.parent) + newer.reverse().map(indexLine).join('');
+    }
   }
-  if (head && head !== known.commit) await writeFileAtomic(file, JSON.stringify({ commit: head, count }), { durable: false }).catch(() => undefined);
-  return count;
+  await saveChainIndex(repo, text);
+  return { index: ChainIndex.parse(text)!, ...(broken && { broken }) };
+}
+
+/** Why the snapshots older than the index's oldest cannot be read (its parent does not read); undefined when it reads now. */
+async function breakBelow(repo: Repository, index: ChainIndex): Promise<ShadowGitError | undefined> {
+  try {
+    await readParent(repo, index.at(index.length - 1));
+    return undefined;
+  } catch (err) {
+    if (err instanceof ShadowGitError) return err;
+    throw err;
+  }
+}
+
+/**
+ * The snapshot at `position` of `index`, read from its commit: the index is never the truth, so
+ * what it names is confirmed by the one read the caller needs anyway. A commit that does not
+ * read or is not the snapshot the index says (damage since it was indexed) discards the index
+ * and asks again (`again`), from an index built by reading the chain.
+ */
+async function confirmed<T>(repo: Repository, index: ChainIndex, position: number, again: (() => Promise<T>) | undefined): Promise<SnapshotInfo | T> {
+  try {
+    const snapshot = await readSnapshot(repo, index.commitAt(position));
+    if (snapshot.id === index.idAt(position)) return snapshot;
+    if (!again) throw new ShadowGitError(`commit ${snapshot.commit} was read as snapshot ${snapshot.id} just after it was indexed as ${index.idAt(position)}: the repository changed meanwhile; run the command again.`, 'ECORRUPT');
+  } catch (err) {
+    if (!(err instanceof CorruptObjectError) || !again) throw err;
+  }
+  await discardChainIndex(repo);
+  return again!();
+}
+
+/**
+ * Reads the commits of the snapshots at `positions` (what a listing shows): the index is not
+ * trusted with what is shown, and a commit damaged since it was indexed is reported as the walk
+ * would (the snapshots before it cannot be read). A listing thus costs a read per line shown,
+ * not per snapshot. False when a commit is another snapshot than the index says: the index is
+ * then discarded, and the next load builds it from the chain.
+ */
+export async function confirmListed(repo: Repository, index: ChainIndex, positions: number[]): Promise<boolean> {
+  let newestDamaged: number | undefined;
+  let mismatch = false;
+  await forEachLimit(positions, 8, async (position) => {
+    try {
+      if ((await readSnapshot(repo, index.commitAt(position))).id !== index.idAt(position)) mismatch = true;
+    } catch (err) {
+      if (!(err instanceof CorruptObjectError)) throw err;
+      if (newestDamaged === undefined || position < newestDamaged) newestDamaged = position;
+    }
+  });
+  // Damage to the tip is BrokenTipError (readLatest's); any other, the parent of the snapshot after it.
+  if (newestDamaged === 0) await readLatest(repo);
+  if (newestDamaged !== undefined) await readParent(repo, index.at(newestDamaged - 1));
+  if (mismatch) await discardChainIndex(repo);
+  return !mismatch;
+}
+
+/** The snapshot of the chain whose id is `id`, undefined when none is. */
+export async function findSnapshotById(repo: Repository, id: string, fromReadChain = false): Promise<SnapshotInfo | undefined> {
+  const { index } = await loadChain(repo);
+  const position = index.positionsWithIdPrefix(id).find((p) => index.idAt(p) === id);
+  return position === undefined ? undefined : confirmed(repo, index, position, fromReadChain ? undefined : () => findSnapshotById(repo, id, true));
+}
+
+/**
+ * Every snapshot of the chain, newest first, from the chain index: no commit is read (so no
+ * tree is known). A damaged commit in the chain throws, as listSnapshots does.
+ */
+export async function listIndexed(repo: Repository): Promise<IndexedSnapshot[]> {
+  const { index, broken } = await loadChain(repo);
+  if (broken) throw broken;
+  return Array.from({ length: index.length }, (_, position) => index.at(position));
+}
+
+/** How many snapshots the chain from the snapshot ref holds (the readable part, when a commit of it is damaged). */
+export async function countSnapshots(repo: Repository): Promise<number> {
+  return (await loadChain(repo)).index.length;
 }
 
 /** Derives a valid tag name from a display name: "Feature Complete" → "feature-complete". */
@@ -270,7 +384,7 @@ export async function listApproved(repo: Repository): Promise<ApprovedRevision[]
  * an agent's prompt N was submitted, sessions.ts). A snapshot a prune removed is reported as
  * such (RemovedSnapshotError), not as unknown.
  */
-export async function resolveRevision(repo: Repository, rev: string): Promise<SnapshotInfo> {
+export async function resolveRevision(repo: Repository, rev: string, fromReadChain = false): Promise<SnapshotInfo> {
   let fail = (why: string, hint = 'run `shadowgit list` to see snapshot ids and approved names'): never => {
     throw new ShadowGitError(`${why}; ${hint}.`, 'EBADREV');
   };
@@ -278,31 +392,28 @@ export async function resolveRevision(repo: Repository, rev: string): Promise<Sn
   const base = tilde ? tilde[1]! : rev;
   const back = tilde ? Number(tilde[2] || 1) : 0;
   const latest = base === 'latest' || base === 'HEAD' || base === '@';
-  // `latest~N` needs only the newest N+1 commits; anything else may be anywhere in the chain.
-  // A damaged commit ends the search there: the snapshots after it can still be found.
-  let broken: ShadowGitError | undefined;
   // `REMOTE/MACHINE/…` names a snapshot on a fetched chain (remotechains.ts).
   if (/^[^/~]+\/[^/~]+\/./.test(rev)) {
     const fetched = await resolveOnFetchedChains(repo, rev, fail);
     if (fetched) return fetched;
   }
-  const snapshots = await listSnapshots(repo, latest ? back + 1 : Infinity, (err) => (broken = err));
+  // A damaged commit ends the chain there: the snapshots after it can still be found.
+  const { index, broken } = await loadChain(repo);
   if (broken) {
-    const brokenChain = broken;
     fail = (why: string): never => {
-      throw new ShadowGitError(`${why} among the snapshots that can be read, and ${brokenChain.message}`, 'EBADREV');
+      throw new ShadowGitError(`${why} among the snapshots that can be read, and ${broken.message}`, 'EBADREV');
     };
   }
-  if (snapshots.length === 0) {
+  if (index.length === 0) {
     const fetched = await resolveOnFetchedChains(repo, rev, fail);
     if (fetched) return fetched;
     fail(`there are no snapshots yet, so "${rev}" cannot be found`);
   }
-  let index = latest ? 0 : -1;
-  if (index < 0 && /^[k-z]{4,8}$/.test(base)) {
-    const matches = snapshots.flatMap((s, i) => (s.id.startsWith(base) ? [i] : []));
+  let position = latest ? 0 : -1;
+  if (position < 0 && /^[k-z]{4,8}$/.test(base)) {
+    const matches = index.positionsWithIdPrefix(base);
     if (matches.length > 1) fail(`snapshot id prefix "${base}" is ambiguous (${matches.length} snapshots)`);
-    if (matches.length === 1) index = matches[0]!;
+    if (matches.length === 1) position = matches[0]!;
     else {
       // Ids survive prune, so an id missing from the chain can only have been removed.
       const removed = (await Rewrites.load(repo)).removalsWithIdPrefix(base);
@@ -310,46 +421,44 @@ export async function resolveRevision(repo: Repository, rev: string): Promise<Sn
       if (removed.length > 1) fail(`snapshot id prefix "${base}" matches no kept snapshot, only ${removed.length} removed by prune`);
     }
   }
-  if (index < 0 && /^[0-9a-f]{4,40}$/i.test(base)) {
+  if (position < 0 && /^[0-9a-f]{4,40}$/i.test(base)) {
     const lower = base.toLowerCase();
-    const found = new Set(snapshots.flatMap((s, i) => (s.commit.startsWith(lower) ? [i] : [])));
+    const found = new Set(index.positionsWithCommitPrefix(lower));
     const removals = new Map<string, Removal>();
     // A hash printed before a prune names its snapshot through the rewrites (unless the full hash is in the chain as typed).
     if (lower.length < 40 || found.size === 0) {
       const rewrites = await Rewrites.load(repo);
-      const indexOf = rewrites.empty ? new Map<string, number>() : new Map(snapshots.map((s, i) => [s.commit, i]));
       for (const old of rewrites.oldCommitsStartingWith(lower)) {
         const fate = rewrites.follow(old);
         if ('removal' in fate) removals.set(fate.removal.commit, fate.removal);
-        else if (indexOf.has(fate.commit)) found.add(indexOf.get(fate.commit)!);
+        else if (index.positionOf(fate.commit) >= 0) found.add(index.positionOf(fate.commit));
       }
     }
     if (found.size > 1) fail(`commit prefix "${base}" is ambiguous (${found.size} snapshots)`);
-    if (found.size === 1) index = [...found][0]!;
+    if (found.size === 1) position = [...found][0]!;
     else if (removals.size === 1) throw new RemovedSnapshotError([...removals.values()][0]!, base);
     else if (removals.size > 1) fail(`commit prefix "${base}" matches no kept snapshot, only ${removals.size} removed by prune`);
   }
-  const prompt = index < 0 ? parsePromptRevision(base) : undefined;
+  const prompt = position < 0 ? parsePromptRevision(base) : undefined;
   if (prompt) {
-    const found = findPrompt(groupSessions(snapshots), prompt, (why) => fail(why, 'run `shadowgit sessions` to see the agent sessions and their prompts'));
-    index = snapshots.indexOf(found);
+    position = findPrompt(groupSessions(index.agentSnapshots()), prompt, (why) => fail(why, 'run `shadowgit sessions` to see the agent sessions and their prompts')).position;
   }
-  if (index < 0) {
+  if (position < 0) {
     const approved = await listApproved(repo);
     const hit = approved.find((a) => a.name === base) ?? approved.find((a) => a.tag === base) ?? approved.find((a) => a.name.toLowerCase() === base.toLowerCase());
     if (hit) {
-      index = snapshots.findIndex((s) => s.commit === hit.commit);
-      if (index < 0) return readSnapshot(repo, hit.commit);
+      position = index.positionOf(hit.commit);
+      if (position < 0) return readSnapshot(repo, hit.commit);
     }
   }
-  if (index < 0) {
+  if (position < 0) {
     // An id only another machine's chain holds, once fetched.
     const fetched = await resolveOnFetchedChains(repo, rev, fail);
     if (fetched) return fetched;
     fail(`no snapshot, commit or approved revision matches "${rev}"`);
   }
-  if (index + back >= snapshots.length) fail(`"${rev}" goes back further than the ${snapshots.length} snapshots there are`);
-  return snapshots[index + back]!;
+  if (position + back >= index.length) fail(`"${rev}" goes back further than the ${index.length} snapshots there are`);
+  return confirmed(repo, index, position + back, fromReadChain ? undefined : () => resolveRevision(repo, rev, true));
 }
 
 /** A remote chain's snapshots, newest first. */

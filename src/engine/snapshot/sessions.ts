@@ -10,7 +10,7 @@ export const PROMPT_TRIGGER = 'agent-prompt';
 /** What grouping needs of a snapshot (history.ts's SnapshotInfo has it; history.ts resolves through here). */
 export interface SessionSnapshot {
   trigger: string;
-  agent?: AgentProvenance;
+  agent?: Pick<AgentProvenance, 'agent' | 'session'>;
 }
 
 export interface AgentSession<S extends SessionSnapshot = SessionSnapshot> {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { checkedOutBase } from './base.js';
 import type { CorruptObjectError } from '../errors.js';
 import { encodeCommit, signatureNow } from '../store/gitformat.js';
+import { appendToChainIndex } from './chainindex.js';
 import { BrokenTipError, CHANGES_TRAILER, describeDamage, formatChanges, ID_TRAILER, newSnapshotId, readLatest, readSnapshot, setAsideBrokenTip, TRIGGER_TRAILER, type ChangeCounts, type SnapshotInfo } from './history.js';
 import { diffWorktree } from './diff.js';
 import { recordTree, type RecordedTree } from './record.js';
@@ -123,6 +124,7 @@ export async function takeSnapshot(repo: Repository, options: SnapshotOptions = 
     const commit = await repo.objects.write('commit', commitBody);
     await repo.refs.write('refs/heads/snapshots', commit);
     result = { snapshot: await readSnapshot(repo, commit), created: true, changes, state, warnings };
+    await appendToChainIndex(repo, result.snapshot);
   }
   for (const unread of state.unreadIgnoreFiles) {
     warnings.push(`the ignore file ${unread.path} is recorded, but its rules were not applied (${unread.reason.replace(/^ignore rules not read: /, '')}), so files it would ignore were recorded too; make it a regular file of at most 4 MiB.`);

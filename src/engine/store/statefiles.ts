@@ -18,8 +18,8 @@ export const STAT_CACHE = 'statcache';
 export const DAMAGED_OBJECTS_DIR = 'damaged-objects';
 /** Broken snapshots refs set aside before a new chain starts (snapshot/history.ts). */
 export const BROKEN_REFS_DIR = 'broken-refs';
-/** The number of snapshots on the chain, so `status` need not walk it (snapshot/history.ts). */
-export const SNAPSHOT_COUNT = 'snapshot-count.json';
+/** One line per snapshot of the chain, so `list`, resolving a revision and `status`'s count read no commit (snapshot/chainindex.ts). */
+export const CHAIN_INDEX = 'chain-index';
 /** The snapshot the worktree was last checked out to (snapshot/base.ts). */
 export const LAST_CHECKOUT = 'last-checkout.json';
 /** What every prune did to commit hashes (snapshot/rewrites.ts). */

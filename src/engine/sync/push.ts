@@ -5,7 +5,7 @@ import { decodeCommit, decodeTag, encodeCommit, encodeTag, encodeTree, MODE_FILE
 import { looseObjectPath, STREAM_THRESHOLD } from '../store/objects.js';
 import type { Repository } from '../store/repo.js';
 import { diffTrees } from '../snapshot/diff.js';
-import { listApproved, listSnapshots, readSnapshot, type SnapshotInfo } from '../snapshot/history.js';
+import { listApproved, listIndexed, readSnapshot, type SnapshotInfo } from '../snapshot/history.js';
 import { readNotes } from '../snapshot/notes.js';
 import { trackingRefs } from '../snapshot/remotechains.js';
 import { lookupCredentials } from '../remote/credentials.js';
@@ -128,7 +128,7 @@ async function planPush(repo: Repository, remote: Remote, endpoint: Endpoint, ma
   for (const oid of [remoteTip, remoteNotes]) if (oid && !(await repo.objects.has(oid))) missing.push(oid);
   if (missing.length > 0) await fetchPack(repo, endpoint, missing);
 
-  const local = (await listSnapshots(repo)).reverse();
+  const local = (await listIndexed(repo)).reverse();
   if (local.length === 0) throw new ShadowGitError('there are no snapshots to push yet; take one with `shadowgit snapshot`.', 'EUSAGE');
   const localIndex = new Map(local.map((s, i) => [s.id, i]));
   const approved = await listApproved(repo);
@@ -155,7 +155,7 @@ async function planPush(repo: Repository, remote: Remote, endpoint: Endpoint, ma
     const data = decodeCommit(await repo.objects.readTyped(snapshot.commit, 'commit', `snapshot ${snapshot.id}`));
     const continues = data.parents.length === (previous ? 1 : 0) && data.parents[0] === previous;
     const remoteCommit = continues ? snapshot.commit : await repo.objects.write('commit', encodeCommit({ ...data, parents: previous ? [previous] : [] }));
-    steps.push({ snapshot, remoteCommit });
+    steps.push({ snapshot: { ...snapshot, tree: data.tree }, remoteCommit });
     onRemote.set(snapshot.id, remoteCommit);
     previous = remoteCommit;
   }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ShadowGitError } from '../errors.js';
 import { readFileIfExists, writeFileAtomic } from '../fsutil.js';
-import { readLatest, readSnapshot } from '../snapshot/history.js';
+import { loadChain } from '../snapshot/history.js';
 import type { Repository } from '../store/repo.js';
 import { MACHINE_NAME, REMOTES_DIR } from '../store/statefiles.js';
 import { redactUrl } from '../remote/credentials.js';
@@ -183,14 +183,16 @@ export interface RemoteSummary {
 export async function remoteSummaries(repo: Repository): Promise<RemoteSummary[]> {
   const remotes = await listRemotes(repo);
   if (remotes.length === 0) return [];
-  const latest = await readLatest(repo).catch(() => undefined);
+  // The chain index, not the commits: a chain never pushed would otherwise be read whole.
+  const index = await loadChain(repo).then((chain) => chain.index, () => undefined);
   const summaries: RemoteSummary[] = [];
   for (const remote of remotes) {
     const state = await readRemoteState(repo, remote.name);
     const pushedDate = state?.lastPushedDate ? Date.parse(state.lastPushedDate) : undefined;
     // Newest first, up to the last pushed one (or, when a prune removed it, the first that is not newer).
     let unpushed = 0;
-    for (let snapshot = latest; snapshot; snapshot = snapshot.parent ? await readSnapshot(repo, snapshot.parent).catch(() => undefined) : undefined) {
+    for (let position = 0; index && position < index.length; position++) {
+      const snapshot = index.at(position);
       if (snapshot.id === state?.lastPushedId || (pushedDate !== undefined && snapshot.date.getTime() <= pushedDate)) break;
       unpushed++;
     }
