@@ -1,7 +1,7 @@
 import { findPrompt, findSession, groupSessions, parsePromptRevision, shortSessionIds, type SessionSnapshot } from '../../src/engine/snapshot/sessions.js';
 
 type Snap = SessionSnapshot & { name: string };
-const by = (agent: string, session: string, trigger: string, name: string): Snap => ({ name, trigger, agent: { agent, session, event: 'E' } });
+const by = (agent: string, session: string, trigger: string, name: string): Snap => ({ name, trigger, agent: { agent, session } });
 const fail = (why: string): never => {
   throw new Error(why);
 };
