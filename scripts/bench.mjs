@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: shadowgit against native git on identical, generated trees, side by side.
-// Usage: node scripts/bench.mjs [--quick] [--cases medium,large,huge] [--rounds N] [--out results.json] [--keep] [--skip-impact] [--drop-extra-ca-certs]
+// Usage: node scripts/bench.mjs --scale [see scripts/bench-scale.mjs], or node scripts/bench.mjs [--quick] [--cases medium,large,huge] [--rounds N] [--out results.json] [--keep] [--skip-impact] [--drop-extra-ca-certs]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,6 +11,12 @@ import { generateHugeFile, generateTree, mutateFiles, touchHugeFile, TREE_SHAPES
 import { diskUsage, gitEnv, median, rssMethod, run, runAll } from './bench/measure.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+// `--scale` is issue #22's bench (300k files, 20k snapshots, multi-GB packs): its own script and options.
+if (process.argv.includes('--scale')) {
+  const scale = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'bench-scale.mjs'), ...process.argv.slice(2).filter((arg) => arg !== '--scale')], { stdio: 'inherit' });
+  process.exit(scale.status ?? 1);
+}
 
 const { values: opts } = parseArgs({
   options: {
