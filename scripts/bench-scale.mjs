@@ -459,7 +459,7 @@ function pruneSection(base) {
       try {
         return s.sg('prune', '--keep-last', '50');
       } finally {
-        keptAfter[repos.find((r) => s.home.startsWith(r.dir)).n] = revCount(s.gitdir(), ['--all']);
+        keptAfter[repos.find((r) => s.home === path.join(r.dir, 'home')).n] = revCount(s.gitdir(), ['--all']);
         rmSync(s.home, { recursive: true, force: true });
         renameSync(`${s.home}.before-prune`, s.home);
       }
