@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateHugeFile, generateTree, mutateFiles, touchHugeFile, TREE_SHAPES } from './bench/tree.mjs';
-import { diskUsage, gitEnv, median, rssMethod, run, runAll } from './bench/measure.mjs';
+import { describeMachine, diskUsage, gitEnv, median, run, runAll } from './bench/measure.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -282,16 +282,8 @@ function render(name, result) {
   return lines.join('\n');
 }
 
-const gitVersion = execFileSync('git', ['--version'], { encoding: 'utf8' }).trim();
 const machine = {
-  date: new Date().toISOString(),
-  cores: os.cpus().length,
-  cpu: os.cpus()[0]?.model ?? 'unknown',
-  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-  loadAverage: os.loadavg().map((l) => l.toFixed(2)).join(' '),
-  node: process.version,
-  git: gitVersion,
-  rss: rssMethod,
+  ...describeMachine(),
   rounds,
   nodeStart: measureNodeStart(),
   extraCaCertsUnset: dropExtraCaCerts,
