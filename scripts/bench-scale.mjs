@@ -157,6 +157,7 @@ function measureRow(rows, name, count, measure, targets = {}) {
         row.referenceRss.push(reference.rssKiB);
       }
     }
+    log(`  ${name}: ${row.ours.map((ms) => `${(ms / 1000).toFixed(2)} s`).join(', ')} vs ${row.reference.map((ms) => `${(ms / 1000).toFixed(2)} s`).join(', ')}`);
   } catch (err) {
     row.error = String(err.message ?? err).split('\n')[0].slice(0, 300);
     log(`  ${name}: FAILED — ${row.error}`);
