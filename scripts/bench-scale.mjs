@@ -323,6 +323,23 @@ function writeRandomFile(file, sizeMiB) {
   }
 }
 
+/**
+ * The packed and delta sections measure gc, which changes both repositories: they are generated
+ * once as `home.before-gc` and `native.git.before-gc` (kept by --reuse), and every run works on
+ * fresh copies of them, so a rerun on a new build measures its own gc.
+ */
+function setAsideBeforeGc(dir, side) {
+  cpSync(side.gitdir(), path.join(dir, 'native.git.before-gc'), { recursive: true });
+  renameSync(side.home, path.join(dir, 'home.before-gc'));
+}
+
+function freshCopiesBeforeGc(dir) {
+  for (const name of ['home', 'native.git']) {
+    rmSync(path.join(dir, name), { recursive: true, force: true });
+    execFileSync('cp', ['-a', '--reflink=auto', path.join(dir, `${name}.before-gc`), path.join(dir, name)]);
+  }
+}
+
 function packedSection(base) {
   const meta = prepared(path.join(base, 'data'), (dir) => {
     const side = shadowgit(path.join(dir, 'work'), path.join(dir, 'home'));
@@ -336,25 +353,24 @@ function packedSection(base) {
     mutateFiles([side.tree], manifest, 100, 12);
     side.snapshot(100);
     // The native side: a copy of the shadow repository and of the working tree, before either gc.
-    cpSync(side.gitdir(), path.join(dir, 'native.git'), { recursive: true });
-    execFileSync('cp', ['-a', side.tree, path.join(dir, 'native-work')]);
-    return { textFiles: manifest.textFiles, bytes: manifest.bytes + files * sizeMiB * MiB, gcDone: false };
+    execFileSync('cp', ['-a', '--reflink=auto', side.tree, path.join(dir, 'native-work')]);
+    setAsideBeforeGc(dir, side);
+    return { textFiles: manifest.textFiles, bytes: manifest.bytes + files * sizeMiB * MiB };
   });
   const dir = path.join(base, 'data');
   const ours = shadowgit(path.join(dir, 'work'), path.join(dir, 'home'));
   const bare = path.join(dir, 'native.git');
   const native = nativeGit(path.join(dir, 'native-work'), bare);
   const rows = [];
-  const marker = path.join(dir, 'bench-gc-done');
-  if (!existsSync(marker)) {
-    measureRow(rows, 'gc', 1, () => ({ ours: ours.sg('gc', '--grace', '0'), reference: native.g(['gc', '--prune=now', '-q']) }), { rssTargetMiB: 512, note: 'target: RSS only; time beside git gc' });
-    // Native git's index for its work tree, so its reset --hard rewrites only what differs.
-    native.g(['reset', '-q', SNAPSHOT_REF]);
-    native.g(['update-index', '-q', '--refresh'], [0, 1]);
-    writeFileSync(marker, '');
-  } else log('  gc already done on the reused repositories: its row is left out');
+  freshCopiesBeforeGc(dir);
+  measureRow(rows, 'gc', 1, () => ({ ours: ours.sg('gc', '--grace', '0'), reference: native.g(['gc', '--prune=now', '-q']) }), { rssTargetMiB: 512, note: 'target: RSS only; time beside git gc' });
   const repoBytes = diskUsage(ours.gitdir());
   const tip = gitOut(bare, ['rev-parse', SNAPSHOT_REF]);
+  // Both working trees at the tip (an interrupted earlier run may have left them elsewhere), and
+  // an index for native git's, so its reset --hard rewrites only what differs.
+  ours.rollback('latest');
+  native.g(['reset', '-q', SNAPSHOT_REF]);
+  native.resetHard(tip);
   const count = rounds ?? 3;
   measureRow(rows, 'rollback of 100 files from a packed snapshot', count, (i) => {
     const measured = i % 2 === 0 ? { ours: ours.rollback('latest~1', 100), reference: native.resetHard(`${tip}~1`) } : { reference: native.resetHard(`${tip}~1`), ours: ours.rollback('latest~1', 100) };
@@ -394,17 +410,15 @@ function deltaSection(base) {
       if (v % 3 === 0) mutateFiles([side.tree], manifest, 5, 100 + v);
       side.snapshot();
     }
-    cpSync(side.gitdir(), path.join(dir, 'native.git'), { recursive: true });
-    return { files: manifest.files + 1, bigBytes: statSync(big).size, snapshots: 100 };
+    const bigBytes = statSync(big).size;
+    setAsideBeforeGc(dir, side);
+    return { files: manifest.files + 1, bigBytes, snapshots: 100 };
   });
   const ours = shadowgit(path.join(dir, 'work'), path.join(dir, 'home'));
   const bare = path.join(dir, 'native.git');
   const rows = [];
-  const marker = path.join(dir, 'bench-gc-done');
-  if (!existsSync(marker)) {
-    measureRow(rows, 'gc', 1, () => ({ ours: ours.sg('gc', '--grace', '0'), reference: run('git', ['--git-dir', bare, 'gc', '--prune=now', '-q'], { env: gitEnv }) }), { rssTargetMiB: 512 });
-    writeFileSync(marker, '');
-  }
+  freshCopiesBeforeGc(dir);
+  measureRow(rows, 'gc', 1, () => ({ ours: ours.sg('gc', '--grace', '0'), reference: run('git', ['--git-dir', bare, 'gc', '--prune=now', '-q'], { env: gitEnv }) }), { rssTargetMiB: 512 });
   const packBytes = (gitdir) => diskUsage(path.join(gitdir, 'objects'));
   const oursBytes = packBytes(ours.gitdir());
   const gitBytes = packBytes(bare);
