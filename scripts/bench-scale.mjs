@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateTree, mutateFiles, prng, TREE_SHAPES } from './bench/tree.mjs';
-import { describeMachine, diskUsage, gitEnv, median, run } from './bench/measure.mjs';
+import { describeMachine, diskUsage, gitEnv, median, run, runAll } from './bench/measure.mjs';
 import { makeHistory, SNAPSHOT_REF } from './bench/history.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -62,7 +62,7 @@ if (!(packedGiB > 0) || !(historyCount >= 20) || (rounds !== undefined && !(roun
   process.exit(2);
 }
 const MiB = 2 ** 20;
-/** The small tree of the history, prune and delta sections' histories. */
+/** The small tree of the history, prune and packed sections. */
 const SMALL_SHAPE = { files: 1_000, dirs: 120, binaries: 0, seed: 1_000 };
 
 function log(line) {
@@ -81,7 +81,6 @@ function shadowgit(tree, home) {
     tree,
     home,
     sg,
-    json: (...args) => JSON.parse(sg(...args).stdout),
     /** The shadow repository's git directory. */
     gitdir: () => {
       const repos = path.join(home, 'repos');
@@ -106,7 +105,8 @@ function shadowgit(tree, home) {
 
 /** Native git on a copy: `bare` is its git directory, `tree` its work tree. */
 function nativeGit(tree, bare) {
-  const g = (args, okCodes) => run('git', ['--git-dir', bare, '--work-tree', tree, ...args], { cwd: tree, env: gitEnv, okCodes });
+  const argv = (args) => ['--git-dir', bare, '--work-tree', tree, ...args];
+  const g = (args, okCodes) => run('git', argv(args), { cwd: tree, env: gitEnv, okCodes });
   return {
     g,
     init: () => {
@@ -114,7 +114,7 @@ function nativeGit(tree, bare) {
       execFileSync('git', ['init', '--bare', '-q', bare], { env: gitEnv });
     },
     // `commit` exits 1 when there is nothing to commit: that is the no-change case.
-    snapshot: () => sum([g(['add', '-A']), g(['commit', '-q', '-m', 'bench'], [0, 1])]),
+    snapshot: () => runAll([['git', argv(['add', '-A'])], ['git', argv(['commit', '-q', '-m', 'bench']), [0, 1]]], { cwd: tree, env: gitEnv }),
     status: () => {
       const r = g(['status', '--porcelain']);
       if (r.stdout.trim() !== '') throw new Error(`git status reports changes on an unchanged tree:\n${r.stdout.slice(0, 500)}`);
@@ -122,11 +122,6 @@ function nativeGit(tree, bare) {
     },
     resetHard: (rev) => g(['reset', '--hard', '-q', rev]),
   };
-}
-
-/** Several measured processes as one step: times and CPU add up, the peak RSS is the largest. */
-function sum(results) {
-  return results.reduce((a, r) => ({ ms: a.ms + r.ms, rssKiB: Math.max(a.rssKiB ?? 0, r.rssKiB ?? 0) || undefined, cpuMs: a.cpuMs === undefined || r.cpuMs === undefined ? undefined : a.cpuMs + r.cpuMs }));
 }
 
 const gitOut = (gitdir, args) => execFileSync('git', ['--git-dir', gitdir, ...args], { env: gitEnv, encoding: 'utf8', maxBuffer: 1 << 30 }).trim();
