@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: shadowgit against native git on identical, generated trees, side by side.
-// Usage: node scripts/bench.mjs [--quick] [--cases medium,large,huge] [--rounds N] [--out results.json] [--keep] [--skip-impact] [--drop-extra-ca-certs]
+// Usage: node scripts/bench.mjs --scale [see scripts/bench-scale.mjs], or node scripts/bench.mjs [--quick] [--cases medium,large,huge] [--rounds N] [--out results.json] [--keep] [--skip-impact] [--drop-extra-ca-certs]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -8,9 +8,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateHugeFile, generateTree, mutateFiles, touchHugeFile, TREE_SHAPES } from './bench/tree.mjs';
-import { diskUsage, gitEnv, median, rssMethod, run, runAll } from './bench/measure.mjs';
+import { describeMachine, diskUsage, gitEnv, median, run, runAll } from './bench/measure.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+// `--scale` is issue #22's bench (300k files, 20k snapshots, multi-GB packs): its own script and options.
+if (process.argv.includes('--scale')) {
+  const scale = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'bench-scale.mjs'), ...process.argv.slice(2).filter((arg) => arg !== '--scale')], { stdio: 'inherit' });
+  process.exit(scale.status ?? 1);
+}
 
 const { values: opts } = parseArgs({
   options: {
@@ -276,16 +282,8 @@ function render(name, result) {
   return lines.join('\n');
 }
 
-const gitVersion = execFileSync('git', ['--version'], { encoding: 'utf8' }).trim();
 const machine = {
-  date: new Date().toISOString(),
-  cores: os.cpus().length,
-  cpu: os.cpus()[0]?.model ?? 'unknown',
-  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-  loadAverage: os.loadavg().map((l) => l.toFixed(2)).join(' '),
-  node: process.version,
-  git: gitVersion,
-  rss: rssMethod,
+  ...describeMachine(),
   rounds,
   nodeStart: measureNodeStart(),
   extraCaCertsUnset: dropExtraCaCerts,

@@ -1,5 +1,5 @@
 // Process-level measurements: wall time of a real command, its peak RSS, medians, disk use.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, lstatSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -99,4 +99,18 @@ export function diskUsage(dir) {
   };
   if (existsSync(dir)) walk(dir);
   return total;
+}
+
+/** The machine a bench ran on, for the header of its report and its JSON. */
+export function describeMachine() {
+  return {
+    date: new Date().toISOString(),
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    loadAverage: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+    node: process.version,
+    git: execFileSync('git', ['--version'], { encoding: 'utf8' }).trim(),
+    rss: rssMethod,
+  };
 }
