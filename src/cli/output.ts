@@ -31,15 +31,34 @@ export function warnSkipped(skipped: SkippedPath[]): void {
  * whole table fits in that many columns; `colWidths` (padding included) sets each column's
  * width, and cells wrap to it.
  */
-export function table(head: string[], rows: string[][], options: { width?: number; colWidths?: number[] } = {}): string {
+export function table(head: string[], rows: string[][], options: { width?: number; colWidths?: number[]; chunkRows?: number } = {}): string {
   const Table = require('cli-table3') as typeof import('cli-table3');
   // Fitted widths wrap here (paths after a `/`); given widths leave wrapping to cli-table3.
   const fitted = options.colWidths ? undefined : options.width === undefined ? undefined : fitColumns(head, rows, options.width);
-  const widths = options.colWidths ?? fitted;
-  const t = new Table({ head: head.map((h) => color.bold(h)), style: { head: [], border: [] }, wordWrap: !fitted, ...(widths && { colWidths: widths }) });
-  t.push(...(fitted ? rows.map((row) => row.map((cell, i) => wrapText(cell, fitted[i]! - CELL_PADDING))) : rows));
-  return t.toString();
+  const cells = fitted ? rows.map((row) => row.map((cell, i) => wrapText(cell, fitted[i]! - CELL_PADDING))) : rows;
+  const render = (chunk: string[][], withHead: boolean, widths: number[] | undefined) => {
+    const t = new Table({ head: withHead ? head.map((h) => color.bold(h)) : [], style: { head: [], border: [] }, wordWrap: !fitted, ...(widths && { colWidths: widths }) });
+    t.push(...chunk);
+    return t.toString();
+  };
+  const chunk = options.chunkRows ?? TABLE_CHUNK;
+  if (cells.length <= chunk) return render(cells, true, options.colWidths ?? fitted);
+  // cli-table3 lays a table out in time quadratic in its rows (each cell is checked against
+  // every row above it for spans): 20,000 rows took a minute. Chunks of the same column widths,
+  // drawn separately and joined where one's bottom border meets the next one's top, look the same.
+  const widths = options.colWidths ?? fitted ?? head.map((h, i) => Math.max(cellWidth(h), ...cells.map((r) => cellWidth(r[i] ?? ''))) + CELL_PADDING);
+  const parts: string[] = [];
+  for (let start = 0; start < cells.length; start += chunk) {
+    const lines = render(cells.slice(start, start + chunk), start === 0, widths).split('\n');
+    if (start > 0) lines[0] = lines[0]!.replace('┌', '├').replaceAll('┬', '┼').replace('┐', '┤');
+    if (start + chunk < cells.length) lines.pop();
+    parts.push(lines.join('\n'));
+  }
+  return parts.join('\n');
 }
+
+/** Rows cli-table3 lays out at once (see table(); `chunkRows` changes it for tests). */
+const TABLE_CHUNK = 50;
 
 /** cli-table3's padding: one space either side of a cell. */
 const CELL_PADDING = 2;
