@@ -5,7 +5,7 @@ import { ShadowGitError } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import { directorySize, forEachLimit } from '../fsutil.js';
 import { decodeCommit, decodeTag, decodeTree } from '../store/gitformat.js';
-import { walkTrees } from '../snapshot/treeread.js';
+import { walkTrees, type TreeWalk } from '../snapshot/treeread.js';
 import { createDelta, indexBase, type DeltaIndex } from '../store/delta.js';
 import type { ObjectType } from '../store/objects.js';
 import { listPacks, PackFileWriter, readPackIndexIds, wholeItem, type PackItem, type WrittenPack } from '../store/pack.js';
@@ -91,7 +91,6 @@ async function markReachable(repo: Repository, roots: { commitish: string[]; cac
   // Commits and tags first: the trees they name are then walked as one.
   let frontier: string[] = [];
   for (const oid of roots.commitish) enqueue(oid, frontier);
-  for (const oid of roots.cachedTrees) enqueue(oid, rootTrees);
   while (frontier.length > 0) {
     const next: string[] = [];
     await forEachLimit(frontier, 16, async (oid) => {
@@ -105,7 +104,7 @@ async function markReachable(repo: Repository, roots: { commitish: string[]; cac
     });
     frontier = next;
   }
-  await walkTrees(rootTrees, {
+  const walk: TreeWalk = {
     // An object a tree names as a subtree but is not one is kept, and not looked into.
     read: async (oid, dir) => {
       const object = await repo.objects.read(oid);
@@ -118,7 +117,13 @@ async function markReachable(repo: Repository, roots: { commitish: string[]; cac
       if (!blobs.has(entry.oid)) blobs.set(entry.oid, pathKey(rel));
     },
     concurrency: 16,
-  });
+  };
+  await walkTrees(rootTrees, walk);
+  // The stat cache's trees after the snapshots' (which nearly always hold them): walked as roots,
+  // a subtree's paths would start at it, and its objects land in the wrong delta groups.
+  const cachedOnly: string[] = [];
+  for (const oid of roots.cachedTrees) enqueue(oid, cachedOnly);
+  await walkTrees(cachedOnly, walk);
   for (const oid of roots.cachedBlobs) if (!blobs.has(oid)) blobs.set(oid, pathKey(''));
   return { commitsAndTags: [...metadata].filter((oid) => !trees.has(oid)), trees, blobs };
 }
