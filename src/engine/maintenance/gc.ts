@@ -326,7 +326,8 @@ const BINARY_PROBE = 8000;
  * chain stays within MAX_DEPTH.
  */
 class DeltaWindow {
-  private readonly entries: Array<{ oid: string; index: DeltaIndex; depth: number; cost: number }> = [];
+  /** Each base's index is built when an object is first tried against it: most groups hold one version. */
+  private readonly entries: Array<{ oid: string; content: Buffer; index?: DeltaIndex; depth: number; cost: number }> = [];
   private bytes = 0;
 
   pack(oid: string, object: { type: ObjectType; content: Buffer }): PackItem {
@@ -337,7 +338,8 @@ class DeltaWindow {
     let best: { base: string; delta: Buffer; depth: number } | undefined;
     let maxSize = Math.floor(content.length / 2);
     for (const base of this.entries) {
-      if (base.depth >= MAX_DEPTH || Math.abs(base.index.base.length - content.length) >= maxSize) continue;
+      if (base.depth >= MAX_DEPTH || Math.abs(base.content.length - content.length) >= maxSize) continue;
+      base.index ??= indexBase(base.content);
       const delta = createDelta(base.index, content, maxSize);
       if (delta) {
         best = { base: base.oid, delta, depth: base.depth + 1 };
@@ -345,7 +347,7 @@ class DeltaWindow {
       }
     }
     const cost = content.length * 2;
-    this.entries.unshift({ oid, index: indexBase(content), depth: best?.depth ?? 0, cost });
+    this.entries.unshift({ oid, content, depth: best?.depth ?? 0, cost });
     this.bytes += cost;
     while (this.entries.length > WINDOW_OBJECTS || (this.entries.length > 1 && this.bytes > WINDOW_BYTES)) this.bytes -= this.entries.pop()!.cost;
     return best ? { oid, base: best.base, delta: best.delta } : { oid, type, content };
