@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import { ShadowGitError } from '../errors.js';
 import { STREAM_THRESHOLD, type ObjectStore, type ObjectType } from '../store/objects.js';
-import { entryHeader, packHeader } from '../store/pack.js';
+import { PackEncoder, packHeader, wholeItem } from '../store/pack.js';
 import { protocolError, type ByteReader } from './pktline.js';
 
 /**
@@ -26,6 +26,7 @@ const BODY_CHUNK = 1 << 20;
  */
 export async function* writePackStream(store: ObjectStore, oids: readonly string[], onObject: () => void = () => undefined): AsyncGenerator<Buffer> {
   const hash = createHash('sha1');
+  const encoder = new PackEncoder(zlib.constants.Z_BEST_SPEED);
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   const add = (bytes: Buffer) => {
@@ -41,23 +42,8 @@ export async function* writePackStream(store: ObjectStore, oids: readonly string
   };
   add(packHeader(oids.length));
   for (const oid of oids) {
-    const largeSize = store.largeLooseBlobSize(oid);
-    if (largeSize !== undefined) {
-      add(entryHeader('blob', largeSize));
-      yield flush();
-      const deflate = zlib.createDeflate({ level: zlib.constants.Z_BEST_SPEED, chunkSize: BODY_CHUNK });
-      const streaming = store.streamBlobTo(oid, deflate);
-      // An error on either side ends both: the pipeline destroys the deflate stream it feeds.
-      streaming.catch(() => undefined);
-      for await (const chunk of deflate) {
-        hash.update(chunk as Buffer);
-        yield chunk as Buffer;
-      }
-      await streaming;
-    } else {
-      const object = await store.read(oid);
-      add(entryHeader(object.type, object.content.length));
-      add(zlib.deflateSync(object.content, { level: zlib.constants.Z_BEST_SPEED }));
+    for await (const bytes of encoder.encode(await wholeItem(store, oid))) {
+      add(bytes);
       if (pendingBytes >= BODY_CHUNK) yield flush();
     }
     onObject();
