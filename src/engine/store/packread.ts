@@ -103,9 +103,15 @@ class PackFile {
       const fd = openSync(this.packPath, 'r');
       const head = Buffer.alloc(12);
       const bytes = fstatSync(fd).size;
-      if (readSync(fd, head, 0, 12, 0) !== 12 || head.toString('latin1', 0, 4) !== 'PACK' || ![2, 3].includes(head.readUInt32BE(4))) {
+      const trailer = Buffer.alloc(20);
+      let problem: string | undefined;
+      if (readSync(fd, head, 0, 12, 0) !== 12 || head.toString('latin1', 0, 4) !== 'PACK' || ![2, 3].includes(head.readUInt32BE(4))) problem = 'is not a version 2 pack';
+      // As native git does: a pack whose trailer is not the checksum its index names was cut
+      // short or replaced, and none of its offsets can be trusted.
+      else if (bytes < 32 || readSync(fd, trailer, 0, 20, bytes - 20) !== 20 || !trailer.equals(this.idx.subarray(this.idx.length - 40, this.idx.length - 20))) problem = 'does not match its index (truncated or damaged)';
+      if (problem) {
         closeSync(fd);
-        throw new PackDamage(`pack ${this.name}.pack is not a version 2 pack`);
+        throw new PackDamage(`pack ${this.name}.pack ${problem}`);
       }
       this.fd = fd;
       this.bytes = bytes;
