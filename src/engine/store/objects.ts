@@ -8,10 +8,11 @@ import { CorruptObjectError, ShadowGitError } from '../errors.js';
 import { directorySize, writeFileAtomic } from '../fsutil.js';
 import { faultPoint } from '../faults.js';
 import { sameStat } from '../worktree/stat.js';
+import type { ObjectType } from './gitformat.js';
 import { inflatedChunks, PackDamage, PackSet, type PackedEntry } from './packread.js';
 import { OBJECT_SIZES, STATE_DIR } from './statefiles.js';
 
-export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
+export type { ObjectType };
 
 /** Speed over a few percent of size: loose objects are repacked by `gc` anyway (git's default too). */
 const DEFLATE_OPTIONS = { level: zlib.constants.Z_BEST_SPEED };

@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, read, readdirSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import type { ObjectType } from './objects.js';
+import type { ObjectType } from './gitformat.js';
 
 /**
  * Reader of the repository's packs (Documentation/gitformat-pack.txt: packs version 2 and 3, `.idx`
@@ -256,7 +256,9 @@ async function inflateEntry(entry: PackedEntry): Promise<Buffer> {
   if (entry.size <= WHOLE_READ_LIMIT) {
     const deflated = entry.pack.read(entry.dataStart, deflateBound(entry.size));
     try {
-      const data = zlib.inflateSync(deflated, { maxOutputLength: Math.max(1, entry.size) });
+      // One output chunk of the announced size: zlib's 16 KiB default made every larger
+      // object a list of chunks concatenated at the end.
+      const data = zlib.inflateSync(deflated, { maxOutputLength: Math.max(1, entry.size), chunkSize: Math.max(64, entry.size + 1) });
       if (data.length === entry.size) return data;
     } catch {
       // Damaged, or a zlib stream longer than zlib's own bound (another deflater's): the
@@ -293,7 +295,8 @@ export function applyDelta(base: Buffer, delta: Buffer, fail: (problem: string) 
   const resultSize = deltaSize(delta, at, fail);
   // A delta can copy at most 64 KiB per instruction byte sequence of 1-8 bytes, or insert 127 per byte.
   if (resultSize > (delta.length - at.pos) * 0x10000) throw fail('a delta announces more than it can build');
-  const result = Buffer.alloc(resultSize);
+  // Unfilled bytes are impossible: the result is refused unless every one was written.
+  const result = Buffer.allocUnsafe(resultSize);
   let out = 0;
   while (at.pos < delta.length) {
     const op = delta[at.pos++]!;
@@ -515,7 +518,8 @@ export class PackSet {
         throw err instanceof PackDamage ? err : damage('a delta does not apply');
       }
       base = { type: base.type, content };
-      if (i > 0) this.cache.set(`${chain[i]!.pack.name}:${chain[i]!.offset}`, base);
+      // The object asked for too: in a chain it is most likely the base of the next version.
+      this.cache.set(`${chain[i]!.pack.name}:${chain[i]!.offset}`, base);
     }
     return base;
   }
