@@ -127,6 +127,22 @@ describe('reading packed objects through the pack index', () => {
     await expectAllEqualNative(large);
   });
 
+  test('packs replaced under the reader (a gc in another process): a removed pack and a new one are found by listing again', async () => {
+    const gitdir = repacked('replaced.git', []);
+    const store = new ObjectStore(gitdir);
+    // The index is parsed and kept; the pack itself is not opened by has().
+    expect(await store.has(objects[0]!.oid)).toBe(true);
+    const before = packFile(gitdir, '.pack');
+    const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
+    const added = execFileSync('git', ['--git-dir', gitdir, 'hash-object', '-w', '--stdin'], { input: 'written after the reader listed the packs\n', env, encoding: 'utf8' }).trim();
+    git(gitdir, ['repack', '-adfq', '--depth=5', '--keep-unreachable']);
+    git(gitdir, ['prune-packed']);
+    expect(packFile(gitdir, '.pack')).not.toBe(before);
+    expect(git(gitdir, ['count-objects', '-v'])).toMatch(/^count: 0$/m);
+    await expectAllEqualNative(gitdir);
+    expect((await store.read(added)).content.toString()).toBe('written after the reader listed the packs\n');
+  });
+
   test('a damaged or truncated pack is CorruptObjectError naming the object, and nothing else', async () => {
     const gitdir = repacked('damaged.git', []);
     const pack = packFile(gitdir, '.pack');
