@@ -412,10 +412,18 @@ export class PackSet {
     this.listed = true;
   }
 
+  /** The entry of `id` in the first listed pack that holds it and still exists. */
   private findIn(id: Buffer): PackedEntry | undefined {
     for (const pack of this.packs) {
       const offset = pack.find(id);
-      if (offset !== undefined) return pack.entry(offset);
+      if (offset === undefined) continue;
+      try {
+        return pack.entry(offset);
+      } catch (err) {
+        // Removed since the listing (its index may outlive it for a moment): another pack,
+        // or the next listing, has the object.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
     }
     return undefined;
   }
