@@ -4,7 +4,9 @@
 // must surface as CorruptObjectError and nothing else.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import os from 'node:os';
+import zlib from 'node:zlib';
 import path from 'node:path';
 import fc from 'fast-check';
 import { CorruptObjectError } from '../../src/engine/errors.js';
@@ -56,6 +58,30 @@ function entryKinds(gitdir: string): { deltas: number; whole: number } {
 function packFile(gitdir: string, ext: string): string {
   const packDir = path.join(gitdir, 'objects', 'pack');
   return path.join(packDir, readdirSync(packDir).find((name) => name.endsWith(ext))!);
+}
+
+/** A pack of REF_DELTA entries (each inserting one byte into a one-byte base) and its version 2 index, ids as given. */
+function writeCraftedPack(packDir: string, entries: Array<{ oid: string; base: string }>): void {
+  const body: Buffer[] = [Buffer.from('PACK'), Buffer.from([0, 0, 0, 2, 0, 0, 0, entries.length])];
+  const offsets = new Map<string, number>();
+  let offset = 12;
+  for (const { oid, base } of entries) {
+    const delta = Buffer.from([1, 1, 1, 0x41]); // base size 1, result size 1, insert "A"
+    const entry = Buffer.concat([Buffer.from([(7 << 4) | delta.length]), Buffer.from(base, 'hex'), zlib.deflateSync(delta)]);
+    offsets.set(oid, offset);
+    body.push(entry);
+    offset += entry.length;
+  }
+  const pack = Buffer.concat(body);
+  const checksum = createHash('sha1').update(pack).digest();
+  const sorted = [...offsets.keys()].sort();
+  const fanout = Buffer.alloc(1024);
+  for (let byte = 0; byte < 256; byte++) fanout.writeUInt32BE(sorted.filter((oid) => parseInt(oid.slice(0, 2), 16) <= byte).length, byte * 4);
+  const u32 = (value: number) => Buffer.from([value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff]);
+  const idx = Buffer.concat([Buffer.from([0xff, 0x74, 0x4f, 0x63, 0, 0, 0, 2]), fanout, ...sorted.map((oid) => Buffer.from(oid, 'hex')), ...sorted.map(() => u32(0)), ...sorted.map((oid) => u32(offsets.get(oid)!)), checksum]);
+  const name = `pack-${checksum.toString('hex')}`;
+  writeFileSync(path.join(packDir, `${name}.pack`), Buffer.concat([pack, checksum]));
+  writeFileSync(path.join(packDir, `${name}.idx`), Buffer.concat([idx, createHash('sha1').update(idx).digest()]));
 }
 
 /** Git writes packs read-only: a new file in place of the old. */
@@ -141,6 +167,23 @@ describe('reading packed objects through the pack index', () => {
     expect(git(gitdir, ['count-objects', '-v'])).toMatch(/^count: 0$/m);
     await expectAllEqualNative(gitdir);
     expect((await store.read(added)).content.toString()).toBe('written after the reader listed the packs\n');
+  });
+
+  test('REF_DELTA chains that loop, or whose base is nowhere, are CorruptObjectError', async () => {
+    const gitdir = path.join(dir, 'crafted.git');
+    git(gitdir, ['init', '-q', '--bare']);
+    const [x, y, z, absent] = ['1', '2', '3', '4'].map((digit) => digit.repeat(40)) as [string, string, string, string];
+    // x is a delta on y, y a delta on x; z a delta on an object the store does not hold.
+    writeCraftedPack(path.join(gitdir, 'objects', 'pack'), [
+      { oid: x, base: y },
+      { oid: y, base: x },
+      { oid: z, base: absent },
+    ]);
+    const store = new ObjectStore(gitdir);
+    expect(await store.has(x)).toBe(true);
+    await expect(store.read(x)).rejects.toThrow(CorruptObjectError);
+    await expect(store.read(x)).rejects.toThrow(/circular/);
+    await expect(store.read(z)).rejects.toThrow(new RegExp(`object ${z} is damaged \\(the base ${absent} of its delta is missing\\)`));
   });
 
   test('a damaged or truncated pack is CorruptObjectError naming the object, and nothing else', async () => {
