@@ -4,13 +4,14 @@
 // must surface as CorruptObjectError and nothing else.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import zlib from 'node:zlib';
 import path from 'node:path';
 import fc from 'fast-check';
 import { CorruptObjectError } from '../../src/engine/errors.js';
-import { ObjectStore } from '../../src/engine/store/objects.js';
+import { ObjectStore, STREAM_THRESHOLD } from '../../src/engine/store/objects.js';
 import { git } from '../helpers/sandbox.js';
 
 const VERSIONS = 30;
@@ -128,7 +129,7 @@ describe('reading packed objects through the pack index', () => {
       fc.asyncProperty(fc.array(fc.nat(objects.length - 1), { minLength: 1, maxLength: 40 }), async (order) => {
         await expectAllEqualNative(gitdir, order);
       }),
-      { numRuns: 25 },
+      { numRuns: 20 },
     );
     const store = new ObjectStore(gitdir);
     expect(await store.has(objects[0]!.oid)).toBe(true);
@@ -191,6 +192,40 @@ describe('reading packed objects through the pack index', () => {
     await expect(store.read(x)).rejects.toThrow(CorruptObjectError);
     await expect(store.read(x)).rejects.toThrow(/circular/);
     await expect(store.read(z)).rejects.toThrow(new RegExp(`object ${z} is damaged \\(the base ${absent} of its delta is missing\\)`));
+  });
+
+  test('a large undeltified packed blob is streamed: written, verified and sized without a whole read; damage in it is CorruptObjectError', async () => {
+    const gitdir = path.join(dir, 'large-blob.git');
+    git(gitdir, ['init', '-q', '--bare']);
+    const content = randomBytes(STREAM_THRESHOLD + 4096);
+    const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
+    const oid = execFileSync('git', ['--git-dir', gitdir, 'hash-object', '-w', '--stdin'], { input: content, env, encoding: 'utf8' }).trim();
+    execFileSync('git', ['--git-dir', gitdir, '-c', 'core.bigFileThreshold=1m', 'pack-objects', '-q', path.join(gitdir, 'objects', 'pack', 'pack')], { input: `${oid}\n`, env });
+    git(gitdir, ['prune-packed']);
+    expect(git(gitdir, ['count-objects', '-v'])).toMatch(/^count: 0$/m);
+    const store = new ObjectStore(gitdir);
+    expect(await store.largeBlobSize(oid)).toBe(content.length);
+    expect(await store.verifyBlob(oid)).toBeUndefined(); // streamed, not returned whole
+    const out = path.join(dir, 'large-blob.out');
+    const writeOut = async (from: ObjectStore) => {
+      const handle = await fsp.open(out, 'w');
+      try {
+        await from.writeBlobTo(oid, handle, 'big.bin');
+      } finally {
+        await handle.close();
+      }
+    };
+    await writeOut(store);
+    expect(readFileSync(out).equals(content)).toBe(true);
+
+    const damaged = path.join(dir, 'large-blob-damaged.git');
+    cpSync(gitdir, damaged, { recursive: true });
+    const pack = readFileSync(packFile(damaged, '.pack'));
+    pack[pack.length - 1000] ^= 0x01;
+    replaceFile(packFile(damaged, '.pack'), pack);
+    const error = await writeOut(new ObjectStore(damaged)).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(CorruptObjectError);
+    expect((error as Error).message).toContain(`object ${oid} (big.bin) is damaged`);
   });
 
   test('a damaged or truncated pack is CorruptObjectError naming the object, and nothing else', async () => {
