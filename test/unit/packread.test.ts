@@ -266,5 +266,15 @@ describe('reading packed objects through the pack index', () => {
       });
     }
     expect(failed).toBeGreaterThan(1);
+
+    // A damaged index: its objects are damaged, a loose object beside it still reads.
+    const badIndex = repacked('bad-index.git', []);
+    replaceFile(packFile(badIndex, '.idx'), readFileSync(packFile(badIndex, '.idx')).subarray(0, 100));
+    const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
+    const loose = execFileSync('git', ['--git-dir', badIndex, 'hash-object', '-w', '--stdin'], { input: 'still readable\n', env, encoding: 'utf8' }).trim();
+    const beside = new ObjectStore(badIndex);
+    expect((await beside.read(loose)).content.toString()).toBe('still readable\n');
+    await expect(beside.read(objects[0]!.oid)).rejects.toThrow(CorruptObjectError);
+    await expect(beside.read(objects[0]!.oid)).rejects.toThrow(/index .*is damaged/);
   });
 });

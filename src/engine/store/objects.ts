@@ -282,7 +282,9 @@ export class ObjectStore {
 
   /** Reads and verifies an object; a missing or damaged one throws CorruptObjectError. */
   async read(oid: string, where?: string): Promise<{ type: ObjectType; content: Buffer }> {
-    const loose = this.readLoose(oid, where);
+    // Packed objects are looked up first (in memory): a failed open of the loose path per
+    // packed object showed in the profile of a packed repository.
+    const loose = this.packs.listedHas(oid) ? undefined : this.readLoose(oid, where);
     if (loose) return loose;
     const packed = await this.fromPacks(oid, where, () => this.packs.read(oid, (base) => this.deltaBase(base)));
     if (!packed) throw new CorruptObjectError(oid, where, 'missing');

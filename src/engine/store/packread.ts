@@ -30,8 +30,12 @@ const BASE_CACHE_BYTES = 48 * 1024 * 1024;
 const WHOLE_READ_LIMIT = 8 * 1024 * 1024;
 /** Chunk of the positioned reads of a streamed entry. */
 const READ_CHUNK = 1 << 20;
-/** An entry header is at most 10 bytes of type and size plus a 20-byte base id (or a shorter offset). */
-const ENTRY_HEADER_MAX = 32;
+/**
+ * Bytes read at an entry's offset: its header (at most 10 bytes of type and size plus a 20-byte
+ * base id) and, for most deltas, all their zlib data, saving a second read. Under 4 KiB, so
+ * the buffer comes from Node's pool.
+ */
+const ENTRY_PREFETCH = 4000;
 
 /** Damage found in a pack, described for the object being read (the caller names it). */
 export class PackDamage extends Error {}
@@ -47,6 +51,8 @@ export interface PackedEntry {
   dataStart: number;
   baseOffset?: number;
   baseOid?: string;
+  /** The bytes read after the header along with it: the start of the zlib data. */
+  prefetched: Buffer;
 }
 
 /** One pack: its parsed index (held whole: 28 bytes per object), its data file opened on first use. */
@@ -150,7 +156,7 @@ class PackFile {
   /** The entry at `offset`: its header parsed, its data not read. */
   entry(offset: number): PackedEntry {
     if (offset < 12 || offset >= this.size - 20) throw new PackDamage(`an entry offset lies outside pack ${this.name}.pack`);
-    const head = this.read(offset, ENTRY_HEADER_MAX);
+    const head = this.read(offset, ENTRY_PREFETCH);
     let at = 0;
     const next = () => {
       if (at >= head.length) throw new PackDamage(`pack ${this.name}.pack is cut short in an entry header`);
@@ -172,15 +178,15 @@ class PackFile {
         distance = (distance + 1) * 128 + (c & 0x7f);
       }
       if (distance <= 0 || distance > offset - 12) throw new PackDamage(`a delta of pack ${this.name}.pack names a base outside it`);
-      return { pack: this, offset, kind: 'ofs-delta', size, dataStart: offset + at, baseOffset: offset - distance };
+      return { pack: this, offset, kind: 'ofs-delta', size, dataStart: offset + at, baseOffset: offset - distance, prefetched: head.subarray(at) };
     }
     if (code === REF_DELTA) {
       if (head.length < at + 20) throw new PackDamage(`pack ${this.name}.pack is cut short in an entry header`);
-      return { pack: this, offset, kind: 'ref-delta', size, dataStart: offset + at + 20, baseOid: head.toString('hex', at, at + 20) };
+      return { pack: this, offset, kind: 'ref-delta', size, dataStart: offset + at + 20, baseOid: head.toString('hex', at, at + 20), prefetched: head.subarray(at + 20) };
     }
     const type = CODE_TYPES[code];
     if (!type) throw new PackDamage(`an entry of pack ${this.name}.pack has unknown type ${code}`);
-    return { pack: this, offset, kind: type, size, dataStart: offset + at };
+    return { pack: this, offset, kind: type, size, dataStart: offset + at, prefetched: head.subarray(at) };
   }
 
   /** Keeps the descriptor open until `release` (a retired pack's would otherwise be closed, and its number reused, mid-read). */
@@ -254,7 +260,8 @@ export async function* inflatedChunks(entry: PackedEntry): AsyncGenerator<Buffer
 /** The inflated data of `entry`, whole. */
 async function inflateEntry(entry: PackedEntry): Promise<Buffer> {
   if (entry.size <= WHOLE_READ_LIMIT) {
-    const deflated = entry.pack.read(entry.dataStart, deflateBound(entry.size));
+    const bound = deflateBound(entry.size);
+    const deflated = entry.prefetched.length >= bound ? entry.prefetched : entry.pack.read(entry.dataStart, bound);
     try {
       // One output chunk of the announced size: zlib's 16 KiB default made every larger
       // object a list of chunks concatenated at the end.
@@ -361,6 +368,8 @@ export type LooseReader = (oid: string) => { type: ObjectType; content: Buffer }
 /** The packs of one `objects/pack` directory, as this process last listed them. */
 export class PackSet {
   private packs: PackFile[] = [];
+  /** Indexes that could not be parsed at the last listing: an object found nowhere else is damaged. */
+  private broken: string[] = [];
   private listed = false;
   private readonly cache = new BaseCache();
 
@@ -391,6 +400,7 @@ export class PackSet {
     }
     const known = new Map(this.packs.map((pack) => [pack.name, pack]));
     const next: PackFile[] = [];
+    const broken: string[] = [];
     for (const name of names) {
       const existing = known.get(name);
       if (existing) {
@@ -404,11 +414,17 @@ export class PackSet {
       } catch {
         continue; // removed since the listing
       }
-      next.unshift(new PackFile(name, path.join(this.packDir, `${name}.pack`), idx));
+      try {
+        next.unshift(new PackFile(name, path.join(this.packDir, `${name}.pack`), idx));
+      } catch (err) {
+        if (!(err instanceof PackDamage)) throw err;
+        broken.push(err.message);
+      }
     }
     for (const gone of known.values()) gone.retire();
     if (known.size > 0) this.cache.clear();
     this.packs = next;
+    this.broken = broken;
     this.listed = true;
   }
 
@@ -444,6 +460,16 @@ export class PackSet {
     return fn();
   }
 
+  /**
+   * Whether a pack of the current listing holds `oid` (listed once if never): cheap, no system
+   * call, so a reader can skip looking for a loose copy. False may be stale; ask `has` to be sure.
+   */
+  listedHas(oid: string): boolean {
+    if (!this.listed) this.relist();
+    const id = Buffer.from(oid, 'hex');
+    return this.packs.some((pack) => pack.find(id) !== undefined);
+  }
+
   /** The entry of `oid`, its header read; undefined when no pack holds it. */
   async locate(oid: string): Promise<PackedEntry | undefined> {
     const id = Buffer.from(oid, 'hex');
@@ -463,10 +489,12 @@ export class PackSet {
    */
   async read(oid: string, readLoose: LooseReader): Promise<{ type: ObjectType; content: Buffer } | undefined> {
     const id = Buffer.from(oid, 'hex');
-    return this.withListing(async () => {
+    const found = await this.withListing(async () => {
       const entry = this.findIn(id);
       return entry && this.resolve(entry, readLoose);
     });
+    if (!found && this.broken.length > 0) throw new PackDamage(`it may be in a pack whose index is damaged (${this.broken.join('; ')})`);
+    return found;
   }
 
   /**
