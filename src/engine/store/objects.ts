@@ -390,17 +390,14 @@ export class ObjectStore {
 
   private async streamPackedBlob(oid: string, entry: PackedEntry, where: string | undefined, sink: Writable): Promise<void> {
     const hash = createHash('sha1').update(objectHeader('blob', entry.size));
-    try {
-      await pipeline(async function* () {
+    await this.fromPacks(oid, where, () =>
+      pipeline(async function* () {
         for await (const chunk of inflatedChunks(entry)) {
           hash.update(chunk);
           yield chunk;
         }
-      }, sink);
-    } catch (err) {
-      if (err instanceof PackDamage) throw new CorruptObjectError(oid, where, `damaged (${err.message})`);
-      throw err;
-    }
+      }, sink),
+    );
     if (hash.digest('hex') !== oid) throw new CorruptObjectError(oid, where, 'damaged (its content does not match its id)');
   }
 
