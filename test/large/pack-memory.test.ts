@@ -60,7 +60,7 @@ import { createHash } from 'node:crypto';
 import { ObjectStore } from './dist/engine/store/objects.js';
 const store = new ObjectStore(process.env.GITDIR);
 const small = await store.read(process.env.SMALL_ID);
-const size = await store.largeBlobSize(process.env.LARGE_ID);
+const size = store.largeBlobSize(process.env.LARGE_ID);
 const hash = createHash('sha1').update('blob ' + size + '\\0');
 let seen = 0;
 await store.streamBlobTo(process.env.LARGE_ID, new Writable({ write(chunk, _enc, done) { hash.update(chunk); seen += chunk.length; done(); } }));

@@ -204,7 +204,7 @@ describe('reading packed objects through the pack index', () => {
     git(gitdir, ['prune-packed']);
     expect(git(gitdir, ['count-objects', '-v'])).toMatch(/^count: 0$/m);
     const store = new ObjectStore(gitdir);
-    expect(await store.largeBlobSize(oid)).toBe(content.length);
+    expect(store.largeBlobSize(oid)).toBe(content.length);
     expect(await store.verifyBlob(oid)).toBeUndefined(); // streamed, not returned whole
     const out = path.join(dir, 'large-blob.out');
     const writeOut = async (from: ObjectStore) => {

@@ -42,7 +42,7 @@ export async function* writePackStream(store: ObjectStore, oids: readonly string
   };
   add(packHeader(oids.length));
   for (const oid of oids) {
-    const largeSize = await store.largeBlobSize(oid);
+    const largeSize = store.largeBlobSize(oid);
     if (largeSize !== undefined) {
       add(entryHeader('blob', largeSize));
       yield flush();

@@ -330,13 +330,19 @@ export class ObjectStore {
     }
   }
 
-  /** Runs a read of the packs, naming `oid` in the error when they are damaged. */
-  private async fromPacks<T>(oid: string, where: string | undefined, read: () => Promise<T>): Promise<T> {
+  /** Runs a read of the packs (synchronous or not), naming `oid` in the error when they are damaged. */
+  private fromPacks<T>(oid: string, where: string | undefined, read: () => T): T {
+    const named = (err: unknown) => (err instanceof PackDamage ? new CorruptObjectError(oid, where, `damaged (${err.message})`) : err);
     try {
-      return await read();
+      const result = read();
+      // A thenable, not `instanceof Promise`: stream/promises may hand back another realm's Promise.
+      const pending = result as { catch?: unknown } | undefined;
+      if (typeof pending?.catch !== 'function') return result;
+      return (result as Promise<unknown>).catch((err: unknown) => {
+        throw named(err);
+      }) as T;
     } catch (err) {
-      if (err instanceof PackDamage) throw new CorruptObjectError(oid, where, `damaged (${err.message})`);
-      throw err;
+      throw named(err);
     }
   }
 
@@ -370,18 +376,18 @@ export class ObjectStore {
    * delta is built whole, and git deltifies nothing over core.bigFileThreshold). Undefined when
    * it is read whole.
    */
-  private async largeBlobSource(oid: string, where: string | undefined): Promise<{ loose: string } | { entry: PackedEntry } | undefined> {
+  private largeBlobSource(oid: string, where: string | undefined): { loose: string } | { entry: PackedEntry } | undefined {
     const loose = looseObjectPath(this.gitdir, oid);
     const streams = streamsWhenRead(loose);
     if (streams) return { loose };
     if (streams === false) return undefined;
-    const entry = await this.fromPacks(oid, where, () => this.packs.locate(oid));
+    const entry = this.fromPacks(oid, where, () => this.packs.locate(oid));
     return entry?.kind === 'blob' && entry.size > STREAM_THRESHOLD ? { entry } : undefined;
   }
 
   /** Streams large blob `oid` into `sink()`, verified; false (nothing done) when it is read whole. */
   private async streamLargeBlob(oid: string, where: string | undefined, sink: () => Writable): Promise<boolean> {
-    const source = await this.largeBlobSource(oid, where);
+    const source = this.largeBlobSource(oid, where);
     if (!source) return false;
     if ('loose' in source) await this.streamLooseBlob(oid, source.loose, where, sink());
     else await this.streamPackedBlob(oid, source.entry, where, sink());
@@ -438,8 +444,8 @@ export class ObjectStore {
    * undeltified), else undefined (read it whole). Lets a pack writer put the size in an entry's
    * header before the content.
    */
-  async largeBlobSize(oid: string): Promise<number | undefined> {
-    const source = await this.largeBlobSource(oid, undefined);
+  largeBlobSize(oid: string): number | undefined {
+    const source = this.largeBlobSource(oid, undefined);
     if (!source) return undefined;
     return 'loose' in source ? declaredSize(source.loose) : source.entry.size;
   }

@@ -445,19 +445,15 @@ export class PackSet {
   }
 
   /**
-   * `fn` with the current listing, then once more after listing again when it found nothing or
-   * a pack was removed under it (ENOENT).
+   * `find` with the current listing, then once more after listing again when it found nothing
+   * (a pack removed under it is skipped by findIn, so it too ends here).
    */
-  private async withListing<T>(fn: () => Promise<T | undefined>): Promise<T | undefined> {
+  private withListing<T>(find: () => T | undefined): T | undefined {
     if (!this.listed) this.relist();
-    try {
-      const found = await fn();
-      if (found !== undefined) return found;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
+    const found = find();
+    if (found !== undefined) return found;
     this.relist();
-    return fn();
+    return find();
   }
 
   /**
@@ -471,15 +467,15 @@ export class PackSet {
   }
 
   /** The entry of `oid`, its header read; undefined when no pack holds it. */
-  async locate(oid: string): Promise<PackedEntry | undefined> {
+  locate(oid: string): PackedEntry | undefined {
     const id = Buffer.from(oid, 'hex');
-    return this.withListing(async () => this.findIn(id));
+    return this.withListing(() => this.findIn(id));
   }
 
   /** Whether a pack's index lists `oid` (nothing of the pack is read). */
-  async has(oid: string): Promise<boolean> {
+  has(oid: string): boolean {
     const id = Buffer.from(oid, 'hex');
-    return (await this.withListing(async () => this.packs.some((pack) => pack.find(id) !== undefined) || undefined)) === true;
+    return this.withListing(() => this.packs.some((pack) => pack.find(id) !== undefined) || undefined) === true;
   }
 
   /**
@@ -488,13 +484,10 @@ export class PackSet {
    * content is not verified against the id here (the caller hashes it).
    */
   async read(oid: string, readLoose: LooseReader): Promise<{ type: ObjectType; content: Buffer } | undefined> {
-    const id = Buffer.from(oid, 'hex');
-    const found = await this.withListing(async () => {
-      const entry = this.findIn(id);
-      return entry && this.resolve(entry, readLoose);
-    });
-    if (!found && this.broken.length > 0) throw new PackDamage(`it may be in a pack whose index is damaged (${this.broken.join('; ')})`);
-    return found;
+    const entry = this.locate(oid);
+    if (entry) return this.resolve(entry, readLoose);
+    if (this.broken.length > 0) throw new PackDamage(`it may be in a pack whose index is damaged (${this.broken.join('; ')})`);
+    return undefined;
   }
 
   /**
