@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BIN, ROOT, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
+import { BIN, git, ROOT, runJson, writeTree, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
 useSandbox('sg-lazy-', (s) => (sb = s));
@@ -30,5 +30,20 @@ describe('commands load only what they need', () => {
     for (const args of [['snapshot'], ['status'], ['list'], ['--version']]) expect(modulesLoadedBy(args).filter(sdk)).toEqual([]);
     // With stdin closed at once, the server starts and ends.
     expect(modulesLoadedBy(['mcp']).some(sdk)).toBe(true);
+  });
+
+  test('rollback from a gc-packed shadow repository reads the packs without isomorphic-git', async () => {
+    await writeTree(sb.worktree, { 'a.ts': 'export const a = 1;\n', 'lib/b.ts': 'export const b = 1;\n' });
+    const first = runJson(sb, ['snapshot', '-m', 'first']);
+    await writeTree(sb.worktree, { 'a.ts': 'export const a = 2;\n', 'lib/b.ts': 'export const b = 2;\n' });
+    runJson(sb, ['snapshot', '-m', 'second']);
+    const { repo } = runJson(sb, ['status']);
+    runJson(sb, ['gc', '--grace', '0']);
+    expect(git(repo, ['count-objects', '-v'])).toMatch(/^count: 0$/m);
+    const loaded = modulesLoadedBy(['rollback', first.id, '--yes']);
+    expect(loaded.some((url) => url.includes('/dist/engine/store/packread.js'))).toBe(true);
+    expect(loaded.filter((url) => url.includes('isomorphic-git'))).toEqual([]);
+    expect(readFileSync(path.join(sb.worktree, 'a.ts'), 'utf8')).toBe('export const a = 1;\n');
+    expect(readFileSync(path.join(sb.worktree, 'lib/b.ts'), 'utf8')).toBe('export const b = 1;\n');
   });
 });

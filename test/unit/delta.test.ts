@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { createDelta, indexBase } from '../../src/engine/store/delta.js';
-import { applyDelta } from '../../src/engine/remote/packstream.js';
+import { applyDelta } from '../../src/engine/store/delta.js';
 
 /** The delta encoder against the decoder the fetch path uses (git's format, both ways). */
 
-const roundTrip = (base: Buffer, target: Buffer) => applyDelta(base, createDelta(indexBase(base), target)!);
+const roundTrip = (base: Buffer, target: Buffer) => applyDelta(base, createDelta(indexBase(base), target)!, (problem) => new Error(problem));
 
 /** A target made of the base's pieces, edited: what versions of a text file look like. */
 const edited = fc

@@ -17,8 +17,8 @@ import { StatCache } from '../worktree/statcache.js';
 /** Unreachable loose objects younger than this are kept: a writer outside the lock may still need them. */
 export const DEFAULT_GRACE_MS = 15 * 60_000;
 /**
- * isomorphic-git reads a whole pack into memory and cannot address past 2 GiB, and offsets past
- * 2 GiB would need the index's 64-bit table: blob packs are split.
+ * Blob packs are split: the index writer has no 64-bit offset table, so every offset must stay
+ * under 2 GiB (the reader, packread.ts, reads packs of any size a bounded entry at a time).
  */
 const MAX_PACK_BYTES = 512 * 1024 * 1024;
 /** Routine gc adds packs for new objects; past this many, it rewrites them into one set. */
@@ -282,7 +282,7 @@ async function packObjects(repo: Repository, packDir: string, objects: Reachable
           // A delta's base must be in its own pack.
           window = new DeltaWindow();
         }
-        const large = repo.objects.largeLooseBlobSize(oid) !== undefined;
+        const large = repo.objects.largeBlobSize(oid) !== undefined;
         await writer.add(large ? await wholeItem(repo.objects, oid) : window.pack(oid, await repo.objects.read(oid)));
         counted();
       }

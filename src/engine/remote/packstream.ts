@@ -3,6 +3,7 @@ import zlib from 'node:zlib';
 import { ShadowGitError } from '../errors.js';
 import { STREAM_THRESHOLD, type ObjectStore, type ObjectType } from '../store/objects.js';
 import { PackEncoder, packHeader, wholeItem } from '../store/pack.js';
+import { applyDelta } from '../store/delta.js';
 import { protocolError, type ByteReader } from './pktline.js';
 
 /**
@@ -21,8 +22,8 @@ const BODY_CHUNK = 1 << 20;
 /**
  * The pack of `oids` as a byte stream: header, one undeltified entry per object (each read and
  * verified from the store), SHA-1 trailer. Holds at most one small object plus about
- * BODY_CHUNK bytes; a blob the store keeps loose above STREAM_THRESHOLD goes through in
- * one-MiB chunks. A packed large blob is read whole (the store reads packed objects whole).
+ * BODY_CHUNK bytes; a blob above STREAM_THRESHOLD that the store keeps loose or packed
+ * undeltified goes through in one-MiB chunks.
  */
 export async function* writePackStream(store: ObjectStore, oids: readonly string[], onObject: () => void = () => undefined): AsyncGenerator<Buffer> {
   const hash = createHash('sha1');
@@ -99,49 +100,6 @@ function inflateStreaming(reader: ByteReader): { output: zlib.Inflate; fed: Prom
   return { output, fed };
 }
 
-/** Reads a varint-coded size at the start of a delta. */
-function deltaSize(delta: Buffer, at: { pos: number }): number {
-  let size = 0;
-  let shift = 0;
-  for (;;) {
-    const byte = delta[at.pos++];
-    if (byte === undefined) throw protocolError('a delta is cut short');
-    size += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-    if (!(byte & 0x80)) return size;
-  }
-}
-
-/** Applies a git delta to `base`: the result is held whole (git deltifies nothing over core.bigFileThreshold, 512 MiB). */
-export function applyDelta(base: Buffer, delta: Buffer): Buffer {
-  const at = { pos: 0 };
-  if (deltaSize(delta, at) !== base.length) throw protocolError('a delta names a base of another size');
-  const result = Buffer.alloc(deltaSize(delta, at));
-  let out = 0;
-  while (at.pos < delta.length) {
-    const op = delta[at.pos++]!;
-    if (op & 0x80) {
-      let offset = 0;
-      let size = 0;
-      for (let bit = 0; bit < 4; bit++) if (op & (1 << bit)) offset += delta[at.pos++]! * 2 ** (8 * bit);
-      for (let bit = 0; bit < 3; bit++) if (op & (1 << (4 + bit))) size += delta[at.pos++]! << (8 * bit);
-      if (size === 0) size = 0x10000;
-      if (offset + size > base.length || out + size > result.length) throw protocolError('a delta copies past its base');
-      base.copy(result, out, offset, offset + size);
-      out += size;
-    } else if (op > 0) {
-      if (out + op > result.length || at.pos + op > delta.length) throw protocolError('a delta inserts past its end');
-      delta.copy(result, out, at.pos, at.pos + op);
-      at.pos += op;
-      out += op;
-    } else {
-      throw protocolError('a delta holds a reserved instruction');
-    }
-  }
-  if (out !== result.length) throw protocolError('a delta builds less than it announced');
-  return result;
-}
-
 interface WaitingDelta {
   offset: number;
   base: { offset: number } | { oid: string };
@@ -178,7 +136,7 @@ export async function readPackStream(store: ObjectStore, reader: ByteReader, onO
     const baseId = 'oid' in entry.base ? entry.base.oid : idAt.get(entry.base.offset);
     if (baseId === undefined || !(await store.has(baseId))) return false;
     const base = await store.read(baseId);
-    await record(entry.offset, base.type, applyDelta(base.content, entry.delta));
+    await record(entry.offset, base.type, applyDelta(base.content, entry.delta, protocolError));
     return true;
   };
 

@@ -1,8 +1,8 @@
 /**
- * Encoder of git's delta format (Documentation/gitformat-pack.txt, "Deltified representation"):
+ * Git's delta format (Documentation/gitformat-pack.txt, "Deltified representation"), both ways:
  * the sizes of base and result as varints, then instructions that either copy a range of the
- * base or insert literal bytes. No npm package creates this format (they only apply it), so it
- * is built here the way git's diff-delta.c does, more simply: the base is indexed by a hash of
+ * base or insert literal bytes. No npm package creates this format (they only apply it), so the
+ * encoder is built here the way git's diff-delta.c does, more simply: the base is indexed by a hash of
  * each aligned 16-byte block, the target is scanned with a rolling hash of the same 16 bytes,
  * and every hit is verified and stretched as far as the bytes agree (forward, and backward over
  * bytes not yet emitted). Any common run of 31 bytes or more is found.
@@ -201,4 +201,55 @@ export function createDelta(index: DeltaIndex, target: Buffer, maxSize = Infinit
   }
   out.insert(target, pending, target.length);
   return out.length > maxSize ? undefined : Buffer.from(out.bytes.subarray(0, out.length));
+}
+
+/** Reads a varint-coded size at the start of a delta. */
+function deltaSize(delta: Buffer, at: { pos: number }, fail: (problem: string) => Error): number {
+  let size = 0;
+  let shift = 0;
+  for (;;) {
+    const byte = delta[at.pos++];
+    if (byte === undefined) throw fail('a delta is cut short');
+    size += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (!(byte & 0x80)) return size;
+  }
+}
+
+/**
+ * Applies a git delta to `base` (used by the pack reader and by fetch); `fail` makes the error of a
+ * malformed delta. The result is held whole: git deltifies nothing over core.bigFileThreshold,
+ * 512 MiB.
+ */
+export function applyDelta(base: Buffer, delta: Buffer, fail: (problem: string) => Error): Buffer {
+  const at = { pos: 0 };
+  if (deltaSize(delta, at, fail) !== base.length) throw fail('a delta names a base of another size');
+  const resultSize = deltaSize(delta, at, fail);
+  // A delta can copy at most 64 KiB per instruction byte sequence of 1-8 bytes, or insert 127 per byte.
+  if (resultSize > (delta.length - at.pos) * 0x10000) throw fail('a delta announces more than it can build');
+  // Unfilled bytes are impossible: the result is refused unless every one was written.
+  const result = Buffer.allocUnsafe(resultSize);
+  let out = 0;
+  while (at.pos < delta.length) {
+    const op = delta[at.pos++]!;
+    if (op & 0x80) {
+      let offset = 0;
+      let size = 0;
+      for (let bit = 0; bit < 4; bit++) if (op & (1 << bit)) offset += delta[at.pos++]! * 2 ** (8 * bit);
+      for (let bit = 0; bit < 3; bit++) if (op & (1 << (4 + bit))) size += delta[at.pos++]! << (8 * bit);
+      if (size === 0) size = 0x10000;
+      if (at.pos > delta.length || offset + size > base.length || out + size > result.length) throw fail('a delta copies past its base');
+      base.copy(result, out, offset, offset + size);
+      out += size;
+    } else if (op > 0) {
+      if (out + op > result.length || at.pos + op > delta.length) throw fail('a delta inserts past its end');
+      delta.copy(result, out, at.pos, at.pos + op);
+      at.pos += op;
+      out += op;
+    } else {
+      throw fail('a delta holds a reserved instruction');
+    }
+  }
+  if (out !== result.length) throw fail('a delta builds less than it announced');
+  return result;
 }

@@ -183,3 +183,6 @@ export function messageBody(message: string): string {
   if (paragraphs.length > 1 && Object.keys(parseTrailers(message)).length > 0) paragraphs.pop();
   return paragraphs.join('\n\n');
 }
+
+/** The four kinds of git object. */
+export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';

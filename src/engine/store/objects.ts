@@ -3,14 +3,16 @@ import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
-import { Transform, Writable } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { CorruptObjectError, ShadowGitError } from '../errors.js';
 import { directorySize, writeFileAtomic } from '../fsutil.js';
 import { faultPoint } from '../faults.js';
 import { sameStat } from '../worktree/stat.js';
+import type { ObjectType } from './gitformat.js';
+import { inflatedChunks, PackDamage, PackSet, type PackedEntry } from './packread.js';
 import { OBJECT_SIZES, STATE_DIR } from './statefiles.js';
 
-export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
+export type { ObjectType };
 
 /** Speed over a few percent of size: loose objects are repacked by `gc` anyway (git's default too). */
 const DEFLATE_OPTIONS = { level: zlib.constants.Z_BEST_SPEED };
@@ -46,16 +48,18 @@ const SURELY_SMALL_LOOSE = STREAM_THRESHOLD / 2048;
 /**
  * Whether a loose object is inflated as a stream rather than whole: it is large on disk, or its
  * header declares more than STREAM_THRESHOLD bytes (200 MiB of zeros deflates to under 1 MiB).
- * One it cannot look at is read whole, and reading it says what is wrong.
+ * One it cannot look at is read whole, and reading it says what is wrong. Undefined when there
+ * is no such loose object (it may be packed).
  */
-function streamsWhenRead(file: string): boolean {
+function streamsWhenRead(file: string): boolean | undefined {
   let size: number | undefined;
   try {
     size = lstatSync(file, { throwIfNoEntry: false })?.size;
   } catch {
     return false;
   }
-  if (size === undefined || size <= SURELY_SMALL_LOOSE) return false;
+  if (size === undefined) return undefined;
+  if (size <= SURELY_SMALL_LOOSE) return false;
   return size > STREAM_READ_THRESHOLD || (declaredSize(file) ?? 0) > STREAM_THRESHOLD;
 }
 
@@ -118,13 +122,17 @@ export class ObjectStore {
    * directory's mtime before the first of them (undefined: it did not exist).
    */
   private readonly added = new Map<string, { mtimeBefore: number | undefined; bytes: number }>();
-  private packReader: ((oid: string) => Promise<{ type: string; object: Uint8Array } | undefined>) | undefined;
+  /** The repository's packs (shared by every store of the repository in this process). */
+  private readonly packs: PackSet;
 
-  constructor(readonly gitdir: string) {}
+  constructor(readonly gitdir: string) {
+    this.packs = PackSet.of(path.join(gitdir, 'objects', 'pack'));
+  }
 
+  /** Whether the object exists, from the loose file or a pack's index: nothing of it is read. */
   async has(oid: string): Promise<boolean> {
     if (existsSync(looseObjectPath(this.gitdir, oid))) return true;
-    return (await this.readPacked(oid)) !== undefined;
+    return this.fromPacks(oid, undefined, () => this.packs.has(oid));
   }
 
   /**
@@ -274,6 +282,18 @@ export class ObjectStore {
 
   /** Reads and verifies an object; a missing or damaged one throws CorruptObjectError. */
   async read(oid: string, where?: string): Promise<{ type: ObjectType; content: Buffer }> {
+    // Packed objects are looked up first (in memory): a failed open of the loose path per
+    // packed object showed in the profile of a packed repository.
+    const loose = this.packs.listedHas(oid) ? undefined : this.readLoose(oid, where);
+    if (loose) return loose;
+    const packed = await this.fromPacks(oid, where, () => this.packs.read(oid, (base) => this.deltaBase(base)));
+    if (!packed) throw new CorruptObjectError(oid, where, 'missing');
+    if (hashObject(packed.type, packed.content) !== oid) throw new CorruptObjectError(oid, where, 'damaged (its content does not match its id)');
+    return packed;
+  }
+
+  /** A loose object, read and verified; undefined when there is none. */
+  private readLoose(oid: string, where?: string): { type: ObjectType; content: Buffer } | undefined {
     let raw: Buffer | undefined;
     try {
       // Synchronous: a rollback reads every tree of its target (6,000 on a large tree), and
@@ -297,12 +317,33 @@ export class ObjectStore {
       if (hashObject(type, content) !== oid) throw new CorruptObjectError(oid, where, 'damaged (its content does not match its id)');
       return { type, content };
     }
-    const packed = await this.readPacked(oid);
-    if (!packed) throw new CorruptObjectError(oid, where, 'missing');
-    if (!isObjectType(packed.type)) throw new CorruptObjectError(oid, where, 'damaged (unknown type)');
-    const content = Buffer.from(packed.object);
-    if (hashObject(packed.type, content) !== oid) throw new CorruptObjectError(oid, where, 'damaged (its content does not match its id)');
-    return { type: packed.type, content };
+    return undefined;
+  }
+
+  /** A REF_DELTA base outside every pack: a loose object (never itself a delta). */
+  private deltaBase(oid: string): { type: ObjectType; content: Buffer } | undefined {
+    try {
+      return this.readLoose(oid);
+    } catch (err) {
+      if (err instanceof CorruptObjectError) throw new PackDamage(`the base ${oid} of its delta is ${err.detail}`);
+      throw err;
+    }
+  }
+
+  /** Runs a read of the packs (synchronous or not), naming `oid` in the error when they are damaged. */
+  private fromPacks<T>(oid: string, where: string | undefined, read: () => T): T {
+    const named = (err: unknown) => (err instanceof PackDamage ? new CorruptObjectError(oid, where, `damaged (${err.message})`) : err);
+    try {
+      const result = read();
+      // A thenable, not `instanceof Promise`: stream/promises may hand back another realm's Promise.
+      const pending = result as { catch?: unknown } | undefined;
+      if (typeof pending?.catch !== 'function') return result;
+      return (result as Promise<unknown>).catch((err: unknown) => {
+        throw named(err);
+      }) as T;
+    } catch (err) {
+      throw named(err);
+    }
   }
 
   async readTyped(oid: string, type: ObjectType, where?: string): Promise<Buffer> {
@@ -312,28 +353,58 @@ export class ObjectStore {
   }
 
   /**
-   * Writes blob `oid`'s content to `handle`, verifying type and id. A large loose object is
-   * inflated as a stream (a 2 GB file never sits in memory); damage is reported after some bytes
-   * may have been written, so callers write to a temp file and rename only on success.
+   * Writes blob `oid`'s content to `handle`, verifying type and id. A large blob (loose, or
+   * packed undeltified) is inflated as a stream (a 2 GB file never sits in memory); damage is
+   * reported after some bytes may have been written, so callers write to a temp file and rename
+   * only on success.
    */
   async writeBlobTo(oid: string, handle: fsp.FileHandle, where?: string): Promise<void> {
-    const loose = looseObjectPath(this.gitdir, oid);
-    if (!streamsWhenRead(loose)) {
-      await handle.writeFile(await this.readTyped(oid, 'blob', where));
-      return;
-    }
-    await this.streamLooseBlob(oid, loose, where, handleSink(handle));
+    if (!(await this.streamLargeBlob(oid, where, () => handleSink(handle)))) await handle.writeFile(await this.readTyped(oid, 'blob', where));
   }
 
   /**
    * Proves blob `oid` is intact without holding it in memory when it is large. Returns the
-   * content when it was read whole (small, or packed), undefined when it was streamed.
+   * content when it was read whole, undefined when it was streamed.
    */
   async verifyBlob(oid: string, where?: string): Promise<Buffer | undefined> {
+    if (await this.streamLargeBlob(oid, where, discard)) return undefined;
+    return this.readTyped(oid, 'blob', where);
+  }
+
+  /**
+   * Where large blob `oid` streams from: its loose file, or its undeltified pack entry (a
+   * delta is built whole, and git deltifies nothing over core.bigFileThreshold). Undefined when
+   * it is read whole.
+   */
+  private largeBlobSource(oid: string, where: string | undefined): { loose: string } | { entry: PackedEntry } | undefined {
     const loose = looseObjectPath(this.gitdir, oid);
-    if (!streamsWhenRead(loose)) return this.readTyped(oid, 'blob', where);
-    await this.streamLooseBlob(oid, loose, where, discard());
-    return undefined;
+    const streams = streamsWhenRead(loose);
+    if (streams) return { loose };
+    if (streams === false) return undefined;
+    const entry = this.fromPacks(oid, where, () => this.packs.locate(oid));
+    return entry?.kind === 'blob' && entry.size > STREAM_THRESHOLD ? { entry } : undefined;
+  }
+
+  /** Streams large blob `oid` into `sink()`, verified; false (nothing done) when it is read whole. */
+  private async streamLargeBlob(oid: string, where: string | undefined, sink: () => Writable): Promise<boolean> {
+    const source = this.largeBlobSource(oid, where);
+    if (!source) return false;
+    if ('loose' in source) await this.streamLooseBlob(oid, source.loose, where, sink());
+    else await this.streamPackedBlob(oid, source.entry, where, sink());
+    return true;
+  }
+
+  private async streamPackedBlob(oid: string, entry: PackedEntry, where: string | undefined, sink: Writable): Promise<void> {
+    const hash = createHash('sha1').update(objectHeader('blob', entry.size));
+    await this.fromPacks(oid, where, () =>
+      pipeline(async function* () {
+        for await (const chunk of inflatedChunks(entry)) {
+          hash.update(chunk);
+          yield chunk;
+        }
+      }, sink),
+    );
+    if (hash.digest('hex') !== oid) throw new CorruptObjectError(oid, where, 'damaged (its content does not match its id)');
   }
 
   private async streamLooseBlob(oid: string, loose: string, where: string | undefined, sink: Writable): Promise<void> {
@@ -369,18 +440,19 @@ export class ObjectStore {
   }
 
   /**
-   * The size of blob `oid` when it is a large loose object that `streamBlobTo` streams, else
-   * undefined (small or packed: read it whole). Lets a pack writer put the size in an entry's
+   * The size of blob `oid` when it is a large blob that `streamBlobTo` streams (loose, or packed
+   * undeltified), else undefined (read it whole). Lets a pack writer put the size in an entry's
    * header before the content.
    */
-  largeLooseBlobSize(oid: string): number | undefined {
-    const loose = looseObjectPath(this.gitdir, oid);
-    return streamsWhenRead(loose) ? declaredSize(loose) : undefined;
+  largeBlobSize(oid: string): number | undefined {
+    const source = this.largeBlobSource(oid, undefined);
+    if (!source) return undefined;
+    return 'loose' in source ? declaredSize(source.loose) : source.entry.size;
   }
 
-  /** Streams large loose blob `oid`'s content into `sink`, verified against its id at the end. */
+  /** Streams blob `oid`'s content into `sink` (ending it), verified against its id at the end. */
   async streamBlobTo(oid: string, sink: Writable, where?: string): Promise<void> {
-    await this.streamLooseBlob(oid, looseObjectPath(this.gitdir, oid), where, sink);
+    if (!(await this.streamLargeBlob(oid, where, () => sink))) await pipeline(Readable.from([await this.readTyped(oid, 'blob', where)]), sink);
   }
 
   /**
@@ -410,26 +482,6 @@ export class ObjectStore {
     } finally {
       await fsp.rm(tmp, { force: true });
     }
-  }
-
-  /** Packed objects (after `gc`) are read through isomorphic-git, loaded only when needed. */
-  private async readPacked(oid: string): Promise<{ type: string; object: Uint8Array } | undefined> {
-    const packDir = path.join(this.gitdir, 'objects', 'pack');
-    if (!this.packReader) {
-      const packs = await fsp.readdir(packDir).catch(() => [] as string[]);
-      if (!packs.some((name) => name.endsWith('.idx'))) return undefined;
-      const [{ default: git }, fs] = await Promise.all([import('isomorphic-git'), import('node:fs')]);
-      const cache = {};
-      this.packReader = async (id) => {
-        try {
-          const result = await git.readObject({ fs, gitdir: this.gitdir, oid: id, format: 'content', cache });
-          return { type: result.type, object: result.object as Uint8Array };
-        } catch {
-          return undefined;
-        }
-      };
-    }
-    return this.packReader(oid);
   }
 }
 

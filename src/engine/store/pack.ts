@@ -70,7 +70,7 @@ export type PackItem =
 
 /** `oid` from `store` as a pack entry whole: streamed when the store keeps it as a large loose blob. */
 export async function wholeItem(store: ObjectStore, oid: string): Promise<PackItem> {
-  const size = store.largeLooseBlobSize(oid);
+  const size = store.largeBlobSize(oid);
   if (size !== undefined) return { oid, type: 'blob', size, stream: (sink) => store.streamBlobTo(oid, sink) };
   const object = await store.read(oid);
   return { oid, type: object.type, content: object.content };

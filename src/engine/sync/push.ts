@@ -83,7 +83,7 @@ const sizeText = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 /** The content size of blob `oid`, or 0 when it is surely under `limit` (a loose object too small to stream). */
 async function blobSizeOver(repo: Repository, oid: string, limit: number): Promise<number> {
-  const large = repo.objects.largeLooseBlobSize(oid);
+  const large = repo.objects.largeBlobSize(oid);
   if (large !== undefined) return large > limit ? large : 0;
   if (limit >= STREAM_THRESHOLD && existsSync(looseObjectPath(repo.gitdir, oid))) return 0;
   const { content } = await repo.objects.read(oid);
