@@ -11,12 +11,16 @@ import { isWatchCookie } from './watchcookie.js';
 
 export type FileKind = 'file' | 'link';
 
-export interface ScannedFile {
+/**
+ * A file the scan found, with its stat as its own fields (not an object of its own: on a
+ * 300k-file first snapshot every one of these lives until the end, and a nested stat object
+ * cost 136 bytes a file, 40 MB).
+ */
+export interface ScannedFile extends FileStat {
   /** Posix path relative to the working tree root. */
   path: string;
   kind: FileKind;
   executable: boolean;
-  stat: FileStat;
 }
 
 export interface ScannedDir {
@@ -86,9 +90,9 @@ export function reasonOf(err: unknown): string {
 
 function scannedFile(relPath: string, stat: FileStat): ScannedFile | undefined {
   const type = stat.mode & S_IFMT;
-  if (type === S_IFREG) return { path: relPath, kind: 'file', executable: (stat.mode & 0o100) !== 0, stat };
-  if (type === S_IFLNK) return { path: relPath, kind: 'link', executable: false, stat };
-  return undefined;
+  if (type !== S_IFREG && type !== S_IFLNK) return undefined;
+  const kind = type === S_IFREG ? 'file' : 'link';
+  return { path: relPath, kind, executable: kind === 'file' && (stat.mode & 0o100) !== 0, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, size: stat.size, ino: stat.ino, mode: stat.mode };
 }
 
 const isDirMode = (mode: number) => (mode & S_IFMT) === S_IFDIR;
@@ -458,7 +462,7 @@ class Scanner {
       // Replaced by a directory between readdir and lstat: take it as one.
       else if (stat.isDirectory()) subdirs.push(rel);
       else {
-        const file = scannedFile(rel, fileStatOf(stat));
+        const file = scannedFile(rel, stat);
         if (file) node.files.push(file);
         else this.skip(node, rel, 'not a regular file, directory or symlink');
       }
