@@ -509,9 +509,10 @@ function encode(cache: StatCache): Buffer {
   const reused = dirOrder.map((p, i) => DecodedDir.recordOf(cache.dirs.get(p)!, parents[i]!));
   // Unless files came or went, the path table is the one of the file the directories came from.
   const sameTable = unchangedPathTable(cache, dirOrder, reused.find(Boolean)?.data);
-  // Joined per directory first: a third faster than one 45k-element array.
-  const pathTable = sameTable ? '' : dirOrder.flatMap((p) => (cache.dirs.get(p)!.files.length > 0 ? [cache.dirs.get(p)!.files.join('\0')] : [])).join('\0');
-  const pathTableBytes = sameTable ? sameTable.end - sameTable.start : Buffer.byteLength(pathTable);
+  // Joined per directory (a third faster than one 45k-element array) and written one after
+  // the other: joined whole too, the table (15 MB on 300k files) was in memory twice more.
+  const dirTables = sameTable ? [] : dirOrder.flatMap((p) => (cache.dirs.get(p)!.files.length > 0 ? [cache.dirs.get(p)!.files.join('\0')] : []));
+  const pathTableBytes = sameTable ? sameTable.end - sameTable.start : dirTables.reduce((sum, table) => sum + Buffer.byteLength(table), Math.max(0, dirTables.length - 1));
   let size = HEADER_STRINGS_AT + strSize(cache.rules.excludes) + strSize(token) + HEADER_COUNTS_BYTES + 4 + pathTableBytes + CHECKSUM_BYTES;
   let fileCount = 0;
   dirOrder.forEach((p, i) => {
@@ -578,7 +579,13 @@ function encode(cache: StatCache): Buffer {
   });
   flush();
   u32(pathTableBytes);
-  at += sameTable ? sameTable.data.copy(out, at, sameTable.start, sameTable.end) : out.write(pathTable, at);
+  if (sameTable) at += sameTable.data.copy(out, at, sameTable.start, sameTable.end);
+  else {
+    dirTables.forEach((table, i) => {
+      if (i > 0) out[at++] = 0;
+      at += out.write(table, at);
+    });
+  }
   for (const p of dirOrder) {
     const dir = cache.dirs.get(p)!;
     if (dir.fileSet.copyRecords(copy)) continue;
