@@ -5,7 +5,7 @@ import { DirRules, IGNORE_FILES } from './ignore.js';
 import { entryNameProblem, escapedName, notRecorded } from './names.js';
 import { dirLayout, statAll } from './statall.js';
 import { STAT_CTIME, STAT_FIELDS, STAT_INO, STAT_MODE, STAT_MTIME, STAT_SIZE } from './statcache-layout.js';
-import { parentOf, TYPE_OF_MODE, type CachedDir, type RuleState, type StatCache } from './statcache.js';
+import { fileCountOf, parentOf, TYPE_OF_MODE, type CachedDir, type RuleState, type StatCache } from './statcache.js';
 import { dirStatOf, fileStatOf, sameDirStat, sameStat, type DirStat, type FileStat } from './stat.js';
 import { isWatchCookie } from './watchcookie.js';
 
@@ -132,7 +132,9 @@ function listingHoldsWith(cache: StatCache, cached: CachedDir, now: FileStat | u
  */
 function statEverything(worktree: string, cache: StatCache): PresentStats {
   const dirPaths = [...cache.dirs.keys()];
-  const paths = dirLayout(worktree, dirPaths, [...cache.dirs.values()].map((dir) => dir.files));
+  const dirs = [...cache.dirs.values()];
+  // Counts, not paths: with the native helper's results ready, the paths are never made.
+  const paths = dirLayout(worktree, dirPaths, dirs.map(fileCountOf), (d) => dirs[d]!.files);
   const dirIndex = new Map<string, number>();
   dirPaths.forEach((dirPath, d) => dirIndex.set(dirPath, paths.dirStart[d]!));
   const results = statAll(paths, cache.takeStatJob(worktree));
@@ -341,7 +343,7 @@ class Scanner {
   private carried(relDir: string, cache: StatCache): ScannedDir {
     const cached = cache.dirs.get(relDir)!;
     this.keepRuleFiles(relDir, cached, cache);
-    this.fileCount += cached.files.length;
+    this.fileCount += fileCountOf(cached);
     return { path: relDir, files: [], dirs: cached.subdirs.map((sub) => this.carried(sub, cache)), stat: cached.stat, complete: true, ignoreFiles: cached.ignoreFiles, unchangedFrom: cached, whole: true };
   }
 
@@ -366,7 +368,7 @@ class Scanner {
     const node: ScannedDir = { path: relDir, files: [], dirs: [], stat: cached.stat, complete: true, ignoreFiles: cached.ignoreFiles };
     if (present.filesUnchanged(relDir, cached)) {
       node.unchangedFrom = cached;
-      this.fileCount += cached.files.length;
+      this.fileCount += fileCountOf(cached);
       return node;
     }
     for (let k = 0; k < cached.files.length; k++) {
