@@ -49,7 +49,7 @@ describe('the racy-entry rule (engine level, stat made identical on purpose)', (
     await fsp.writeFile(path.join(sb.worktree, 'a.txt'), 'BBBB\n');
     const scan = await scanWorktree(sb.worktree, []);
     const file = scannedFile(scan, 'a.txt');
-    file.stat = { ...file.stat, mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs, size: entry.size, ino: entry.ino };
+    Object.assign(file, { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs, size: entry.size, ino: entry.ino });
     const second = await recordTree(sb.worktree, scan, await StatCache.load(cacheFile), store);
     return { recorded: second.files.get('a.txt')!.oid, cachedEntry: entry.oid };
   }

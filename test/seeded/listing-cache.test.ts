@@ -310,7 +310,8 @@ test("the helper thread lays out the cache file's paths exactly as the main thre
   expect(runCli(sb, ['snapshot']).code).toBe(0);
   const cacheFile = path.join(repoOf(sb), 'shadowgit', 'statcache');
   const cache = await StatCache.load(cacheFile);
-  const main = dirLayout(sb.worktree, [...cache.dirs.keys()], [...cache.dirs.values()].map((dir) => dir.files));
+  const dirs = [...cache.dirs.values()];
+  const main = dirLayout(sb.worktree, [...cache.dirs.keys()], dirs.map((dir) => dir.files.length), (d) => dirs[d]!.files);
   const helper = cachedPaths(await fsp.readFile(cacheFile), sb.worktree, dirLayout, cachedRanges);
   const all = (list: { count: number; pathAt(i: number): string }) => Array.from({ length: list.count }, (_, i) => list.pathAt(i));
   expect(all(helper)).toEqual(all(main));

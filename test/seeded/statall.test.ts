@@ -37,7 +37,8 @@ async function awkwardTree(files: number) {
   byDir.set('locked', ['locked/inner']);
   byDir.set('locked/inner', ['locked/inner/secret.txt']);
   byDir.set('gone-dir', ['gone-dir/x']);
-  return dirLayout(sb.worktree, [...byDir.keys()], [...byDir.values()]);
+  const lists = [...byDir.values()];
+  return dirLayout(sb.worktree, [...byDir.keys()], lists.map((files) => files.length), (d) => lists[d]!);
 }
 
 /** What lstat says of a path, in statAll's five numbers (mode -1 missing, -2 unreadable). */
@@ -72,7 +73,7 @@ function statAllInJavaScript(dirPaths: string[], dirFiles: string[][], worktree:
   const script = `import { dirLayout, nativeStat, statAll } from ${JSON.stringify(path.join(ROOT, 'dist/engine/worktree/statall.js'))};
 const [worktree, dirPaths, dirFiles] = JSON.parse(process.argv[1]);
 if (nativeStat) throw new Error('SHADOWGIT_NATIVE=0 did not turn the helper off');
-process.stdout.write(JSON.stringify(Array.from(statAll(dirLayout(worktree, dirPaths, dirFiles)))));`;
+process.stdout.write(JSON.stringify(Array.from(statAll(dirLayout(worktree, dirPaths, dirFiles.map((files) => files.length), (d) => dirFiles[d])))));`;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify([worktree, dirPaths, dirFiles])], { env: { ...process.env, SHADOWGIT_NATIVE: '0' }, encoding: 'utf8', maxBuffer: 1 << 28 });
   return JSON.parse(out) as number[];
 }
@@ -99,7 +100,7 @@ describe.each([['a few paths (one thread)', 60], ['thousands of paths (shared be
     const layout = await awkwardTree(files);
     chmodSync(path.join(sb.worktree, 'locked'), 0o000);
     try {
-      expectAsLstat(statAllInJavaScript([...layout.dirPaths], layout.dirFiles.map((f) => [...f]), sb.worktree), layout);
+      expectAsLstat(statAllInJavaScript([...layout.dirPaths], Array.from(layout.dirPaths, (_, d) => [...layout.filesOf(d)]), sb.worktree), layout);
     } finally {
       chmodSync(path.join(sb.worktree, 'locked'), 0o755);
     }
@@ -108,7 +109,7 @@ describe.each([['a few paths (one thread)', 60], ['thousands of paths (shared be
 
 test('statAll of a working tree that is gone reports every path missing, on either path', async () => {
   const gone = path.join(sb.dir, 'never-made');
-  const layout = dirLayout(gone, ['', 'a'], [['x.txt'], ['a/y.txt']]);
+  const layout = dirLayout(gone, ['', 'a'], [1, 1], (d) => [['x.txt'], ['a/y.txt']][d]!);
   const results = statAll(layout);
   for (let i = 0; i < layout.count; i++) expect(results[i * STAT_FIELDS + 4]).toBe(-1);
   const inJavaScript = statAllInJavaScript(['', 'a'], [['x.txt'], ['a/y.txt']], gone);

@@ -268,7 +268,7 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
       for (const file of dir.files) {
         // A hit's cache entry is still true: it serves as the new cache entry and as the file's
         // entry (it has the oid and mode), with nothing allocated per unchanged file.
-        const hit = previous.entryIfUnchanged(file.path, file.stat, modeOf(file));
+        const hit = previous.entryIfUnchanged(file.path, file, modeOf(file));
         if (hit) entries.set(file.path, hit);
         else toHash.push(file);
       }
@@ -280,7 +280,7 @@ export async function recordTree(worktree: string, scan: ScanResult, previous: S
   await forEachLimit(toHash, HASH_CONCURRENCY, async (file) => {
     const mode = modeOf(file);
     try {
-      const { oid, stat } = await hashPath(path.join(worktree, file.path), file.kind, file.stat, store);
+      const { oid, stat } = await hashPath(path.join(worktree, file.path), file.kind, file, store);
       if (store) relistedEntries.get(parentOf(file.path))!.set(file.path, { mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, size: stat.size, ino: stat.ino, mode, oid });
       else uncached.push([file.path, { oid, mode }]);
     } catch (err) {

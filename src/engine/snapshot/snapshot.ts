@@ -104,7 +104,9 @@ export async function takeSnapshot(repo: Repository, options: SnapshotOptions = 
   } else {
     let damage: CorruptObjectError | undefined;
     const from = base ?? head;
-    let diff = await diffWorktree(repo.objects, from?.tree, state, (found) => (damage ??= found));
+    // Nothing to compare with (the first snapshot of a chain): every file recorded is added.
+    // Counted, not listed: a diff would make and sort an object per file (300k on a monorepo).
+    let diff = from ? await diffWorktree(repo.objects, from.tree, state, (found) => (damage ??= found)) : [];
     if (damage && from) {
       warnings.push(`the ${from === head ? 'latest ' : ''}snapshot ${from.id} (commit ${from.commit.slice(0, 10)}) cannot be read in full (${describeDamage(damage)}), so this snapshot records the working tree in full, trusting none of its objects — run \`shadowgit verify\` to see which snapshots are intact.`);
       // The stat cache may name the damaged objects: record again without it.
@@ -113,7 +115,7 @@ export async function takeSnapshot(repo: Repository, options: SnapshotOptions = 
         diff = await diffWorktree(repo.objects, from.tree, state, () => undefined);
       }
     }
-    const changes: ChangeCounts = { added: 0, modified: 0, deleted: 0 };
+    const changes: ChangeCounts = { added: from ? 0 : state.files.size, modified: 0, deleted: 0 };
     for (const change of diff) changes[change.status === 'mode' ? 'modified' : change.status]++;
     const trigger = options.trigger ?? 'manual';
     const subject = options.message?.trim() || `${trigger} snapshot`;

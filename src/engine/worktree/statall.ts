@@ -28,7 +28,9 @@ export interface DirLayout extends PathList {
   dirStart: Int32Array;
   worktree: string;
   dirPaths: readonly string[];
-  dirFiles: ReadonlyArray<readonly string[]>;
+  fileCounts: ArrayLike<number>;
+  /** The paths of directory d's files, asked for only when they are looked at. */
+  filesOf(d: number): readonly string[];
 }
 
 /**
@@ -92,22 +94,22 @@ function statChunks(paths: PathList, results: Float64Array, control: Int32Array,
  * on. Runs on the main thread and, as source text, in the helper thread: it must use nothing
  * but its arguments.
  */
-export function dirLayout(worktree: string, dirPaths: readonly string[], dirFiles: ReadonlyArray<readonly string[]>): DirLayout {
+export function dirLayout(worktree: string, dirPaths: readonly string[], fileCounts: ArrayLike<number>, filesOf: (d: number) => readonly string[]): DirLayout {
   let count = 0;
-  for (const files of dirFiles) count += 1 + files.length;
+  for (let d = 0; d < dirPaths.length; d++) count += 1 + fileCounts[d]!;
   const dirOf = new Int32Array(count);
   const dirStart = new Int32Array(dirPaths.length);
-  for (let d = 0, i = 0; d < dirPaths.length; i += 1 + dirFiles[d]!.length, d++) {
+  for (let d = 0, i = 0; d < dirPaths.length; i += 1 + fileCounts[d]!, d++) {
     dirStart[d] = i;
-    dirOf.fill(d, i, i + 1 + dirFiles[d]!.length);
+    dirOf.fill(d, i, i + 1 + fileCounts[d]!);
   }
   const pathAt = (i: number) => {
     const d = dirOf[i]!;
     const k = i - dirStart[d]!;
-    if (k > 0) return `${worktree}/${dirFiles[d]![k - 1]}`;
+    if (k > 0) return `${worktree}/${filesOf(d)[k - 1]}`;
     return dirPaths[d] === '' ? worktree : `${worktree}/${dirPaths[d]}`;
   };
-  return { count, dirStart, pathAt, worktree, dirPaths, dirFiles };
+  return { count, dirStart, pathAt, worktree, dirPaths, fileCounts, filesOf };
 }
 
 /** Where a stat cache file's bytes hold each directory's path and the table of file names. */
@@ -160,7 +162,7 @@ export function cachedPaths(bytes: Uint8Array, worktree: string, layout: typeof 
   const files = data.toString('utf8', namesAt, namesEnd).split('\0');
   const dirFiles: string[][] = [];
   for (let d = 0, next = 0; d < fileCounts.length; next += fileCounts[d]!, d++) dirFiles.push(files.slice(next, next + fileCounts[d]!));
-  return layout(worktree, dirPaths, dirFiles);
+  return layout(worktree, dirPaths, fileCounts, (d) => dirFiles[d]!);
 }
 
 const WORKER_SOURCE = `const { workerData: work } = require('node:worker_threads');
@@ -215,9 +217,9 @@ function encodeLayout(layout: DirLayout): { bytes: Buffer; ranges: CachedRanges 
     dirRanges[2 * d] = at;
     dirRanges[2 * d + 1] = length;
     at += length;
-    fileCounts[d] = layout.dirFiles[d]!.length;
+    fileCounts[d] = layout.fileCounts[d]!;
   });
-  const bytes = Buffer.from(layout.dirPaths.join('') + layout.dirFiles.flat().join('\0'));
+  const bytes = Buffer.from(layout.dirPaths.join('') + Array.from(layout.dirPaths, (_, d) => layout.filesOf(d)).flat().join('\0'));
   return { bytes, ranges: { dirRanges, fileCounts, namesAt: at, namesEnd: bytes.length } };
 }
 

@@ -129,9 +129,14 @@ export interface CachedDir {
  * a WeakMap keyed by the object: 6,000 ephemeron entries cost ~4 ms a load.)
  */
 class DecodedDir implements CachedDir {
-  files: string[] = [];
   fileSet = DirFiles.EMPTY;
   subdirs: string[] = [];
+  #files: string[] | undefined;
+  /** Its files' paths in the cache file's path table, [from, to) of `table`, NUL between them. */
+  #table = '';
+  #from = 0;
+  #to = 0;
+  #fileCount = 0;
   readonly #data: Buffer;
   readonly #start: number;
   readonly #end: number;
@@ -153,6 +158,28 @@ class DecodedDir implements CachedDir {
     this.#parent = parent;
   }
 
+  /**
+   * The paths of its files, split out of the path table when first asked for: a scan that
+   * finds the directory unchanged never asks, and 300k paths cost more to make and collect
+   * than the rest of the cache (status on the 300k-file tree).
+   */
+  get files(): string[] {
+    return (this.#files ??= this.#fileCount === 0 ? [] : this.#table.slice(this.#from, this.#to).split('\0'));
+  }
+
+  /** Where its `count` files' paths are in the path table `table` (see `files`). */
+  listFiles(table: string, from: number, to: number, count: number): void {
+    this.#table = table;
+    this.#from = from;
+    this.#to = to;
+    this.#fileCount = count;
+  }
+
+  /** How many files it records, without making their paths. */
+  static fileCount(dir: CachedDir): number {
+    return dir instanceof DecodedDir ? dir.#fileCount : dir.files.length;
+  }
+
   /** Its record, when `dir` is a decoded directory whose parent is still at index `parent`. */
   static recordOf(dir: CachedDir, parent: number): { data: Buffer; start: number; end: number } | undefined {
     return dir instanceof DecodedDir && dir.#parent === parent ? { data: dir.#data, start: dir.#start, end: dir.#end } : undefined;
@@ -160,7 +187,10 @@ class DecodedDir implements CachedDir {
 }
 
 /** Where a cache file's path table is, and the files each of its directories lists (in the file's order). */
-const pathTables = new WeakMap<Buffer, { start: number; end: number; files: ReadonlyArray<readonly string[]> }>();
+const pathTables = new WeakMap<Buffer, { start: number; end: number; dirs: readonly CachedDir[] }>();
+
+/** How many files `dir` records (for a directory read from a cache file, without making their paths). */
+export const fileCountOf = (dir: CachedDir): number => DecodedDir.fileCount(dir);
 
 /**
  * The cache entries of one directory's files, in listing order. Immutable once made, so a
@@ -170,17 +200,23 @@ const pathTables = new WeakMap<Buffer, { start: number; end: number; files: Read
  */
 export class DirFiles {
   private map: Map<string, CachedFile> | undefined;
-  static readonly EMPTY = new DirFiles([], new Map());
+  /** Shared with the directory's `files`; neither is modified once the two are paired. */
+  private pathList: readonly string[] | undefined;
+  static readonly EMPTY = DirFiles.of([], new Map());
 
   private constructor(
-    /** Shared with the directory's `files`; neither is modified once the two are paired. */
-    private readonly paths: readonly string[],
+    paths: readonly string[] | undefined,
     map: Map<string, CachedFile> | undefined,
+    /** The paths, when not given: asked for only when an entry is (see DecodedDir.files). */
+    private readonly pathsOf?: () => readonly string[],
+    /** How many there are, when not given. */
+    private readonly count = 0,
     /** The cache file the entries are in (one record per path from `start` on), if they are. */
     private readonly data?: Buffer,
     private readonly view?: DataView,
     private readonly start = 0,
   ) {
+    this.pathList = paths;
     this.map = map;
   }
 
@@ -189,20 +225,24 @@ export class DirFiles {
     return new DirFiles(paths, map);
   }
 
-  /** The records of `paths` in a cache file (`view` over the same bytes), one per path from `start` on (see docs/statcache.md). */
-  static decoded(paths: readonly string[], data: Buffer, view: DataView, start: number): DirFiles {
-    return new DirFiles(paths, undefined, data, view, start);
+  /** The records of `count` paths (given by `paths` when asked) in a cache file (`view` over the same bytes), one per path from `start` on (see docs/statcache.md). */
+  static decoded(paths: () => readonly string[], count: number, data: Buffer, view: DataView, start: number): DirFiles {
+    return new DirFiles(undefined, undefined, paths, count, data, view, start);
+  }
+
+  private get paths(): readonly string[] {
+    return (this.pathList ??= this.pathsOf!());
   }
 
   /** Hands the span of the entries' records to `copy` when they are a cache file's bytes; false when they must be encoded. */
   copyRecords(copy: (data: Buffer, start: number, end: number) => void): boolean {
     if (!this.data) return false;
-    copy(this.data, this.start, this.start + this.paths.length * FILE_RECORD_BYTES);
+    copy(this.data, this.start, this.start + this.size * FILE_RECORD_BYTES);
     return true;
   }
 
   get size(): number {
-    return this.paths.length;
+    return this.pathList ? this.pathList.length : this.count;
   }
 
   get(path: string): CachedFile | undefined {
@@ -242,7 +282,7 @@ export class DirFiles {
     }
     const data = this.data;
     const view = this.view!;
-    for (let r = this.start, end = this.start + this.paths.length * FILE_RECORD_BYTES; r < end; r += FILE_RECORD_BYTES, at += STAT_FIELDS) {
+    for (let r = this.start, end = this.start + this.size * FILE_RECORD_BYTES; r < end; r += FILE_RECORD_BYTES, at += STAT_FIELDS) {
       if (!statMatches(stats, at, view.getFloat64(r + FILE_MTIME_AT, true), view.getFloat64(r + FILE_CTIME_AT, true), view.getFloat64(r + FILE_SIZE_AT, true), view.getFloat64(r + FILE_INO_AT, true), TYPE_OF_CODE[data[r + FILE_MODE_AT]!]!, racyFromMs)) return false;
     }
     return true;
@@ -509,15 +549,16 @@ function encode(cache: StatCache): Buffer {
   const reused = dirOrder.map((p, i) => DecodedDir.recordOf(cache.dirs.get(p)!, parents[i]!));
   // Unless files came or went, the path table is the one of the file the directories came from.
   const sameTable = unchangedPathTable(cache, dirOrder, reused.find(Boolean)?.data);
-  // Joined per directory first: a third faster than one 45k-element array.
-  const pathTable = sameTable ? '' : dirOrder.flatMap((p) => (cache.dirs.get(p)!.files.length > 0 ? [cache.dirs.get(p)!.files.join('\0')] : [])).join('\0');
-  const pathTableBytes = sameTable ? sameTable.end - sameTable.start : Buffer.byteLength(pathTable);
+  // Joined per directory (a third faster than one 45k-element array) and written one after
+  // the other: joined whole too, the table (15 MB on 300k files) was in memory twice more.
+  const dirTables = sameTable ? [] : dirOrder.flatMap((p) => (cache.dirs.get(p)!.files.length > 0 ? [cache.dirs.get(p)!.files.join('\0')] : []));
+  const pathTableBytes = sameTable ? sameTable.end - sameTable.start : dirTables.reduce((sum, table) => sum + Buffer.byteLength(table), Math.max(0, dirTables.length - 1));
   let size = HEADER_STRINGS_AT + strSize(cache.rules.excludes) + strSize(token) + HEADER_COUNTS_BYTES + 4 + pathTableBytes + CHECKSUM_BYTES;
   let fileCount = 0;
   dirOrder.forEach((p, i) => {
     const at = reused[i];
     size += at ? at.end - at.start : strSize(p) + DIR_RECORD_BYTES;
-    fileCount += cache.dirs.get(p)!.files.length;
+    fileCount += fileCountOf(cache.dirs.get(p)!);
   });
   size += fileCount * FILE_RECORD_BYTES;
   for (const p of cache.rules.files.keys()) size += strSize(p) + RULE_RECORD_BYTES;
@@ -578,7 +619,13 @@ function encode(cache: StatCache): Buffer {
   });
   flush();
   u32(pathTableBytes);
-  at += sameTable ? sameTable.data.copy(out, at, sameTable.start, sameTable.end) : out.write(pathTable, at);
+  if (sameTable) at += sameTable.data.copy(out, at, sameTable.start, sameTable.end);
+  else {
+    dirTables.forEach((table, i) => {
+      if (i > 0) out[at++] = 0;
+      at += out.write(table, at);
+    });
+  }
   for (const p of dirOrder) {
     const dir = cache.dirs.get(p)!;
     if (dir.fileSet.copyRecords(copy)) continue;
@@ -613,10 +660,14 @@ function encode(cache: StatCache): Buffer {
  */
 function unchangedPathTable(cache: StatCache, dirOrder: string[], source: Buffer | undefined): { data: Buffer; start: number; end: number } | undefined {
   const table = source && pathTables.get(source);
-  if (!table || table.files.length !== dirOrder.length) return undefined;
+  if (!table || table.dirs.length !== dirOrder.length) return undefined;
   for (let i = 0; i < dirOrder.length; i++) {
-    const now = cache.dirs.get(dirOrder[i]!)!.files;
-    const before = table.files[i]!;
+    const dir = cache.dirs.get(dirOrder[i]!)!;
+    // The same directory read from that file lists the same files (a decoded one is never
+    // modified): its paths need not be made to tell.
+    if (dir === table.dirs[i]) continue;
+    const now = dir.files;
+    const before = table.dirs[i]!.files;
     if (now !== before && (now.length !== before.length || now.some((p, k) => p !== before[k]))) return undefined;
   }
   return { data: source, start: table.start, end: table.end };
@@ -648,7 +699,7 @@ function decode(data: Buffer, writtenAtMs: number): StatCache | undefined {
   at += HEADER_COUNTS_BYTES;
 
   const dirs = new Map<string, CachedDir>();
-  const dirOrder: Array<{ dir: CachedDir; fileCount: number }> = [];
+  const dirOrder: Array<{ dir: DecodedDir; fileCount: number }> = [];
   for (let i = 0; i < dirCount; i++) {
     const start = at;
     const p = str();
@@ -677,18 +728,25 @@ function decode(data: Buffer, writtenAtMs: number): StatCache | undefined {
   at += 4;
   if (at + tableBytes + fileCount * FILE_RECORD_BYTES > body.length) return undefined;
   const tableStart = at;
-  const paths = fileCount === 0 ? [] : data.toString('utf8', at, (at += tableBytes)).split('\0');
-  if (paths.length !== fileCount) return undefined;
+  // One string; each directory's paths are split out of it only when asked for (DecodedDir.files).
+  const table = fileCount === 0 ? '' : data.toString('utf8', at, (at += tableBytes));
+  /** Where the next path starts in `table`; past its end once every path is read. */
   let next = 0;
   for (const { dir, fileCount: count } of dirOrder) {
     if (count === 0) continue;
+    const from = next;
+    for (let k = 0; k < count; k++) {
+      if (next > table.length) return undefined;
+      const nul = table.indexOf('\0', next);
+      next = (nul === -1 ? table.length : nul) + 1;
+    }
+    dir.listFiles(table, from, next - 1, count);
     const start = at;
-    dir.files = paths.slice(next, (next += count));
     for (let i = 0; i < count; i++, at += FILE_RECORD_BYTES) if (!MODE_CODES[data[at + FILE_MODE_AT]!]) return undefined;
-    dir.fileSet = DirFiles.decoded(dir.files, data, view, start);
+    dir.fileSet = DirFiles.decoded(() => dir.files, count, data, view, start);
   }
-  if (next !== fileCount) return undefined;
-  pathTables.set(data, { start: tableStart, end: tableStart + tableBytes, files: dirOrder.map(({ dir }) => dir.files) });
+  if (fileCount > 0 && next !== table.length + 1) return undefined;
+  pathTables.set(data, { start: tableStart, end: tableStart + tableBytes, dirs: dirOrder.map(({ dir }) => dir) });
   const ruleFiles = new Map<string, FileStat>();
   for (let i = 0; i < ruleCount; i++) {
     const p = str();
