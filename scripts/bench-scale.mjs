@@ -4,13 +4,13 @@
 // on a short history) in one run.
 // Usage: node scripts/bench-scale.mjs [--only tree,history,packed,delta,prune] [--rounds N] [--packed-gb N] [--reuse DIR] [--keep] [--out FILE] [--bin PATH]
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, openSync, closeSync, renameSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, openSync, closeSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateTree, mutateFiles, prng, TREE_SHAPES } from './bench/tree.mjs';
-import { describeMachine, diskUsage, gitEnv, median, run, runAll } from './bench/measure.mjs';
+import { describeMachine, diskUsage, gitEnv, median, removeTree, run, runAll } from './bench/measure.mjs';
 import { makeHistory, SNAPSHOT_REF } from './bench/history.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -110,7 +110,7 @@ function nativeGit(tree, bare) {
   return {
     g,
     init: () => {
-      rmSync(bare, { recursive: true, force: true });
+      removeTree(bare);
       execFileSync('git', ['init', '--bare', '-q', bare], { env: gitEnv });
     },
     // `commit` exits 1 when there is nothing to commit: that is the no-change case.
@@ -187,7 +187,7 @@ function prepared(dir, make) {
     log(`  reusing ${dir}`);
     return JSON.parse(readFileSync(marker, 'utf8'));
   }
-  rmSync(dir, { recursive: true, force: true });
+  removeTree(dir);
   mkdirSync(dir, { recursive: true });
   const t0 = Date.now();
   const meta = make(dir);
@@ -237,7 +237,7 @@ function treeSection(base) {
   let statCache;
   for (let i = 0; i < count; i++) {
     // Each round starts from empty repositories, so every row measures what its name says.
-    rmSync(ours.home, { recursive: true, force: true });
+    removeTree(ours.home);
     native.init();
     const step = (name, sgFn, gitFn, rssTargetMiB) => measureRow(rows, name, 1, () => (i % 2 === 0 ? { ours: sgFn(), reference: gitFn() } : { reference: gitFn(), ours: sgFn() }), { ratioTarget: 1.5, rssTargetMiB });
     step('first snapshot', () => ours.snapshot(), () => native.snapshot(), 600);
@@ -330,7 +330,7 @@ function setAsideBeforeGc(dir, side) {
 
 function freshCopiesBeforeGc(dir) {
   for (const name of ['home', 'native.git']) {
-    rmSync(path.join(dir, name), { recursive: true, force: true });
+    removeTree(path.join(dir, name));
     execFileSync('cp', ['-a', '--reflink=auto', path.join(dir, `${name}.before-gc`), path.join(dir, name)]);
   }
 }
@@ -465,7 +465,7 @@ function pruneSection(base) {
     'prune --keep-last 50',
     (dir) => {
       const side = sideOf(dir);
-      rmSync(`${side.home}.before-prune`, { recursive: true, force: true });
+      removeTree(`${side.home}.before-prune`);
       execFileSync('cp', ['-a', side.home, `${side.home}.before-prune`]);
       return side;
     },
@@ -474,7 +474,7 @@ function pruneSection(base) {
         return s.sg('prune', '--keep-last', '50');
       } finally {
         keptAfter[repos.find((r) => s.home === path.join(r.dir, 'home')).n] = revCount(s.gitdir(), ['--all']);
-        rmSync(s.home, { recursive: true, force: true });
+        removeTree(s.home);
         renameSync(`${s.home}.before-prune`, s.home);
       }
     },
@@ -570,6 +570,6 @@ try {
     if (opts.out) writeFileSync(opts.out, `${JSON.stringify(report, null, 2)}\n`);
   }
 } finally {
-  if (!keep) rmSync(workRoot, { recursive: true, force: true });
+  if (!keep) removeTree(workRoot);
   else log(`data kept in ${workRoot}`);
 }

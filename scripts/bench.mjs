@@ -2,13 +2,13 @@
 // `npm run bench`: shadowgit against native git on identical, generated trees, side by side.
 // Usage: node scripts/bench.mjs --scale [see scripts/bench-scale.mjs], or node scripts/bench.mjs [--quick] [--cases medium,large,huge] [--rounds N] [--out results.json] [--keep] [--skip-impact] [--drop-extra-ca-certs]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateHugeFile, generateTree, mutateFiles, touchHugeFile, TREE_SHAPES } from './bench/tree.mjs';
-import { describeMachine, diskUsage, gitEnv, median, run, runAll } from './bench/measure.mjs';
+import { describeMachine, diskUsage, gitEnv, median, removeTree, run, runAll } from './bench/measure.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -81,7 +81,7 @@ function shadowgitSide(tree, home) {
   const sg = (...args) => run(BIN, ['-C', tree, ...args, '--json'], { env });
   const json = (r) => JSON.parse(r.stdout);
   return {
-    reset: () => rmSync(home, { recursive: true, force: true }),
+    reset: () => removeTree(home),
     snapshot: (expect) => {
       const r = sg('snapshot', '-m', 'bench');
       const out = json(r);
@@ -128,7 +128,7 @@ function nativeSide(tree, bare) {
   const g = (args, okCodes) => [git[0], [...git[1], ...args], okCodes];
   return {
     reset: () => {
-      rmSync(bare, { recursive: true, force: true });
+      removeTree(bare);
       execFileSync('git', ['init', '--bare', '-q', bare], { env: gitEnv });
     },
     // `commit` exits 1 when there is nothing to commit: that is the no-change case.
@@ -314,10 +314,10 @@ try {
     else throw new Error(`unknown case "${name}"; the cases are medium, large, huge`);
     report.cases[name] = result;
     console.log(render(name === 'huge' ? 'huge-file' : name, result));
-    if (!opts.keep) rmSync(base, { recursive: true, force: true });
+    if (!opts.keep) removeTree(base);
   }
 } finally {
-  if (!opts.keep) rmSync(workRoot, { recursive: true, force: true });
+  if (!opts.keep) removeTree(workRoot);
   else log(`trees kept in ${workRoot}`);
 }
 if (opts.out) writeFileSync(opts.out, `${JSON.stringify(report, null, 2)}\n`);
