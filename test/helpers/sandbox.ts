@@ -16,17 +16,23 @@ export interface Sandbox {
   cleanup(): Promise<void>;
 }
 
+/** Returns a function that puts `process.env[name]` back as it is now (in-process library calls set it). */
+export function rememberEnv(name: string): () => void {
+  const original = process.env[name];
+  return () => {
+    if (original === undefined) delete process.env[name];
+    else process.env[name] = original;
+  };
+}
+
 /**
  * Points this process's SHADOWGIT_HOME (the library API reads it) at `home`; the returned
  * function puts the previous value back.
  */
 export function useHome(home: string): () => void {
-  const previous = process.env.SHADOWGIT_HOME;
+  const restore = rememberEnv('SHADOWGIT_HOME');
   process.env.SHADOWGIT_HOME = home;
-  return () => {
-    if (previous === undefined) delete process.env.SHADOWGIT_HOME;
-    else process.env.SHADOWGIT_HOME = previous;
-  };
+  return restore;
 }
 
 /** Runs `body` with SHADOWGIT_HOME at `home` (useHome), restored however it ends. */

@@ -2,14 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, runCli, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, rememberEnv, runCli, runJson, writeTree, type Sandbox } from '../helpers/sandbox.js';
 import { Repository } from '../../src/engine/store/repo.js';
 import { ObjectStore } from '../../src/engine/store/objects.js';
 import { ShadowGit } from '../../src/shadowgit.js';
 import { readWorktree } from '../../src/engine/snapshot/snapshot.js';
 import { STAT_CACHE } from '../../src/engine/store/statefiles.js';
 import type { GcReport } from '../../src/engine/maintenance/gc.js';
-import { rememberEnv } from './env.js';
 
 type GcJson = GcReport & { bytesFreed: number };
 

@@ -1,8 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ShadowGit } from '../../src/shadowgit.js';
-import { rememberEnv } from './env.js';
-import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, runCli, runJson, writeTree, type Sandbox, type TreeFile } from '../helpers/sandbox.js';
+import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, rememberEnv, runCli, runJson, writeTree, type Sandbox, type TreeFile } from '../helpers/sandbox.js';
 
 /**
  * Snapshots with controlled dates (SHADOWGIT_NOW pins the commit clock), pruned by each policy

@@ -1,7 +1,7 @@
+import { rememberEnv } from '../helpers/sandbox.js';
 import { applyPolicy, DEFAULT_POLICY, parseDuration, resolvePolicy } from '../../src/engine/maintenance/retention.js';
 import type { SnapshotInfo } from '../../src/engine/snapshot/history.js';
 import type { RetentionPolicy } from '../../src/engine/config.js';
-import { rememberEnv } from './env.js';
 
 // Buckets are computed in local time, as restic does; pin it so the expectations hold anywhere.
 const restoreTz = rememberEnv('TZ');
