@@ -2,8 +2,8 @@
  * The seeded multi-round harnesses (`npm run test:seeded`, run by CI after `npm test`): the stat
  * helper threads and the native helper against lstat, change after change; random
  * edits, ignore-file changes, rollbacks and gc, round after round, with native git as the oracle
- * for the stat cache, the listing cache and the watcher's snapshots and statuses. A minute and a
- * half of work kept out of `npm test`'s five minutes.
+ * for the stat cache, the listing cache and the watcher's snapshots and statuses; gc's deltas on
+ * 100 versions of a file against native git gc. Work kept out of `npm test`'s five minutes.
  */
 import base from './jest.config.js';
 
