@@ -10,7 +10,8 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, diagnostics: false }] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/test/faults/', '/test/faults-quick/', '/test/large/', '/test/seeded/'],
+  // test/property and the chain index's oracle run in test:seeded (jest.seeded.config.js), for time.
+  testPathIgnorePatterns: ['/node_modules/', '/test/faults/', '/test/faults-quick/', '/test/large/', '/test/seeded/', '/test/property/', '/test/integration/chainindex.test.ts'],
   testTimeout: 60000,
   maxWorkers: 2,
 };
