@@ -11,7 +11,7 @@ export default {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, diagnostics: false }] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // test/property and the chain index's oracle run in test:seeded (jest.seeded.config.js), for time.
-  testPathIgnorePatterns: ['/node_modules/', '/test/faults/', '/test/faults-quick/', '/test/large/', '/test/seeded/', '/test/property/', '/test/integration/chainindex.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/test/faults/', '/test/faults-quick/', '/test/large/', '/test/seeded/', '/test/property/', '/test/integration/chainindex.test.ts', '/test/ui/'],
   testTimeout: 60000,
   maxWorkers: 2,
 };
