@@ -1,7 +1,8 @@
 /**
  * GET /api/compare and /api/compare/file: two snapshots, or a snapshot and the live tree
- * (docs/ui.md). Only the trees along changed paths are read for the list; file contents are read
- * for line counts and patches within limits, and what is over them is flagged, never read whole.
+ * (docs/ui.md). Only the trees along changed paths are read for the list; contents are read for
+ * line counts and patches within limits (none over 8 MiB is read whole, none over 4 MiB is
+ * diffed), and what is over them is flagged.
  */
 import type { DiffLimits } from '../../shadowgit.js';
 import type { ApiRequest, Route } from '../route.js';
