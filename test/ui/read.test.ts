@@ -99,7 +99,7 @@ beforeAll(async () => {
   await snap('s2', { 'a.txt': 'ONE\ntwo\nthree\nfour\n', 'bin.dat': Buffer.concat([BINARY, BINARY]), 'huge.txt': `${HUGE}one more\n`, 'h.txt': 'second\n', 'd.txt': 'dee\n' }, ['dir/sub/c.txt']);
   await snap('s3', {}, ['h.txt']);
   await snap('s4', { 'h.txt': 'again\n' });
-  await snap('s5', { 'x.txt': 'unrelated\n' });
+  await snap('s5', { 'x.txt': 'unrelated\n', 'wide.txt': `${'w'.repeat(1_100_000)}\n` });
 }, 60_000);
 
 afterAll(async () => {
@@ -121,7 +121,7 @@ describe('GET /api/snapshots/:rev', () => {
 });
 
 describe('GET /api/compare', () => {
-  test('two snapshots: the changed files with the line counts git diff --numstat gives; the huge file is flagged, not read', async () => {
+  test('two snapshots: the changed files with the line counts git diff --numstat gives; the huge file is flagged, not diffed', async () => {
     const c = await ok(`/api/compare?from=${commits.s1}&to=${commits.s2}`);
     expect(c.from.commit).toBe(commits.s1);
     expect(c.to.commit).toBe(commits.s2);
@@ -149,6 +149,10 @@ describe('GET /api/compare', () => {
     expect(await ok(`/api/compare/file?from=${commits.s1}&to=${commits.s2}&path=bin.dat`)).toMatchObject({ binary: true, tooLarge: false });
     expect(await ok(`/api/compare/file?from=${commits.s1}&to=${commits.s2}&path=huge.txt`)).toMatchObject({ status: 'modified', patch: '', tooLarge: true });
     expect(await ok(`/api/compare/file?from=${commits.s1}&to=${commits.s2}&path=dir/b.txt`)).toMatchObject({ status: 'unchanged', patch: '' });
+    // A patch over 1 MiB is cut at a line: here before the one long line.
+    const wide = await ok(`/api/compare/file?from=${commits.s4}&to=${commits.s5}&path=wide.txt`);
+    expect(wide).toMatchObject({ status: 'added', truncated: true, tooLarge: false });
+    expect(wide.patch).toBe('diff --shadowgit a/wide.txt b/wide.txt\n--- /dev/null\n+++ b/wide.txt\n@@ -0,0 +1,1 @@\n');
   });
 
   test('against the live tree (to omitted): the edits made since, counted', async () => {
@@ -245,7 +249,7 @@ describe('GET /api/tree and /api/file', () => {
     expect((await get('/api/file?rev=nosuchrev&path=a.txt')).status).toBe(404);
   });
 
-  test('hostile paths are refused with one sentence before anything is read', async () => {
+  test('hostile paths and revisions are refused with one sentence', async () => {
     for (const bad of ['../x', '/etc/passwd', 'a/../../b', 'a\0b', 'x'.repeat(5000), '']) {
       for (const url of [`/api/file?rev=latest&path=${encodeURIComponent(bad)}`, `/api/history?path=${encodeURIComponent(bad)}`, `/api/compare/file?path=${encodeURIComponent(bad)}`]) {
         const answer = await get(url);
@@ -255,5 +259,8 @@ describe('GET /api/tree and /api/file', () => {
       if (bad !== '') expect((await get(`/api/tree?rev=latest&dir=${encodeURIComponent(bad)}`)).status).toBe(400);
     }
     expect((await get('/api/file?path=a.txt')).status).toBe(400);
+    expect((await get('/api/tree?rev=a%00b')).status).toBe(400);
+    expect((await get(`/api/compare?from=${'x'.repeat(300)}`)).status).toBe(400);
+    expect((await get('/api/history?path=h.txt&before=nosuchrev')).status).toBe(404);
   });
 });
