@@ -208,6 +208,11 @@ describe('GET /api/history', () => {
     const rest = await ok(`/api/history?path=h.txt&before=${first.next}`);
     expect([...first.versions, ...rest.versions].map((v: { commit: string }) => v.commit)).toEqual(logOf('h.txt'));
     expect(rest.next).toBeNull();
+    // A page looks at a bounded number of snapshots: fewer versions than asked, and a next page.
+    const scanned = await sg.fileHistory('h.txt', { limit: 10, maxScanned: 2 });
+    expect(scanned.versions.map((v) => v.snapshot.commit)).toEqual([commits.s4]);
+    expect(scanned.next?.commit).toBe(commits.s4);
+    expect((await ok(`/api/history?path=h.txt&before=${scanned.next!.id}`)).versions.map((v: { commit: string }) => v.commit)).toEqual(logOf('h.txt').slice(1));
     expect((await get('/api/history?path=h.txt&limit=0')).status).toBe(400);
     expect((await get('/api/history?path=h.txt&limit=abc')).status).toBe(400);
   });
