@@ -729,10 +729,10 @@ export class ShadowGit {
     return statFor(this.repository, change, worktree);
   }
 
-  // For the browser UI (src/ui/): reads that answer a request in bounded time and memory.
-
   /** One tree of the repository, its names validated (`dir` names it in messages). */
   private readonly readTree: TreeReader = (oid, dir) => readTreeEntries(this.repository.objects, oid, dir);
+
+  // For the browser UI (src/ui/): reads that answer a request in bounded time and memory.
 
   /** The snapshot status and diff compare the working tree with (see diff). */
   async statusBase(): Promise<SnapshotInfo> {

@@ -1,8 +1,7 @@
-import type { TreeEntry } from '../store/gitformat.js';
+import { MODE_TREE, type TreeEntry } from '../store/gitformat.js';
 import type { Repository } from '../store/repo.js';
 import { readingSnapshot, readParent, type SnapshotInfo } from './history.js';
 import { entryAtPath, isGitlink, readTreeEntries } from './treeread.js';
-import { MODE_TREE } from '../store/gitformat.js';
 
 /** One snapshot in which a file changed: what it holds there (nothing, when it was deleted). */
 export interface FileVersion {
