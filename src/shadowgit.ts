@@ -3,17 +3,17 @@ import path from 'node:path';
 import { approvedName, approveSnapshot, availableName } from './engine/snapshot/approve.js';
 import { abandonInterruptedCheckout, checkout, planCheckoutNow, readLastCheckout, recoverInterruptedCheckout, type CheckoutResult } from './engine/checkout/checkout.js';
 import { checkedOutBase } from './engine/snapshot/base.js';
-import { diffTrees, diffWorktree, patchFor, statFor, type ChangeStat, type FileChange } from './engine/snapshot/diff.js';
+import { diffTrees, diffWorktree, looksBinary, patchFor, statFor, type ChangeStat, type DiffLimits, type FileChange } from './engine/snapshot/diff.js';
 import { CorruptObjectError, explainFilesystemError, ShadowGitError } from './engine/errors.js';
 import { findSession, groupSessions, sessionLabel, shortSessionIds, type AgentSession, type SessionSnapshot } from './engine/snapshot/sessions.js';
 import { readNotes } from './engine/snapshot/notes.js';
-import { chainApprovals, chainSnapshots, confirmListed, countSnapshots, describeDamage, findSnapshotById, listApproved, loadChain, readingSnapshot, readLatest, readSnapshot, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/snapshot/history.js';
+import { chainApprovals, chainSnapshots, confirmListed, countSnapshots, describeDamage, findSnapshotById, listApproved, loadChain, readingSnapshot, readLatest, readParent, readSnapshot, resolveRevision, type ApprovedRevision, type ChangeCounts, type SnapshotInfo } from './engine/snapshot/history.js';
 import { faultPoint } from './engine/faults.js';
 import { RepoLock } from './engine/store/lock.js';
 import { appendOp, opRecord, readOps, type Operation, type ReadOpsOptions } from './engine/store/oplog.js';
 import { Rewrites, withCurrentCommits, type LoggedOp } from './engine/snapshot/rewrites.js';
 import { MODE_TREE, type FlatTree } from './engine/store/gitformat.js';
-import { isGitlink, readTreeEntries } from './engine/snapshot/treeread.js';
+import { entryAtPath, entryKind, isGitlink, readTreeEntries, type EntryKind, type TreeReader } from './engine/snapshot/treeread.js';
 import { homeRefusal, isHomeDirectory, Repository } from './engine/store/repo.js';
 import { readJournal } from './engine/checkout/journal.js';
 import { planFromChanges } from './engine/checkout/plan.js';
@@ -25,6 +25,7 @@ import type { PolicySource, RetentionDecision } from './engine/maintenance/reten
 import type { VerifyReport } from './engine/maintenance/verify.js';
 import type { ExportResult } from './engine/checkout/export.js';
 import type { SnapshotDetails } from './engine/snapshot/show.js';
+import type { FileVersion } from './engine/snapshot/filehistory.js';
 import { readWatcher, type WatchSnapshot } from './engine/worktree/watchstate.js';
 import { LOCK, OPLOG } from './engine/store/statefiles.js';
 import type { CheckoutReport, SnapshotReport } from './engine/reports.js';
@@ -46,6 +47,7 @@ import { fetchedChains } from './engine/snapshot/remotechains.js';
 export { agentSummary } from './engine/provenance.js';
 
 export type { CheckoutReport, SnapshotReport };
+export type { DiffLimits, EntryKind, FileVersion };
 export type { Remote, RemoteSummary, PushReport, FetchReport, RemotePruneReport, TransferProgress };
 
 export interface OpenOptions {
@@ -154,6 +156,20 @@ export interface SnapshotFile {
   mode: string;
   oid: string;
   content?: Buffer;
+  /** Its length in bytes, also when `content` is absent. */
+  size: number;
+  /** Whether it looks binary as git decides (a NUL in its first 8,000 bytes); false when `content` is absent. */
+  binary: boolean;
+}
+
+/** One entry of a snapshot's directory (see `ShadowGit.treeAt`). */
+export interface SnapshotTreeEntry {
+  name: string;
+  /** Worktree-relative posix path. */
+  path: string;
+  kind: EntryKind;
+  mode: string;
+  oid: string;
 }
 
 export interface StatusReport {
@@ -694,19 +710,12 @@ export class ShadowGit {
     const absent = (why: string) => new ShadowGitError(`${rel || '.'} ${why} in snapshot ${snapshot.id}; name a file it recorded (\`shadowgit show ${snapshot.id}\` lists what it changed).`, 'ENOPATH');
     if (rel === '') throw absent('is the whole tree, not a file,');
     return readingSnapshot(snapshot, async () => {
-      const names = rel.split('/');
-      let tree = snapshot.tree;
-      for (const [i, name] of names.entries()) {
-        const dir = names.slice(0, i).join('/');
-        const entry = (await readTreeEntries(this.repository.objects, tree, dir)).find((e) => e.name === name);
-        if (!entry) throw absent('is not recorded');
-        const last = i === names.length - 1;
-        if (entry.mode === MODE_TREE && last) throw absent('is a directory, not a file,');
-        if (entry.mode === MODE_TREE) tree = entry.oid;
-        else if (!last || isGitlink(entry)) throw absent('is not recorded');
-        else return { snapshot, path: rel, mode: entry.mode, oid: entry.oid, content: await this.repository.objects.verifyBlob(entry.oid, rel) };
-      }
-      throw absent('is not recorded');
+      const entry = await entryAtPath(this.readTree, snapshot.tree, rel);
+      if (entry?.mode === MODE_TREE) throw absent('is a directory, not a file,');
+      if (!entry || isGitlink(entry)) throw absent('is not recorded');
+      const content = await this.repository.objects.verifyBlob(entry.oid, rel);
+      const size = content?.length ?? this.repository.objects.largeBlobSize(entry.oid) ?? 0;
+      return { snapshot, path: rel, mode: entry.mode, oid: entry.oid, content, size, binary: content !== undefined && looksBinary(content) };
     });
   }
 
@@ -718,6 +727,60 @@ export class ShadowGit {
   /** Lines added and removed by one change from `diff()` (sizes for a binary file); `worktree` as for patch. */
   async stat(change: FileChange, worktree: boolean): Promise<ChangeStat> {
     return statFor(this.repository, change, worktree);
+  }
+
+  /** One tree of the repository, its names validated (`dir` names it in messages). */
+  private readonly readTree: TreeReader = (oid, dir) => readTreeEntries(this.repository.objects, oid, dir);
+
+  // For the browser UI (src/ui/): reads that answer a request in bounded time and memory.
+
+  /** The snapshot status and diff compare the working tree with (see diff). */
+  async statusBase(): Promise<SnapshotInfo> {
+    return this.baseSnapshot();
+  }
+
+  /** patch() within `limits`: undefined when a side is larger than `limits.maxBytes` or the diff takes longer than `limits.timeoutMs`. */
+  async boundedPatch(change: FileChange, worktree: boolean, limits: DiffLimits): Promise<string | undefined> {
+    return patchFor(this.repository, change, worktree, limits);
+  }
+
+  /** stat() within `limits`, as boundedPatch. */
+  async boundedStat(change: FileChange, worktree: boolean, limits: DiffLimits): Promise<ChangeStat | undefined> {
+    return statFor(this.repository, change, worktree, limits);
+  }
+
+  /**
+   * The entries of the directory `dir` (worktree-relative posix, '' the root) as snapshot `rev`
+   * recorded it, in the tree's order; only the trees along `dir` are read. ENOPATH when the
+   * snapshot has no directory there.
+   */
+  async treeAt(rev: string, dir: string): Promise<{ snapshot: SnapshotInfo; dir: string; entries: SnapshotTreeEntry[] }> {
+    const rel = this.toWorktreePath(dir === '' ? '.' : dir);
+    const snapshot = await this.resolve(rev);
+    return readingSnapshot(snapshot, async () => {
+      const entry = rel === '' ? undefined : await entryAtPath(this.readTree, snapshot.tree, rel);
+      if (rel !== '' && entry?.mode !== MODE_TREE) throw new ShadowGitError(`${rel} is ${entry ? 'not a directory' : 'not recorded'} in snapshot ${snapshot.id}; name a directory it recorded.`, 'ENOPATH');
+      const entries = await this.readTree(entry?.oid ?? snapshot.tree, rel);
+      return { snapshot, dir: rel, entries: entries.map((e) => ({ name: e.name, path: rel === '' ? e.name : `${rel}/${e.name}`, kind: entryKind(e.mode), mode: e.mode, oid: e.oid })) };
+    });
+  }
+
+  /**
+   * The snapshots in which the file `p` (worktree-relative) changed, newest first: at most
+   * `limit`, starting after snapshot `before` (any revision; default: from the latest), looking
+   * at no more than `maxScanned` snapshots (default 2,000). `next` is the snapshot to pass as
+   * `before` for the next page; undefined at the chain's first snapshot.
+   */
+  async fileHistory(p: string, options: { limit: number; before?: string; maxScanned?: number }): Promise<{ path: string; versions: FileVersion[]; next: SnapshotInfo | undefined }> {
+    const rel = this.toWorktreePath(p);
+    if (rel === '') throw new ShadowGitError('the history of the whole tree is the timeline; name a file for its history.', 'EUSAGE');
+    const { fileHistory } = await import('./engine/snapshot/filehistory.js');
+    let start: SnapshotInfo | undefined;
+    if (options.before !== undefined) {
+      const after = await this.resolve(options.before);
+      start = after.parent === undefined ? undefined : await readParent(this.repository, after);
+    } else if (await this.repository.exists()) start = await readLatest(this.repository);
+    return { path: rel, ...(await fileHistory(this.repository, start, rel, { limit: options.limit, maxScanned: options.maxScanned ?? 2000 })) };
   }
 
   async status(): Promise<StatusReport> {

@@ -143,53 +143,87 @@ export async function diffWorktree(objects: ObjectStore, from: string | undefine
   return changes.sort(byPath);
 }
 
-function looksBinary(content: Buffer): boolean {
+/** Whether `content` is binary as git decides: a NUL in its first 8,000 bytes. */
+export function looksBinary(content: Buffer): boolean {
   return content.subarray(0, 8000).includes(0);
 }
 
 /**
- * The old and new content of one change. `fromWorktree` says the new side is read from the
- * working tree (its blob may not be in the repository yet).
+ * What a patch or a stat may cost: a side larger than `maxBytes` (a blob's size is known before
+ * it is read when over 8 MiB, a working tree file's from its open handle) or a line diff that
+ * takes longer than `timeoutMs` gives no answer.
  */
-async function contentsOf(repo: Repository, change: FileChange, fromWorktree: boolean): Promise<{ oldContent: Buffer; newContent: Buffer }> {
-  const read = async (oid: string | undefined, mode: string | undefined, worktreeSide: boolean): Promise<Buffer> => {
+export interface DiffLimits {
+  maxBytes: number;
+  timeoutMs: number;
+}
+
+/**
+ * The old and new content of one change; undefined when a side is over `limits.maxBytes`.
+ * `fromWorktree` says the new side is read from the working tree (its blob may not be in the
+ * repository yet).
+ */
+async function contentsOf(repo: Repository, change: FileChange, fromWorktree: boolean, limits?: DiffLimits): Promise<{ oldContent: Buffer; newContent: Buffer } | undefined> {
+  const maxBytes = limits?.maxBytes ?? Number.MAX_SAFE_INTEGER;
+  const read = async (oid: string | undefined, mode: string | undefined, worktreeSide: boolean): Promise<Buffer | undefined> => {
     if (!oid) return Buffer.alloc(0);
     if (worktreeSide) {
       const full = path.join(repo.worktree, change.path);
       if (mode === MODE_LINK) return fsp.readlink(full, { encoding: 'buffer' });
       // The scan saw a regular file; if it was swapped for a FIFO since, reading must not block.
-      const content = await readRegularFile(full, { maxBytes: Number.MAX_SAFE_INTEGER }).catch((err: unknown) => {
+      let tooLarge = false;
+      const content = await readRegularFile(full, { maxBytes }).catch((err: unknown) => {
+        tooLarge = err instanceof NotRegularFileError && err.reason === 'too large';
+        if (tooLarge) return undefined;
         if (err instanceof NotRegularFileError) throw new ShadowGitError(`${change.path} changed while the diff was made (it is ${err.problem} now); run the command again.`, 'ECHANGED');
         throw err;
       });
-      return content ?? Buffer.alloc(0);
+      return tooLarge ? undefined : (content ?? Buffer.alloc(0));
     }
-    return repo.objects.readTyped(oid, 'blob', change.path);
+    if (limits && (repo.objects.largeBlobSize(oid) ?? 0) > maxBytes) return undefined;
+    const content = await repo.objects.readTyped(oid, 'blob', change.path);
+    return content.length > maxBytes ? undefined : content;
   };
-  return { oldContent: await read(change.oldOid, change.oldMode, false), newContent: await read(change.newOid, change.newMode, fromWorktree) };
+  const oldContent = await read(change.oldOid, change.oldMode, false);
+  const newContent = oldContent && (await read(change.newOid, change.newMode, fromWorktree));
+  return oldContent && newContent && { oldContent, newContent };
 }
 
-/** Unified diff text for one change (see contentsOf for `fromWorktree`). */
-export async function patchFor(repo: Repository, change: FileChange, fromWorktree: boolean): Promise<string> {
+/**
+ * Unified diff text for one change (see contentsOf for `fromWorktree`); with `limits`,
+ * undefined when a side is too large or the diff takes too long.
+ */
+export async function patchFor(repo: Repository, change: FileChange, fromWorktree: boolean): Promise<string>;
+export async function patchFor(repo: Repository, change: FileChange, fromWorktree: boolean, limits: DiffLimits): Promise<string | undefined>;
+export async function patchFor(repo: Repository, change: FileChange, fromWorktree: boolean, limits?: DiffLimits): Promise<string | undefined> {
   const { createTwoFilesPatch } = await import('diff');
-  const { oldContent, newContent } = await contentsOf(repo, change, fromWorktree);
   const header = `diff --shadowgit a/${change.path} b/${change.path}\n${change.oldMode && change.newMode && change.oldMode !== change.newMode ? `old mode ${change.oldMode}\nnew mode ${change.newMode}\n` : ''}`;
   if (change.status === 'mode') return header;
+  const contents = await contentsOf(repo, change, fromWorktree, limits);
+  if (!contents) return undefined;
+  const { oldContent, newContent } = contents;
   if (looksBinary(oldContent) || looksBinary(newContent)) return `${header}Binary files differ\n`;
-  const patch = createTwoFilesPatch(change.oldOid ? `a/${change.path}` : '/dev/null', change.newOid ? `b/${change.path}` : '/dev/null', oldContent.toString('utf8'), newContent.toString('utf8'), '', '', { context: 3 });
-  return header + patch.split('\n').slice(1).join('\n');
+  const patch = createTwoFilesPatch(change.oldOid ? `a/${change.path}` : '/dev/null', change.newOid ? `b/${change.path}` : '/dev/null', oldContent.toString('utf8'), newContent.toString('utf8'), '', '', { context: 3, timeout: limits?.timeoutMs ?? Infinity });
+  return patch === undefined ? undefined : header + patch.split('\n').slice(1).join('\n');
 }
 
 /** Lines added and removed by one change, as `git diff --numstat` counts them; for a binary file, its sizes instead. */
 export type ChangeStat = { insertions: number; deletions: number } | { binary: true; oldBytes: number; newBytes: number };
 
-export async function statFor(repo: Repository, change: FileChange, fromWorktree: boolean): Promise<ChangeStat> {
+/** See patchFor for `limits`. */
+export async function statFor(repo: Repository, change: FileChange, fromWorktree: boolean): Promise<ChangeStat>;
+export async function statFor(repo: Repository, change: FileChange, fromWorktree: boolean, limits: DiffLimits): Promise<ChangeStat | undefined>;
+export async function statFor(repo: Repository, change: FileChange, fromWorktree: boolean, limits?: DiffLimits): Promise<ChangeStat | undefined> {
   if (change.status === 'mode') return { insertions: 0, deletions: 0 };
-  const { oldContent, newContent } = await contentsOf(repo, change, fromWorktree);
+  const contents = await contentsOf(repo, change, fromWorktree, limits);
+  if (!contents) return undefined;
+  const { oldContent, newContent } = contents;
   if (looksBinary(oldContent) || looksBinary(newContent)) return { binary: true, oldBytes: oldContent.length, newBytes: newContent.length };
   const { diffLines } = await import('diff');
+  const parts = diffLines(oldContent.toString('utf8'), newContent.toString('utf8'), { timeout: limits?.timeoutMs ?? Infinity });
+  if (!parts) return undefined;
   const stat = { insertions: 0, deletions: 0 };
-  for (const part of diffLines(oldContent.toString('utf8'), newContent.toString('utf8'))) {
+  for (const part of parts) {
     if (part.added) stat.insertions += part.count ?? 0;
     else if (part.removed) stat.deletions += part.count ?? 0;
   }

@@ -170,7 +170,7 @@ export async function setAsideBrokenTip(repo: Repository, broken: BrokenTipError
 }
 
 /** The parent snapshot of `child`; a missing or damaged parent commit is named, with what still works. */
-async function readParent(repo: Repository, child: Pick<SnapshotInfo, 'id' | 'commit' | 'parent'>): Promise<SnapshotInfo> {
+export async function readParent(repo: Repository, child: Pick<SnapshotInfo, 'id' | 'commit' | 'parent'>): Promise<SnapshotInfo> {
   try {
     return await readSnapshot(repo, child.parent!);
   } catch (err) {

@@ -88,3 +88,32 @@ export async function readFlatTree(store: ObjectStore, tree: string, prefix = ''
   await walkTrees([tree], { read: (oid, dir) => readTreeEntries(store, oid, dir), onBlob: (entry, rel) => flat.set(rel, { oid: entry.oid, mode: entry.mode }) }, prefix);
   return flat;
 }
+
+/** What a tree entry is, by its mode: a file (plain or executable), a directory, a symlink or a submodule link. */
+export type EntryKind = 'file' | 'dir' | 'symlink' | 'submodule';
+
+export function entryKind(mode: string): EntryKind {
+  if (mode === MODE_TREE) return 'dir';
+  if (mode === MODE_LINK) return 'symlink';
+  if (mode === MODE_GITLINK) return 'submodule';
+  return 'file';
+}
+
+/** Reads one tree's entries; `dir` names it in messages (readTreeEntries, or a cache in front of it). */
+export type TreeReader = (oid: string, dir: string) => Promise<readonly TreeEntry[]>;
+
+/**
+ * The entry at `rel` (a worktree-relative posix path, not '') in the tree `root`: only the trees
+ * along the path are read. Undefined when nothing is there, or a file or link stands on the way.
+ */
+export async function entryAtPath(read: TreeReader, root: string, rel: string): Promise<TreeEntry | undefined> {
+  const names = rel.split('/');
+  let tree = root;
+  for (const [i, name] of names.entries()) {
+    const entry = (await read(tree, names.slice(0, i).join('/'))).find((e) => e.name === name);
+    if (!entry || i === names.length - 1) return entry;
+    if (entry.mode !== MODE_TREE) return undefined;
+    tree = entry.oid;
+  }
+  return undefined;
+}
