@@ -101,6 +101,29 @@ test('the change log answers all for tokens from before what it kept, before los
   for (const token of unknown) expect({ token, paths: log.changesSince(token) }).toEqual({ token, paths: 'all' });
 });
 
+test('a directory removed and made again under the same inode number is watched again (a rollback does this to docs/)', async () => {
+  const changed = new Set<string>();
+  const tree = new TreeWatcher(sb.worktree, [], { onChange: (p) => changed.add(p), onWarning: () => undefined, onCookie: () => undefined, onLost: () => undefined });
+  await tree.start();
+  try {
+    const lib = path.join(sb.worktree, 'src', 'lib');
+    const ino = (await fsp.lstat(lib)).ino;
+    // The file system hands a freed inode number to the next new directory often, not always:
+    // remove and make until it does (this process reads no event meanwhile: spawnSync blocks it).
+    const script = 'i=0; while [ $i -lt 500 ]; do rm -rf lib; mkdir lib; [ "$(stat -c %i lib)" = "$1" ] && exit 0; i=$((i+1)); done; exit 1';
+    const remade = spawnSync('sh', ['-c', script, 'sh', String(ino)], { cwd: path.join(sb.worktree, 'src') });
+    expect(remade.status).toBe(0);
+    expect((await fsp.lstat(lib)).ino).toBe(ino);
+    await waitFor('the directory to be seen again', async () => (await tree.settled(), changed.has('src/lib')));
+    await tree.settled();
+    changed.clear();
+    await write('src/lib/new.ts', 'new\n');
+    await waitFor('the edit in the directory made again', async () => (await tree.settled(), changed.has('src/lib/new.ts')));
+  } finally {
+    tree.close();
+  }
+});
+
 test('a burst of events as long as the kernel queue may have overflowed counts as lost events', async () => {
   const queueLimit = Number(await fsp.readFile('/proc/sys/fs/inotify/max_queued_events', 'utf8'));
   const lost = jest.fn();

@@ -9,7 +9,11 @@ const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastInde
 interface WatchedDir {
   watcher: FSWatcher;
   rules: DirRules;
-  /** A watch follows its inode: a directory replaced under the same name needs a new one. */
+  /**
+   * A watch follows its inode: a directory replaced under the same name needs a new one. The
+   * number alone cannot tell (a freed inode number is soon given to the next new directory), so
+   * a 'rename' event for the name replaces the watch too.
+   */
   ino: number;
 }
 
@@ -105,7 +109,7 @@ export class TreeWatcher {
     if (this.closed || this.dirs.has(rel)) return;
     let watcher: FSWatcher;
     try {
-      watcher = watch(absolute, { persistent: true }, (_event, name) => this.onEvent(rel, name ? String(name) : undefined));
+      watcher = watch(absolute, { persistent: true }, (event, name) => this.onEvent(rel, event, name ? String(name) : undefined));
     } catch (err) {
       this.reportFailure(rel, err);
       return;
@@ -147,7 +151,7 @@ export class TreeWatcher {
     this.events.onWarning(`cannot watch ${rel || '.'} and possibly more directories: ${why}; changes there are recorded by the periodic snapshot instead.`);
   }
 
-  private onEvent(dir: string, name: string | undefined): void {
+  private onEvent(dir: string, event: string, name: string | undefined): void {
     const entry = this.dirs.get(dir);
     if (!entry || this.closed) return;
     this.countBurst();
@@ -161,7 +165,7 @@ export class TreeWatcher {
     }
     if (name === '.git' || name.split(/[\\/]/).includes('.git')) return;
     const child = join(dir, name);
-    this.track(IGNORE_FILES.includes(name) ? this.reload(dir, child) : this.classify(child, entry.rules));
+    this.track(IGNORE_FILES.includes(name) ? this.reload(dir, child) : this.classify(child, entry.rules, event === 'rename'));
   }
 
   private countBurst(): void {
@@ -185,7 +189,8 @@ export class TreeWatcher {
     void handled.finally(() => this.pending.delete(handled));
   }
 
-  private async classify(child: string, rules: DirRules): Promise<void> {
+  /** `renamed`: the name was created, removed or moved here, so a directory under it may be a new one. */
+  private async classify(child: string, rules: DirRules, renamed: boolean): Promise<void> {
     let stat: Stats;
     try {
       stat = await fsp.lstat(path.join(this.worktree, child));
@@ -198,7 +203,7 @@ export class TreeWatcher {
     }
     const isDir = stat.isDirectory();
     const watched = this.dirs.get(child);
-    if (watched && (!isDir || watched.ino !== stat.ino)) this.removeDir(child);
+    if (watched && (!isDir || renamed || watched.ino !== stat.ino)) this.removeDir(child);
     if (rules.ignores(child, isDir)) return;
     if (isDir && !this.dirs.has(child)) await this.addDir(child, rules, true);
     this.events.onChange(child);
