@@ -88,6 +88,13 @@ function shadowgit(tree, home) {
       if (!name) throw new Error(`no shadow repository under ${repos}`);
       return path.join(repos, name);
     },
+    /** `shadowgit ui` started, its first timeline page fetched as the page does, stopped: the time to that page (scripts/bench/ui-open.mjs). */
+    openUi: () => {
+      const r = run('node', [path.join(ROOT, 'scripts', 'bench', 'ui-open.mjs'), BIN, tree], { env });
+      const opened = JSON.parse(r.stdout);
+      if (opened.shown === 0) throw new Error('the UI\'s timeline showed no snapshot');
+      return { ...r, ms: opened.openMs };
+    },
     snapshot: (expectModified) => {
       const r = sg('snapshot', '-m', 'bench');
       const out = JSON.parse(r.stdout);
@@ -290,6 +297,7 @@ function historySection(base) {
   row('show <hash prefix>', (s, m) => s.sg('show', m.midCommit.slice(0, 10)));
   row('show latest~N (N = count/2)', (s, m) => s.sg('show', `latest~${m.latestBack}`));
   row('show <approved name>', (s, m) => s.sg('show', m.approved));
+  row('ui: start and the timeline\'s first page', (s) => s.openUi());
   row('rollback <mid id>', (s, m) => {
     const r = s.rollback(m.midId);
     s.rollback('latest'); // back to the tip, unmeasured, so the history stays the same length
