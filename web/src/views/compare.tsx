@@ -61,7 +61,7 @@ export function Compare({ params }: { params: URLSearchParams }) {
       <h2 id="compare-title">Compare</h2>
       <form onSubmit={submit} aria-label="What to compare">
         <SnapshotChoices id="compare-snapshots" />
-        <div class="grid">
+        <fieldset class="pickers">
           <label>
             From
             <input name="from" list="compare-snapshots" placeholder="what status compares with" value={fromInput} onInput={(e) => setFromInput((e.target as HTMLInputElement).value)} />
@@ -70,8 +70,8 @@ export function Compare({ params }: { params: URLSearchParams }) {
             To
             <input name="to" list="compare-snapshots" placeholder="the live tree" value={toInput} onInput={(e) => setToInput((e.target as HTMLInputElement).value)} />
           </label>
-        </div>
-        <button type="submit">Compare</button>
+          <button type="submit">Compare</button>
+        </fieldset>
       </form>
       <Shown loaded={loaded}>
         {(c) => {
@@ -83,19 +83,27 @@ export function Compare({ params }: { params: URLSearchParams }) {
                 <span class="added">{c.counts.added} added</span>, <span class="modified">{c.counts.modified} modified</span>, <span class="deleted">{c.counts.deleted} deleted</span>; <span class="added">+{c.lines.added}</span> <span class="deleted">−{c.lines.removed}</span> lines)
               </p>
               {c.total === 0 && <p>Nothing differs between {c.from.id} and {endName(c.to)}.</p>}
-              <nav aria-label="Changed files">
-                <ul class="paths file-list" data-testid="changed-files">
-                  {c.files.map((f) => (
-                    <li key={f.path}>
-                      <Status status={f.status} />{' '}
-                      <a href={link({ path: f.path })} aria-current={f.path === path ? 'true' : undefined}>
-                        <code>{f.path}</code>
-                      </a>{' '}
-                      <small>{f.binary ? 'binary' : f.tooLarge ? 'too large to count' : <><span class="added">+{f.added}</span> <span class="deleted">−{f.removed}</span></>}</small>
-                    </li>
-                  ))}
-                </ul>
-              </nav>
+              {c.files.length > 0 && (
+                <table class="striped file-list" aria-label="Changed files" data-testid="changed-files">
+                  <tbody>
+                    {c.files.map((f) => (
+                      <tr key={f.path}>
+                        <td>
+                          <Status status={f.status} />
+                        </td>
+                        <td class="path">
+                          <a href={link({ path: f.path })} aria-current={f.path === path ? 'true' : undefined}>
+                            <code>{f.path}</code>
+                          </a>
+                        </td>
+                        <td class="counts">
+                          {f.binary ? 'binary' : f.tooLarge ? 'too large to count' : <><span class="added">+{f.added}</span> <span class="deleted">−{f.removed}</span></>}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
               {c.truncated && <p class="muted">The first {c.files.length} of {c.total} changed files are listed.</p>}
               {path && (
                 <section aria-label={`Diff of ${path}`}>

@@ -30,6 +30,7 @@ function Graph({ graph, onPick }: { graph: ImpactGraph; onPick: (id: string) => 
     if (!box.current) return;
     const text = themeColor('--pico-color', '#333');
     const muted = themeColor('--pico-muted-border-color', '#999');
+    const line = themeColor('--pico-muted-color', '#777');
     const surface = themeColor('--pico-card-background-color', '#fff');
     const cy = cytoscape({
       container: box.current,
@@ -56,11 +57,12 @@ function Graph({ graph, onPick }: { graph: ImpactGraph; onPick: (id: string) => 
         { selector: 'node.changed', style: { 'background-color': '#e8590c', 'border-color': '#e8590c' } },
         { selector: 'node.test', style: { shape: 'round-rectangle', 'border-color': '#2f9e44', 'border-width': 4 } },
         { selector: 'node:selected', style: { 'border-color': '#1c7ed6', 'border-width': 5 } },
-        { selector: 'edge', style: { width: 1.5, 'line-color': muted, 'target-arrow-color': muted, 'target-arrow-shape': 'triangle', 'curve-style': 'bezier' } },
+        { selector: 'edge', style: { width: 1.5, 'line-color': line, 'target-arrow-color': line, 'target-arrow-shape': 'triangle', 'curve-style': 'bezier' } },
         { selector: 'edge.type-only', style: { 'line-style': 'dashed' } },
       ],
-      layout: { name: 'dagre', rankDir: 'BT', nodeSep: 30, rankSep: 60 } as cytoscape.LayoutOptions,
-      wheelSensitivity: 0.3,
+      layout: { name: 'dagre', rankDir: 'TB', nodeSep: 30, rankSep: 60, fit: true, padding: 30, nodeDimensionsIncludeLabels: true } as cytoscape.LayoutOptions,
+      // A small graph is not blown up to fill the box: labels stay the size of the page's text.
+      maxZoom: 1.4,
     });
     cy.on('tap', 'node', (event) => pick.current(event.target.id() as string));
     return () => cy.destroy();

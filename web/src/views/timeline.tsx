@@ -185,7 +185,16 @@ export function Timeline() {
             {source.label} <small class="muted">({group.length})</small>
           </h3>
           <div class="overflow-auto">
-            <table class="striped">
+            <table class="striped timeline">
+              <colgroup>
+                <col class="select" />
+                <col class="id" />
+                <col class="when" />
+                <col class="trigger" />
+                <col />
+                <col class="counts" />
+                <col class="live" />
+              </colgroup>
               <tbody>
                 {group.map((entry) => (
                   <Row key={entry.id} entry={entry} fresh={fresh.has(entry.id)} selected={selected.includes(entry.id)} onSelect={(on) => select(entry.id, on)} />
