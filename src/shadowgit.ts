@@ -262,10 +262,15 @@ export async function momentOf(text: string, now = new Date()): Promise<Date> {
   return date;
 }
 
-/** `graceMs`, or `grace` as typed (`0`, `90s`, `15m`, `2h`: a usage error quoting it otherwise), or the default. */
+/** A period as typed on the command line (`0`, `90s`, `15m`, `2h`, `1d`; bare digits are seconds) in milliseconds; EUSAGE quoting it otherwise. */
+export async function periodOf(text: string): Promise<number> {
+  return (await import('./engine/maintenance/gc.js')).parseGracePeriod(text);
+}
+
+/** `graceMs`, or `grace` as typed (see periodOf), or the default. */
 async function gracePeriodOf(options: { graceMs?: number; grace?: string }): Promise<number | undefined> {
   if (options.grace === undefined) return options.graceMs;
-  return (await import('./engine/maintenance/gc.js')).parseGracePeriod(options.grace);
+  return periodOf(options.grace);
 }
 
 /** A rejection handler for a read that may find a damaged object: `fallback` then, any other error passed on. */
@@ -824,6 +829,16 @@ export class ShadowGit {
   async logOperation(op: Operation, args: Record<string, unknown>, started: number, result: { commits: string[]; error?: string }): Promise<void> {
     await this.repository.ensureCreated();
     await appendOp(this.repository.statePath(OPLOG), opRecord(op, args, started, result));
+  }
+
+  /**
+   * Every ref of the shadow repository (`refs/heads/snapshots`, approvals' tags, notes, fetched
+   * `refs/remotes/…`) and the commit it names; empty before the first snapshot. One directory walk,
+   * no object read: the UI polls it to see snapshots and moved refs arrive.
+   */
+  async refTips(): Promise<Map<string, string>> {
+    if (!(await this.repository.exists())) return new Map();
+    return this.repository.refs.list('refs/');
   }
 
   /** The operation log, oldest first, with the commits it names as a prune may since have renamed them. */

@@ -4,8 +4,21 @@
  * request to one, checks it and calls it. docs/ui.md lists every route and its JSON.
  */
 import type { ShadowGit } from '../shadowgit.js';
+import type { PlanStore } from '../mcp/plans.js';
 
 export type Method = 'GET' | 'POST';
+
+/** What one running server gives every handler besides the repository. */
+export interface UiContext {
+  /** The token every POST carries in X-CSRF-Token (GET /api/session hands it to the page). */
+  csrf: string;
+  /** shadowgit's version, for the page to show. */
+  version: string;
+  /** The rollback, restore and undo plans shown and not yet carried out. */
+  plans: PlanStore;
+  /** Sends an event to every open event stream (events.ts). */
+  publish(event: string, data: unknown): void;
+}
 
 /** One API request as a handler sees it: already authenticated, Host- and CSRF-checked. */
 export interface ApiRequest {
@@ -19,6 +32,7 @@ export interface ApiRequest {
   sg: ShadowGit;
   /** Aborted when the client goes away or the server stops. */
   signal: AbortSignal;
+  ui: UiContext;
 }
 
 /** A handler's answer: JSON with status 200 unless `status` says otherwise. */

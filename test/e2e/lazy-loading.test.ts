@@ -32,6 +32,12 @@ describe('commands load only what they need', () => {
     expect(modulesLoadedBy(['mcp']).some(sdk)).toBe(true);
   });
 
+  test('nothing of the browser UI (src/ui/, open) loads for other commands, nor for the full --help', async () => {
+    await writeTree(sb.worktree, { 'a.ts': 'export const a = 1;\n' });
+    const ui = (url: string) => /\/dist\/ui\/|\/node_modules\/open\//.test(url);
+    for (const args of [['snapshot'], ['status'], ['list'], ['--help'], ['ui', '--help']]) expect(modulesLoadedBy(args).filter(ui)).toEqual([]);
+  });
+
   test('rollback from a gc-packed shadow repository reads the packs without isomorphic-git', async () => {
     await writeTree(sb.worktree, { 'a.ts': 'export const a = 1;\n', 'lib/b.ts': 'export const b = 1;\n' });
     const first = runJson(sb, ['snapshot', '-m', 'first']);

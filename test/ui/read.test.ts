@@ -1,43 +1,21 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { ShadowGitError } from '../../src/engine/errors.js';
 import { ShadowGit } from '../../src/shadowgit.js';
-import type { Route } from '../../src/ui/route.js';
-import { compareRoutes } from '../../src/ui/api/compare.js';
-import { fileRoutes } from '../../src/ui/api/files.js';
-import { impactRoutes } from '../../src/ui/api/impact.js';
-import { snapshotRoutes } from '../../src/ui/api/snapshot.js';
 import { git, makeSandbox, useHome, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { startUi, type UiSession } from '../helpers/ui.js';
 
 /**
- * The read-only API (snapshot, compare, history, tree, file, impact) on a real repository whose
- * snapshots the facade made, with native git as the oracle.
+ * The read-only API (snapshot, compare, history, tree, file, impact) through real HTTP to the
+ * real CLI's `shadowgit ui`, on a repository whose snapshots the facade made, with native git as
+ * the oracle.
  */
 
-const ROUTES: Route[] = [...snapshotRoutes, ...compareRoutes, ...fileRoutes, ...impactRoutes];
-/** The status the server answers each error code with (docs/ui.md). */
-const STATUS: Record<string, number> = { EUSAGE: 400, EBADREV: 404, EPRUNED: 404, ENOPATH: 404 };
+let ui: UiSession;
 
-/**
- * One GET to the API: its status and JSON. Here a dispatcher over the routes' patterns, as the
- * server matches them; at merge it becomes a request through the real server.
- */
+/** One GET to the API: its status and JSON. */
 async function get(url: string): Promise<{ status: number; json: any }> {
-  const u = new URL(url, 'http://127.0.0.1');
-  const segments = u.pathname.split('/');
-  for (const route of ROUTES) {
-    const pattern = route.pattern.split('/');
-    if (pattern.length !== segments.length || !pattern.every((p, i) => p.startsWith(':') || p === segments[i])) continue;
-    const params = Object.fromEntries(pattern.flatMap((p, i) => (p.startsWith(':') ? [[p.slice(1), decodeURIComponent(segments[i]!)]] : [])));
-    try {
-      const answer = await route.handler({ query: u.searchParams, body: {}, params, sg, signal: new AbortController().signal });
-      return { status: answer.status ?? 200, json: JSON.parse(JSON.stringify(answer.json)) };
-    } catch (err) {
-      if (!(err instanceof ShadowGitError)) throw err;
-      return { status: STATUS[err.code] ?? 500, json: { error: { message: err.message, code: err.code } } };
-    }
-  }
-  return { status: 404, json: { error: { message: `no route ${u.pathname}`, code: 'ENOROUTE' } } };
+  const answer = await ui.get(url);
+  return { status: answer.status, json: answer.json };
 }
 
 /** A GET that must answer 200. */
@@ -100,9 +78,11 @@ beforeAll(async () => {
   await snap('s3', {}, ['h.txt']);
   await snap('s4', { 'h.txt': 'again\n' });
   await snap('s5', { 'x.txt': 'unrelated\n', 'wide.txt': `${'w'.repeat(1_100_000)}\n` });
+  ui = await startUi(sb);
 }, 60_000);
 
 afterAll(async () => {
+  await ui?.stop();
   restoreHome();
   await sb.cleanup();
 });

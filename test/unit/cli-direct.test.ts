@@ -74,6 +74,7 @@ const PIECES: Record<string, string[][]> = {
   impact: [['a.ts'], ['--since', 'latest'], ['--since'], ['--depth', '2'], ['--depth', 'x'], ['--format', 'dot'], ['--format', 'bad'], ['--format'], ['--no-types'], ['--types', 'false'], ['--tests-only'], ['--', 'b.ts']],
   precheck: [['a.ts'], ['b.ts'], ['--no-types'], ['--types'], ['--', 'c.ts']],
   mcp: [],
+  ui: [['--port', '8765'], ['--port', 'x'], ['--port'], ['--idle-timeout', '90s'], ['--idle-timeout'], ['--no-open'], ['--open', 'false'], ['--idleTimeout', '1h']],
   init: [],
   hooks: [['install'], ['uninstall'], ['status'], ['install', '--agent', 'cursor'], ['uninstall', '--scope', 'user'], ['status', '--json'], ['bogus'], ['--agent', 'claude'], ['--agent', 'nope'], ['--agent'], ['--scope', 'user'], ['--scope', 'x'], ['--dry-run'], ['--dryRun'], ['--guard'], ['--guard', 'true']],
   hook: [['claude'], ['cursor', 'beforeShellExecution'], ['PreToolUse'], ['--guard'], ['--guard', 'false'], ['-g'], ['claude', 'Stop', 'extra']],

@@ -27,6 +27,7 @@ import { snapshotCommand } from './snapshot.js';
 import { statusCommand } from './status.js';
 import { verifyCommand } from './verify.js';
 import { undoCommand } from './undo.js';
+import { uiCommand } from './ui.js';
 import { watchCommand } from './watch.js';
 
 /** Every command, in the order `--help` lists them. */
@@ -55,6 +56,7 @@ export const commands: DirectCommand[] = [
   impactCommand,
   precheckCommand,
   mcpCommand,
+  uiCommand,
   initCommand,
   hooksCommand,
   remoteCommand,
