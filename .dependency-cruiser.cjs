@@ -202,6 +202,26 @@ module.exports = {
       to: { path: '^src/engine/', pathNot: '^src/engine/errors\\.ts$', dependencyTypesNot: TYPE_ONLY },
     },
     {
+      name: 'ui-beside-the-cli',
+      severity: 'error',
+      comment:
+        'The browser UI (src/ui/) is a front end like the CLI and the MCP server: its server and ' +
+        'API modules work through the facade and impact/, never the engine itself; only ' +
+        'ShadowGitError (a refusal the server maps to a status) and types come from there. It ' +
+        'shares the MCP server\'s argument checks and plan store (src/mcp/args.ts, plans.ts).',
+      from: { path: '^src/ui/' },
+      to: { path: '^src/engine/', pathNot: '^src/engine/errors\\.ts$', dependencyTypesNot: TYPE_ONLY },
+    },
+    {
+      name: 'ui-loaded-by-its-command-only',
+      severity: 'error',
+      comment:
+        'Only `shadowgit ui` (src/cli/commands/ui.ts, by a dynamic import when it runs) loads ' +
+        'src/ui/: no other command, the library surface or the MCP server pays for the UI.',
+      from: { path: '^src/', pathNot: ['^src/ui/', '^src/cli/commands/ui\\.ts$'] },
+      to: { path: '^src/ui/' },
+    },
+    {
       name: 'impact-beside-the-facade',
       severity: 'error',
       comment:

@@ -404,7 +404,16 @@ export class ShadowGit {
    * hooks recorded; `limit` applies after every filter.
    */
   async list(options: { limit?: number; approved?: boolean; session?: string; agent?: string } = {}): Promise<ListedSnapshot[]> {
-    if (!(await this.repository.exists())) return [];
+    return (await this.listPage(options)).snapshots;
+  }
+
+  /**
+   * A page of list(): the snapshots after `before` (a snapshot id or full commit of the chain;
+   * EBADREV when it names none), `total` the chain's length and `start` the position (0: the
+   * latest) of the first one returned. From the chain index: only the snapshots returned are read.
+   */
+  async listPage(options: { limit?: number; approved?: boolean; session?: string; agent?: string; before?: string } = {}): Promise<{ snapshots: ListedSnapshot[]; total: number; start: number }> {
+    if (!(await this.repository.exists())) return { snapshots: [], total: 0, start: 0 };
     const approved = await listApproved(this.repository);
     const tagsByCommit = new Map<string, string[]>();
     for (const a of approved) tagsByCommit.set(a.commit, [...(tagsByCommit.get(a.commit) ?? []), a.name]);
@@ -421,19 +430,27 @@ export class ShadowGit {
     }
     const kept = this.sessionsOf(sessions, options);
     const ofKept = kept && new Set(kept.flatMap((session) => session.snapshots.map((s) => s.position)));
+    let after = 0;
+    if (options.before !== undefined) {
+      const before = options.before;
+      const at = index.positionsWithIdPrefix(before).find((p) => index.idAt(p) === before) ?? (/^[0-9a-f]{40}$/.test(before) ? index.positionOf(before) : -1);
+      if (at < 0) throw new ShadowGitError(`"${before}" names no snapshot of the chain; page with the id a page's \`next\` gave.`, 'EBADREV');
+      after = at + 1;
+    }
     const shown: number[] = [];
-    for (let position = 0; position < index.length && shown.length < (options.limit ?? Infinity); position++) {
+    for (let position = after; position < index.length && shown.length < (options.limit ?? Infinity); position++) {
       if (ofKept && !ofKept.has(position)) continue;
       if (options.approved && !tagsByCommit.has(index.commitAt(position))) continue;
       shown.push(position);
     }
     // Built from the chain again when a line it shows is not what its commit says (damage to the index).
-    if (!(await confirmListed(this.repository, index, shown))) return this.list(options);
-    return shown.map((position) => {
+    if (!(await confirmListed(this.repository, index, shown))) return this.listPage(options);
+    const snapshots = shown.map((position) => {
       const s = index.at(position);
       const agent: ListedAgent | undefined = s.agent && { ...s.agent, ...agents.get(position)! };
       return { id: s.id, commit: s.commit, date: s.date.toISOString(), message: s.message, trigger: s.trigger, tags: tagsByCommit.get(s.commit) ?? [], changes: s.changes, ...(agent && { agent }) };
     });
+    return { snapshots, total: index.length, start: shown[0] ?? after };
   }
 
   /** The sessions `agent` and `session` pick (undefined: neither is given, so no filter). */
@@ -590,20 +607,31 @@ export class ShadowGit {
     );
   }
 
-  /** Returns the tree to its state before the last rollback, restore or undo. */
-  async undo(): Promise<CheckoutReport> {
+  /** Returns the tree to its state before the last rollback, restore or undo; `expect` as for rollback (see planUndo). */
+  async undo(options: { expect?: CheckoutExpectation } = {}): Promise<CheckoutReport> {
     await this.repository.requireExisting();
     return this.mutate(
       'undo',
       {},
       async () => {
-        const last = await readLastCheckout(this.repository);
-        if (!last) throw new ShadowGitError('there is no rollback or restore to undo; `shadowgit list` shows the snapshots you can roll back to.', 'ENOTHING');
-        const target = await resolveRevision(this.repository, last.before);
-        return checkoutReport(await checkout(this.repository, target, { op: 'undo', trigger: 'pre-undo' }));
+        const target = expected(await this.undoTarget(), options.expect);
+        return checkoutReport(await checkout(this.repository, target, { op: 'undo', trigger: 'pre-undo', expectTree: options.expect?.worktreeTree }));
       },
       checkoutCommits,
     );
+  }
+
+  /** The state before the last rollback, restore or undo: where undo goes. */
+  private async undoTarget(): Promise<SnapshotInfo> {
+    const last = await readLastCheckout(this.repository);
+    if (!last) throw new ShadowGitError('there is no rollback or restore to undo; `shadowgit list` shows the snapshots you can roll back to.', 'ENOTHING');
+    return resolveRevision(this.repository, last.before);
+  }
+
+  /** What undo would write and delete now, as checkoutPlan says it for a rollback; nothing is changed. */
+  async planUndo(): Promise<CheckoutPlan> {
+    await this.repository.requireExisting();
+    return this.checkoutPlan((await this.undoTarget()).commit);
   }
 
   /**

@@ -1,5 +1,5 @@
 /**
- * The restore plans the MCP server has shown and not yet carried out. A plan id is a hash of
+ * The restore plans the MCP server (and the browser UI) has shown and not yet carried out. A plan id is a hash of
  * what the plan depends on (the target commit, the paths asked, the working tree as scanned),
  * so the same request on the same tree names the same plan; each id is good for one use and
  * for a limited time.
@@ -14,12 +14,20 @@ export interface ShownPlan {
   paths?: string[];
   /** The working tree's id as the plan scanned it. */
   worktreeTree: string;
+  /**
+   * The browser UI's plans (rollback, restore, undo) also keep the operation and the revision as
+   * asked, to carry it out as the CLI would (the op log records the revision typed); the MCP
+   * server's restore plans need neither.
+   */
+  op?: 'rollback' | 'restore' | 'undo';
+  rev?: string;
 }
 
 export const PLAN_LIFETIME_MS = 10 * 60_000;
 
 export function planId(plan: ShownPlan): string {
-  return createHash('sha256').update(JSON.stringify([plan.target, plan.paths ?? null, plan.worktreeTree])).digest('hex').slice(0, 24);
+  const asked = plan.op === undefined ? [] : [plan.op, plan.rev ?? null];
+  return createHash('sha256').update(JSON.stringify([plan.target, plan.paths ?? null, plan.worktreeTree, ...asked])).digest('hex').slice(0, 24);
 }
 
 export class PlanStore {
