@@ -18,29 +18,29 @@ export interface Session {
   version: string;
 }
 
-/** An agent's provenance as the listing shows it: who asked, in which session, on which prompt. */
-export interface TimelineAgent {
-  agent?: string;
-  name?: string;
-  session?: string;
-  event?: string;
+/** An agent's provenance: who asked, in which session, at which event; `label` names the session briefly. */
+export interface Agent {
+  agent: string;
+  session: string;
+  event: string;
   tool?: string;
   label?: string;
   prompt?: number;
 }
 
+export type SourceKind = 'agent' | 'watcher' | 'guard' | 'checkout' | 'manual';
+
 export interface TimelineEntry extends SnapshotRef {
   date: string;
   message: string;
   trigger: string;
-  /** Approved names: `approved` in the contract's snapshot answer, `tags` in the CLI's listing. */
-  approved?: string[];
-  tags?: string[];
-  changes?: Counts;
-  counts?: Counts;
-  agent?: TimelineAgent | null;
+  counts: Counts;
+  /** Where it came from, as the timeline groups snapshots. */
+  source: { kind: SourceKind; label: string; session: string | null; prompt: number | null };
+  agent: Agent | null;
+  approved: string[];
   /** The remotes that hold this snapshot. */
-  remotes?: string[];
+  remotes: string[];
 }
 
 export interface TimelinePage {
@@ -55,7 +55,7 @@ export interface SnapshotDetails extends SnapshotRef {
   message: string;
   trigger: string;
   counts: Counts;
-  agent: TimelineAgent | null;
+  agent: Agent | null;
   approved: string[];
   trailers: Record<string, string>;
   note: string | null;
@@ -165,7 +165,7 @@ export interface Health {
 /** A rollback, restore or undo as it would run: what it writes and deletes, shown before it runs. */
 export interface Plan {
   id: string;
-  target: (SnapshotRef & { message?: string; date?: string }) | string;
+  target: SnapshotRef & { date: string; message: string };
   write: string[];
   delete: string[];
   expires: string;
@@ -182,9 +182,9 @@ export interface CheckoutReport {
   preRollback?: SnapshotRef & { created: boolean };
   written: number;
   deleted: number;
-  writtenPaths?: string[];
-  deletedPaths?: string[];
-  warnings?: string[];
+  writtenPaths: string[];
+  deletedPaths: string[];
+  warnings: string[];
   cli: string;
 }
 
@@ -194,6 +194,9 @@ export interface ApproveAnswer {
   commit: string;
   id: string;
   snapshotCreated: boolean;
+  /** Set when `.shadowgit` pushes on approve: whether it went, and why not. */
+  pushed?: boolean;
+  pushError?: string;
   cli: string;
 }
 

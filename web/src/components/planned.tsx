@@ -44,10 +44,6 @@ function PathList({ label, paths, testid }: { label: string; paths: string[]; te
   );
 }
 
-function targetName(target: PlanAnswer['plan']['target']): string {
-  return typeof target === 'string' ? target : target.id;
-}
-
 /** The dialog of one planned action, open from the moment it is rendered until closed. */
 export function PlannedDialog({ action: asked, onClose, onDone }: { action: PlannedAction; onClose: () => void; onDone?: (report: CheckoutReport) => void }) {
   // The action as it was when the dialog opened: a parent's new render must not plan again.
@@ -89,7 +85,7 @@ export function PlannedDialog({ action: asked, onClose, onDone }: { action: Plan
         {answer && stage.name !== 'done' && (
           <div data-testid="plan-preview">
             <p>
-              Target: <a href={href('snapshot', { rev: targetName(answer.plan.target) })}>{targetName(answer.plan.target)}</a>
+              Target: <a href={href('snapshot', { rev: answer.plan.target.id })}>{answer.plan.target.id}</a> “{answer.plan.target.message}”
               {nothing ? ' — the tree already matches it; nothing would change.' : '. The current state is snapshotted first, so this can be undone.'}
             </p>
             <PathList label="Files to write" paths={answer.plan.write} testid="plan-write" />

@@ -14,11 +14,7 @@ const argsText = (args: Record<string, unknown>) =>
     .join(', ');
 
 export function Operations() {
-  // The contract says "the op log": a list, or an object holding it.
-  const loaded = useLoad(async (signal) => {
-    const answer = await get<Operation[] | { operations: Operation[] }>('/api/operations', { limit: 50 }, signal);
-    return Array.isArray(answer) ? answer : answer.operations;
-  }, []);
+  const loaded = useLoad(async (signal) => (await get<{ operations: Operation[] }>('/api/operations', { limit: 50 }, signal)).operations, []);
   useEvents(() => loaded.reload());
   return (
     <section aria-labelledby="operations-title">

@@ -1,51 +1,9 @@
-/** One snapshot as `shadowgit show` tells it, and what can be done with it: approve it, roll back to it. */
-import { useState } from 'preact/hooks';
-import { get, post, sentence } from '../api.js';
-import { CliHint, CountBadges, ErrorNote, Shown, Status, When, useLoad } from '../components/common.js';
+/** One snapshot as `shadowgit show` tells it, and rolling back to it. */
+import { get } from '../api.js';
+import { CountBadges, Shown, Status, When, useLoad } from '../components/common.js';
 import { PlannedButton } from '../components/planned.js';
 import { href } from '../route.js';
-import type { ApproveAnswer, SnapshotDetails } from '../types.js';
-
-function ApproveForm({ rev, onDone }: { rev: string; onDone: () => void }) {
-  const [name, setName] = useState('');
-  const [description, setDescription] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
-  const [done, setDone] = useState<ApproveAnswer>();
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      setDone(await post<ApproveAnswer>('/api/approve', { rev, name, ...(description && { description }) }));
-      onDone();
-    } catch (err) {
-      setError(sentence(err));
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <form onSubmit={(e) => void submit(e)} aria-label="Approve this snapshot">
-      <fieldset role="group">
-        <input name="name" aria-label="Approval name" placeholder="Approval name (e.g. tests pass)" required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
-        <input name="description" aria-label="Description" placeholder="Description (optional)" value={description} onInput={(e) => setDescription((e.target as HTMLInputElement).value)} />
-        <button type="submit" aria-busy={busy} disabled={busy}>
-          Approve
-        </button>
-      </fieldset>
-      <ErrorNote error={error} />
-      {done && (
-        <div role="status" data-testid="approve-report">
-          <p>
-            Approved {done.id} as “{done.name}”{done.snapshotCreated ? ' (a snapshot of the tree was recorded for it)' : ''}.
-          </p>
-          <CliHint cli={done.cli} />
-        </div>
-      )}
-    </form>
-  );
-}
+import type { SnapshotDetails } from '../types.js';
 
 export function SnapshotView({ rev }: { rev: string }) {
   const loaded = useLoad((signal) => get<SnapshotDetails>(`/api/snapshots/${encodeURIComponent(rev)}`, {}, signal), [rev]);
@@ -74,7 +32,7 @@ export function SnapshotView({ rev }: { rev: string }) {
                   <>
                     <dt>Agent</dt>
                     <dd>
-                      {[s.agent.agent ?? s.agent.name, s.agent.session && `session ${s.agent.session}`, s.agent.event, s.agent.tool].filter(Boolean).join(' · ')}
+                      {[s.agent.agent, s.agent.session && `session ${s.agent.session}`, s.agent.event, s.agent.tool].filter(Boolean).join(' · ')}
                     </dd>
                   </>
                 )}
@@ -133,7 +91,6 @@ export function SnapshotView({ rev }: { rev: string }) {
               </ul>
               {s.truncated && <p class="muted">The first {s.files.length} of {s.totalFiles} are listed.</p>}
               <h3>Actions</h3>
-              <ApproveForm rev={s.id} onDone={loaded.reload} />
               <PlannedButton
                 action={{ verb: 'Roll back', title: `Roll the working tree back to ${s.id}`, planPath: '/api/rollback/plan', planBody: { rev: s.id }, runPath: '/api/rollback' }}
                 label="Roll back to this snapshot…"

@@ -5,6 +5,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { get, sentence } from '../api.js';
+import { ApproveForm } from '../components/approve.js';
 import { CountBadges, ErrorNote, When, shortCommit } from '../components/common.js';
 import { useEvents } from '../events.js';
 import { href, navigate } from '../route.js';
@@ -12,45 +13,33 @@ import type { TimelineEntry, TimelinePage } from '../types.js';
 
 const PAGE = 100;
 
-export interface Source {
+export interface Group {
   key: string;
-  kind: 'agent' | 'watcher' | 'guard' | 'rollback' | 'manual';
+  kind: TimelineEntry['source']['kind'];
   label: string;
 }
 
-const ROLLBACK_TRIGGERS = new Set(['pre-rollback', 'pre-restore', 'pre-undo', 'interrupted']);
+const GROUP_LABELS = { watcher: 'Watcher', guard: 'Guard', checkout: 'Before a rollback, restore or undo', manual: 'Manual' } as const;
 
-export function agentLabel(entry: TimelineEntry): string | undefined {
-  const a = entry.agent;
-  if (!a) return undefined;
-  return a.label ?? [a.agent ?? a.name, a.session?.slice(0, 8)].filter(Boolean).join('·');
+/** The group a snapshot belongs to: an agent's session, or the kind of source. */
+export function groupOf({ source }: TimelineEntry): Group {
+  if (source.kind === 'agent') return { key: `agent:${source.label}`, kind: 'agent', label: `Agent session ${source.label}` };
+  return { key: source.kind, kind: source.kind, label: GROUP_LABELS[source.kind] };
 }
 
-/** Where a snapshot came from: consecutive snapshots of one source form one group. */
-export function sourceOf(entry: TimelineEntry): Source {
-  const agent = agentLabel(entry);
-  if (agent !== undefined) return { key: `agent:${agent}`, kind: 'agent', label: `Agent session ${agent}` };
-  if (entry.trigger === 'watch') return { key: 'watcher', kind: 'watcher', label: 'Watcher' };
-  if (entry.trigger.startsWith('guard')) return { key: 'guard', kind: 'guard', label: 'Guard' };
-  if (ROLLBACK_TRIGGERS.has(entry.trigger)) return { key: 'rollback', kind: 'rollback', label: 'Before a rollback, restore or undo' };
-  return { key: 'manual', kind: 'manual', label: 'Manual' };
-}
-
-export function groupBySource(entries: TimelineEntry[]): Array<{ source: Source; entries: TimelineEntry[] }> {
-  const groups: Array<{ source: Source; entries: TimelineEntry[] }> = [];
+/** Consecutive snapshots of one source, in the timeline's order. */
+export function groupBySource(entries: TimelineEntry[]): Array<{ group: Group; entries: TimelineEntry[] }> {
+  const groups: Array<{ group: Group; entries: TimelineEntry[] }> = [];
   for (const entry of entries) {
-    const source = sourceOf(entry);
+    const group = groupOf(entry);
     const last = groups[groups.length - 1];
-    if (last && last.source.key === source.key) last.entries.push(entry);
-    else groups.push({ source, entries: [entry] });
+    if (last && last.group.key === group.key) last.entries.push(entry);
+    else groups.push({ group, entries: [entry] });
   }
   return groups;
 }
 
-export const approvedOf = (e: TimelineEntry): string[] => e.approved ?? e.tags ?? [];
-
 function Row({ entry, selected, onSelect, fresh }: { entry: TimelineEntry; selected: boolean; onSelect: (on: boolean) => void; fresh: boolean }) {
-  const agent = entry.agent;
   return (
     <tr data-testid="snapshot-row" data-id={entry.id} class={fresh ? 'fresh' : undefined}>
       <td>
@@ -67,25 +56,25 @@ function Row({ entry, selected, onSelect, fresh }: { entry: TimelineEntry; selec
         <When date={entry.date} />
       </td>
       <td>
-        <span class={`trigger trigger-${sourceOf(entry).kind}`}>{entry.trigger}</span>
-        {agent?.prompt !== undefined && <small class="muted"> prompt #{agent.prompt}</small>}
-        {agent?.tool && <small class="muted"> {agent.tool}</small>}
+        <span class={`trigger trigger-${entry.source.kind}`}>{entry.trigger}</span>
+        {entry.source.prompt !== null && <small class="muted"> prompt #{entry.source.prompt}</small>}
+        {entry.agent?.tool && <small class="muted"> {entry.agent.tool}</small>}
       </td>
       <td class="message">
         {entry.message}
-        {approvedOf(entry).map((name) => (
+        {entry.approved.map((name) => (
           <span key={name} class="badge approved" title="approved">
             ✓ {name}
           </span>
         ))}
-        {(entry.remotes ?? []).map((name) => (
+        {entry.remotes.map((name) => (
           <span key={name} class="badge remote" title={`held by the remote ${name}`}>
             ⇡ {name}
           </span>
         ))}
       </td>
       <td>
-        <CountBadges counts={entry.changes ?? entry.counts} />
+        <CountBadges counts={entry.counts} />
       </td>
       <td>
         <a href={href('compare', { from: entry.id })} title="Compare with the live tree">
@@ -94,6 +83,16 @@ function Row({ entry, selected, onSelect, fresh }: { entry: TimelineEntry; selec
       </td>
     </tr>
   );
+}
+
+/** Each snapshot once, where it first appears. */
+function unique(entries: TimelineEntry[]): TimelineEntry[] {
+  const seen = new Set<string>();
+  return entries.filter((e) => {
+    if (seen.has(e.id)) return false;
+    seen.add(e.id);
+    return true;
+  });
 }
 
 export function Timeline() {
@@ -107,20 +106,24 @@ export function Timeline() {
   const known = useRef<Set<string> | undefined>(undefined);
   const pagedOn = useRef(false);
 
-  /** The newest page again, kept in front of the older pages already shown. */
-  const refresh = useCallback(async () => {
+  useEffect(() => {
+    known.current = new Set(entries.map((s) => s.id));
+  }, [entries]);
+
+  /**
+   * The newest page (no `before`: again, in front of what is shown, its entries replacing their
+   * older copies) or the page older than `before` (behind what is shown).
+   */
+  const load = useCallback(async (before?: string) => {
+    setLoading(true);
     try {
-      const page = await get<TimelinePage>('/api/timeline', { limit: PAGE });
+      const page = await get<TimelinePage>('/api/timeline', { limit: PAGE, before });
       const seen = known.current;
-      setFresh(new Set(seen ? page.snapshots.filter((s) => !seen.has(s.id)).map((s) => s.id) : []));
-      setEntries((old) => {
-        const ids = new Set(page.snapshots.map((s) => s.id));
-        const merged = [...page.snapshots, ...old.filter((s) => !ids.has(s.id))];
-        known.current = new Set(merged.map((s) => s.id));
-        return merged;
-      });
+      if (before === undefined) setFresh(new Set(seen ? page.snapshots.filter((s) => !seen.has(s.id)).map((s) => s.id) : []));
+      else pagedOn.current = true;
+      setEntries((old) => unique(before === undefined ? [...page.snapshots, ...old] : [...old, ...page.snapshots]));
       // Once older pages are shown, the next page goes on from the oldest of them.
-      if (!pagedOn.current) setNext(page.next);
+      if (before !== undefined || !pagedOn.current) setNext(page.next);
       setTotal(page.total);
       setError(undefined);
     } catch (err) {
@@ -131,31 +134,9 @@ export function Timeline() {
   }, []);
 
   useEffect(() => {
-    void refresh();
-  }, [refresh]);
-  useEvents(() => void refresh());
-
-  const older = async () => {
-    if (next === null) return;
-    setLoading(true);
-    try {
-      const page = await get<TimelinePage>('/api/timeline', { limit: PAGE, before: next });
-      setEntries((old) => {
-        const ids = new Set(old.map((s) => s.id));
-        const merged = [...old, ...page.snapshots.filter((s) => !ids.has(s.id))];
-        known.current = new Set(merged.map((s) => s.id));
-        return merged;
-      });
-      pagedOn.current = true;
-      setNext(page.next);
-      setTotal(page.total);
-      setError(undefined);
-    } catch (err) {
-      setError(sentence(err));
-    } finally {
-      setLoading(false);
-    }
-  };
+    void load();
+  }, [load]);
+  useEvents(() => void load());
 
   const select = (id: string, on: boolean) => setSelected((old) => (on ? [...old.filter((s) => s !== id), id].slice(-2) : old.filter((s) => s !== id)));
   const compareSelected = () => {
@@ -177,12 +158,16 @@ export function Timeline() {
           Compare selected
         </button>
       </header>
+      <details class="approve">
+        <summary>Approve the tree as it is…</summary>
+        <ApproveForm onDone={() => void load()} />
+      </details>
       <ErrorNote error={error} />
       {!loading && entries.length === 0 && !error && <p>No snapshots yet: `shadowgit snapshot` records the first.</p>}
-      {groupBySource(entries).map(({ source, entries: group }) => (
-        <section key={`${source.key}:${group[0]!.id}`} class={`group group-${source.kind}`} aria-label={`${source.label}: ${group.length} snapshot${group.length === 1 ? '' : 's'}`} data-testid="timeline-group">
+      {groupBySource(entries).map(({ group, entries: members }) => (
+        <section key={`${group.key}:${members[0]!.id}`} class={`group group-${group.kind}`} aria-label={`${group.label}: ${members.length} snapshot${members.length === 1 ? '' : 's'}`} data-testid="timeline-group">
           <h3>
-            {source.label} <small class="muted">({group.length})</small>
+            {group.label} <small class="muted">({members.length})</small>
           </h3>
           <div class="overflow-auto">
             <table class="striped timeline">
@@ -196,7 +181,7 @@ export function Timeline() {
                 <col class="live" />
               </colgroup>
               <tbody>
-                {group.map((entry) => (
+                {members.map((entry) => (
                   <Row key={entry.id} entry={entry} fresh={fresh.has(entry.id)} selected={selected.includes(entry.id)} onSelect={(on) => select(entry.id, on)} />
                 ))}
               </tbody>
@@ -205,7 +190,7 @@ export function Timeline() {
         </section>
       ))}
       {next !== null && (
-        <button type="button" class="secondary" onClick={() => void older()} aria-busy={loading} disabled={loading}>
+        <button type="button" class="secondary" onClick={() => void load(next)} aria-busy={loading} disabled={loading}>
           Older
         </button>
       )}
