@@ -11,7 +11,7 @@ export function Health() {
     <section aria-labelledby="health-title">
       <header class="view-head">
         <h2 id="health-title">Health</h2>
-        <button type="button" class="secondary" onClick={loaded.reload} aria-busy={loaded.loading}>
+        <button type="button" class="outline small" onClick={loaded.reload} aria-busy={loaded.loading}>
           Check again
         </button>
       </header>

@@ -106,8 +106,9 @@ export function Timeline() {
   const known = useRef<Set<string> | undefined>(undefined);
   const pagedOn = useRef(false);
 
+  // After the first page: what a later newest page holds that was not shown is new.
   useEffect(() => {
-    known.current = new Set(entries.map((s) => s.id));
+    if (entries.length > 0) known.current = new Set(entries.map((s) => s.id));
   }, [entries]);
 
   /**
