@@ -121,6 +121,38 @@ describe('shadowgit ui in a browser', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  test('the timeline pages back with "Older"', async () => {
+    await open('#/timeline?limit=2');
+    expect(await timelineIds(2)).toEqual([ids.three, ids.two]);
+    expect(await page.getByTestId('snapshot-row').count()).toBe(2);
+    await page.getByRole('button', { name: 'Older' }).click();
+    expect(await timelineIds(3)).toEqual([ids.three, ids.two, ids.one]);
+    // The first snapshot of the chain (native git: the commit without a parent) ends the pages.
+    expect((git(repo, ['rev-list', '--max-parents=0', 'refs/heads/snapshots']) as string).trim()).toBe(commitOf(ids.one!));
+    await page.getByRole('button', { name: 'Older' }).waitFor({ state: 'detached' });
+    expect(pageErrors).toEqual([]);
+  });
+
+  test('approve from the page: a name in use is refused with the sentence, a new one tags the latest snapshot', async () => {
+    await timelineIds(3);
+    await page.getByText('Approve the tree as it is…').click();
+    const form = page.getByRole('form', { name: 'Approve the tree as it is' });
+    await form.getByLabel('Approval name').fill('reviewed');
+    await form.getByRole('button', { name: 'Approve' }).click();
+    const refusal = form.getByRole('alert');
+    await refusal.waitFor();
+    expect(await refusal.innerText()).toMatch(/reviewed/);
+    expect((git(repo, ['tag', '--points-at', commitOf(ids.three!)]) as string).trim()).toBe('');
+    await form.getByLabel('Approval name').fill('shipped');
+    await form.getByRole('button', { name: 'Approve' }).click();
+    await form.getByTestId('approve-report').waitFor();
+    expect(await form.getByTestId('cli').innerText()).toBe('shadowgit approve shipped');
+    expect((git(repo, ['tag', '--points-at', commitOf(ids.three!)]) as string).trim()).toBe('shipped');
+    await row(ids.three!).locator('.badge.approved', { hasText: 'shipped' }).waitFor();
+    // The browser logs the refused request; nothing else went wrong.
+    expect(pageErrors).toEqual([expect.stringContaining('status of 409')]);
+  });
+
   test('comparing two snapshots picked on the timeline lists the changed files and shows a diff', async () => {
     await timelineIds(3);
     await page.getByRole('checkbox', { name: `Select ${ids.one} to compare` }).check();

@@ -49,7 +49,7 @@ function Current() {
     case 'operations':
       return <Operations />;
     default:
-      return <Timeline />;
+      return <Timeline key={of('limit')} params={params} />;
   }
 }
 

@@ -10,6 +10,7 @@ import { CliHint, ErrorNote } from './common.js';
 export function ApproveForm({ onDone }: { onDone?: () => void }) {
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
+  const [force, setForce] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const [done, setDone] = useState<ApproveAnswer>();
@@ -17,8 +18,9 @@ export function ApproveForm({ onDone }: { onDone?: () => void }) {
     event.preventDefault();
     setBusy(true);
     setError(undefined);
+    setDone(undefined);
     try {
-      setDone(await post<ApproveAnswer>('/api/approve', { name, ...(description && { description }) }));
+      setDone(await post<ApproveAnswer>('/api/approve', { name, ...(description && { description }), ...(force && { force }) }));
       onDone?.();
     } catch (err) {
       setError(sentence(err));
@@ -35,6 +37,10 @@ export function ApproveForm({ onDone }: { onDone?: () => void }) {
           Approve
         </button>
       </fieldset>
+      <label>
+        <input type="checkbox" name="force" checked={force} onChange={(e) => setForce((e.target as HTMLInputElement).checked)} />
+        Move the name if it is already in use
+      </label>
       <ErrorNote error={error} />
       {done && (
         <div role="status" data-testid="approve-report">

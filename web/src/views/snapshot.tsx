@@ -9,7 +9,7 @@ export function SnapshotView({ rev }: { rev: string }) {
   const loaded = useLoad((signal) => get<SnapshotDetails>(`/api/snapshots/${encodeURIComponent(rev)}`, {}, signal), [rev]);
   return (
     <section aria-labelledby="snapshot-title">
-      <h2 id="snapshot-title">Snapshot {rev}</h2>
+      <h2 id="snapshot-title">Snapshot {loaded.data?.id ?? rev}</h2>
       {!rev && <p>Pick a snapshot on the timeline.</p>}
       {rev && (
         <Shown loaded={loaded}>

@@ -11,6 +11,7 @@ import { useEvents } from '../events.js';
 import { href, navigate } from '../route.js';
 import type { TimelineEntry, TimelinePage } from '../types.js';
 
+/** Snapshots a page asks for, unless the address says (`#/timeline?limit=20`). */
 const PAGE = 100;
 
 export interface Group {
@@ -95,7 +96,8 @@ function unique(entries: TimelineEntry[]): TimelineEntry[] {
   });
 }
 
-export function Timeline() {
+export function Timeline({ params }: { params: URLSearchParams }) {
+  const limit = /^\d{1,4}$/.test(params.get('limit') ?? '') ? Number(params.get('limit')) : PAGE;
   const [entries, setEntries] = useState<TimelineEntry[]>([]);
   const [next, setNext] = useState<string | null>(null);
   const [total, setTotal] = useState<number | undefined>();
@@ -118,7 +120,7 @@ export function Timeline() {
   const load = useCallback(async (before?: string) => {
     setLoading(true);
     try {
-      const page = await get<TimelinePage>('/api/timeline', { limit: PAGE, before });
+      const page = await get<TimelinePage>('/api/timeline', { limit, before });
       const seen = known.current;
       if (before === undefined) setFresh(new Set(seen ? page.snapshots.filter((s) => !seen.has(s.id)).map((s) => s.id) : []));
       else pagedOn.current = true;
@@ -132,7 +134,7 @@ export function Timeline() {
     } finally {
       setLoading(false);
     }
-  }, []);
+  }, [limit]);
 
   useEffect(() => {
     void load();
