@@ -205,8 +205,6 @@ describe('events', () => {
 
   test('a snapshot the CLI records arrives as a `snapshot` event; an action as an `action` event', async () => {
     const stream = await openEvents();
-    // The server reads the refs as they are before it reports a move.
-    await new Promise((r) => setTimeout(r, 1500));
     await writeTree(sb.worktree, { 'a.txt': 'from the CLI\n' });
     const made = runJson<{ id: string; commit: string }>(sb, ['snapshot', '-m', 'from the CLI']);
     const text = await stream.until((t) => t.includes(made.commit));
