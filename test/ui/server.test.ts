@@ -248,6 +248,31 @@ describe('the CLI', () => {
   }, 30_000);
 });
 
+describe('a tree with no shadow repository yet', () => {
+  test('the server starts and creates nothing: an empty timeline, 404 ENOREPO for a snapshot, health warns', async () => {
+    const fresh = makeSandbox('sg-ui-fresh-');
+    try {
+      const empty = await startUi(fresh);
+      try {
+        expect((await empty.get('/api/timeline')).json).toEqual({ snapshots: [], total: 0, next: null });
+        const snapshot = await empty.get('/api/snapshots/latest');
+        expect(snapshot.status).toBe(404);
+        expect(snapshot.json.error.code).toBe('ENOREPO');
+        const health = await empty.get('/api/health');
+        expect(health.status).toBe(200);
+        expect(health.json.status).toBe('warn');
+        expect(health.json.components.find((c: { name: string }) => c.name === 'last-snapshot')).toMatchObject({ status: 'warn', details: { id: null } });
+        expect((await empty.get('/api/operations')).json).toEqual({ operations: [] });
+      } finally {
+        await empty.stop();
+      }
+      await expect(fsp.readdir(path.join(fresh.home, 'repos'))).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      await fresh.cleanup();
+    }
+  }, 30_000);
+});
+
 describe('static files', () => {
   let dir: string;
   let restoreHome: () => void;
