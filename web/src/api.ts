@@ -3,18 +3,8 @@
  * GET /api/session and a JSON body (the server refuses anything else), and every error turned
  * into the sentence the server sent.
  */
+import { queryString } from './query.js';
 import type { Session } from './types.js';
-
-/** An answer that was not 2xx: `message` is the server's own sentence. */
-export class ApiError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-    readonly code?: string,
-  ) {
-    super(message);
-  }
-}
 
 async function answer<T>(res: Response): Promise<T> {
   const text = await res.text();
@@ -25,21 +15,13 @@ async function answer<T>(res: Response): Promise<T> {
     body = undefined;
   }
   if (res.ok) return body as T;
-  const error = (body as { error?: { message?: unknown; code?: unknown } } | undefined)?.error;
+  const error = (body as { error?: { message?: unknown } } | undefined)?.error;
   const message = typeof error?.message === 'string' ? error.message : res.status === 401 ? 'This page is no longer signed in: open the address `shadowgit ui` printed again.' : `The server answered ${res.status} ${res.statusText}.`;
-  throw new ApiError(message, res.status, typeof error?.code === 'string' ? error.code : undefined);
-}
-
-/** A query string of the parameters that are set. */
-export function query(params: Record<string, string | number | undefined | null>): string {
-  const q = new URLSearchParams();
-  for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== null && value !== '') q.set(name, String(value));
-  const text = q.toString();
-  return text ? `?${text}` : '';
+  throw new Error(message);
 }
 
 export async function get<T>(path: string, params: Record<string, string | number | undefined | null> = {}, signal?: AbortSignal): Promise<T> {
-  return answer<T>(await fetch(`${path}${query(params)}`, { headers: { Accept: 'application/json' }, credentials: 'same-origin', signal }));
+  return answer<T>(await fetch(`${path}${queryString(params)}`, { headers: { Accept: 'application/json' }, credentials: 'same-origin', signal }));
 }
 
 let session: Promise<Session> | undefined;

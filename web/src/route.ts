@@ -3,8 +3,9 @@
  * linked to, bookmarked and reloaded, and the server serves one page for all of them.
  */
 import { useEffect, useState } from 'preact/hooks';
+import { queryString } from './query.js';
 
-export const VIEWS = ['timeline', 'snapshot', 'compare', 'history', 'browse', 'impact', 'health', 'operations'] as const;
+const VIEWS = ['timeline', 'snapshot', 'compare', 'history', 'browse', 'impact', 'health', 'operations'] as const;
 export type View = (typeof VIEWS)[number];
 
 export interface Route {
@@ -12,7 +13,7 @@ export interface Route {
   params: URLSearchParams;
 }
 
-export function parseHash(hash: string): Route {
+function parseHash(hash: string): Route {
   const text = hash.replace(/^#\/?/, '');
   const q = text.indexOf('?');
   const name = q < 0 ? text : text.slice(0, q);
@@ -22,10 +23,7 @@ export function parseHash(hash: string): Route {
 
 /** The link to `view` with the parameters that are set. */
 export function href(view: View, params: Record<string, string | undefined | null> = {}): string {
-  const q = new URLSearchParams();
-  for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== null && value !== '') q.set(name, value);
-  const text = q.toString();
-  return `#/${view}${text ? `?${text}` : ''}`;
+  return `#/${view}${queryString(params)}`;
 }
 
 export function navigate(view: View, params: Record<string, string | undefined | null> = {}): void {

@@ -45,7 +45,7 @@ function PathList({ label, paths, testid }: { label: string; paths: string[]; te
 }
 
 /** The dialog of one planned action, open from the moment it is rendered until closed. */
-export function PlannedDialog({ action: asked, onClose, onDone }: { action: PlannedAction; onClose: () => void; onDone?: (report: CheckoutReport) => void }) {
+function PlannedDialog({ action: asked, onClose, onDone }: { action: PlannedAction; onClose: () => void; onDone?: (report: CheckoutReport) => void }) {
   // The action as it was when the dialog opened: a parent's new render must not plan again.
   const [action] = useState(asked);
   const [stage, setStage] = useState<Stage>({ name: 'planning' });
@@ -76,7 +76,13 @@ export function PlannedDialog({ action: asked, onClose, onDone }: { action: Plan
   const answer = stage.name === 'planned' || stage.name === 'running' ? stage.answer : stage.name === 'failed' ? stage.answer : undefined;
   const nothing = answer && answer.plan.write.length === 0 && answer.plan.delete.length === 0;
   return (
-    <dialog ref={dialog} aria-labelledby="planned-title" onClose={onClose} onCancel={onClose}>
+    <dialog
+      ref={dialog}
+      aria-labelledby="planned-title"
+      onClose={onClose}
+      // Escape closes it, except while the action runs: its report would be lost from view.
+      onCancel={(e) => stage.name === 'running' && e.preventDefault()}
+    >
       <article>
         <header>
           <h3 id="planned-title">{action.title}</h3>

@@ -14,7 +14,7 @@ import type { TimelineEntry, TimelinePage } from '../types.js';
 /** Snapshots a page asks for, unless the address says (`#/timeline?limit=20`). */
 const PAGE = 100;
 
-export interface Group {
+interface Group {
   key: string;
   kind: TimelineEntry['source']['kind'];
   label: string;
@@ -23,13 +23,13 @@ export interface Group {
 const GROUP_LABELS = { watcher: 'Watcher', guard: 'Guard', checkout: 'Before a rollback, restore or undo', manual: 'Manual' } as const;
 
 /** The group a snapshot belongs to: an agent's session, or the kind of source. */
-export function groupOf({ source }: TimelineEntry): Group {
+function groupOf({ source }: TimelineEntry): Group {
   if (source.kind === 'agent') return { key: `agent:${source.label}`, kind: 'agent', label: `Agent session ${source.label}` };
   return { key: source.kind, kind: source.kind, label: GROUP_LABELS[source.kind] };
 }
 
 /** Consecutive snapshots of one source, in the timeline's order. */
-export function groupBySource(entries: TimelineEntry[]): Array<{ group: Group; entries: TimelineEntry[] }> {
+function groupBySource(entries: TimelineEntry[]): Array<{ group: Group; entries: TimelineEntry[] }> {
   const groups: Array<{ group: Group; entries: TimelineEntry[] }> = [];
   for (const entry of entries) {
     const group = groupOf(entry);
