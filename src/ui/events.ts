@@ -10,6 +10,8 @@ import type { ShadowGit } from '../shadowgit.js';
 
 const SNAPSHOTS_REF = 'refs/heads/snapshots';
 const HEARTBEAT_MS = 15_000;
+/** How often the refs are read: a new snapshot shows within a second. */
+const POLL_MS = 750;
 
 export class EventHub {
   private readonly open = new Set<ServerResponse>();
@@ -20,7 +22,8 @@ export class EventHub {
 
   constructor(
     private readonly sg: ShadowGit,
-    private readonly options: { pollMs: number; onStreams: () => void },
+    /** Told when a stream opens or closes (the server's idle stop counts them). */
+    private readonly onStreams: () => void,
   ) {}
 
   /** Open event streams (the server does not stop for idleness while there is one). */
@@ -32,7 +35,7 @@ export class EventHub {
   start(): void {
     const round = async () => {
       await this.poll();
-      if (!this.closed) this.poller = setTimeout(() => void round(), this.options.pollMs);
+      if (!this.closed) this.poller = setTimeout(() => void round(), POLL_MS);
     };
     void round();
     this.heartbeat = setInterval(() => {
@@ -46,10 +49,10 @@ export class EventHub {
     // A first line at once: the page (and a test) knows the stream is open.
     res.write('retry: 2000\n: open\n\n');
     this.open.add(res);
-    this.options.onStreams();
+    this.onStreams();
     req.on('close', () => {
       this.open.delete(res);
-      this.options.onStreams();
+      this.onStreams();
     });
   }
 

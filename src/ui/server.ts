@@ -15,8 +15,8 @@ import { ShadowGitError } from '../engine/errors.js';
 import { PlanStore } from '../mcp/plans.js';
 import type { ShadowGit } from '../shadowgit.js';
 import { EventHub } from './events.js';
-import type { Route, UiContext } from './route.js';
-import { routes as allRoutes } from './routes.js';
+import type { UiContext } from './route.js';
+import { routes } from './routes.js';
 
 export interface UiServerOptions {
   sg: ShadowGit;
@@ -27,8 +27,6 @@ export interface UiServerOptions {
   version: string;
   /** The built front end; default dist/web beside this module's dist/ui. */
   staticDir?: string;
-  /** How often the event stream looks at the shadow repository's refs. */
-  pollMs?: number;
 }
 
 export interface UiServer {
@@ -211,7 +209,6 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     plans: new PlanStore(),
     publish: (event, data) => events.publish(event, data),
   };
-  const routes: Route[] = allRoutes;
   const controllers = new Set<AbortController>();
   let port = 0;
   let cookieName = '';
@@ -223,7 +220,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   let resolveStopped!: (why: 'idle' | 'stopped') => void;
   const stopped = new Promise<'idle' | 'stopped'>((resolve) => (resolveStopped = resolve));
 
-  const events = new EventHub(sg, { pollMs: options.pollMs ?? 750, onStreams: () => armIdle() });
+  const events = new EventHub(sg, () => armIdle());
 
   /** Counts down to the idle stop while nothing is being asked and no page listens. */
   function armIdle(): void {

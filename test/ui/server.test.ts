@@ -205,8 +205,6 @@ describe('events', () => {
 
   test('a snapshot the CLI records arrives as a `snapshot` event; an action as an `action` event', async () => {
     const stream = await openEvents();
-    // The server reads the refs as they are before it reports a move.
-    await new Promise((r) => setTimeout(r, 1500));
     await writeTree(sb.worktree, { 'a.txt': 'from the CLI\n' });
     const made = runJson<{ id: string; commit: string }>(sb, ['snapshot', '-m', 'from the CLI']);
     const text = await stream.until((t) => t.includes(made.commit));
@@ -247,6 +245,31 @@ describe('the CLI', () => {
   test('SIGTERM stops it cleanly', async () => {
     const other = await startUi(sb);
     expect(await other.stop()).toBe(0);
+  }, 30_000);
+});
+
+describe('a tree with no shadow repository yet', () => {
+  test('the server starts and creates nothing: an empty timeline, 404 ENOREPO for a snapshot, health warns', async () => {
+    const fresh = makeSandbox('sg-ui-fresh-');
+    try {
+      const empty = await startUi(fresh);
+      try {
+        expect((await empty.get('/api/timeline')).json).toEqual({ snapshots: [], total: 0, next: null });
+        const snapshot = await empty.get('/api/snapshots/latest');
+        expect(snapshot.status).toBe(404);
+        expect(snapshot.json.error.code).toBe('ENOREPO');
+        const health = await empty.get('/api/health');
+        expect(health.status).toBe(200);
+        expect(health.json.status).toBe('warn');
+        expect(health.json.components.find((c: { name: string }) => c.name === 'last-snapshot')).toMatchObject({ status: 'warn', details: { id: null } });
+        expect((await empty.get('/api/operations')).json).toEqual({ operations: [] });
+      } finally {
+        await empty.stop();
+      }
+      await expect(fsp.readdir(path.join(fresh.home, 'repos'))).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      await fresh.cleanup();
+    }
   }, 30_000);
 });
 

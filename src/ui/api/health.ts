@@ -113,6 +113,8 @@ export const healthRoutes: Route[] = [
         if (component && details) component.details = { ...component.details, ...details };
       };
       add('last-snapshot', age);
+      const last = doctor.find((c) => c.name === 'last-snapshot');
+      if (last && age?.id === null) Object.assign(last, { status: 'warn', message: 'there is no snapshot yet; `shadowgit snapshot` records one.' });
       add('disk', disk);
       const components = [...doctor, ...verify, ...remotes];
       return { json: { status: worst(components.map((c) => c.status)), checkedAt: new Date().toISOString(), components } };
