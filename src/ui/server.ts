@@ -342,6 +342,8 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     res.on('close', () => {
       active--;
       armIdle();
+      // Stopping: the connection this answer leaves idle (kept alive, or an event stream's) closes too.
+      if (stopping) setImmediate(() => server.closeIdleConnections());
     });
     respond(req, res).catch((err: unknown) => {
       const isApi = (req.url ?? '').startsWith('/api');
