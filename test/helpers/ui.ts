@@ -44,10 +44,17 @@ export interface UiSession {
   exited: Promise<number | null>;
 }
 
-/** A raw HTTP request to 127.0.0.1:`port` (node:http: Host and Origin can be set to anything). */
+/**
+ * A raw HTTP request to 127.0.0.1:`port` (node:http: Host and Origin can be set to anything), on
+ * a connection of its own: a kept-alive one the server closes between two tests' requests would
+ * fail the next request at random.
+ */
 export function rawRequest(port: number, path: string, options: UiRequestOptions = {}): Promise<UiAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: { host: `127.0.0.1:${port}`, ...options.headers } }, (res) => {
+    let answered = false;
+    let failure: Error | undefined;
+    const req = httpRequest({ host: '127.0.0.1', port, path, agent: false, method: options.method ?? 'GET', headers: { host: `127.0.0.1:${port}`, ...options.headers } }, (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -62,8 +69,10 @@ export function rawRequest(port: number, path: string, options: UiRequestOptions
       });
       res.on('error', reject);
     });
-    // The server may answer (413) and close before the whole body is sent.
-    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)));
+    // The server may answer (413) and close before the whole body is sent: that answer is what
+    // counts. A connection that closes with no answer at all fails the request.
+    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? (failure = err) : reject(err)));
+    req.on('close', () => answered || reject(failure ?? new Error(`${options.method ?? 'GET'} ${path}: the connection closed with no answer`)));
     req.end(options.body);
   });
 }
