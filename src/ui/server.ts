@@ -235,7 +235,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       if (idleTimer) clearTimeout(idleTimer);
       for (const c of controllers) c.abort();
       events.close();
-      // Requests under way finish (an action is not cut short); idle keep-alive connections close now.
+      // Reads under way see their signal aborted; an action (the facade takes no signal) finishes first. Idle connections close now.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await closed;
@@ -342,6 +342,8 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     res.on('close', () => {
       active--;
       armIdle();
+      // Stopping: the connection this answer leaves idle (kept alive, or an event stream's) closes too.
+      if (stopping) setImmediate(() => server.closeIdleConnections());
     });
     respond(req, res).catch((err: unknown) => {
       const isApi = (req.url ?? '').startsWith('/api');

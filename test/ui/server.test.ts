@@ -242,9 +242,19 @@ describe('the CLI', () => {
     expect(await idle.exited).toBe(0);
   }, 30_000);
 
-  test('SIGTERM stops it cleanly', async () => {
+  test('SIGTERM stops it cleanly, ending an open event stream', async () => {
     const other = await startUi(sb);
+    // Wrapped: a promise resolved with a promise would wait for the stream's end before the stop.
+    const { ended } = await new Promise<{ ended: Promise<void> }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: other.port, path: '/api/events', headers: { host: `127.0.0.1:${other.port}`, cookie: other.cookie } }, (res) => {
+        res.resume();
+        resolve({ ended: new Promise((done) => res.on('end', () => done())) });
+      });
+      req.on('error', reject);
+      req.end();
+    });
     expect(await other.stop()).toBe(0);
+    await ended;
   }, 30_000);
 });
 
