@@ -145,7 +145,8 @@ describe('shadowgit ui in a browser', () => {
     } finally {
       await server.close();
     }
-  });
+    // A push, a server and a browser: room for a loaded machine.
+  }, 120_000);
 
   test('the timeline pages back with "Older"', async () => {
     await open('#/timeline?limit=2');
