@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { diskFiles, expectSameFiles, fsck, git, gitTreeFiles, makeSandbox, repoOf, runCli, runCliAsync, runJson, writeTree, type Sandbox, type TreeFile } from '../helpers/sandbox.js';
+import { startGitServer } from '../helpers/gitserver.js';
 import { startUi, type UiSession } from '../helpers/ui.js';
 
 /**
@@ -120,6 +121,32 @@ describe('shadowgit ui in a browser', () => {
     await page.getByRole('region', { name: 'Manual: 3 snapshots' }).waitFor();
     expect(pageErrors).toEqual([]);
   });
+
+  test('the remotes holding each snapshot are badges on the timeline', async () => {
+    const server = await startGitServer();
+    try {
+      const serverRepo = server.createRepo('backup.git');
+      expect(runCli(sb, ['remote', 'add', 'origin', server.url('backup.git')]).code).toBe(0);
+      // Not spawnSync: the git server answers from this process's event loop.
+      const pushed = await runCliAsync(sb, ['push']);
+      expect(pushed).toMatchObject({ code: 0 });
+      await writeTree(sb.worktree, { 'notes.txt': 'not pushed\n' });
+      const four = snapshot('four');
+      await open('#/timeline');
+      expect(await timelineIds(4)).toEqual([four, ids.three, ids.two, ids.one]);
+      for (const id of [ids.one!, ids.two!, ids.three!]) {
+        await row(id).locator('.badge.remote', { hasText: 'origin' }).waitFor();
+        // Native git finds the commit on the server.
+        expect(git(serverRepo, ['cat-file', '-t', commitOf(id)]).trim()).toBe('commit');
+      }
+      expect(await row(four).locator('.badge.remote').count()).toBe(0);
+      expect(() => git(serverRepo, ['cat-file', '-e', commitOf(four)])).toThrow();
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await server.close();
+    }
+    // A push, a server and a browser: room for a loaded machine.
+  }, 120_000);
 
   test('the timeline pages back with "Older"', async () => {
     await open('#/timeline?limit=2');

@@ -47,6 +47,10 @@ function Graph({ graph, onPick }: { graph: ImpactGraph; onPick: (id: string) => 
             'font-size': 11,
             'text-valign': 'bottom',
             'text-margin-y': 4,
+            // Edges leave a node downwards, through its label: the label keeps a background.
+            'text-background-color': surface,
+            'text-background-opacity': 0.9,
+            'text-background-padding': '2px',
             'background-color': surface,
             'border-width': 2,
             'border-color': muted,
