@@ -1,9 +1,10 @@
 import { promises as fsp } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { ShadowGit } from '../../src/shadowgit.js';
 import { MAX_BODY, startUiServer, type UiServer } from '../../src/ui/server.js';
-import { makeSandbox, runCli, runJson, useHome, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { makeSandbox, repoOf, runCli, runJson, useHome, writeTree, type Sandbox } from '../helpers/sandbox.js';
 import { rawRequest, startUi, type UiAnswer, type UiSession } from '../helpers/ui.js';
 
 /**
@@ -279,6 +280,30 @@ describe('a tree with no shadow repository yet', () => {
       await expect(fsp.readdir(path.join(fresh.home, 'repos'))).rejects.toMatchObject({ code: 'ENOENT' });
     } finally {
       await fresh.cleanup();
+    }
+  }, 30_000);
+});
+
+describe('a held lock', () => {
+  test('an action waiting past the lock timeout is 423 ELOCKED and changes nothing; health says verify is busy', async () => {
+    const lockFile = path.join(repoOf(sb), 'shadowgit', 'lock');
+    const held = await startUi({ ...sb, env: { ...sb.env, SHADOWGIT_LOCK_TIMEOUT: '300' } });
+    // This test's own process, alive on this host: the lock is not stale.
+    await fsp.writeFile(lockFile, JSON.stringify({ pid: process.pid, host: os.hostname(), command: 'test holds the lock', since: new Date().toISOString() }));
+    try {
+      const before = runJson(sb, ['list', '--approved']);
+      const refused = await held.post('/api/approve', { name: 'While locked' });
+      expect(refused.status).toBe(423);
+      expect(refused.json.error.code).toBe('ELOCKED');
+      const planned = await held.post('/api/rollback/plan', { rev: 'latest' });
+      expect((await held.post('/api/rollback', { plan: planned.json.plan.id })).status).toBe(423);
+      const health = await held.get('/api/health');
+      expect(health.json.components.find((c: { name: string }) => c.name === 'verify')).toMatchObject({ status: 'warn' });
+      await fsp.rm(lockFile);
+      expect(runJson(sb, ['list', '--approved'])).toEqual(before);
+    } finally {
+      await fsp.rm(lockFile, { force: true });
+      await held.stop();
     }
   }, 30_000);
 });
