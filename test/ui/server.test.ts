@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { ShadowGit } from '../../src/shadowgit.js';
 import { MAX_BODY, startUiServer, type UiServer } from '../../src/ui/server.js';
-import { makeSandbox, repoOf, runCli, runJson, useHome, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { makeSandbox, repoOf, runCli, runCliAsync, runJson, useHome, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { startGitServer } from '../helpers/gitserver.js';
 import { rawRequest, startUi, type UiAnswer, type UiSession } from '../helpers/ui.js';
 
 /**
@@ -282,6 +283,38 @@ describe('a tree with no shadow repository yet', () => {
       await fresh.cleanup();
     }
   }, 30_000);
+});
+
+describe('remotes', () => {
+  test('the timeline marks what a push holds; health has one component per remote', async () => {
+    const remoteSide = makeSandbox('sg-ui-remote-');
+    const server = await startGitServer();
+    const withRemote = await (async () => {
+      await writeTree(remoteSide.worktree, { 'a.txt': 'one\n' });
+      runJson(remoteSide, ['snapshot', '-m', 'pushed']);
+      runJson(remoteSide, ['remote', 'add', 'origin', server.url(`${path.basename(remoteSide.dir)}.git`)]);
+      server.createRepo(`${path.basename(remoteSide.dir)}.git`);
+      // Async: the git server answers from this process.
+      const pushed = await runCliAsync(remoteSide, ['push']);
+      expect(pushed.code).toBe(0);
+      await writeTree(remoteSide.worktree, { 'a.txt': 'two\n' });
+      runJson(remoteSide, ['snapshot', '-m', 'not pushed']);
+      return startUi(remoteSide);
+    })();
+    try {
+      const timeline = await withRemote.get('/api/timeline');
+      expect(timeline.json.snapshots.map((s: { message: string; remotes: string[] }) => [s.message, s.remotes])).toEqual([
+        ['not pushed', []],
+        ['pushed', ['origin']],
+      ]);
+      const health = await withRemote.get('/api/health');
+      expect(health.json.components.find((c: { name: string }) => c.name === 'remote:origin')).toMatchObject({ status: 'pass', details: { unpushed: 1 } });
+    } finally {
+      await withRemote.stop();
+      await server.close();
+      await remoteSide.cleanup();
+    }
+  }, 60_000);
 });
 
 describe('a held lock', () => {
