@@ -47,7 +47,10 @@ export interface UiSession {
 /** A raw HTTP request to 127.0.0.1:`port` (node:http: Host and Origin can be set to anything). */
 export function rawRequest(port: number, path: string, options: UiRequestOptions = {}): Promise<UiAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: { host: `127.0.0.1:${port}`, ...options.headers } }, (res) => {
+    let answered = false;
+    // A connection of its own: a kept-alive one the server closes as it is reused would fail the request.
+    const req = httpRequest({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', agent: false, headers: { host: `127.0.0.1:${port}`, ...options.headers } }, (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -62,8 +65,8 @@ export function rawRequest(port: number, path: string, options: UiRequestOptions
       });
       res.on('error', reject);
     });
-    // The server may answer (413) and close before the whole body is sent.
-    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)));
+    // The server may answer (413) and close before the whole body is sent: the answer counts.
+    req.on('error', (err) => (answered ? undefined : reject(err)));
     req.end(options.body);
   });
 }
