@@ -61,7 +61,7 @@ module.exports = {
         'how each AI agent is configured and called). What needs a ShadowGit lives above the ' +
         'engine or becomes a facade method.',
       from: { path: '^src/engine/' },
-      to: { path: ['^src/(shadowgit|index|safe)\\.ts$', '^src/cli/', '^src/impact/', '^src/agents/'] },
+      to: { path: ['^src/(shadowgit|index|safe)\\.ts$', '^src/cli/', '^src/impact/', '^src/agents/', '^src/frontend/'] },
     },
     {
       name: 'engine-primitives-at-the-bottom',
@@ -208,9 +208,19 @@ module.exports = {
         'The browser UI (src/ui/) is a front end like the CLI and the MCP server: its server and ' +
         'API modules work through the facade and impact/, never the engine itself; only ' +
         'ShadowGitError (a refusal the server maps to a status) and types come from there. It ' +
-        'shares the MCP server\'s argument checks and plan store (src/mcp/args.ts, plans.ts).',
+        'shares the MCP server\'s argument checks and plan store (src/frontend/).',
       from: { path: '^src/ui/' },
       to: { path: '^src/engine/', pathNot: '^src/engine/errors\\.ts$', dependencyTypesNot: TYPE_ONLY },
+    },
+    {
+      name: 'frontend-helpers-below-the-front-ends',
+      severity: 'error',
+      comment:
+        'src/frontend/ holds what the MCP server and the browser UI both need of a request ' +
+        '(argument checks, the rollback and restore plans shown and not yet carried out): plain ' +
+        'checks and bookkeeping that know no front end and no engine beyond ShadowGitError.',
+      from: { path: '^src/frontend/' },
+      to: { path: ['^src/(mcp|ui|cli|agents|impact)/', '^src/engine/(?!errors\\.ts$)', '^src/(shadowgit|index|safe)\\.ts$'] },
     },
     {
       name: 'ui-loaded-by-its-command-only',

@@ -13,8 +13,8 @@ import { z } from 'zod';
 import type { ChangeStat } from '../engine/snapshot/diff.js';
 import { ShadowGitError } from '../engine/errors.js';
 import { agentSummary, momentOf, ShadowGit, type CheckoutReport } from '../shadowgit.js';
-import { freeText, identifier, revision, treePath, treePaths } from './args.js';
-import { PlanStore } from './plans.js';
+import { freeText, identifier, revision, treePath, treePaths } from '../frontend/args.js';
+import { PlanStore } from '../frontend/plans.js';
 
 /** How many paths a list in a result shows before it says how many more there are. */
 const LIST_CAP = 100;

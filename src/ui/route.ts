@@ -4,7 +4,7 @@
  * request to one, checks it and calls it. docs/ui.md lists every route and its JSON.
  */
 import type { ShadowGit } from '../shadowgit.js';
-import type { PlanStore } from '../mcp/plans.js';
+import type { PlanStore } from '../frontend/plans.js';
 
 export type Method = 'GET' | 'POST';
 

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ShadowGitError } from '../engine/errors.js';
-import { PlanStore } from '../mcp/plans.js';
+import { PlanStore } from '../frontend/plans.js';
 import type { ShadowGit } from '../shadowgit.js';
 import { EventHub } from './events.js';
 import type { UiContext } from './route.js';

@@ -3,7 +3,7 @@ import { existsSync, promises as fsp, readFileSync, writeFileSync } from 'node:f
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { PLAN_LIFETIME_MS, PlanStore } from '../../src/mcp/plans.js';
+import { PLAN_LIFETIME_MS, PlanStore } from '../../src/frontend/plans.js';
 import { ShadowGit } from '../../src/shadowgit.js';
 import { BIN, diskFiles, expectSameFiles, git, gitTreeFiles, makeSandbox, ROOT, writeTree, type Sandbox } from '../helpers/sandbox.js';
 

@@ -1,9 +1,11 @@
 import { promises as fsp } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { ShadowGit } from '../../src/shadowgit.js';
 import { MAX_BODY, startUiServer, type UiServer } from '../../src/ui/server.js';
-import { makeSandbox, runCli, runJson, useHome, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { makeSandbox, repoOf, runCli, runCliAsync, runJson, useHome, writeTree, type Sandbox } from '../helpers/sandbox.js';
+import { startGitServer } from '../helpers/gitserver.js';
 import { rawRequest, startUi, type UiAnswer, type UiSession } from '../helpers/ui.js';
 
 /**
@@ -124,11 +126,12 @@ describe('POST checks', () => {
 
   test('a body sent in chunks past 1 MiB, without Content-Length, is 413', async () => {
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: ui.port, path: '/api/approve', method: 'POST', headers: { host: `127.0.0.1:${ui.port}`, cookie: ui.cookie, origin: ui.origin, 'x-csrf-token': ui.csrf, 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
+      const req = httpRequest({ host: '127.0.0.1', port: ui.port, path: '/api/approve', method: 'POST', agent: false, headers: { host: `127.0.0.1:${ui.port}`, cookie: ui.cookie, origin: ui.origin, 'x-csrf-token': ui.csrf, 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       });
-      req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)));
+      // After the answer (resolved), a reset of the body still being sent changes nothing.
+      req.on('error', reject);
       const chunk = Buffer.alloc(65536, 0x20);
       for (let i = 0; i < 20; i++) req.write(chunk);
       req.end();
@@ -186,7 +189,7 @@ describe('events', () => {
   /** Opens /api/events and collects its frames. */
   function openEvents(): Promise<{ frames: () => string; close: () => void; until: (test: (text: string) => boolean) => Promise<string> }> {
     return new Promise((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: ui.port, path: '/api/events', headers: { host: `127.0.0.1:${ui.port}`, cookie: ui.cookie } }, (res) => {
+      const req = httpRequest({ host: '127.0.0.1', port: ui.port, path: '/api/events', agent: false, headers: { host: `127.0.0.1:${ui.port}`, cookie: ui.cookie } }, (res) => {
         expect(res.statusCode).toBe(200);
         expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
         let text = '';
@@ -198,7 +201,8 @@ describe('events', () => {
         const until = (test: (t: string) => boolean) => new Promise<string>((done) => (test(text) ? done(text) : waiting.push({ test, done })));
         void until((t) => t.includes(': open')).then(() => resolve({ frames: () => text, close: () => req.destroy(), until }));
       });
-      req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
+      // Closing the stream resets it: by then the promise is settled.
+      req.on('error', reject);
       req.end();
     });
   }
@@ -246,7 +250,7 @@ describe('the CLI', () => {
     const other = await startUi(sb);
     // Wrapped: a promise resolved with a promise would wait for the stream's end before the stop.
     const { ended } = await new Promise<{ ended: Promise<void> }>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: other.port, path: '/api/events', headers: { host: `127.0.0.1:${other.port}`, cookie: other.cookie } }, (res) => {
+      const req = httpRequest({ host: '127.0.0.1', port: other.port, path: '/api/events', agent: false, headers: { host: `127.0.0.1:${other.port}`, cookie: other.cookie } }, (res) => {
         res.resume();
         resolve({ ended: new Promise((done) => res.on('end', () => done())) });
       });
@@ -279,6 +283,62 @@ describe('a tree with no shadow repository yet', () => {
       await expect(fsp.readdir(path.join(fresh.home, 'repos'))).rejects.toMatchObject({ code: 'ENOENT' });
     } finally {
       await fresh.cleanup();
+    }
+  }, 30_000);
+});
+
+describe('remotes', () => {
+  test('the timeline marks what a push holds; health has one component per remote', async () => {
+    const remoteSide = makeSandbox('sg-ui-remote-');
+    const server = await startGitServer();
+    const withRemote = await (async () => {
+      await writeTree(remoteSide.worktree, { 'a.txt': 'one\n' });
+      runJson(remoteSide, ['snapshot', '-m', 'pushed']);
+      runJson(remoteSide, ['remote', 'add', 'origin', server.url(`${path.basename(remoteSide.dir)}.git`)]);
+      server.createRepo(`${path.basename(remoteSide.dir)}.git`);
+      // Async: the git server answers from this process.
+      const pushed = await runCliAsync(remoteSide, ['push']);
+      expect(pushed.code).toBe(0);
+      await writeTree(remoteSide.worktree, { 'a.txt': 'two\n' });
+      runJson(remoteSide, ['snapshot', '-m', 'not pushed']);
+      return startUi(remoteSide);
+    })();
+    try {
+      const timeline = await withRemote.get('/api/timeline');
+      expect(timeline.json.snapshots.map((s: { message: string; remotes: string[] }) => [s.message, s.remotes])).toEqual([
+        ['not pushed', []],
+        ['pushed', ['origin']],
+      ]);
+      const health = await withRemote.get('/api/health');
+      expect(health.json.components.find((c: { name: string }) => c.name === 'remote:origin')).toMatchObject({ status: 'pass', details: { unpushed: 1 } });
+    } finally {
+      await withRemote.stop();
+      await server.close();
+      await remoteSide.cleanup();
+    }
+  }, 60_000);
+});
+
+describe('a held lock', () => {
+  test('an action waiting past the lock timeout is 423 ELOCKED and changes nothing; health says verify is busy', async () => {
+    const lockFile = path.join(repoOf(sb), 'shadowgit', 'lock');
+    const held = await startUi({ ...sb, env: { ...sb.env, SHADOWGIT_LOCK_TIMEOUT: '300' } });
+    // This test's own process, alive on this host: the lock is not stale.
+    await fsp.writeFile(lockFile, JSON.stringify({ pid: process.pid, host: os.hostname(), command: 'test holds the lock', since: new Date().toISOString() }));
+    try {
+      const before = runJson(sb, ['list', '--approved']);
+      const refused = await held.post('/api/approve', { name: 'While locked' });
+      expect(refused.status).toBe(423);
+      expect(refused.json.error.code).toBe('ELOCKED');
+      const planned = await held.post('/api/rollback/plan', { rev: 'latest' });
+      expect((await held.post('/api/rollback', { plan: planned.json.plan.id })).status).toBe(423);
+      const health = await held.get('/api/health');
+      expect(health.json.components.find((c: { name: string }) => c.name === 'verify')).toMatchObject({ status: 'warn' });
+      await fsp.rm(lockFile);
+      expect(runJson(sb, ['list', '--approved'])).toEqual(before);
+    } finally {
+      await fsp.rm(lockFile, { force: true });
+      await held.stop();
     }
   }, 30_000);
 });

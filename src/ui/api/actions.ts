@@ -7,8 +7,8 @@
  * command line, and is announced to the open pages as an `action` event.
  */
 import { ShadowGitError } from '../../engine/errors.js';
-import { freeText, revision, treePath } from '../../mcp/args.js';
-import type { ShownPlan } from '../../mcp/plans.js';
+import { freeText, revision, treePath } from '../../frontend/args.js';
+import type { ShownPlan } from '../../frontend/plans.js';
 import type { CheckoutPlan, CheckoutReport } from '../../shadowgit.js';
 import type { ApiRequest, ApiResponse, Route } from '../route.js';
 

@@ -1,11 +1,11 @@
 /**
  * The query parameters of the read-only API, checked before anything is read: paths and
- * revisions as the MCP server checks its arguments (src/mcp/args.ts: no NUL or control
+ * revisions as the MCP server checks its arguments (src/frontend/args.ts: no NUL or control
  * character, not absolute, no `..`, length caps), then normalised by the facade as the CLI's
  * are. A mistake is a ShadowGitError with code EUSAGE (400).
  */
 import { ShadowGitError } from '../../engine/errors.js';
-import { revision, treePath } from '../../mcp/args.js';
+import { revision, treePath } from '../../frontend/args.js';
 import type { ApiRequest } from '../route.js';
 
 function required(req: ApiRequest, name: string, what: string): string {

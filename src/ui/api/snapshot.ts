@@ -1,5 +1,5 @@
 /** GET /api/snapshots/:rev — what `shadowgit show` tells of one snapshot (docs/ui.md). */
-import { revision } from '../../mcp/args.js';
+import { revision } from '../../frontend/args.js';
 import type { Route } from '../route.js';
 import { capped } from './input.js';
 

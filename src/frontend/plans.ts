@@ -1,6 +1,7 @@
 /**
- * The restore plans the MCP server (and the browser UI) has shown and not yet carried out. A plan id is a hash of
- * what the plan depends on (the target commit, the paths asked, the working tree as scanned),
+ * The restore plans a front end (the MCP server, the browser UI) has shown and not yet carried
+ * out. A plan id is a hash of what the plan depends on (the target commit, the paths asked, the
+ * working tree as scanned, and the UI's operation and revision as asked),
  * so the same request on the same tree names the same plan; each id is good for one use and
  * for a limited time.
  */

@@ -1,7 +1,7 @@
 /**
- * What an agent may pass to the MCP tools, checked before anything is read or written: paths
- * stay inside the working tree and revisions are words the revision resolver reads, never
- * options or anything git would take for one.
+ * What an agent may pass to the MCP tools, or a page to the browser UI's API, checked before
+ * anything is read or written: paths stay inside the working tree and revisions are words the
+ * revision resolver reads, never options or anything git would take for one.
  */
 import path from 'node:path';
 import { ShadowGitError } from '../engine/errors.js';
