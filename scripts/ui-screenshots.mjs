@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 /**
  * `npm run ui:screenshots`: the README's pictures of the browser UI, taken from a real run. It
- * builds a small TypeScript project in a temp directory, records snapshots through the real CLI
- * (by hand, by the watcher, by an agent's hooks, an approval), leaves an edit unrecorded, starts
- * `shadowgit ui` on it and has Debian's headless chromium (playwright-core) photograph the
- * timeline, a comparison with its diff, a file's history, the impact graph and health at a fixed
- * viewport into docs/images/ui-*.png. Needs a build (`npm run build`) and /usr/bin/chromium.
+ * builds a small TypeScript project at a fixed path in the temp directory, records snapshots
+ * through the real CLI (by hand, by the watcher, by an agent's hooks, an approval), leaves an edit
+ * unrecorded, starts `shadowgit ui` on it and has Debian's headless chromium (playwright-core)
+ * photograph the timeline, a comparison with its diff, a file's history, a snapshot's tree with a
+ * file open, the impact graph and health at a fixed viewport, locale and time zone into
+ * docs/images/ui-*.png. Needs a build (`npm run build`) and /usr/bin/chromium.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, promises as fsp, realpathSync } from 'node:fs';
+import { promises as fsp, realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,9 +21,14 @@ const OUT = path.join(ROOT, 'docs', 'images');
 const VIEWPORT = { width: 1280, height: 800 };
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'sg-ui-shots-')));
+// A fixed place, not a random temp dir: the header shows the worktree's path and health the
+// shadow repository's, so a retake differs from the last take only where the run itself does
+// (snapshot ids, dates, free disk space).
+const dir = path.join(realpathSync(os.tmpdir()), 'shadowgit-ui-demo');
+await fsp.rm(dir, { recursive: true, force: true });
+await fsp.mkdir(dir);
 const work = path.join(dir, 'demo-app');
-const env = { ...process.env, SHADOWGIT_HOME: path.join(dir, 'home'), NO_COLOR: '1' };
+const env = { ...process.env, SHADOWGIT_HOME: path.join(dir, 'home'), NO_COLOR: '1', TZ: 'UTC' };
 delete env.NODE_OPTIONS;
 
 function cli(args, input = '') {
@@ -105,7 +111,7 @@ const byMessage = (m) => snapshots.find((s) => s.message === m).id;
 const ui = await startUi();
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 try {
-  const page = await browser.newPage({ viewport: VIEWPORT, colorScheme: 'light' });
+  const page = await browser.newPage({ viewport: VIEWPORT, colorScheme: 'light', locale: 'en-US', timezoneId: 'UTC' });
   const problems = [];
   page.on('pageerror', (err) => problems.push(err.message));
   page.on('console', (msg) => msg.type() === 'error' && problems.push(msg.text()));
@@ -122,6 +128,7 @@ try {
   await shoot('timeline', '#/timeline', () => page.getByTestId('snapshot-row').nth(snapshots.length - 1).waitFor());
   await shoot('compare', `#/compare?from=${byMessage('subtraction')}&path=src/math.ts&layout=split`, () => page.getByTestId('diff').locator('.d2h-ins').first().waitFor());
   await shoot('history', '#/history?path=src/math.ts', () => page.getByTestId('version-row').nth(2).waitFor());
+  await shoot('browse', '#/browse?rev=latest&path=src/math.ts', () => page.getByTestId('file-text').waitFor());
   await shoot('impact', '#/impact', async () => {
     await page.getByTestId('impact-graph').locator('canvas').first().waitFor();
     // A node picked through the list beside the graph (the same as a click on it) opens its panel.

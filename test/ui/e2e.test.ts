@@ -292,3 +292,150 @@ describe('shadowgit ui in a browser', () => {
     expect(pageErrors).toEqual([]);
   });
 });
+
+/** A directory of a commit as native git lists it: name, type and blob or tree id. */
+interface GitEntry {
+  name: string;
+  type: 'blob' | 'tree' | 'commit';
+  mode: string;
+  oid: string;
+}
+
+function gitLsTree(commit: string, dir = ''): GitEntry[] {
+  const listing = git(repo, ['ls-tree', '-z', dir ? `${commit}:${dir}` : commit]) as string;
+  return listing
+    .split('\0')
+    .filter(Boolean)
+    .map((record) => {
+      const [meta, name] = record.split('\t') as [string, string];
+      const [mode, type, oid] = meta.split(' ') as [string, GitEntry['type'], string];
+      return { name, type, mode, oid };
+    });
+}
+
+/**
+ * The rows the Browse view must show for native git's listing: directories first, then by name
+ * (code units), a directory with a slash after it, a symlink with an arrow, a submodule marked.
+ */
+function expectedRows(entries: GitEntry[]): string[] {
+  const isDir = (e: GitEntry) => e.type === 'tree';
+  return [...entries]
+    .sort((a, b) => Number(isDir(b)) - Number(isDir(a)) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((e) => (isDir(e) ? `${e.name}/` : e.type === 'commit' ? `${e.name} (submodule)` : e.mode === '120000' ? `${e.name} →` : e.name));
+}
+
+/** The rows of the Browse view's listing of `dir` in snapshot `id`, without the ".." up a level. */
+async function browseRows(id: string, dir: string): Promise<string[]> {
+  const list = page.getByRole('list', { name: `Files in ${dir || 'the root'} of ${id}` });
+  await list.locator('li').first().waitFor();
+  return (await list.locator('li').allInnerTexts()).map((t) => t.trim()).filter((t) => t !== '..');
+}
+
+/** `n` written as the page writes numbers (the browser's locale). */
+const shownNumber = (n: number) => page.evaluate((x) => x.toLocaleString(), n);
+
+describe('Browse in a browser', () => {
+  const MiB = 1024 * 1024;
+
+  test("a snapshot's directories list what native git lists, and a file's text is its blob", async () => {
+    await writeTree(sb.worktree, { 'src/util/strings.ts': 'export const shout = (s: string) => `${s}!`;\n' });
+    await fsp.symlink('notes.txt', path.join(sb.worktree, 'notes-link'));
+    const four = snapshot('four');
+    const commit = commitOf(four);
+    await open('#/browse');
+    // The form takes a snapshot by id (the default is the latest).
+    await page.getByRole('combobox', { name: 'Snapshot' }).fill(ids.one!);
+    await page.getByRole('button', { name: 'Browse', exact: true }).click();
+    expect(await browseRows(ids.one!, '')).toEqual(expectedRows(gitLsTree(commitOf(ids.one!))));
+    expect(await browseRows(ids.one!, '')).toEqual(['src/', 'notes.txt', 'old.txt']);
+    await page.getByRole('combobox', { name: 'Snapshot' }).fill(four);
+    await page.getByRole('button', { name: 'Browse', exact: true }).click();
+    expect(await browseRows(four, '')).toEqual(expectedRows(gitLsTree(commit)));
+    expect(await browseRows(four, '')).toEqual(['src/', 'new.txt', 'notes-link →', 'notes.txt']);
+    // Down a directory and another, then back up by the crumbs.
+    await page.getByRole('link', { name: 'src/' }).click();
+    expect(await browseRows(four, 'src')).toEqual(expectedRows(gitLsTree(commit, 'src')));
+    await page.getByRole('link', { name: 'util/' }).click();
+    expect(await browseRows(four, 'src/util')).toEqual(expectedRows(gitLsTree(commit, 'src/util')));
+    await page.getByRole('navigation', { name: 'Directory' }).getByRole('link', { name: 'src', exact: true }).click();
+    expect(await browseRows(four, 'src')).toEqual(['util/', 'index.ts', 'math.ts']);
+    // A file opened: its text is native git's blob, byte for byte, and its size git's.
+    await page.getByRole('link', { name: 'math.ts', exact: true }).click();
+    const math = gitLsTree(commit, 'src').find((e) => e.name === 'math.ts')!;
+    const article = page.getByRole('article', { name: 'File src/math.ts' });
+    await article.getByTestId('file-text').waitFor();
+    expect(await article.getByTestId('file-text').textContent()).toBe(git(repo, ['cat-file', '-p', math.oid]));
+    expect(await article.innerText()).toContain(`${await shownNumber(Number(git(repo, ['cat-file', '-s', math.oid]).trim()))} bytes · mode ${math.mode} · in ${four}`);
+    // A symlink shows its target, as git stores it.
+    await page.getByRole('navigation', { name: 'Directory' }).getByRole('link', { name: four }).click();
+    await page.getByRole('link', { name: 'notes-link →' }).click();
+    const link = gitLsTree(commit).find((e) => e.name === 'notes-link')!;
+    await page.getByRole('article', { name: 'File notes-link' }).getByTestId('file-text').waitFor();
+    expect(await page.getByTestId('file-text').textContent()).toBe(git(repo, ['cat-file', '-p', link.oid]));
+    expect(await page.getByTestId('file-text').textContent()).toBe('notes.txt');
+    expect(pageErrors).toEqual([]);
+  });
+
+  test('a binary file and a file over 1 MiB are said to be so, not shown as text; one of exactly 1 MiB is shown', async () => {
+    const binary = Buffer.from(Array.from({ length: 600 }, (_, i) => i % 256));
+    await writeTree(sb.worktree, {
+      'data/image.bin': binary,
+      'data/big.txt': `${'a line of text\n'.repeat(Math.ceil(MiB / 15))}`.slice(0, MiB + 1),
+      'data/exact.txt': `${'a line of text\n'.repeat(Math.ceil(MiB / 15))}`.slice(0, MiB),
+    });
+    const four = snapshot('four');
+    const commit = commitOf(four);
+    const data = new Map(gitLsTree(commit, 'data').map((e) => [e.name, e]));
+    const size = (name: string) => Number(git(repo, ['cat-file', '-s', data.get(name)!.oid]).trim());
+    expect([size('image.bin'), size('big.txt'), size('exact.txt')]).toEqual([600, MiB + 1, MiB]);
+    await open(`#/browse?rev=${four}&dir=data`);
+    expect(await browseRows(four, 'data')).toEqual(expectedRows([...data.values()]));
+
+    await page.getByRole('link', { name: 'image.bin' }).click();
+    const image = page.getByRole('article', { name: 'File data/image.bin' });
+    await image.getByText('A binary file: not shown.').waitFor();
+    expect(await image.getByTestId('file-text').count()).toBe(0);
+    expect(await image.innerText()).toContain(`${await shownNumber(size('image.bin'))} bytes`);
+
+    await page.getByRole('link', { name: 'big.txt' }).click();
+    const big = page.getByRole('article', { name: 'File data/big.txt' });
+    await big.getByText('Over 1 MiB: not shown.').waitFor();
+    expect(await big.getByTestId('file-text').count()).toBe(0);
+    expect(await big.innerText()).toContain(`${await shownNumber(size('big.txt'))} bytes`);
+
+    await page.getByRole('link', { name: 'exact.txt' }).click();
+    const exact = page.getByRole('article', { name: 'File data/exact.txt' });
+    await exact.getByTestId('file-text').waitFor();
+    expect(await exact.getByTestId('file-text').textContent()).toBe(git(repo, ['cat-file', '-p', data.get('exact.txt')!.oid]));
+    expect(pageErrors).toEqual([]);
+  });
+
+  test('"Restore this version" in Browse previews, then writes that one file, the edit it replaces kept first', async () => {
+    await writeTree(sb.worktree, { 'notes.txt': 'unsaved edit\n' });
+    const before = await tree();
+    await open(`#/browse?rev=${ids.one}&path=notes.txt`);
+    const article = page.getByRole('article', { name: 'File notes.txt' });
+    await article.getByTestId('file-text').waitFor();
+    expect(await article.getByTestId('file-text').textContent()).toBe('first notes\n');
+    await article.getByRole('button', { name: 'Restore this version…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByTestId('plan-preview').waitFor();
+    expect(await listed('plan-write')).toEqual(['notes.txt']);
+    expect(await dialog.getByTestId('plan-delete').count()).toBe(0);
+    // Nothing is changed by looking.
+    expectSameFiles(await tree(), before);
+    await dialog.getByRole('button', { name: 'Restore', exact: true }).click();
+    await dialog.getByTestId('action-report').waitFor();
+    expect(await dialog.getByTestId('cli').innerText()).toBe(`shadowgit restore ${ids.one} -- notes.txt`);
+    // notes.txt is the version of "one" as native git stores it; every other file is as it was.
+    const after = await tree();
+    expect(after.get('notes.txt')!.content.toString()).toBe(git(repo, ['show', `${commitOf(ids.one!)}:notes.txt`]));
+    expect(after.get('notes.txt')!.content.toString()).toBe('first notes\n');
+    expectSameFiles(after, new Map([...before, ['notes.txt', after.get('notes.txt')!]]));
+    // The unsaved edit it replaced is a snapshot native git holds.
+    const pre = await dialog.getByTestId('pre-rollback').innerText();
+    expectSameFiles(gitTreeFiles(repo, commitOf(pre)), before);
+    fsck(repo);
+    expect(pageErrors).toEqual([]);
+  });
+});
