@@ -1,4 +1,4 @@
-import { ShadowGitError } from '../engine/errors.js';
+import { explainFilesystemError, ShadowGitError } from '../engine/errors.js';
 import type { ShadowGit } from '../shadowgit.js';
 import { color, printJson } from './output.js';
 
@@ -45,7 +45,8 @@ export function reportFailuresAsJson(json: boolean): void {
  * exit code: 2 for usage, 1 for everything else. Unexpected errors keep their stack behind
  * SHADOWGIT_DEBUG=1.
  */
-export function reportFailure(err: unknown): void {
+export function reportFailure(failure: unknown): void {
+  const err = explainFilesystemError(failure);
   const known = err instanceof ShadowGitError;
   // A usage mistake the engine found (an empty path, a bad duration) exits like one yargs found.
   const usage = known && err.code === 'EUSAGE';

@@ -1,3 +1,5 @@
+import { NotRegularFileError } from './fsutil.js';
+
 /**
  * An error the user can act on: its message is one sentence that says what is wrong and what
  * to do. The CLI prints it alone on stderr and exits 1; anything else is a bug and shows a stack.
@@ -34,9 +36,9 @@ export class CorruptObjectError extends ShadowGitError {
 }
 
 /**
- * A full (or read-only) disk is for the user to fix, not a bug: say so in one sentence. Every
- * write is temp file + rename and the ref moves last, so nothing recorded before is harmed.
- * Other errors are returned unchanged.
+ * A full (or read-only) disk, or a file of ours that is not a regular file, is for the user to
+ * fix, not a bug: say so in one sentence. Every write is temp file + rename and the ref moves
+ * last, so nothing recorded before is harmed. Other errors are returned unchanged.
  */
 export function explainFilesystemError(err: unknown): unknown {
   const { code, path } = (err ?? {}) as NodeJS.ErrnoException;
@@ -45,5 +47,7 @@ export function explainFilesystemError(err: unknown): unknown {
     return new ShadowGitError(`the disk is full${where}; free some space and run the command again — existing snapshots are intact, and an interrupted rollback or restore is finished by the next command.`, 'ENOSPC');
   }
   if (code === 'EROFS') return new ShadowGitError(`the file system is read-only${where}; remount it writable, or set "repo" in .shadowgit to a writable place.`, 'EROFS');
+  // A FIFO, link or device where shadowgit keeps a file of its own (the op log, a journal) was refused, not followed.
+  if (err instanceof NotRegularFileError) return new ShadowGitError(`${err.file} is ${err.problem}; move it aside and run the command again.`, 'ENOTREGULAR');
   return err;
 }

@@ -54,13 +54,30 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-export async function readFileIfExists(file: string): Promise<Buffer | undefined> {
+/** A state file of shadowgit's own (a journal, the chain index): readRegularFile, by default uncapped. */
+export function readFileIfExists(file: string, maxBytes = Number.MAX_SAFE_INTEGER): Promise<Buffer | undefined> {
+  return readRegularFile(file, { maxBytes });
+}
+
+/**
+ * Opens (creating it if need be) the regular file `file` to append to it: as readRegularFile
+ * reads, a symlink is not followed and a FIFO neither waits for a reader nor is written to.
+ */
+export async function openForAppend(file: string): Promise<fsp.FileHandle> {
+  let handle: fsp.FileHandle;
   try {
-    return await fsp.readFile(file);
+    handle = await fsp.open(file, fsc.O_RDWR | fsc.O_APPEND | fsc.O_CREAT | fsc.O_NONBLOCK | fsc.O_NOFOLLOW, 0o644);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new NotRegularFileError(file, 'not a regular file');
     throw err;
   }
+  try {
+    refuseUnlessRegular(file, await handle.stat(), Number.MAX_SAFE_INTEGER);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  return handle;
 }
 
 export async function exists(file: string): Promise<boolean> {

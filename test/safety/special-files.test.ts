@@ -189,3 +189,68 @@ describe('impact with special files', () => {
     expect(text.stdout).toMatch(/src\/a-deep\.ts: not analysed/);
   });
 });
+
+describe('state files in the shadow repository that are not regular files', () => {
+  // Found once: repoOf runs `status`, which would rebuild the chain index under the test's feet.
+  let repo: string;
+  const stateFile = (name: string) => path.join(repo, 'shadowgit', name);
+  const refusal = (name: string) => `shadowgit: ${stateFile(name)} is not a regular file; move it aside and run the command again.\n`;
+
+  beforeEach(async () => {
+    await writeTree(sb.worktree, { 'a.txt': 'a\n' });
+    runJson(sb, ['snapshot']);
+    repo = repoOf(sb);
+  });
+
+  test('a FIFO as the op log: log and snapshot finish and name it (reading it used to wait forever); moved aside, all works again', async () => {
+    await fsp.rm(stateFile('oplog.jsonl'));
+    mkfifo(stateFile('oplog.jsonl'));
+    for (const args of [['log'], ['snapshot']]) {
+      await fsp.appendFile(path.join(sb.worktree, 'a.txt'), 'more\n');
+      const r = run(sb, args);
+      expect({ args, killed: r.killed, code: r.code, stderr: r.stderr }).toEqual({ args, killed: false, code: 1, stderr: refusal('oplog.jsonl') });
+    }
+    await fsp.rm(stateFile('oplog.jsonl'));
+    expect(runJson<Array<{ op: string }>>(sb, ['log'])).toEqual([]);
+    runJson(sb, ['snapshot', '-m', 'after']);
+    expect(runJson<Array<{ op: string }>>(sb, ['log']).map((o) => o.op)).toEqual(['snapshot']);
+    git(repo, ['fsck', '--strict']);
+  });
+
+  test('a symlink as the op log is not followed: the file it points to is not appended to', async () => {
+    const outside = path.join(sb.dir, 'outside.txt');
+    await fsp.writeFile(outside, 'not the op log\n');
+    await fsp.rm(stateFile('oplog.jsonl'));
+    await fsp.symlink(outside, stateFile('oplog.jsonl'));
+    await fsp.appendFile(path.join(sb.worktree, 'a.txt'), 'more\n');
+    const r = run(sb, ['snapshot']);
+    expect({ killed: r.killed, code: r.code, stderr: r.stderr }).toEqual({ killed: false, code: 1, stderr: refusal('oplog.jsonl') });
+    expect(await fsp.readFile(outside, 'utf8')).toBe('not the op log\n');
+    expect((await fsp.lstat(stateFile('oplog.jsonl'))).isSymbolicLink()).toBe(true);
+  });
+
+  test('FIFOs as the chain index and watch.json: list, status and snapshot finish as if they were missing', async () => {
+    for (const name of ['chain-index', 'watch.json']) {
+      await fsp.rm(stateFile(name), { force: true });
+      mkfifo(stateFile(name));
+    }
+    expect(runJson<unknown[]>(sb, ['list'])).toHaveLength(1);
+    expectFinished(run(sb, ['status']), 0);
+    await fsp.appendFile(path.join(sb.worktree, 'a.txt'), 'more\n');
+    runJson(sb, ['snapshot']);
+    expect(runJson<unknown[]>(sb, ['list'])).toHaveLength(2);
+    // The chain index was rebuilt and written in place of the FIFO.
+    expect((await fsp.lstat(stateFile('chain-index'))).isFile()).toBe(true);
+  });
+
+  test('a FIFO as the background watcher\'s log: watch --detach starts (opening it for writing used to wait forever) and writes a fresh log', async () => {
+    mkfifo(stateFile('watch.log'));
+    const started = run(sb, ['watch', '--detach']);
+    try {
+      expect({ killed: started.killed, code: started.code }).toEqual({ killed: false, code: 0 });
+      expect((await fsp.lstat(stateFile('watch.log'))).isFile()).toBe(true);
+    } finally {
+      expectFinished(run(sb, ['watch', '--stop']), 0);
+    }
+  });
+});

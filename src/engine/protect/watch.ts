@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { promises as fsp, openSync, closeSync } from 'node:fs';
+import { constants as fsc, promises as fsp, openSync, closeSync } from 'node:fs';
 import os from 'node:os';
 import { DEFAULT_PUSH_INTERVAL, pushIntervalMs } from '../config.js';
 import { LockBusyError, ShadowGitError } from '../errors.js';
-import { writeFileAtomic } from '../fsutil.js';
+import { readFileIfExists, writeFileAtomic } from '../fsutil.js';
 import type { SnapshotReport } from '../reports.js';
 import { processAlive } from '../store/lock.js';
 import type { Repository } from '../store/repo.js';
@@ -11,7 +11,7 @@ import { TreeWatcher } from '../worktree/treewatch.js';
 import type { SnapshotRequest } from '../worktree/watchprotocol.js';
 import { readWatcher, type WatchSnapshot, type WatchState } from '../worktree/watchstate.js';
 import { WatchQueryServer } from './watchserver.js';
-import { WATCH_LOG, WATCH_STATE } from '../store/statefiles.js';
+import { STATE_FILE_MAX_BYTES, WATCH_LOG, WATCH_STATE } from '../store/statefiles.js';
 
 /** Beyond this many dirty paths the list says `overflow` and readers must rescan. */
 const MAX_DIRTY = 1000;
@@ -306,7 +306,10 @@ export async function spawnDetached(repo: Repository, cliArgs: string[], timeout
   await repo.ensureCreated();
   const existing = await readWatcher(repo);
   if (existing && !existing.stale) throw new ShadowGitError(`a watcher is already running for ${repo.worktree} (pid ${existing.state.pid}, since ${existing.state.since}); \`shadowgit watch --stop\` stops it.`, 'EWATCHING');
-  const log = openSync(repo.statePath(WATCH_LOG), 'w');
+  // A fresh file each start: whatever is there (even a FIFO or a link planted there) goes, and
+  // O_EXCL makes sure the log written is the regular file made here.
+  await fsp.rm(repo.statePath(WATCH_LOG), { force: true });
+  const log = openSync(repo.statePath(WATCH_LOG), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
   const child = spawn(process.execPath, [process.argv[1]!, ...cliArgs], { cwd: repo.worktree, detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
   let exited: number | null | undefined;
@@ -319,7 +322,7 @@ export async function spawnDetached(repo: Repository, cliArgs: string[], timeout
     if (exited !== undefined) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const output = (await fsp.readFile(repo.statePath(WATCH_LOG), 'utf8').catch(() => '')).trim().split('\n').pop();
+  const output = ((await readFileIfExists(repo.statePath(WATCH_LOG), STATE_FILE_MAX_BYTES).catch(() => undefined))?.toString('utf8') ?? '').trim().split('\n').pop();
   if (exited === undefined) child.kill('SIGTERM');
   throw new ShadowGitError(`the background watcher did not start${output ? ` (${output})` : ''}; see ${repo.statePath(WATCH_LOG)}.`, 'EWATCH');
 }

@@ -1,6 +1,6 @@
-import { constants as fsc, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { syncDirectory } from '../fsutil.js';
+import { openForAppend, readFileIfExists, syncDirectory } from '../fsutil.js';
 
 const MAX_BYTES = 1024 * 1024;
 
@@ -38,7 +38,7 @@ export async function appendOp(file: string, record: OpRecord): Promise<void> {
 
 /** Appends `value` as one line of JSON; `durable` fsyncs the file (and its directory, which may have just got it). */
 export async function appendJsonLine(file: string, value: unknown, options: { durable?: boolean } = {}): Promise<void> {
-  const handle = await fsp.open(file, fsc.O_RDWR | fsc.O_APPEND | fsc.O_CREAT, 0o644);
+  const handle = await openForAppend(file);
   try {
     const { size } = await handle.stat();
     // A line torn by a crash must not swallow this one: start on a fresh line.
@@ -74,7 +74,7 @@ export interface ReadOpsOptions {
 
 /** The logged operations, oldest first, from the rotated generation and the current file. */
 export async function readOps(file: string, options: ReadOpsOptions = {}): Promise<OpRecord[]> {
-  const texts = await Promise.all([fsp.readFile(file.replace(/\.jsonl$/, '.1.jsonl'), 'utf8').catch(() => ''), fsp.readFile(file, 'utf8').catch(() => '')]);
+  const texts = await Promise.all([file.replace(/\.jsonl$/, '.1.jsonl'), file].map(async (f) => (await readFileIfExists(f))?.toString('utf8') ?? ''));
   let records = parseJsonLines(texts.join('')) as OpRecord[];
   if (options.ops && options.ops.length > 0) records = records.filter((r) => options.ops!.includes(r.op));
   if (options.limit !== undefined) records = records.slice(Math.max(0, records.length - options.limit));

@@ -3,6 +3,12 @@
 // list of what can be there (for doctor, bundle and anyone reading a repository) is this file.
 // Each is passed to `repo.statePath(name)`.
 
+/**
+ * The most a state file that is read whole (watch.json, the watcher's log) may hold: far more
+ * than any shadowgit writes, so only a file planted or grown by something else is refused.
+ */
+export const STATE_FILE_MAX_BYTES = 256 * 2 ** 20;
+
 /** The state directory inside the shadow repository (beside git's own objects/ and refs/). */
 export const STATE_DIR = 'shadowgit';
 

@@ -2,7 +2,8 @@ import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import { processAlive } from '../store/lock.js';
 import type { Repository } from '../store/repo.js';
-import { WATCH_STATE } from '../store/statefiles.js';
+import { STATE_FILE_MAX_BYTES, WATCH_STATE } from '../store/statefiles.js';
+import { readFileIfExists } from '../fsutil.js';
 
 // What a running watcher tells others about itself, in `<repo>/shadowgit/watch.json`: read by
 // the commands that hand it work or ask it what changed, and by doctor and bundle. On the path
@@ -52,7 +53,7 @@ export async function readWatcher(repo: RepoLocation): Promise<WatcherInfo | und
 export async function readWatchState(repo: RepoLocation): Promise<Partial<Record<keyof WatchState, unknown>> | undefined> {
   let state: unknown;
   try {
-    state = JSON.parse(await fsp.readFile(repo.statePath(WATCH_STATE), 'utf8'));
+    state = JSON.parse((await readFileIfExists(repo.statePath(WATCH_STATE), STATE_FILE_MAX_BYTES))?.toString('utf8') ?? '');
   } catch {
     return undefined;
   }
