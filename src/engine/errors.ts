@@ -41,6 +41,8 @@ export class CorruptObjectError extends ShadowGitError {
  * last, so nothing recorded before is harmed. Other errors are returned unchanged.
  */
 export function explainFilesystemError(err: unknown): unknown {
+  // Already said in the user's terms (by the watcher, say): passed on as it is.
+  if (err instanceof ShadowGitError) return err;
   const { code, path } = (err ?? {}) as NodeJS.ErrnoException;
   const where = path ? ` (writing ${path})` : '';
   if (code === 'ENOSPC' || code === 'EDQUOT') {
