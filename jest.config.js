@@ -10,8 +10,9 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, diagnostics: false }] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  // test/property and the chain index's oracle run in test:seeded (jest.seeded.config.js), for time.
-  testPathIgnorePatterns: ['/node_modules/', '/test/faults/', '/test/faults-quick/', '/test/large/', '/test/seeded/', '/test/property/', '/test/integration/chainindex.test.ts', '/test/ui/'],
+  // test/property and the chain index's oracle run in test:seeded (jest.seeded.config.js), the
+  // remote tests in test:remote (jest.remote.config.js), for time.
+  testPathIgnorePatterns: ['/node_modules/', '/test/faults/', '/test/faults-quick/', '/test/large/', '/test/seeded/', '/test/property/', '/test/integration/chainindex.test.ts', '/test/ui/', '/test/remote/'],
   testTimeout: 60000,
   maxWorkers: 2,
 };
