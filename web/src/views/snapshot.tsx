@@ -36,8 +36,9 @@ export function SnapshotView({ rev }: { rev: string }) {
                     </dd>
                   </>
                 )}
-                <dt>Changes</dt>
-                <dd>
+                {/* Recorded against the snapshot the tree was last rolled back or restored to (else the parent), so after a rollback they differ from the files listed below, which are from the parent. */}
+                <dt>Changes when recorded</dt>
+                <dd title="against the snapshot the tree was based on when this was recorded: the last one rolled back to, else its parent">
                   <CountBadges counts={s.counts} />
                 </dd>
                 {s.approved.length > 0 && (
@@ -77,7 +78,7 @@ export function SnapshotView({ rev }: { rev: string }) {
                 </ul>
               </nav>
               <h3>
-                Files changed <small class="muted">({s.totalFiles})</small>
+                Files changed from its parent <small class="muted">({s.totalFiles})</small>
               </h3>
               <ul class="paths">
                 {s.files.map((f) => (
